@@ -1,0 +1,72 @@
+"""Logging set-up: one line per event, JSON lines when CITEBOT_LOG_JSON=1, secrets redacted."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+from config import Settings
+
+_TOKEN = re.compile(r"\b(xox[abpors]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{8,})")
+
+
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    """Remove anything that looks like a Slack/OpenAI token and every known secret value."""
+    text = _TOKEN.sub("[redacted]", text)
+    for secret in secrets or []:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, self._secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    secrets = [
+        s.get_secret_value()
+        for s in (
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+            settings.discord_token,
+        )
+        if s is not None
+    ]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RedactingFilter(secrets))
+    if settings.log_json:
+        handler.setFormatter(_JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    for noisy in ("httpx", "chromadb", "urllib3", "jieba", "bm25s", "discord.gateway"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

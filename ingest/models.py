@@ -1,0 +1,72 @@
+"""The objects that ingestion produces and the store keeps: `Article` and `Chunk`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article, ready to chunk.
+
+    `article_id` is derived from the cleaned text, so the same article read from another file
+    name or encoding gets the same id. `source_key` names where it came from (its canonical URL
+    or its file path, plus the post title for listing pages); a new version of the same source
+    replaces the old one.
+    """
+
+    article_id: str
+    title: str
+    text: str
+    source: str
+    source_key: str
+    url: str | None = None
+    published: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article's cleaned text: `text == article.text[start:end]`."""
+
+    chunk_id: str
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SkippedInput:
+    """An input that was not ingested, and why (reported by name, never fatal to a batch)."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one `citebot ingest` run did; `as_json()` is the `--json` output."""
+
+    articles: int = 0
+    chunks_added: int = 0
+    chunks_unchanged: int = 0
+    chunks_removed: int = 0
+    skipped: list[SkippedInput] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "articles": self.articles,
+            "chunks_added": self.chunks_added,
+            "chunks_unchanged": self.chunks_unchanged,
+            "chunks_removed": self.chunks_removed,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+    def merge(self, other: IngestReport) -> None:
+        self.articles += other.articles
+        self.chunks_added += other.chunks_added
+        self.chunks_unchanged += other.chunks_unchanged
+        self.chunks_removed += other.chunks_removed
+        self.skipped.extend(other.skipped)

@@ -1,0 +1,330 @@
+"""Reading article files: bytes → text (any common encoding) → one or more `Article`s.
+
+Supported: `.txt`, `.md`, `.markdown` (plain or markdown, with the optional `> id:` /
+`> link:` / `> title:` header and `_Published on …_` line), `.html`/`.htm` (title, canonical
+link, date and main text by trafilatura). A listing page that holds several posts (title,
+body, then a `Month D, YYYY · N min · author` line) becomes one article per post.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from ingest.cleaning import clean_markdown, normalise
+from ingest.models import Article
+from ingest.text import content_id
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+
+
+class UnreadableArticle(ValueError):
+    """The input cannot become an article; the message is the reason shown to the user."""
+
+
+# --- encodings -------------------------------------------------------------------------------
+
+_BOMS = [
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+]
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode UTF-8 (with or without BOM), UTF-16/32, GB18030/GBK or Big5; refuse binary."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    sample = data[:4096]
+    if sample.count(0) > len(sample) // 4:
+        utf16 = _guess_utf16(sample)
+        if utf16:
+            return data.decode(utf16, errors="replace")
+        raise UnreadableArticle("binary file (not text)")
+    if _looks_binary(sample):
+        raise UnreadableArticle("binary file (not text)")
+    return _decode_legacy(data)
+
+
+def _guess_utf16(sample: bytes) -> str | None:
+    even_zero = sum(1 for b in sample[0::2] if b == 0)
+    odd_zero = sum(1 for b in sample[1::2] if b == 0)
+    half = max(1, len(sample) // 2)
+    if odd_zero > 0.3 * half and even_zero < 0.05 * half:
+        return "utf-16-le"
+    if even_zero > 0.3 * half and odd_zero < 0.05 * half:
+        return "utf-16-be"
+    # CJK text in UTF-16 has few zero bytes; decide by which byte order yields CJK.
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample[: len(sample) // 2 * 2].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _readable_ratio(text) > 0.9:
+            return encoding
+    return None
+
+
+def _looks_binary(sample: bytes) -> bool:
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls > len(sample) * 0.05
+
+
+def _readable_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    good = sum(
+        1
+        for ch in text
+        if ch.isprintable() or ch in "\n\r\t"
+        if not ("\ue000" <= ch <= "\uf8ff")
+    )
+    return good / len(text)
+
+
+def _decode_legacy(data: bytes) -> str:
+    """GB18030 vs Big5 (and other legacy codecs): strict decodes first, then the detector."""
+    strict: dict[str, str] = {}
+    for encoding in ("gb18030", "big5"):
+        try:
+            strict[encoding] = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    if len(strict) == 1:
+        return next(iter(strict.values()))
+    from charset_normalizer import from_bytes
+
+    if len(strict) == 2:
+        best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
+        if best is not None:
+            return strict.get(best.encoding, str(best))
+        return strict["gb18030"]
+    best = from_bytes(data).best()
+    if best is None or _readable_ratio(str(best)[:2000]) < 0.8:
+        try:
+            return data.decode("utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise UnreadableArticle(
+                "unknown text encoding (not UTF-8/16, GB18030 or Big5)"
+            ) from None
+    return str(best)
+
+
+# --- text and markdown articles -------------------------------------------------------------
+
+_HEADER_LINE = re.compile(r"^>\s*(id|link|title|url|date|published|author)\s*:\s*(.*?)\s*$", re.I)
+_PUBLISHED_LINE = re.compile(r"^\s*[_*]*\s*(?:Published(?: on)?|发布于|發布於|发布时间|發佈時間)\s*[:：]?\s*(.+?)\s*[_*]*\s*$", re.I)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_LISTING_DATE = re.compile(
+    r"^\s*(?P<date>(?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.? \d{1,2}, \d{4}"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\s*·.*$"
+)
+
+
+@dataclass
+class _Meta:
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    author: str | None = None
+
+
+def parse_date(value: str) -> str | None:
+    """An ISO date (YYYY-MM-DD) from the date formats articles carry, or None."""
+    value = value.strip().strip("_*").strip()
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"):
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    match = re.match(r"(\d{4}-\d{2}-\d{2})", value)
+    return match.group(1) if match else None
+
+
+def read_text_articles(text: str, source: str) -> list[Article]:
+    """Articles from a `.txt`/`.md` file's decoded text (one, or one per post of a listing)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    meta = _Meta()
+    body_start = 0
+    for i, line in enumerate(lines):
+        header = _HEADER_LINE.match(line)
+        if header:
+            key, value = header.group(1).lower(), header.group(2)
+            if key in {"link", "url"} or (key == "id" and value.startswith("http") and not meta.url):
+                meta.url = value or meta.url
+            elif key == "title":
+                meta.title = value or None
+            elif key in {"date", "published"}:
+                meta.published = parse_date(value)
+            elif key == "author":
+                meta.author = value or None
+            body_start = i + 1
+        elif line.strip():
+            break
+    lines = lines[body_start:]
+
+    listing_dates = [i for i, line in enumerate(lines) if _LISTING_DATE.match(line)]
+    if len(listing_dates) >= 2 and not meta.url:
+        return _listing_articles(lines, listing_dates, source)
+
+    # A markdown heading or the first line is the title; a "Published on" line the date.
+    kept: list[str] = []
+    heading_title: str | None = None
+    first_line: str | None = None
+    for line in lines:
+        published = _PUBLISHED_LINE.match(line)
+        if published and meta.published is None and parse_date(published.group(1)):
+            meta.published = parse_date(published.group(1))
+            continue
+        heading = _HEADING.match(line)
+        if heading and heading_title is None:
+            heading_title = clean_markdown(heading.group(1))
+            if meta.title and _same_title(heading_title, meta.title):
+                continue  # the header already gave it: don't repeat it in the body
+        if first_line is None and line.strip():
+            first_line = clean_markdown(line)
+        kept.append(line)
+    body = clean_markdown("\n".join(kept))
+    title = meta.title or heading_title or _title_from_line(first_line) or Path(source).stem
+    return [_article(title, body, source, meta.url or source, meta)]
+
+
+def _same_title(a: str, b: str) -> bool:
+    return re.sub(r"\W", "", a).lower() == re.sub(r"\W", "", b).lower()
+
+
+def _title_from_line(line: str | None) -> str | None:
+    if not line:
+        return None
+    line = line.strip()
+    return line if len(line) <= 120 else line[:117].rstrip() + "…"
+
+
+def _listing_articles(lines: list[str], date_lines: list[int], source: str) -> list[Article]:
+    articles: list[Article] = []
+    previous_end = 0
+    for date_index in date_lines:
+        block = [line for line in lines[previous_end:date_index]]
+        previous_end = date_index + 1
+        non_empty = [i for i, line in enumerate(block) if line.strip()]
+        if len(non_empty) < 2:
+            continue
+        title = clean_markdown(block[non_empty[0]])
+        body = clean_markdown("\n".join(block[non_empty[1] :]))
+        match = _LISTING_DATE.match(lines[date_index])
+        parts = [p.strip() for p in lines[date_index].split("·")]
+        meta = _Meta(
+            title=title,
+            published=parse_date(match.group("date")) if match else None,
+            author=parts[-1] if len(parts) >= 3 else None,
+        )
+        articles.append(_article(title, body, source, f"{source}#{title}", meta))
+    return articles
+
+
+def _article(title: str, body: str, source: str, source_key: str, meta: _Meta) -> Article:
+    if not body.strip():
+        raise UnreadableArticle("no text after cleaning (empty or only markup)")
+    return Article(
+        article_id=content_id(body),
+        title=title.strip() or Path(source).stem,
+        text=body,
+        source=source,
+        source_key=source_key,
+        url=meta.url,
+        published=meta.published,
+        author=meta.author,
+    )
+
+
+# --- HTML --------------------------------------------------------------------------------------
+
+def read_html_article(html: str, source: str, url: str | None = None) -> Article:
+    """The main text and metadata of an HTML page (canonical link, og:title, published time)."""
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+    )
+    if document is None or not (document.text or "").strip():
+        raise UnreadableArticle("no article text found in the HTML page")
+    canonical = _canonical_link(html) or document.url or url
+    meta = _Meta(
+        title=document.title,
+        url=canonical if canonical and canonical.startswith("http") else url,
+        published=parse_date(document.date) if document.date else _published_meta(html),
+        author=document.author,
+    )
+    body = normalise(document.text)
+    title = meta.title or _title_from_line(body.split("\n", 1)[0]) or Path(source).stem
+    return _article(title, body, source, meta.url or source, meta)
+
+
+_META_TAG = re.compile(r"<(?:meta|link)\b[^>]*>", re.I)
+_ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+
+
+def _tags(html: str) -> list[dict[str, str]]:
+    found = []
+    for tag in _META_TAG.findall(html[:200_000]):
+        found.append({m[0].lower(): m[1] or m[2] or m[3] for m in _ATTR.findall(tag)})
+    return found
+
+
+def _canonical_link(html: str) -> str | None:
+    for attrs in _tags(html):
+        if attrs.get("rel", "").lower() == "canonical" and attrs.get("href", "").startswith("http"):
+            return attrs["href"]
+    for attrs in _tags(html):
+        if attrs.get("property") == "og:url" and attrs.get("content", "").startswith("http"):
+            return attrs["content"]
+    return None
+
+
+def _published_meta(html: str) -> str | None:
+    for attrs in _tags(html):
+        if attrs.get("property") == "article:published_time" and attrs.get("content"):
+            return parse_date(attrs["content"])
+    return None
+
+
+def read_article_file(path: Path, max_bytes: int) -> list[Article]:
+    """The articles in one file; raises `UnreadableArticle` (or OSError) with the reason."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableArticle(f"unsupported file type {suffix or '(none)'}")
+    size = path.stat().st_size
+    if size == 0:
+        raise UnreadableArticle("empty file")
+    if size > max_bytes:
+        raise UnreadableArticle(
+            f"file too large ({size / 1e6:.1f} MB > CITEBOT_MAX_FILE_MB={max_bytes / 1e6:g})"
+        )
+    text = decode_bytes(path.read_bytes())
+    if not text.strip():
+        raise UnreadableArticle("only whitespace")
+    if suffix in {".html", ".htm"}:
+        return [read_html_article(text, str(path))]
+    return read_text_articles(text, str(path))

@@ -1,0 +1,86 @@
+"""Text helpers shared by ingestion and retrieval: script folding, sentences, ids.
+
+Chinese articles come in Simplified and Traditional script; matching folds both to
+Simplified (zhconv's offline tables) while quotes keep the article's own characters.
+Folding is character-for-character for almost all text; `fold` checks the length and falls
+back to the original when a table entry would change it, so offsets stay valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import zhconv
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A sentence ends at CJK terminal punctuation, at Latin .!? followed by a space, or at a
+# line break; closing quotes/brackets stay with their sentence.
+_SENTENCE_END = re.compile(
+    r"(?:[。！？!?；;…]+|(?<![0-9A-Z])\.(?=\s)|\.{3})[”’\"'」』）)\]]*\s*|\n+"
+)
+
+
+def fold(text: str) -> str:
+    """Simplified-script, lower-case, NFKC-width form for matching (same length when possible)."""
+    width = unicodedata.normalize("NFKC", text) if not text.isascii() else text
+    if len(width) != len(text):
+        width = text
+    simplified = zhconv.convert(width, "zh-hans") if _CJK.search(width) else width
+    if len(simplified) != len(width):
+        simplified = width
+    return simplified.lower()
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of `text[start:end]`, trailing whitespace included.
+
+    The spans tile the range exactly: every character belongs to one sentence.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        if match.end() > cursor:
+            spans.append((cursor, match.end()))
+            cursor = match.end()
+    if cursor < end:
+        spans.append((cursor, end))
+    return spans
+
+
+def content_id(*parts: str, length: int = 16) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+_WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
+_STOPWORDS = frozenset(
+    ["the", "a", "an", "of", "to", "in", "and", "or", "is", "are", "was", "were", "be", "been", "on", "for", "with", "as", "by", "at", "from", "that", "this", "it", "its", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "done", "has", "have", "had", "not", "no", "的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "被", "把", "对", "于", "为", "以", "之", "其", "这", "那", "个", "吗", "呢", "吧", "啊", "什么", "哪", "哪个", "哪些", "哪里", "怎么", "怎样", "如何", "为什么", "多少", "几", "谁", "是否", "有", "没有"]
+)
+_jieba_ready = False
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Tokens for the keyword (BM25) index: folded script, jieba words for Chinese, plain
+    lower-case words for English, stopwords dropped. Used for chunks and questions alike."""
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        jieba.setLogLevel(60)
+        jieba.initialize()
+        _jieba_ready = True
+    tokens: list[str] = []
+    for match in _WORD.finditer(fold(text)):
+        word = match.group(0)
+        if has_cjk(word):
+            tokens.extend(t for t in jieba.lcut_for_search(word) if t not in _STOPWORDS)
+        elif word not in _STOPWORDS:
+            tokens.append(word)
+    return tokens

@@ -1,0 +1,6 @@
+"""Retrieval: question → hybrid search → verified verbatim quotes → `Answer`."""
+
+from retrieval.answerer import Answerer, clean_question
+from retrieval.models import Answer, Quote, Turn
+
+__all__ = ["Answer", "Answerer", "Quote", "Turn", "clean_question"]

@@ -1,0 +1,222 @@
+"""Choosing quotes: the sentences inside the best chunks that answer the question.
+
+A quote is one to three consecutive sentences copied exactly from an article (never more
+than `MAX_QUOTE_CHARS`), verified against the stored article text at its offsets before it
+may leave `retrieval/`, and linked with a URL text fragment that highlights it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import quote as percent_encode
+
+from ingest.text import fold, has_cjk, sentence_spans
+
+MAX_QUOTE_CHARS = 300
+MAX_QUOTE_SENTENCES = 3
+
+_LATIN = re.compile(r"[a-z0-9]+")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+# Question words carry no evidence; they are left out of lexical matching.
+_QUESTION_UNITS = frozenset(
+    ["什么", "是什", "哪个", "哪些", "哪里", "哪一", "哪位", "怎么", "怎样", "如何", "为什", "么?", "多少", "几个", "是谁", "是否", "是哪", "有哪", "请问", "the", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "was", "were", "did", "does", "is", "are", "of", "in", "and", "to", "a", "an", "for", "on", "at", "by", "with", "from", "that", "this"]
+)
+
+
+def lexical_units(text: str) -> list[str]:
+    """Matching units: folded CJK character bigrams (and single chars of 1-char runs) plus
+    lower-case Latin words and numbers."""
+    folded = fold(text)
+    units = _LATIN.findall(folded)
+    for run in _CJK_RUN.findall(folded):
+        if len(run) == 1:
+            units.append(run)
+        units.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return units
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A chunk that retrieval found, with its normalised hybrid score (0..1)."""
+
+    article_id: str
+    start: int
+    end: int
+    score: float
+    dense: float
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    article_id: str
+    start: int
+    end: int
+    score: float
+    lexical: float
+
+
+class SentenceScorer:
+    """Scores sentences by how much of the question's (IDF-weighted) wording they contain."""
+
+    def __init__(self, question: str, pool: list[str]) -> None:
+        units = [u for u in dict.fromkeys(lexical_units(question)) if u not in _QUESTION_UNITS]
+        document_frequency: Counter[str] = Counter()
+        for text in pool:
+            document_frequency.update(set(lexical_units(text)))
+        n = max(1, len(pool))
+        self.weights = {
+            u: math.log(1 + (n + 1) / (document_frequency.get(u, 0) + 0.5)) for u in units
+        }
+        self.total = sum(self.weights.values())
+
+    def coverage(self, text: str) -> float:
+        if not self.total:
+            return 0.0
+        present = set(lexical_units(text))
+        return sum(w for u, w in self.weights.items() if u in present) / self.total
+
+
+def select_quotes(
+    question: str,
+    candidates: list[Candidate],
+    texts: dict[str, str],
+    max_quotes: int = 3,
+) -> list[QuoteSpan]:
+    """The best non-overlapping sentence windows among the candidate chunks, best first."""
+    sentences: list[tuple[Candidate, int, int]] = []
+    for cand in candidates:
+        text = texts.get(cand.article_id)
+        if text is None:
+            continue
+        for start, end in sentence_spans(text, cand.start, cand.end):
+            if text[start:end].strip():
+                sentences.append((cand, start, end))
+    if not sentences:
+        return []
+    pool = [texts[c.article_id][s:e] for c, s, e in sentences]
+    scorer = SentenceScorer(question, pool)
+    scored: list[tuple[float, float, Candidate, int, int]] = []
+    for (cand, start, end), sentence in zip(sentences, pool, strict=True):
+        lexical = scorer.coverage(sentence)
+        scored.append((0.55 * lexical + 0.45 * cand.score, lexical, cand, start, end))
+    scored.sort(key=lambda item: -item[0])
+
+    chosen: list[QuoteSpan] = []
+    best = scored[0][0]
+    for score, lexical, cand, start, end in scored:
+        if len(chosen) >= max_quotes or score < 0.6 * best:
+            break
+        text = texts[cand.article_id]
+        if any(q.article_id == cand.article_id and q.start < end and start < q.end for q in chosen):
+            continue
+        window_start, window_end = _grow_window(text, start, end, scorer)
+        overlapping = [
+            q
+            for q in chosen
+            if q.article_id == cand.article_id and q.start < window_end and window_start < q.end
+        ]
+        if overlapping:
+            window_start, window_end = start, end
+            window_start, window_end = _fit(text, window_start, window_end)
+        chosen.append(QuoteSpan(cand.article_id, window_start, window_end, score, lexical))
+    return chosen
+
+
+def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tuple[int, int]:
+    """Extend a sentence with its neighbours (the more relevant side first) up to the limits."""
+    start, end = _fit(text, start, end)
+    paragraph_start = text.rfind("\n\n", 0, start) + 1 if "\n\n" in text[:start] else 0
+    paragraph_end = text.find("\n\n", end)
+    paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
+    spans = sentence_spans(text, paragraph_start, paragraph_end)
+    try:
+        i = j = next(k for k, (s, e) in enumerate(spans) if s <= start < e)
+    except StopIteration:
+        return start, end
+    while j - i + 1 < MAX_QUOTE_SENTENCES:
+        options = []
+        if i > 0 and _length(text, spans[i - 1][0], end) <= MAX_QUOTE_CHARS:
+            options.append((scorer.coverage(text[spans[i - 1][0] : spans[i - 1][1]]), -1))
+        if j + 1 < len(spans) and _length(text, start, spans[j + 1][1]) <= MAX_QUOTE_CHARS:
+            options.append((scorer.coverage(text[spans[j + 1][0] : spans[j + 1][1]]) + 0.01, 1))
+        if not options:
+            break
+        _, side = max(options)
+        if side < 0:
+            i -= 1
+            start = spans[i][0]
+        else:
+            j += 1
+            end = spans[j][1]
+    return _trim(text, start, end)
+
+
+def _length(text: str, start: int, end: int) -> int:
+    return len(text[start:end].strip())
+
+
+def _fit(text: str, start: int, end: int) -> tuple[int, int]:
+    """Cut an over-long sentence to the limit at a soft break."""
+    start, end = _trim(text, start, end)
+    if end - start <= MAX_QUOTE_CHARS:
+        return start, end
+    window = text[start : start + MAX_QUOTE_CHARS]
+    cut = max(window.rfind(ch) for ch in "，,、；;：: ") + 1
+    end = start + (cut if cut > MAX_QUOTE_CHARS // 2 else MAX_QUOTE_CHARS)
+    return _trim(text, start, end)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def is_verbatim(quote_text: str, article_text: str, start: int, end: int) -> bool:
+    """The verbatim check every quote passes before it leaves `retrieval/`."""
+    return (
+        bool(quote_text.strip())
+        and 0 <= start < end <= len(article_text)
+        and article_text[start:end] == quote_text
+    )
+
+
+def text_fragment_url(url: str, quote_text: str) -> str:
+    """`url#:~:text=…` (URL Fragment Text Directives) that scrolls to and highlights the quote.
+
+    Short quotes are matched whole; longer ones by `textStart,textEnd` taken from their first
+    and last lines, so the directive still matches when the page lays paragraphs out apart.
+    """
+    base = url.split("#", 1)[0]
+    lines = [line.strip() for line in quote_text.split("\n") if line.strip()]
+    if not lines:
+        return base
+    edge = 12 if has_cjk(quote_text) else 40
+    if len(lines) == 1 and len(lines[0]) <= 2 * edge + 10:
+        directive = _directive_part(lines[0])
+    else:
+        first, last = lines[0], lines[-1]
+        start = first[:edge] if has_cjk(first) else _word_cut(first, edge, from_end=False)
+        end = last[-edge:] if has_cjk(last) else _word_cut(last, edge, from_end=True)
+        directive = f"{_directive_part(start)},{_directive_part(end)}"
+    return f"{base}#:~:text={directive}"
+
+
+def _word_cut(line: str, limit: int, from_end: bool) -> str:
+    words = line.split()
+    picked: list[str] = []
+    for word in reversed(words) if from_end else words:
+        if sum(len(w) + 1 for w in picked) + len(word) > limit and picked:
+            break
+        picked.append(word)
+    return " ".join(reversed(picked) if from_end else picked)
+
+
+def _directive_part(text: str) -> str:
+    # '-', ',' and '&' are syntax in a text directive and must be percent-encoded too.
+    return percent_encode(text, safe="").replace("-", "%2D")
