@@ -1,0 +1,62 @@
+"""Shared fixtures. The sample articles are embedded once per test session (~45 s)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from config import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_ARTICLES = REPO / "examples" / "articles"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings isolated from the developer's `.env` and environment."""
+    values: dict[str, object] = {"chroma_path": tmp_path / "chroma", "_env_file": None}
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith(("CITEBOT_", "SLACK_", "DISCORD_", "OPENAI_", "ANTHROPIC_")):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def sample_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Chroma directory holding the five sample articles (14 articles), built once."""
+    from ingest import ArticleStore, ingest_paths
+
+    root = tmp_path_factory.mktemp("sample-store")
+    settings = load_settings(chroma_path=root / "chroma", _env_file=None)
+    report = ingest_paths([SAMPLE_ARTICLES], ArticleStore(settings), show_progress=False)
+    assert report.articles == 14 and not report.skipped
+    return root / "chroma"
+
+
+@pytest.fixture(scope="session")
+def sample_settings(sample_store_dir: Path) -> Settings:
+    """Settings that point at the shared sample store. Do not write to it: copy it first."""
+    return load_settings(chroma_path=sample_store_dir, _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def sample_answerer(sample_settings: Settings):
+    """An extractive `Answerer` over the sample store (read-only use)."""
+    from retrieval import Answerer
+
+    return Answerer(sample_settings)
+
+
+@pytest.fixture
+def sample_store_copy(sample_store_dir: Path, tmp_path: Path) -> Settings:
+    """Settings for a private, writable copy of the sample store."""
+    target = tmp_path / "chroma"
+    shutil.copytree(sample_store_dir, target)
+    return make_settings(tmp_path, chroma_path=target)
