@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith(("CITEBOT_", "SLACK_", "DISCORD_", "OPENAI_", "ANTHROPIC_")):
             monkeypatch.delenv(name, raising=False)
 
@@ -34,6 +35,10 @@ def sample_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ingest import ArticleStore, ingest_paths
 
     root = tmp_path_factory.mktemp("sample-store")
+    cached = os.environ.get("TEST_SAMPLE_STORE_CACHE")  # developers only: skip re-embedding
+    if cached and Path(cached).is_dir():
+        shutil.copytree(cached, root / "chroma")
+        return root / "chroma"
     settings = load_settings(chroma_path=root / "chroma", _env_file=None)
     report = ingest_paths([SAMPLE_ARTICLES], ArticleStore(settings), show_progress=False)
     assert report.articles == 14 and not report.skipped
