@@ -40,7 +40,9 @@ class FeedbackStore:
                 " recorded_at REAL NOT NULL, PRIMARY KEY (platform, answer_id, user_id))"
             )
 
-    def record(self, platform: str, answer_id: str, question: str, user_id: str, vote: Vote) -> None:
+    def record(
+        self, platform: str, answer_id: str, question: str, user_id: str, vote: Vote
+    ) -> None:
         if vote not in ("up", "down"):
             raise ValueError(f"vote must be 'up' or 'down', not {vote!r}")
         with self._lock, self._connect() as db:

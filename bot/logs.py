@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 
-from config import Settings
-
-_TOKEN = re.compile(r"\b(xox[abpors]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{8,})")
+from config import Settings, redact_secrets
 
 
 def redact(text: str, secrets: list[str] | None = None) -> str:
-    """Remove anything that looks like a Slack/OpenAI token and every known secret value."""
-    text = _TOKEN.sub("[redacted]", text)
+    """Remove anything that looks like a Slack/OpenAI/Discord token and every known secret."""
+    text = redact_secrets(text)
     for secret in secrets or []:
         if secret and len(secret) >= 6:
             text = text.replace(secret, "[redacted]")

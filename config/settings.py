@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(False, validation_alias=_env("CITEBOT_ALLOW_PRIVATE_URLS"))
     http_timeout_s: float = Field(15.0, gt=0, validation_alias=_env("CITEBOT_HTTP_TIMEOUT"))
     max_download_mb: float = Field(10.0, gt=0, validation_alias=_env("CITEBOT_MAX_DOWNLOAD_MB"))
-    feeds: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("CITEBOT_FEEDS"))
+    feeds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("CITEBOT_FEEDS")
+    )
     watch_interval_min: float = Field(
         60.0, gt=0, validation_alias=_env("CITEBOT_WATCH_INTERVAL_MIN")
     )
@@ -211,3 +213,25 @@ def load_settings(**overrides: object) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings (cached). Tests build their own with `load_settings`."""
     return load_settings()
+
+
+_TOKEN_PATTERN = re.compile(
+    r"\b(xox[abpors]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{8,}"
+    r"|[MN][A-Za-z\d]{23,25}\.[\w-]{6}\.[\w-]{27,38})"
+)
+
+
+def redact_secrets(text: str, settings: Settings | None = None) -> str:
+    """Remove token-shaped strings (Slack, OpenAI, Discord) and this configuration's secrets."""
+    text = _TOKEN_PATTERN.sub("[redacted]", text)
+    if settings is not None:
+        for value in (
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+            settings.discord_token,
+        ):
+            secret = value.get_secret_value() if value is not None else ""
+            if len(secret) >= 6:
+                text = text.replace(secret, "[redacted]")
+    return text

@@ -29,7 +29,9 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            reason = "symlink loop or broken link" if path.is_symlink() else "no such file or folder"
+            reason = (
+                "symlink loop or broken link" if path.is_symlink() else "no such file or folder"
+            )
             report.skipped.append(SkippedInput(str(path), reason))
             continue
         if path.is_file():
@@ -55,9 +57,7 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                 yield file
 
 
-def read_inputs(
-    paths: Iterable[str | Path], max_bytes: int, report: IngestReport
-) -> list[Article]:
+def read_inputs(paths: Iterable[str | Path], max_bytes: int, report: IngestReport) -> list[Article]:
     """Every article in the given files and folders; unreadable files go to `report.skipped`."""
     articles: list[Article] = []
     for file in iter_input_files(paths, report):

@@ -84,10 +84,7 @@ def _readable_ratio(text: str) -> float:
     if not text:
         return 0.0
     good = sum(
-        1
-        for ch in text
-        if ch.isprintable() or ch in "\n\r\t"
-        if not ("\ue000" <= ch <= "\uf8ff")
+        1 for ch in text if ch.isprintable() or ch in "\n\r\t" if not ("\ue000" <= ch <= "\uf8ff")
     )
     return good / len(text)
 
@@ -123,7 +120,10 @@ def _decode_legacy(data: bytes) -> str:
 # --- text and markdown articles -------------------------------------------------------------
 
 _HEADER_LINE = re.compile(r"^>\s*(id|link|title|url|date|published|author)\s*:\s*(.*?)\s*$", re.I)
-_PUBLISHED_LINE = re.compile(r"^\s*[_*]*\s*(?:Published(?: on)?|发布于|發布於|发布时间|發佈時間)\s*[:：]?\s*(.+?)\s*[_*]*\s*$", re.I)
+_PUBLISHED_LINE = re.compile(
+    r"^\s*[_*]*\s*(?:Published(?: on)?|发布于|發布於|发布时间|發佈時間)\s*[:：]?\s*(.+?)\s*[_*]*\s*$",
+    re.I,
+)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _LISTING_DATE = re.compile(
     r"^\s*(?P<date>(?:January|February|March|April|May|June|July|August|September|October|"
@@ -149,7 +149,15 @@ def parse_date(value: str) -> str | None:
         return parsedate_to_datetime(value).date().isoformat()
     except (TypeError, ValueError, IndexError):
         pass
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"):
+    for fmt in (
+        "%B %d, %Y",
+        "%b %d, %Y",
+        "%b. %d, %Y",
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%Y.%m.%d",
+        "%Y年%m月%d日",
+    ):
         try:
             return datetime.strptime(value, fmt).date().isoformat()
         except ValueError:
@@ -167,7 +175,9 @@ def read_text_articles(text: str, source: str) -> list[Article]:
         header = _HEADER_LINE.match(line)
         if header:
             key, value = header.group(1).lower(), header.group(2)
-            if key in {"link", "url"} or (key == "id" and value.startswith("http") and not meta.url):
+            if key in {"link", "url"} or (
+                key == "id" and value.startswith("http") and not meta.url
+            ):
                 meta.url = value or meta.url
             elif key == "title":
                 meta.title = value or None
@@ -255,6 +265,7 @@ def _article(title: str, body: str, source: str, source_key: str, meta: _Meta) -
 
 
 # --- HTML --------------------------------------------------------------------------------------
+
 
 def read_html_article(html: str, source: str, url: str | None = None) -> Article:
     """The main text and metadata of an HTML page (canonical link, og:title, published time)."""

@@ -44,7 +44,9 @@ ERROR_TEXT = {
     "zh": "抱歉，现在无法检索文章库，请稍后再试。",
     "en": "Sorry, I can't search the articles right now. Please try again in a moment.",
 }
-EMPTY_TEXT = "Ask me a question about the ingested articles, e.g. `What did Greg Brockman say about GPT-6?`"
+EMPTY_TEXT = (
+    "Ask me a question about the ingested articles, e.g. `What did Greg Brockman say about GPT-6?`"
+)
 
 
 @dataclass
@@ -116,8 +118,13 @@ class Answerer:
         """Answer one question; never raises for a bad question or a store that is down."""
         cleaned, notes = clean_question(question)
         if not cleaned:
-            return Answer(question=question, text=EMPTY_TEXT, confident=False, notes=notes,
-                          answer_id=uuid.uuid4().hex[:12])
+            return Answer(
+                question=question,
+                text=EMPTY_TEXT,
+                confident=False,
+                notes=notes,
+                answer_id=uuid.uuid4().hex[:12],
+            )
         try:
             answer = self.chain.invoke(
                 _State(question=cleaned, history=history, collection=collection, notes=notes)
@@ -174,10 +181,19 @@ class Answerer:
         for chunk_id in best_ids:
             if chunk_id in dense_by_id:
                 hit = dense_by_id[chunk_id]
-                article_id, start, end, similarity = hit.article_id, hit.start, hit.end, hit.similarity
+                article_id, start, end, similarity = (
+                    hit.article_id,
+                    hit.start,
+                    hit.end,
+                    hit.similarity,
+                )
             elif chunk_id in extra:
                 meta = extra[chunk_id][1]
-                article_id, start, end = str(meta["article_id"]), int(meta["start"]), int(meta["end"])
+                article_id, start, end = (
+                    str(meta["article_id"]),
+                    int(meta["start"]),
+                    int(meta["end"]),
+                )
                 similarity = 0.0
             else:
                 continue
@@ -242,8 +258,15 @@ class Answerer:
                 )
             )
         if not quotes:
-            return Answer(state.question, NOT_FOUND[language], False, [], answer_id, searched,
-                          notes=state.notes)
+            return Answer(
+                state.question,
+                NOT_FOUND[language],
+                False,
+                [],
+                answer_id,
+                searched,
+                notes=state.notes,
+            )
         text = state.answer_text or _extractive_lead(quotes, language)
         if self._writer is not None and state.answer_text:
             text = self._writer.keep_cited(text, len(quotes))
@@ -295,7 +318,9 @@ def _is_chinese(text: str) -> bool:
 def _extractive_lead(quotes: list[Quote], language: str) -> str:
     titles = list(dict.fromkeys(q.title for q in quotes))
     if language == "zh":
-        return f"以下摘录来自《{titles[0]}》" + (f"等 {len(titles)} 篇文章：" if len(titles) > 1 else "：")
+        return f"以下摘录来自《{titles[0]}》" + (
+            f"等 {len(titles)} 篇文章：" if len(titles) > 1 else "："
+        )
     if len(titles) == 1:
         return f"Here is what “{titles[0]}” says:"
     return f"Here is what {len(titles)} articles say:"
