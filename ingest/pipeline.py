@@ -51,7 +51,11 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                 except (OSError, RuntimeError):
                     report.skipped.append(SkippedInput(str(file), "symlink loop or broken link"))
                     continue
-                if resolved in seen or not resolved.is_file():
+                if resolved in seen:
+                    continue
+                if not resolved.is_file():
+                    # A FIFO would block a reader forever; devices and sockets are not articles.
+                    report.skipped.append(SkippedInput(str(file), "not a regular file"))
                     continue
                 seen.add(resolved)
                 yield file

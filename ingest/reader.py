@@ -43,17 +43,27 @@ def decode_bytes(data: bytes) -> str:
             return data.decode(encoding, errors="replace")
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
     sample = data[:4096]
-    if sample.count(0) > len(sample) // 4:
+    # UTF-16 without a BOM: English text has many zero bytes, CJK text many control-like bytes.
+    if sample.count(0) > len(sample) // 4 or _looks_binary(sample):
         utf16 = _guess_utf16(sample)
         if utf16:
             return data.decode(utf16, errors="replace")
         raise UnreadableArticle("binary file (not text)")
-    if _looks_binary(sample):
-        raise UnreadableArticle("binary file (not text)")
+    if _damaged_utf8(data):
+        # Mostly valid multi-byte UTF-8 with a few broken sequences: a legacy codec would
+        # "succeed" and store mojibake, so refuse it and say where the damage starts.
+        raise UnreadableArticle(f"invalid UTF-8 (first bad byte at offset {first_bad})")
     return _decode_legacy(data)
+
+
+def _damaged_utf8(data: bytes) -> bool:
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    valid_multibyte = sum(1 for ch in text if ord(ch) > 127) - bad
+    return valid_multibyte >= 4 * max(1, bad)
 
 
 def _guess_utf16(sample: bytes) -> str | None:

@@ -1,0 +1,58 @@
+"""Instant, deterministic stand-in embeddings for tests about the store, not about relevance.
+
+Ingest tests that check bookkeeping (what was skipped, orphan chunks, duplicates, crash
+recovery) do not need the real model, which embeds ~20 passages/s on a shared 2-core machine.
+Selected with `CITEBOT_EMBEDDING_MODEL=tests.ingest.hash_embeddings.HashEmbeddings` (the
+store records the name, so every process that opens such a store must use the same name).
+
+`GatedHashEmbeddings` lets a crash test stop an ingest at a known point: after
+`TEST_INGEST_GATE_AFTER` calls it creates `$TEST_INGEST_GATE_DIR/blocked` and waits forever,
+so the test can SIGKILL the process with some but not all of the chunks written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+MODEL_NAME = "tests.ingest.hash_embeddings.HashEmbeddings"
+GATED_MODEL_NAME = "tests.ingest.hash_embeddings.GatedHashEmbeddings"
+_DIMENSIONS = 64
+
+
+def _vector(text: str) -> list[float]:
+    """Character bigrams hashed into a unit vector: similar texts get similar vectors."""
+    counts = [0.0] * _DIMENSIONS
+    padded = f" {text} "
+    for i in range(len(padded) - 1):
+        digest = hashlib.blake2b(padded[i : i + 2].encode("utf-8", "surrogatepass"), digest_size=2)
+        counts[int.from_bytes(digest.digest(), "big") % _DIMENSIONS] += 1.0
+    norm = math.sqrt(sum(c * c for c in counts)) or 1.0
+    return [c / norm for c in counts]
+
+
+class HashEmbeddings(Embeddings):
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [_vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return _vector(text)
+
+
+class GatedHashEmbeddings(HashEmbeddings):
+    def __init__(self) -> None:
+        self._calls = 0
+        self._after = int(os.environ.get("TEST_INGEST_GATE_AFTER", "0"))
+        self._gate_dir = os.environ.get("TEST_INGEST_GATE_DIR", "")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self._calls += 1
+        if self._gate_dir and self._after and self._calls > self._after:
+            Path(self._gate_dir, "blocked").write_text(str(self._calls - 1))
+            threading.Event().wait()  # until the test kills this process
+        return super().embed_documents(texts)

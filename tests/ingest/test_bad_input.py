@@ -1,0 +1,255 @@
+"""A corpus folder full of bad input: each bad file is reported by name, every good one lands.
+
+The folder is built in `tmp_path`: two plain good articles, three good articles in legacy
+encodings (GBK, Big5, UTF-16 without BOM) that must come out as the right text, a good file
+with spaces, emoji and Chinese in its name, and one of each kind of bad file. Embeddings are
+the instant hash stand-in: these tests are about bookkeeping, not relevance.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import Settings
+from ingest.models import IngestReport
+from ingest.pipeline import ingest_paths, read_inputs
+from ingest.reader import UnreadableArticle, read_article_file
+from ingest.store import ArticleStore
+from retrieval.keyword import KeywordIndex
+from tests.conftest import REPO, make_settings
+from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
+
+SOLAR = "Farmers in Kansas installed solar panels above their crops. The shade cut water use by a third."
+TIDAL = "A tidal turbine off the coast of Orkney powered two thousand homes through the winter."
+NEWSROOM = "人工智能正在改变新闻业。记者们使用语言模型整理采访记录，编辑们则担心事实核查的负担越来越重。"
+CHIPS = "臺灣的半導體產業持續擴張。晶圓代工廠在南部興建新廠，工程師們討論著先進製程的良率問題。"
+RAIL = "高速铁路网络继续向西部延伸。新线路通车后，两座城市之间的旅行时间缩短到三个小时。"
+MARS = "火星探测器在陨石坑边缘发现了古老湖床的痕迹，科学家认为这里曾经存在液态水。"
+DAMAGED = "这篇文章在传输中损坏了。它的大部分字节仍是合法的编码，但中间少了一个字节，因此无法完整解码。"
+
+# file name -> (bytes, a passage the stored article text must contain)
+GOOD: dict[str, tuple[bytes, str]] = {
+    "solar.md": (f"# Solar panels on farms\n\n{SOLAR}\n".encode(), SOLAR),
+    "tidal.txt": (f"Tidal power pilot\n\n{TIDAL}\n".encode(), TIDAL),
+    "newsroom-gbk.txt": (NEWSROOM.encode("gbk"), NEWSROOM),
+    "chips-big5.txt": (CHIPS.encode("big5"), CHIPS),
+    "rail-utf16.txt": (f"High-speed rail\n\n{RAIL}\n".encode("utf-16-le"), RAIL),
+    "火星 探测 🚀 notes.md": (f"火星探测\n\n{MARS}\n".encode(), MARS),
+}
+
+# file name -> words its skip reason must contain
+BAD: dict[str, str] = {
+    "header-only.txt": "no text",
+    "zero.md": "empty file",
+    "photo.txt": "binary",
+    "damaged-utf8.txt": "invalid UTF-8",
+    "huge.txt": "too large",
+    "blank.txt": "only whitespace",
+    "scripts-only.html": "no article text",
+    "loop-a.md": "symlink loop",
+    "loop-b.md": "symlink loop",
+    "dangling.md": "broken link",
+    "pipe.txt": "not a regular file",
+    "locked.txt": "permission denied",
+}
+
+HUGE_BYTES = 50_000_000
+
+
+def _write_corpus(folder: Path) -> Path:
+    folder.mkdir()
+    for name, (data, _) in GOOD.items():
+        (folder / name).write_bytes(data)
+    (folder / "header-only.txt").write_text("> title: Coming soon\n\n\n")
+    (folder / "zero.md").write_bytes(b"")
+    (folder / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
+    damaged = DAMAGED.encode()
+    (folder / "damaged-utf8.txt").write_bytes(damaged[:31] + damaged[32:])
+    with open(folder / "huge.txt", "wb") as sparse:  # 50 MB of holes: instant, no disk used
+        sparse.truncate(HUGE_BYTES)
+    (folder / "blank.txt").write_text("   \n\n\t  \n \u3000\n")
+    (folder / "scripts-only.html").write_text(
+        "<html><head><script>window.a = 1;</script></head>"
+        "<body><script>document.write('<p>hello</p>')</script><noscript></noscript></body></html>"
+    )
+    os.symlink("loop-b.md", folder / "loop-a.md")
+    os.symlink("loop-a.md", folder / "loop-b.md")
+    os.symlink("gone.md", folder / "dangling.md")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "locked.txt").write_text("A perfectly good article that the process may not read.")
+    return folder
+
+
+def _deny_locked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as root, where chmod 000 does not stop reads: refuse the read instead."""
+    real_read_bytes = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    return _write_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, max_file_mb=1, embedding_model=MODEL_NAME)
+
+
+@pytest.fixture
+def ingested(
+    corpus: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> tuple[ArticleStore, IngestReport]:
+    _deny_locked(monkeypatch)
+    store = ArticleStore(settings, embeddings=HashEmbeddings())
+    report = ingest_paths([corpus], store, show_progress=False)
+    return store, report
+
+
+def _by_source_name(store: ArticleStore) -> dict[str, str]:
+    """Stored file name -> article id."""
+    return {Path(r.source).name: r.article_id for r in store.articles()}
+
+
+def test_each_bad_file_is_reported_by_name_with_its_reason(
+    ingested: tuple[ArticleStore, IngestReport],
+) -> None:
+    _, report = ingested
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(reasons) == set(BAD), reasons
+    for name, expected in BAD.items():
+        assert expected.lower() in reasons[name].lower(), (name, reasons[name])
+    assert report.articles == len(GOOD)
+
+
+def test_every_good_file_is_ingested_with_the_right_text(
+    ingested: tuple[ArticleStore, IngestReport],
+) -> None:
+    store, _ = ingested
+    ids = _by_source_name(store)
+    assert set(ids) == set(GOOD)
+    texts = store.article_texts(list(ids.values()))
+    for name, (_, passage) in GOOD.items():
+        assert passage in texts[ids[name]], name
+    titles = {Path(r.source).name: r.title for r in store.articles()}
+    assert titles["火星 探测 🚀 notes.md"] == "火星探测"
+    assert titles["rail-utf16.txt"] == "High-speed rail"
+
+
+def test_store_has_no_orphan_chunks_and_keyword_index_keeps_step(
+    ingested: tuple[ArticleStore, IngestReport],
+) -> None:
+    store, _ = ingested
+    _assert_consistent(store)
+    index = KeywordIndex(store)
+    ids = _by_source_name(store)
+    tidal_id, chips_id = ids["tidal.txt"], ids["chips-big5.txt"]
+
+    assert {h.article_id for h in index.search("tidal turbine Orkney", 5)} == {tidal_id}
+    # Traditional text found from a Simplified question: the index folds scripts.
+    assert chips_id in {h.article_id for h in index.search("半导体 晶圆", 5)}
+
+    before = store.chunk_count()
+    removed = store.forget(tidal_id)
+    assert removed >= 1 and store.chunk_count() == before - removed
+    assert tidal_id not in {r.article_id for r in store.articles()}
+    assert index.search("tidal turbine Orkney", 5) == []
+    assert chips_id in {h.article_id for h in index.search("半导体 晶圆", 5)}
+    _assert_consistent(store)
+
+
+def _assert_consistent(store: ArticleStore) -> None:
+    """Every chunk belongs to a stored article, counts agree, and chunks are the article text."""
+    records = {r.article_id: r for r in store.articles()}
+    per_article: dict[str, int] = {}
+    chunk_ids = []
+    for chunk_id, meta in store.iter_chunk_metadatas():
+        chunk_ids.append(chunk_id)
+        article_id = str(meta["article_id"])
+        assert article_id in records, f"orphan chunk {chunk_id}"
+        per_article[article_id] = per_article.get(article_id, 0) + 1
+    assert len(chunk_ids) == len(set(chunk_ids)) == store.chunk_count()
+    assert per_article == {aid: r.chunks for aid, r in records.items()}
+    texts = store.article_texts(list(records))
+    for chunk_id, (text, meta) in store.chunks_by_id(chunk_ids).items():
+        assert texts[str(meta["article_id"])][int(meta["start"]) : int(meta["end"])] == text, chunk_id
+
+
+def test_size_is_checked_before_any_byte_is_read(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    huge = corpus / "huge.txt"
+    assert huge.stat().st_size == HUGE_BYTES
+    assert huge.stat().st_blocks * 512 < 1_000_000  # sparse: the test itself stays fast
+    real_open, real_read_bytes = builtins.open, Path.read_bytes
+
+    def guarded_open(file: object, *args: object, **kwargs: object) -> object:
+        assert Path(str(file)).name != "huge.txt", "opened the oversized file"
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    def guarded_read_bytes(self: Path) -> bytes:
+        assert self.name != "huge.txt", "read the oversized file"
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(Path, "read_bytes", guarded_read_bytes)
+    with pytest.raises(UnreadableArticle, match="too large"):
+        read_article_file(huge, max_bytes=1_000_000)
+    report = IngestReport()
+    read_inputs([huge], 1_000_000, report)
+    assert [(Path(s.path).name, "too large" in s.reason) for s in report.skipped] == [
+        ("huge.txt", True)
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads chmod 000 files; see _deny_locked")
+def test_a_file_without_read_permission_is_reported(tmp_path: Path) -> None:
+    locked = tmp_path / "locked.txt"
+    locked.write_text("An article nobody may read.")
+    locked.chmod(0)
+    report = IngestReport()
+    assert read_inputs([tmp_path], 1_000_000, report) == []
+    assert [(s.path, s.reason) for s in report.skipped] == [(str(locked), "permission denied")]
+
+
+def _cli_ingest(folder: Path, chroma: Path) -> tuple[int, dict[str, object]]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))},
+        "CITEBOT_CHROMA_PATH": str(chroma),
+        "CITEBOT_EMBEDDING_MODEL": MODEL_NAME,
+        "CITEBOT_MAX_FILE_MB": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", str(folder), "--json"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.stdout.strip(), done.stderr
+    return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_cli_json_exits_1_when_something_was_skipped(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "locked.txt").unlink()  # a subprocess cannot be monkeypatched; the rest is real
+    code, summary = _cli_ingest(corpus, tmp_path / "cli-chroma")
+    assert code == 1
+    skipped = {Path(str(s["path"])).name for s in summary["skipped"]}  # type: ignore[index,union-attr]
+    assert skipped == set(BAD) - {"locked.txt"}
+    assert summary["articles"] == len(GOOD)
+
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "solar.md").write_bytes(GOOD["solar.md"][0])
+    code, summary = _cli_ingest(clean, tmp_path / "cli-chroma")
+    assert (code, summary["articles"], summary["skipped"]) == (0, 1, [])
