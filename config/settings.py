@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, validation_alias=_env("CITEBOT_LOG_JSON"))
     log_level: str = Field("INFO", validation_alias=_env("CITEBOT_LOG_LEVEL"))
     health_port: int = Field(8080, ge=0, le=65535, validation_alias=_env("CITEBOT_HEALTH_PORT"))
+    health_host: str = Field("127.0.0.1", validation_alias=_env("CITEBOT_HEALTH_HOST"))
     feedback_db: Path = Field(
         Path("./data/feedback.sqlite3"), validation_alias=_env("CITEBOT_FEEDBACK_DB")
     )
