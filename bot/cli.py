@@ -177,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unanswerable", default=None, metavar="OTHER.json")
     p.add_argument("--questions", default=None, metavar="OTHER.json")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--no-cache", action="store_true", help="do not reuse ./data/eval-cache vectors")
+    p.add_argument("--no-baseline", action="store_true", help="skip the LangChain recipe")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("watch", help="refresh the configured feeds (CITEBOT_FEEDS)")
