@@ -1,0 +1,335 @@
+"""Slack markup for citebot: an `Answer` as Block Kit messages with a plain-text fallback.
+
+Everything that comes from articles or users (quotes, titles, urls, the answer text) is
+untrusted: it is escaped so Slack never turns it into a mention (`<!channel>`, `<@U…>`), a
+channel link or a link of the article's choosing, and it is sent with `verbatim: true` so
+Slack does not auto-link it either. Only links citebot builds itself (`<url|title>` for
+http(s) urls) are markup.
+
+Slack's limits are respected by construction: a section's text is at most 3,000 characters,
+a message at most 50 blocks (and about 11,000 characters of block text, below the undocumented
+`msg_blocks_too_long` threshold). A long answer is split over several messages and, past
+`MAX_MESSAGES`, trimmed with a note, never rejected by Slack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from ingest.store import ArticleRecord
+from retrieval.models import Answer, Quote
+
+SECTION_CHARS = 3000
+MAX_BLOCKS = 50
+MESSAGE_CHARS = 11000
+FALLBACK_CHARS = 3000
+MAX_MESSAGES = 4
+BUTTON_VALUE_CHARS = 2000
+TITLE_CHARS = 200
+
+FEEDBACK_UP = "citebot_feedback_up"
+FEEDBACK_DOWN = "citebot_feedback_down"
+SHARE = "citebot_share"
+
+TRIMMED_NOTE = "…(the rest of this answer was too long for Slack and was trimmed)"
+APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+
+Block = dict[str, Any]
+
+
+@dataclass
+class SlackMessage:
+    """One `chat.postMessage` worth: Block Kit blocks and the `text` fallback."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class _Part:
+    """A content block with its plain text (for the fallback) and its size in characters."""
+
+    block: Block
+    plain: str
+    size: int
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; after this nothing in `text` is markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) url made safe inside `<url|label>`, or None if it is not one."""
+    if not url or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    return url.replace("&", "&amp;")
+
+
+def link(url: str | None, title: str) -> str:
+    """`<url|title>` for a safe url, else the title in bold; both escaped."""
+    label = escape(_one_line(title, TITLE_CHARS)) or "untitled"
+    href = safe_url(url)
+    return f"<{href}|{label}>" if href else f"*{label}*"
+
+
+def render_answer(
+    answer: Answer,
+    *,
+    feedback: bool = True,
+    share: bool = False,
+    shared_by: str | None = None,
+) -> list[SlackMessage]:
+    """The answer, each quote as a block quote with its source, a "searched N sources" line
+    and the 👍/👎 (and "share in channel") buttons, as one or more messages."""
+    if answer.error:
+        return [render_text(answer.text or APOLOGY)]
+    parts: list[_Part] = []
+    parts += _sections(answer.text, quote=False)
+    for note in answer.notes:
+        parts.append(_context(f"_{escape(_one_line(note, 500))}_", note))
+    for number, quote in enumerate(answer.quotes, 1):
+        parts += _sections(quote.text, quote=True)
+        source = _source_line(number, quote)
+        parts.append(_context(source, unescape(source)))
+    footer: list[Block] = []
+    searched = f"Searched {answer.sources_searched} source{'s' if answer.sources_searched != 1 else ''}"
+    if shared_by:
+        searched += f" · shared by <@{shared_by}>" if _is_slack_id(shared_by) else ""
+    footer.append(_context(searched, searched).block)
+    buttons = _buttons(answer, feedback=feedback, share=share)
+    if buttons:
+        footer.append({"type": "actions", "block_id": "citebot_actions", "elements": buttons})
+    return _pack(parts, footer)
+
+
+def render_text(text: str) -> SlackMessage:
+    """A short message (help, apology, rate limit): one escaped section."""
+    text = _trim(text, SECTION_CHARS - 200)
+    return SlackMessage(
+        text=escape(_trim(text, FALLBACK_CHARS)),
+        blocks=[_section(escape(text))],
+    )
+
+
+def render_help(bot_user_id: str | None) -> SlackMessage:
+    mention = f"<@{bot_user_id}>" if bot_user_id and _is_slack_id(bot_user_id) else "@citebot"
+    text = (
+        f"Ask me about the articles I have read: {mention} _your question_ "
+        "(in a channel I answer in a thread; reply there to follow up). "
+        "I answer with verbatim quotes and a link to each source. "
+        "`/citebot your question` answers just for you, `/citebot sources` lists the articles."
+    )
+    return SlackMessage(text=text, blocks=[_section(text)])
+
+
+def render_sources(records: Sequence[ArticleRecord]) -> SlackMessage:
+    """`/citebot sources`: one line per article, newest first, within one message."""
+    if not records:
+        text = "No articles have been ingested yet (`citebot ingest PATH…`)."
+        return SlackMessage(text=text, blocks=[_section(text)])
+    ordered = sorted(records, key=lambda r: r.published or "", reverse=True)
+    header = f"{len(ordered)} article{'s' if len(ordered) != 1 else ''} ingested:"
+    blocks: list[Block] = [_section(header)]
+    lines: list[str] = []
+    used = len(header)
+    shown = 0
+    for record in ordered:
+        line = "• " + link(record.url, record.title)
+        if record.published:
+            line += f" · {escape(record.published)}"
+        if not safe_url(record.url):
+            line += f" · `{escape(_one_line(record.source, 200))}`"
+        pending = sum(len(x) + 1 for x in lines)
+        if len(blocks) + 2 >= MAX_BLOCKS or used + pending + len(line) > MESSAGE_CHARS - 200:
+            break
+        if pending + len(line) > SECTION_CHARS:
+            blocks.append(_section("\n".join(lines)))
+            used += pending
+            lines = []
+        lines.append(line)
+        shown += 1
+    if lines:
+        blocks.append(_section("\n".join(lines)))
+    if shown < len(ordered):
+        more = f"…and {len(ordered) - shown} more (`citebot sources` lists them all)."
+        blocks.append(_context(more, more).block)
+    return SlackMessage(text=header, blocks=blocks)
+
+
+def feedback_value(answer_id: str, question: str) -> str:
+    """The button value: answer id and question (so a click can be recorded after a restart)."""
+    value = json.dumps({"id": answer_id, "q": question}, ensure_ascii=False)
+    while len(value) > BUTTON_VALUE_CHARS:
+        question = question[: len(question) - (len(value) - BUTTON_VALUE_CHARS) - 1]
+        value = json.dumps({"id": answer_id, "q": question}, ensure_ascii=False)
+    return value
+
+
+def parse_feedback_value(value: str) -> tuple[str, str] | None:
+    try:
+        data = json.loads(value)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not data["id"]:
+        return None
+    question = data.get("q")
+    return data["id"], question if isinstance(question, str) else ""
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+
+def _section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn, "verbatim": True}}
+
+
+def _context(mrkdwn: str, plain: str) -> _Part:
+    block = {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn, "verbatim": True}]}
+    return _Part(block, plain, len(mrkdwn))
+
+
+def _sections(text: str, *, quote: bool) -> list[_Part]:
+    """`text` escaped (as a block quote if `quote`) in sections of at most SECTION_CHARS."""
+    parts = []
+    for piece in _split(text.strip(), SECTION_CHARS - 10, quote=quote):
+        mrkdwn = _as_quote(piece) if quote else escape(piece)
+        parts.append(_Part(_section(mrkdwn), piece, len(mrkdwn)))
+    return parts
+
+
+def _as_quote(text: str) -> str:
+    return "\n".join("> " + escape(line) for line in text.split("\n"))
+
+
+def _source_line(number: int, quote: Quote) -> str:
+    line = f"[{number}] {link(quote.url, quote.title)}"
+    if quote.published:
+        line += f" · {escape(quote.published)}"
+    if not safe_url(quote.url):
+        line += f" · `{escape(_one_line(quote.source, 200))}`"
+    return line
+
+
+def _buttons(answer: Answer, *, feedback: bool, share: bool) -> list[Block]:
+    buttons: list[Block] = []
+    if feedback and answer.answer_id:
+        value = feedback_value(answer.answer_id, answer.question)
+        buttons += [
+            _button("👍 Helpful", FEEDBACK_UP, value),
+            _button("👎 Not helpful", FEEDBACK_DOWN, value),
+        ]
+    if share and answer.answer_id:
+        buttons.append(_button("Share in channel", SHARE, answer.answer_id, style="primary"))
+    return buttons
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _pack(parts: list[_Part], footer: list[Block]) -> list[SlackMessage]:
+    """Content parts into messages of at most MAX_BLOCKS blocks and MESSAGE_CHARS characters;
+    the footer goes under the last one. Past MAX_MESSAGES the rest is replaced by a note."""
+    footer_size = sum(_block_size(b) for b in footer)
+    reserve_blocks, reserve_chars = len(footer) + 1, footer_size + len(TRIMMED_NOTE) + 10
+    messages: list[list[_Part]] = [[]]
+    for part in parts:
+        current = messages[-1]
+        size = sum(p.size for p in current)
+        if current and (
+            len(current) + 1 > MAX_BLOCKS - reserve_blocks
+            or size + part.size > MESSAGE_CHARS - reserve_chars
+        ):
+            if len(messages) == MAX_MESSAGES:
+                current.append(_Part(_section(escape(TRIMMED_NOTE)), TRIMMED_NOTE, len(TRIMMED_NOTE)))
+                break
+            messages.append([])
+        messages[-1].append(part)
+    out = []
+    for index, group in enumerate(messages):
+        blocks = [p.block for p in group]
+        if index == len(messages) - 1:
+            blocks += footer
+        plain = "\n\n".join(p.plain for p in group if p.plain)
+        out.append(SlackMessage(text=escape(_trim(plain, FALLBACK_CHARS)) or "citebot", blocks=blocks))
+    return out
+
+
+def _block_size(block: Block) -> int:
+    if block["type"] == "context":
+        return sum(len(e.get("text", "")) for e in block["elements"])
+    if block["type"] == "actions":
+        return sum(len(e["value"]) + len(e["text"]["text"]) for e in block["elements"])
+    return len(block.get("text", {}).get("text", ""))
+
+
+# --- text -------------------------------------------------------------------------------------
+
+_BREAKS = ("\n", "。", "！", "？", ". ", "! ", "? ", "；", "; ", "，", ", ", " ")
+
+
+def _split(text: str, limit: int, *, quote: bool) -> list[str]:
+    """Pieces of `text` whose rendered (escaped, quoted) length is at most `limit`, cut at a
+    line, sentence or word end when one is in the second half of the piece."""
+    pieces = []
+    while text:
+        cut = _fit(text, limit, quote=quote)
+        if cut < len(text):
+            window = text[:cut]
+            for mark in _BREAKS:
+                at = window.rfind(mark)
+                if at >= cut // 2:
+                    cut = at + len(mark)
+                    break
+        piece, text = text[:cut].rstrip("\n"), text[cut:].lstrip("\n")
+        if piece.strip():
+            pieces.append(piece)
+    return pieces
+
+
+def _fit(text: str, limit: int, *, quote: bool) -> int:
+    """How many characters of `text` fit into `limit` once escaped (and quoted)."""
+    used = 2 if quote else 0
+    for index, ch in enumerate(text):
+        cost = 5 if ch == "&" else 4 if ch in "<>" else 3 if ch == "\n" and quote else 1
+        if used + cost > limit:
+            return max(1, index)
+        used += cost
+    return len(text)
+
+
+def _trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _one_line(text: str, limit: int) -> str:
+    return _trim(" ".join((text or "").split()), limit)
+
+
+_SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")
+
+
+def _is_slack_id(value: str) -> bool:
+    return bool(_SLACK_ID.match(value))

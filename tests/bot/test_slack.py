@@ -1,0 +1,404 @@
+"""The Slack adapter over HTTP: real slack_bolt/slack_sdk code against a local fake Slack."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.feedback import FeedbackStore
+from bot.slack_render import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, unescape
+from retrieval.models import Answer, Turn
+from tests.bot.fake_slack import (
+    BOT_USER,
+    FakeSlack,
+    HttpBot,
+    StubAnswerer,
+    button_click,
+    event_body,
+    mention,
+    message,
+    quote,
+    slash_command,
+    start_http_bot,
+    wait_until,
+)
+
+TS = "1700000000.000100"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    slack = FakeSlack().start()
+    yield slack
+    slack.stop()
+
+
+@pytest.fixture
+async def bot(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[HttpBot]:
+    running = await start_http_bot(fake, tmp_path)
+    yield running
+    await running.runner.cleanup()
+
+
+async def _start(fake: FakeSlack, tmp_path: Path, **kwargs: Any) -> HttpBot:
+    return await start_http_bot(fake, tmp_path, **kwargs)
+
+
+def _texts(blocks: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for block in blocks:
+        if "text" in block:
+            out.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            if element.get("type") == "mrkdwn":
+                out.append(element["text"])
+    return out
+
+
+def _buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        e["action_id"]: e["value"]
+        for b in blocks if b["type"] == "actions" for e in b["elements"]
+    }
+
+
+async def test_mention_is_answered_in_its_thread_with_quote_and_link(bot: HttpBot) -> None:
+    status, body = await bot.post(event_body(mention(f"<@{BOT_USER}> Who said what?", ts=TS)))
+    assert (status, body) == (200, "")
+
+    posted = await wait_until(bot.fake.posted)
+    assert posted, "no answer was posted"
+    answer = posted[0]
+    assert answer["channel"] == "C1" and answer["thread_ts"] == TS
+    texts = _texts(answer["blocks"])
+    assert "> Brockman said compute is the bottleneck." in texts
+    assert any("<https://example.com/a|An article> · 2025-08-16" in t for t in texts)
+    assert any("Searched 14 sources" in t for t in texts)
+    assert set(_buttons(answer["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN}
+    assert "About Who said what?:" in answer["text"]  # the plain-text fallback
+    assert bot.answerer.asked == [("Who said what?", [], None)]
+    reaction = {"channel": "C1", "timestamp": TS, "name": "hourglass_flowing_sand"}
+    assert await wait_until(lambda: bot.fake.called("reactions.remove"))
+    for method in ("reactions.add", "reactions.remove"):
+        calls = bot.fake.called(method)
+        assert len(calls) == 1 and reaction.items() <= calls[0].items()
+    methods = [m for m, _, _ in bot.fake.calls]
+    assert methods.index("reactions.add") < methods.index("chat.postMessage") < methods.index(
+        "reactions.remove"
+    )
+
+
+async def test_bad_signatures_get_401_and_no_answer(bot: HttpBot) -> None:
+    event = event_body(mention(f"<@{BOT_USER}> hello?", ts=TS))
+    assert (await bot.post(event, tamper=True))[0] == 401
+    assert (await bot.post(event, secret="wrong-secret"))[0] == 401
+    assert (await bot.post(event, ts=1_600_000_000))[0] == 401  # replayed: years old
+    # Bolt answers 401 before anything is scheduled, so nothing can still be on its way
+    assert bot.answerer.asked == []
+    assert bot.fake.posted() == []
+
+
+async def test_url_verification_challenge(bot: HttpBot) -> None:
+    status, body = await bot.post({"token": "x", "challenge": "c-123", "type": "url_verification"})
+    assert status == 200 and json.loads(body) == {"challenge": "c-123"}
+
+
+async def test_retry_of_an_event_being_handled_gives_no_second_answer(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    gate = threading.Event()
+
+    def slow(question: str, history: Sequence[Turn]) -> Answer:
+        gate.wait(10)
+        return Answer(question, "Slow answer", True, [quote("A quote.")], "slow1", 3)
+
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=slow))
+    try:
+        event = event_body(mention(f"<@{BOT_USER}> slow?", ts=TS), event_id="EvSLOW")
+        assert (await bot.post(event))[0] == 200
+        assert await wait_until(lambda: bot.answerer.asked)
+        for attempt in ("1", "2"):  # Slack's retries while the first is still being answered
+            status, _ = await bot.post(
+                event, headers={"X-Slack-Retry-Num": attempt, "X-Slack-Retry-Reason": "http_timeout"}
+            )
+            assert status == 200
+        gate.set()
+        assert await wait_until(lambda: len(fake.posted()) == 1)
+        # a later, different question is still answered, and only it
+        await bot.post(event_body(mention(f"<@{BOT_USER}> next?", ts="1700000000.000900")))
+        assert await wait_until(lambda: len(fake.posted()) == 2)
+        assert [q for q, _, _ in bot.answerer.asked] == ["slow?", "next?"]
+    finally:
+        gate.set()
+        await bot.runner.cleanup()
+
+
+async def test_untrusted_quote_and_title_cannot_ping_or_link(fake: FakeSlack, tmp_path: Path) -> None:
+    nasty = "<!channel> <!here> hi <@U999> see <#C123|general> A&B <https://evil.example|click>"
+
+    def reply(question: str, history: Sequence[Turn]) -> Answer:
+        bad = quote(nasty, title="<!everyone> Title > <@U1>", url="https://example.com/?a=1&b=<2>|x")
+        return Answer(question, "Answer <!here>", True, [bad], "esc1", 1)
+
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=reply))
+    try:
+        await bot.post(event_body(mention(f"<@{BOT_USER}> nasty?", ts=TS)))
+        posted = await wait_until(fake.posted)
+        assert posted
+        sent = json.dumps(posted[0]["blocks"]) + posted[0]["text"]
+        for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<@U1>", "<#C123", "<https://evil"):
+            assert raw not in sent
+        texts = _texts(posted[0]["blocks"])
+        assert (
+            "> &lt;!channel&gt; &lt;!here&gt; hi &lt;@U999&gt; see &lt;#C123|general&gt; "
+            "A&amp;B &lt;https://evil.example|click&gt;"
+        ) in texts
+        assert unescape(texts[1][2:]) == nasty  # still the verbatim quote once unescaped
+        source = next(t for t in texts if t.startswith("[1]"))
+        assert source.startswith(
+            "[1] <https://example.com/?a=1&amp;b=%3C2%3E%7Cx|&lt;!everyone&gt; Title &gt; &lt;@U1&gt;>"
+        )
+        quote_blocks = [b for b in posted[0]["blocks"] if b["type"] == "section"]
+        assert all(b["text"]["verbatim"] is True for b in quote_blocks)
+    finally:
+        await bot.runner.cleanup()
+
+
+async def test_thread_follow_up_passes_the_earlier_question(bot: HttpBot) -> None:
+    fake = bot.fake
+    fake.add_message("C1", TS, f"<@{BOT_USER}> Who turned down Zuckerberg?", user="U123")
+    await bot.post(event_body(mention(f"<@{BOT_USER}> Who turned down Zuckerberg?", ts=TS)))
+    assert await wait_until(lambda: len(fake.posted()) == 1)
+
+    follow_ts = "1700000500.000100"
+    fake.add_message("C1", follow_ts, "How much was offered?", user="U123", thread_ts=TS)
+    await bot.post(event_body(message("How much was offered?", ts=follow_ts, thread_ts=TS)))
+    assert await wait_until(lambda: len(fake.posted()) == 2)
+
+    question, history, _ = bot.answerer.asked[1]
+    assert question == "How much was offered?"
+    assert history[0] == Turn("user", "Who turned down Zuckerberg?")
+    assert history[1].role == "assistant" and "About Who turned down Zuckerberg?" in history[1].text
+    assert fake.posted()[1]["thread_ts"] == TS
+
+
+async def test_messages_elsewhere_are_left_alone(bot: HttpBot) -> None:
+    fake = bot.fake
+    # a thread citebot never answered in, and a plain top-level message
+    fake.add_message("C1", TS, "people chatting", user="U7")
+    fake.add_message("C1", "1700000001.000500", "more chatting", user="U8", thread_ts=TS)
+    await bot.post(event_body(message("more chatting", ts="1700000001.000500", thread_ts=TS)))
+    await bot.post(event_body(message("a top-level message", ts="1700000002.000100")))
+    # a mention afterwards is answered: both earlier events were already dealt with
+    await bot.post(event_body(mention(f"<@{BOT_USER}> real question", ts="1700000003.000100")))
+    assert await wait_until(lambda: bot.fake.posted())
+    assert [q for q, _, _ in bot.answerer.asked] == ["real question"]
+
+
+async def test_answer_channel_gets_every_top_level_message_once(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    bot = await _start(
+        fake, tmp_path, slack_answer_channels="CASK", channel_collections="CASK=docs"
+    )
+    try:
+        await bot.post(event_body(message("What is new?", ts=TS, channel="CASK")))
+        # the same message mentioning the bot arrives as message + app_mention: one answer
+        ts2 = "1700000009.000100"
+        text = f"<@{BOT_USER}> And this?"
+        await bot.post(event_body(message(text, ts=ts2, channel="CASK")))
+        await bot.post(event_body(mention(text, ts=ts2, channel="CASK")))
+        assert await wait_until(lambda: len(fake.posted()) == 2)
+        await bot.post(event_body(mention(f"<@{BOT_USER}> sentinel", ts="1700000010.000100")))
+        assert await wait_until(lambda: len(fake.posted()) == 3)
+        assert bot.answerer.asked == [
+            ("What is new?", [], "docs"), ("And this?", [], "docs"), ("sentinel", [], None)
+        ]
+        assert [p["thread_ts"] for p in fake.posted()[:2]] == [TS, ts2]
+    finally:
+        await bot.runner.cleanup()
+
+
+async def test_direct_message_is_answered_in_the_dm_with_recent_history(bot: HttpBot) -> None:
+    fake = bot.fake
+    fake.add_message("D1", "1700000000.000100", "Who is Greg Brockman?", user="U123")
+    fake.add_message("D1", "1700000001.000100", "He co-founded OpenAI.", user=BOT_USER, bot_id="BBOT")
+    fake.add_message("D1", "1700000060.000100", "What did he say?", user="U123")
+    await bot.post(event_body(
+        message("What did he say?", ts="1700000060.000100", channel="D1", channel_type="im")
+    ))
+    posted = await wait_until(fake.posted)
+    assert posted and posted[0]["channel"] == "D1" and "thread_ts" not in posted[0]
+    question, history, _ = bot.answerer.asked[0]
+    assert question == "What did he say?"
+    assert history == [Turn("user", "Who is Greg Brockman?"), Turn("assistant", "He co-founded OpenAI.")]
+
+
+async def test_empty_mention_gets_help(bot: HttpBot) -> None:
+    await bot.post(event_body(mention(f"<@{BOT_USER}>  ", ts=TS)))
+    posted = await wait_until(bot.fake.posted)
+    assert posted and posted[0]["thread_ts"] == TS
+    assert "/citebot sources" in posted[0]["text"]
+    assert bot.answerer.asked == []
+
+
+async def test_feedback_click_is_recorded_and_acknowledged(bot: HttpBot) -> None:
+    await bot.post(event_body(mention(f"<@{BOT_USER}> Was it useful?", ts=TS)))
+    posted = await wait_until(bot.fake.posted)
+    assert posted
+    value = _buttons(posted[0]["blocks"])[FEEDBACK_UP]
+
+    status, _ = await bot.post(button_click(FEEDBACK_UP, value, user="U42", thread_ts=TS))
+    assert status == 200
+    thanks = await wait_until(lambda: bot.fake.called("chat.postEphemeral"))
+    assert thanks and thanks[0]["user"] == "U42" and thanks[0]["thread_ts"] == TS
+    assert "👍" in thanks[0]["text"]
+    records = FeedbackStore(bot.settings.feedback_db).all()
+    assert [(r.platform, r.answer_id, r.question, r.user_id, r.vote) for r in records] == [
+        ("slack", "ans1", "Was it useful?", "U42", "up")
+    ]
+
+    await bot.post(button_click(FEEDBACK_DOWN, value, user="U42", thread_ts=TS))
+    assert await wait_until(lambda: len(bot.fake.called("chat.postEphemeral")) == 2)
+    assert [r.vote for r in FeedbackStore(bot.settings.feedback_db).all()] == ["down"]
+
+
+async def test_fast_asker_is_rate_limited_politely(fake: FakeSlack, tmp_path: Path) -> None:
+    bot = await _start(fake, tmp_path, rate_limit_per_minute=2)
+    try:
+        for n in range(3):
+            await bot.post(event_body(mention(f"<@{BOT_USER}> q{n}", ts=f"17000000{n:02d}.000100")))
+        notice = await wait_until(lambda: fake.called("chat.postEphemeral"))
+        assert notice and notice[0]["user"] == "U123"
+        assert "wait" in notice[0]["text"] and notice[0]["thread_ts"] == "1700000002.000100"
+        await bot.post(event_body(mention(f"<@{BOT_USER}> mine", ts="1700000099.000100", user="U9")))
+        assert await wait_until(lambda: len(fake.posted()) == 3)
+        assert sorted(q for q, _, _ in bot.answerer.asked) == ["mine", "q0", "q1"]
+    finally:
+        await bot.runner.cleanup()
+
+
+async def test_slash_command_answers_ephemerally_and_lists_sources(bot: HttpBot) -> None:
+    from ingest.store import ArticleRecord
+
+    fake = bot.fake
+    status, _ = await bot.post(slash_command("what is new?", fake.response_url("h1")))
+    assert status == 200
+    reply = await wait_until(lambda: [b for h, b in fake.responses if h == "h1"])
+    assert reply and reply[0]["response_type"] == "ephemeral"
+    assert "> Brockman said compute is the bottleneck." in _texts(reply[0]["blocks"])
+    assert set(_buttons(reply[0]["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN, SHARE}
+    assert bot.answerer.asked[0][0] == "what is new?"
+
+    bot.answerer.records = [
+        ArticleRecord("a1", "OpenAI <!here> news", "https://example.com/1", "2025-08-16", "a.txt", "k", 3),
+        ArticleRecord("a2", "Local notes", None, None, "notes/b.md", "k2", 1),
+    ]
+    await bot.post(slash_command("sources", fake.response_url("h2")))
+    listing = await wait_until(lambda: [b for h, b in fake.responses if h == "h2"])
+    assert listing
+    text = "\n".join(_texts(listing[0]["blocks"]))
+    assert "2 articles" in text
+    assert "<https://example.com/1|OpenAI &lt;!here&gt; news> · 2025-08-16" in text
+    assert "*Local notes* · `notes/b.md`" in text
+
+    await bot.post(slash_command("", fake.response_url("h3")))
+    usage = await wait_until(lambda: [b for h, b in fake.responses if h == "h3"])
+    assert usage and "/citebot sources" in usage[0]["text"]
+    assert len(bot.answerer.asked) == 1
+
+
+async def test_ephemeral_mode_with_share_in_channel(fake: FakeSlack, tmp_path: Path) -> None:
+    bot = await _start(fake, tmp_path, slack_ephemeral=True)
+    try:
+        await bot.post(event_body(mention(f"<@{BOT_USER}> only for me?", ts=TS)))
+        private = await wait_until(lambda: fake.called("chat.postEphemeral"))
+        assert private and private[0]["user"] == "U123" and private[0]["thread_ts"] == TS
+        assert fake.posted() == []
+        share = _buttons(private[0]["blocks"])[SHARE]
+
+        # someone else's click does not share it
+        await bot.post(button_click(SHARE, share, user="U666", response_url=fake.response_url("x")))
+        assert await wait_until(lambda: len(fake.called("chat.postEphemeral")) == 2)
+        assert fake.posted() == []
+
+        await bot.post(button_click(SHARE, share, user="U123", response_url=fake.response_url("s")))
+        public = await wait_until(fake.posted)
+        assert public and public[0]["thread_ts"] == TS
+        assert "> Brockman said compute is the bottleneck." in _texts(public[0]["blocks"])
+        assert any("shared by <@U123>" in t for t in _texts(public[0]["blocks"]))
+        assert SHARE not in _buttons(public[0]["blocks"])
+        deleted = await wait_until(lambda: [b for h, b in fake.responses if h == "s"])
+        assert deleted and deleted[0]["delete_original"] is True
+    finally:
+        await bot.runner.cleanup()
+
+
+async def test_very_long_answer_is_split_within_slack_limits(fake: FakeSlack, tmp_path: Path) -> None:
+    long_text = "".join(f"Sentence {n} says A&B <c>. " for n in range(1500))  # ~45k chars
+    long_quote = "第一句很长。" * 1200
+
+    def reply(question: str, history: Sequence[Turn]) -> Answer:
+        return Answer(question, long_text, True, [quote(long_quote), quote("short")], "long1", 9)
+
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=reply))
+    try:
+        await bot.post(event_body(mention(f"<@{BOT_USER}> long?", ts=TS)))
+        # the reaction is removed once every part is posted
+        assert await wait_until(lambda: fake.called("reactions.remove"))
+        posted = fake.posted()
+        assert len(posted) >= 2
+        assert all(p["thread_ts"] == TS for p in posted)
+        for part in posted:
+            assert len(part["blocks"]) <= 50
+            assert all(len(t) <= 3000 for t in _texts(part["blocks"]))
+        # every refusal would have shown up as a plain-text retry without blocks
+        assert all(p.get("blocks") for p in posted)
+        everything = "".join(_texts([b for p in posted for b in p["blocks"]]))
+        assert "Sentence 0 says A&amp;B &lt;c&gt;." in everything
+        assert "trimmed" in everything
+        assert set(_buttons(posted[-1]["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN}
+    finally:
+        await bot.runner.cleanup()
+
+
+async def test_store_down_gives_an_apology_in_the_thread(
+    fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def down(question: str, history: Sequence[Turn]) -> Answer:
+        return Answer(question, "Sorry, I can't search the articles right now.", False,
+                      answer_id="err1", error="StoreUnavailable: connection refused")
+
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=down))
+    try:
+        with caplog.at_level(logging.INFO):
+            await bot.post(event_body(mention(f"<@{BOT_USER}> anyone?", ts=TS)))
+            posted = await wait_until(fake.posted)
+        assert posted and posted[0]["thread_ts"] == TS
+        assert "can't search the articles right now" in posted[0]["text"]
+        assert _buttons(posted[0]["blocks"]) == {}
+        assert "answer err1 failed: StoreUnavailable: connection refused" in caplog.text
+    finally:
+        await bot.runner.cleanup()
+
+
+async def test_crashing_chain_gives_an_apology_and_a_logged_traceback(
+    fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(fail=True))
+    try:
+        with caplog.at_level(logging.INFO):
+            await bot.post(event_body(mention(f"<@{BOT_USER}> boom?", ts=TS)))
+            posted = await wait_until(fake.posted)
+        assert posted and posted[0]["thread_ts"] == TS
+        assert posted[0]["text"].startswith("Sorry, something went wrong")
+        assert "RuntimeError: the chain broke" in caplog.text
+        assert "xoxb-test" not in caplog.text
+    finally:
+        await bot.runner.cleanup()
