@@ -1,0 +1,601 @@
+"""The Discord adapter end to end: a real discord.py client against the local fake Discord.
+
+Each test starts `CitebotDiscord` with `DISCORD_API_URL` pointing at `FakeDiscord`; the
+client logs in, finds the gateway through `/gateway/bot`, identifies, syncs its commands
+and then gets INTERACTION_CREATE / MESSAGE_CREATE events like in a real guild. A small stub
+answerer stands in for retrieval, except in the end-to-end test with the sample store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.discord import APOLOGY, CitebotDiscord, serve_discord
+from bot.feedback import FeedbackStore
+from ingest.models import IngestReport
+from ingest.store import ArticleRecord
+from retrieval.models import Answer, Quote, Turn
+from tests.bot.fake_discord import (
+    ADMIN_ROLE_ID,
+    ADMIN_ROLE_NAME,
+    APP_ID,
+    BOT_USER,
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    MANAGE_GUILD,
+    MEMBER_ROLE_ID,
+    OTHER_CHANNEL_ID,
+    SEND_MESSAGES,
+    FakeDiscord,
+    button_click,
+    custom_ids,
+    embed_text,
+    guild_message,
+    member,
+    slash,
+)
+from tests.conftest import make_settings
+
+TOKEN = "test-token-Mzk4NzY1NDMyMTA5ODc2NTQz.secret"
+
+
+def _quote(text: str, title: str = "Sample article", url: str | None = "https://example.com/a",
+           published: str | None = "2024-05-01") -> Quote:
+    return Quote(text=text, title=title, url=url, published=published, source="a.txt",
+                 article_id="art1", start=0, end=len(text), score=0.9)
+
+
+ANSWER = Answer(
+    question="",
+    text="Here is what “Sample article” says:",
+    confident=True,
+    quotes=[
+        _quote("The first quoted sentence."),
+        _quote("第二段引文。", title="另一篇", url=None, published=None),
+    ],
+    answer_id="abc123def456",
+    sources_searched=14,
+)
+
+
+class StubAnswerer:
+    """What the adapter uses of `retrieval.Answerer`: `aask`, `sources`, `store`."""
+
+    def __init__(self, answer: Answer = ANSWER, records: Sequence[ArticleRecord] = (),
+                 fail: Exception | None = None, store: Any = None) -> None:
+        self.answer = answer
+        self.records = list(records)
+        self.fail = fail
+        self.asked: list[tuple[str, tuple[Turn, ...], str | None]] = []
+        self.stores: list[str | None] = []
+        self._store = store
+
+    async def aask(self, question: str, history: Sequence[Turn] = (), *,
+                   collection: str | None = None) -> Answer:
+        self.asked.append((question, tuple(history), collection))
+        if self.fail:
+            raise self.fail
+        return replace(self.answer, question=question)
+
+    def sources(self, collection: str | None = None) -> list[ArticleRecord]:
+        if self.fail:
+            raise self.fail
+        return self.records
+
+    def store(self, collection: str | None = None) -> Any:
+        self.stores.append(collection)
+        return self._store if self._store is not None else object()
+
+
+async def until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `predicate` until it returns something truthy or the deadline passes."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if value or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    # The bot points these class attributes at the fake; put Discord's back afterwards.
+    monkeypatch.setattr(Route, "BASE", Route.BASE)
+    monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", DiscordWebSocket.DEFAULT_GATEWAY)
+    server = await FakeDiscord().start()
+    yield server
+    await server.stop()
+
+
+StartBot = Callable[..., Awaitable[CitebotDiscord]]
+
+
+@pytest.fixture
+async def start_bot(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[StartBot]:
+    running: list[tuple[CitebotDiscord, asyncio.Task[None]]] = []
+
+    async def start(answerer: Any, **overrides: Any) -> CitebotDiscord:
+        values: dict[str, Any] = {"discord_api_url": fake.api_url,
+                                  "feedback_db": tmp_path / "feedback.sqlite3"}
+        values.update(overrides)
+        # guild_ready_timeout: how long discord.py waits for more GUILD_CREATEs (default 2 s).
+        bot = CitebotDiscord(make_settings(tmp_path, **values), answerer, guild_ready_timeout=0.05)
+        task = asyncio.create_task(bot.start(TOKEN, reconnect=False))
+        running.append((bot, task))
+        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        return bot
+
+    yield start
+    for bot, task in running:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+
+
+class _Ids:
+    """Fresh interaction ids and tokens per test."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> tuple[str, str]:
+        self.n += 1
+        return str(1600000000000000000 + self.n), f"itok-{self.n}"
+
+
+@pytest.fixture
+def ids() -> _Ids:
+    return _Ids()
+
+
+async def _ask(fake: FakeDiscord, ids: _Ids, question: str, **kwargs: Any) -> str:
+    interaction_id, token = ids()
+    await fake.dispatch("INTERACTION_CREATE", slash(
+        "ask", [{"name": "question", "type": 3, "value": question}],
+        token=token, interaction_id=interaction_id, **kwargs))
+    return token
+
+
+async def _command(fake: FakeDiscord, ids: _Ids, name: str,
+                   options: list[dict[str, Any]] | None = None, **kwargs: Any) -> str:
+    interaction_id, token = ids()
+    await fake.dispatch("INTERACTION_CREATE", slash(
+        name, options, token=token, interaction_id=interaction_id, **kwargs))
+    return token
+
+
+def _ephemeral_reply(fake: FakeDiscord, token: str) -> str | None:
+    """The content of an immediate ephemeral reply (callback type 4 with flags 64)."""
+    for body in fake.callbacks(token):
+        data = body.get("data") or {}
+        if body["type"] == 4 and data.get("flags", 0) & EPHEMERAL:
+            return data["content"]
+    return None
+
+
+# --- start-up ----------------------------------------------------------------------------------
+
+
+async def test_startup_syncs_commands_to_configured_guilds(fake: FakeDiscord, start_bot: StartBot) -> None:
+    await start_bot(StubAnswerer(), discord_guild_ids=GUILD_ID)
+    assert fake.find("GET", "/gateway/bot"), "the gateway URL must come from the configured API"
+    assert fake.identify is not None and fake.identify["token"] == TOKEN
+    synced = fake.find("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+    assert synced and not fake.find("PUT", f"/applications/{APP_ID}/commands")
+    commands = {c["name"]: c for c in synced[0][3]}
+    assert set(commands) == {"ask", "sources", "ingest", "help"}
+    question = commands["ask"]["options"][0]
+    assert (question["name"], question["type"], question["required"]) == ("question", 3, True)
+    ingest_options = {o["name"]: o["type"] for o in commands["ingest"]["options"]}
+    assert ingest_options == {"url": 3, "file": 11}
+
+
+async def test_startup_syncs_globally_without_guild_ids(fake: FakeDiscord, start_bot: StartBot) -> None:
+    await start_bot(StubAnswerer())
+    assert fake.find("PUT", f"/applications/{APP_ID}/commands")
+    assert not fake.find("PUT", rf"/applications/{APP_ID}/guilds/\d+/commands")
+
+
+# --- /ask --------------------------------------------------------------------------------------
+
+
+async def test_ask_defers_then_answers_with_quotes_sources_and_buttons(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    answerer = StubAnswerer()
+    await start_bot(answerer, channel_collections={CHANNEL_ID: "team-docs"})
+    token = await _ask(fake, ids, "What does the article say?")
+
+    followups = await until(lambda: fake.followups(token))
+    assert fake.callbacks(token)[0] == {"type": 5}  # deferred, public "thinking…"
+    assert len(followups) == 1
+    body = followups[0]
+    assert body["allowed_mentions"] == {"parse": []}
+    text = embed_text(body)
+    assert text.startswith("Here is what “Sample article” says:")
+    assert "> The first quoted sentence." in text
+    assert "\\[1\\] [Sample article](https://example.com/a) · 2024-05-01" in text
+    assert "> 第二段引文。" in text and "**另一篇** · a.txt" in text
+    assert body["embeds"][-1]["footer"]["text"] == "Searched 14 sources · answer abc123def456"
+    assert custom_ids(body) == ["citebot:fb:up:abc123def456", "citebot:fb:down:abc123def456"]
+    assert answerer.asked == [("What does the article say?", (), "team-docs")]
+
+
+async def test_long_answer_is_split_into_messages_discord_accepts(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    sentences = [f"Sentence number {i} of a very long quote." for i in range(400)]
+    long_quote = " ".join(sentences)  # ~16,000 characters
+    answer = replace(ANSWER, text="A long answer. " * 300,
+                     quotes=[_quote(long_quote), _quote("Short one.")])
+    await start_bot(StubAnswerer(answer))
+    token = await _ask(fake, ids, "Tell me everything")
+
+    # The buttons come with the last part, so the answer is complete when they appear.
+    await until(lambda: any(custom_ids(b) for b in fake.followups(token)))
+    followups = fake.followups(token)
+    assert len(followups) >= 2
+    assert not [c for c in fake.calls if c[1].endswith("/messages/@original")], "no apology"
+    for body in followups:
+        assert len(body["embeds"]) <= 10
+        assert all(len(e.get("description") or "") <= 4096 for e in body["embeds"])
+        total = sum(len(e.get("description") or "") + len((e.get("footer") or {}).get("text", ""))
+                    for e in body["embeds"])
+        assert total <= 6000
+        assert body["allowed_mentions"] == {"parse": []}
+    text = "\n".join(embed_text(b) for b in followups)
+    for sentence in (sentences[0], sentences[199], sentences[-1], "Short one."):
+        assert sentence in text
+    assert [bool(custom_ids(b)) for b in followups] == [False] * (len(followups) - 1) + [True]
+
+
+async def test_fake_rejects_over_limit_messages_like_discord(fake: FakeDiscord) -> None:
+    """The splitting test above means something only because the fake is strict."""
+    import aiohttp
+
+    fake.issue("5", "tok")  # as if an interaction with this token had just been dispatched
+    async with aiohttp.ClientSession() as session:
+        for body, accepted in (
+            ({"embeds": [{"description": "x" * 4096}]}, True),
+            ({"embeds": [{"description": "x" * 4097}]}, False),
+            ({"embeds": [{"description": "x" * 3000}, {"description": "y" * 3001}]}, False),
+            ({"content": "z" * 2001}, False),
+        ):
+            url = f"{fake.api_url}/webhooks/{APP_ID}/tok?wait=1"
+            async with session.post(url, json=body) as response:
+                payload = await response.json(content_type=None)
+                if accepted:
+                    assert response.status == 200
+                else:
+                    assert response.status == 400 and payload["code"] == 50035
+
+
+async def test_mentions_in_a_quote_ping_nobody(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    sneaky = (f"Hey @everyone and @here, see <@{BOT_USER['id']}> and <@&{ADMIN_ROLE_ID}>.\n"
+              "# not a heading\n[click](https://evil.example) **bold**")
+    answer = replace(ANSWER, quotes=[_quote(sneaky, title="T](https://evil.example)")])
+    await start_bot(StubAnswerer(answer))
+    token = await _ask(fake, ids, "anything")
+
+    body = (await until(lambda: fake.followups(token)))[0]
+    assert body["allowed_mentions"] == {"parse": []}
+    text = embed_text(body)
+    for mention in ("@everyone", "@here", f"<@{BOT_USER['id']}>", f"<@&{ADMIN_ROLE_ID}>"):
+        assert mention not in text
+    assert "@\u200beveryone" in text and "@\u200bhere" in text
+    quote_lines = [line for line in text.splitlines() if "not a heading" in line or "click" in line]
+    assert quote_lines == ["> \\# not a heading",
+                           "> \\[click\\]\\(https://evil.example%29 \\*\\*bold\\*\\*"]
+    # The bare URL in the title is defanged too: nothing can close the link text early.
+    assert "[T\\]\\(https://evil.example%29](https://example.com/a)" in text
+
+
+async def test_rate_limit_refuses_privately(fake: FakeDiscord, start_bot: StartBot, ids: _Ids) -> None:
+    answerer = StubAnswerer()
+    await start_bot(answerer, rate_limit_per_minute=2)
+    tokens = [await _ask(fake, ids, f"question {n}") for n in range(3)]
+    refusal = await until(lambda: _ephemeral_reply(fake, tokens[2]))
+    assert refusal and "2 questions in the last minute" in refusal
+    await until(lambda: all(fake.followups(t) for t in tokens[:2]))
+    assert sorted(q for q, _, _ in answerer.asked) == ["question 0", "question 1"]
+    assert not fake.followups(tokens[2])
+    # Another user is not affected.
+    other = await _ask(fake, ids, "question from bob", who=member("1500000000000000009"))
+    assert await until(lambda: fake.followups(other))
+
+
+async def test_allowed_channels_restrict_where_the_bot_answers(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    answerer = StubAnswerer()
+    await start_bot(answerer, discord_allowed_channels=CHANNEL_ID)
+    token = await _ask(fake, ids, "here?", channel_id=OTHER_CHANNEL_ID)
+    refusal = await until(lambda: _ephemeral_reply(fake, token))
+    assert refusal == f"I only answer in <#{CHANNEL_ID}>."
+    allowed = await _ask(fake, ids, "and here?")
+    assert await until(lambda: fake.followups(allowed))
+    assert [q for q, _, _ in answerer.asked] == ["and here?"]
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+async def test_store_down_gives_a_private_apology(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = Answer(question="", text="Sorry, I can't search the articles right now.",
+                  confident=False, answer_id="e1", error="cannot reach the Chroma server")
+    await start_bot(StubAnswerer(down))
+    with caplog.at_level(logging.INFO):
+        token = await _ask(fake, ids, "anything")
+        followups = await until(lambda: fake.followups(token))
+    assert followups[0]["content"] == "Sorry, I can't search the articles right now."
+    assert followups[0]["flags"] & EPHEMERAL and not followups[0].get("embeds")
+    assert fake.find("DELETE", f"/webhooks/{APP_ID}/{token}/messages/@original")
+    assert "cannot reach the Chroma server" in caplog.text  # details in the log
+    assert TOKEN not in caplog.text
+
+
+async def test_exception_while_answering_gives_a_private_apology(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, caplog: pytest.LogCaptureFixture
+) -> None:
+    await start_bot(StubAnswerer(fail=RuntimeError("boom in the chain")))
+    with caplog.at_level(logging.INFO):
+        token = await _ask(fake, ids, "anything")
+        followups = await until(lambda: fake.followups(token))
+    assert followups[0]["content"] == APOLOGY and followups[0]["flags"] & EPHEMERAL
+    assert "boom in the chain" in caplog.text and TOKEN not in caplog.text
+
+
+# --- /sources, /help ---------------------------------------------------------------------------
+
+
+def _records(count: int) -> list[ArticleRecord]:
+    return [ArticleRecord(article_id=f"id{n:02d}", title=f"Article {n:02d}",
+                          url=f"https://example.com/{n}", published="2024-01-01",
+                          source=f"{n}.txt", source_key=f"k{n}", chunks=3)
+            for n in range(count)]
+
+
+async def test_sources_are_paged_with_buttons(fake: FakeDiscord, start_bot: StartBot, ids: _Ids) -> None:
+    await start_bot(StubAnswerer(records=_records(25)))
+    token = await _command(fake, ids, "sources")
+    first = (await until(lambda: fake.followups(token)))[0]
+    assert fake.callbacks(token)[0]["data"]["flags"] & EPHEMERAL  # deferred privately
+    assert first["flags"] & EPHEMERAL
+    embed = first["embeds"][0]
+    assert embed["footer"]["text"] == "Page 1/3 · 25 articles"
+    assert "[Article 00](https://example.com/0)" in embed["description"]
+    assert "Article 10" not in embed["description"]
+    assert custom_ids(first) == ["citebot:sources:prev:0", "citebot:sources:next:1"]
+
+    message = fake.messages[-1]
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        "citebot:sources:next:1", message, token=click_token, interaction_id=click_id))
+    update = (await until(lambda: fake.callbacks(click_token)))[0]
+    assert update["type"] == 7  # the same message, edited
+    page = update["data"]["embeds"][0]
+    assert page["footer"]["text"] == "Page 2/3 · 25 articles"
+    assert "**11.** [Article 10]" in page["description"]
+    assert custom_ids(update["data"]) == ["citebot:sources:prev:0", "citebot:sources:next:2"]
+
+
+async def test_help_is_private(fake: FakeDiscord, start_bot: StartBot, ids: _Ids) -> None:
+    await start_bot(StubAnswerer())
+    token = await _command(fake, ids, "help")
+    text = await until(lambda: _ephemeral_reply(fake, token))
+    assert text and "/ask" in text and "/sources" in text and "/ingest" in text
+
+
+# --- feedback ----------------------------------------------------------------------------------
+
+
+async def test_feedback_click_is_recorded(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
+) -> None:
+    await start_bot(StubAnswerer())
+    token = await _ask(fake, ids, "Was this useful?")
+    body = (await until(lambda: fake.followups(token)))[0]
+    message = next(m for m in fake.messages if m["components"] == body["components"])
+
+    click_id, click_token = ids()
+    clicker = member("1500000000000000007")
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        custom_ids(body)[1], message, token=click_token, interaction_id=click_id, who=clicker))
+    ack = await until(lambda: _ephemeral_reply(fake, click_token))
+    assert ack == "Thanks for the feedback!"
+    records = FeedbackStore(tmp_path / "feedback.sqlite3").all()
+    assert [(r.platform, r.answer_id, r.question, r.user_id, r.vote) for r in records] == [
+        ("discord", "abc123def456", "Was this useful?", "1500000000000000007", "down")]
+
+
+# --- /ingest -----------------------------------------------------------------------------------
+
+
+def _url_option(url: str) -> list[dict[str, Any]]:
+    return [{"name": "url", "type": 3, "value": url}]
+
+
+@pytest.fixture
+def web_ingest(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """`ingest.web.ingest_urls`, recorded (the real one fetches pages)."""
+    calls: list[tuple[Any, ...]] = []
+
+    def ingest_urls(urls: list[str], store: Any, *, allow_private: bool) -> IngestReport:
+        calls.append((urls, store, allow_private))
+        return IngestReport(articles=1, chunks_added=4)
+
+    module = types.ModuleType("ingest.web")
+    module.ingest_urls = ingest_urls  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ingest.web", module)
+    return calls
+
+
+async def test_ingest_is_refused_for_a_plain_member(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]]
+) -> None:
+    answerer = StubAnswerer()
+    await start_bot(answerer, discord_admin_role=ADMIN_ROLE_NAME)
+    token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"),
+                           who=member(roles=[MEMBER_ROLE_ID]))
+    refusal = await until(lambda: _ephemeral_reply(fake, token))
+    assert refusal and f"`{ADMIN_ROLE_NAME}` role" in refusal and "Manage Server" in refusal
+    assert web_ingest == [] and answerer.stores == []
+
+
+@pytest.mark.parametrize(
+    ("admin_role", "who"),
+    [
+        (ADMIN_ROLE_NAME, member(roles=[MEMBER_ROLE_ID, ADMIN_ROLE_ID])),
+        (ADMIN_ROLE_ID, member(roles=[ADMIN_ROLE_ID])),
+        ("", member(permissions=SEND_MESSAGES | MANAGE_GUILD)),
+    ],
+    ids=["role-name", "role-id", "manage-server"],
+)
+async def test_ingest_by_url_is_allowed_for_admins(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]],
+    admin_role: str, who: dict[str, Any],
+) -> None:
+    store = object()
+    answerer = StubAnswerer(store=store)
+    await start_bot(answerer, discord_admin_role=admin_role,
+                    channel_collections={CHANNEL_ID: "team-docs"})
+    token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"), who=who)
+    followups = await until(lambda: fake.followups(token))
+    assert followups[0]["content"].startswith("Added 1 article: 4 chunks added")
+    assert followups[0]["flags"] & EPHEMERAL
+    assert web_ingest == [(["https://example.com/post"], store, False)]
+    assert answerer.stores == ["team-docs"]
+
+
+async def test_ingest_permission_is_checked_on_every_call(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]]
+) -> None:
+    await start_bot(StubAnswerer(), discord_admin_role=ADMIN_ROLE_NAME)
+    allowed = await _command(fake, ids, "ingest", _url_option("https://example.com/1"),
+                             who=member(roles=[ADMIN_ROLE_ID]))
+    assert await until(lambda: fake.followups(allowed))
+    # The same user without the role (it was taken away) is refused the next time.
+    refused = await _command(fake, ids, "ingest", _url_option("https://example.com/2"),
+                             who=member(roles=[]))
+    assert await until(lambda: _ephemeral_reply(fake, refused))
+    assert [urls for urls, _, _ in web_ingest] == [["https://example.com/1"]]
+
+
+async def test_ingest_attachment_into_a_real_store(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
+) -> None:
+    from ingest.store import ArticleStore
+
+    store = ArticleStore(make_settings(tmp_path))
+    answerer = StubAnswerer(store=store)
+    await start_bot(answerer)
+    fake.files["note.md"] = (
+        "# 测试文章\n\n> link: https://example.com/note\n\n这是一篇用于测试上传的文章。它只有两句话。\n"
+    ).encode()
+    attachment = {"id": "1700000000000000001", "filename": "note.md",
+                  "size": len(fake.files["note.md"]), "url": f"{fake.base}/attachments/note.md",
+                  "proxy_url": f"{fake.base}/attachments/note.md", "content_type": "text/markdown"}
+    token = await _command(
+        fake, ids, "ingest", [{"name": "file", "type": 11, "value": attachment["id"]}],
+        who=member(permissions=SEND_MESSAGES | MANAGE_GUILD),
+        resolved={"attachments": {attachment["id"]: attachment}})
+    followups = await until(lambda: fake.followups(token), timeout=60)
+    assert followups[0]["content"].startswith("Added 1 article"), followups
+    assert [r.title for r in store.articles()] == ["测试文章"]
+
+
+# --- mentions and replies ----------------------------------------------------------------------
+
+
+async def test_mention_answers_and_a_reply_is_a_follow_up(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    answerer = StubAnswerer()
+    await start_bot(answerer)
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}> Who said it?", message_id="1800000000000000001",
+        mentions=[BOT_USER]))
+    replies = await until(lambda: fake.channel_messages())
+    reply = replies[0]
+    assert str(reply["message_reference"]["message_id"]) == "1800000000000000001"
+    assert reply["allowed_mentions"]["parse"] == []
+    assert "> The first quoted sentence." in embed_text(reply)
+    answer_message = fake.messages[-1]
+
+    # A reply to the answer (Discord drops the ping when the user turns it off) is a follow-up.
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        "And when?", message_id="1800000000000000002", reply_to=answer_message["id"]))
+    await until(lambda: len(fake.channel_messages()) >= 2)
+    assert answerer.asked == [
+        ("Who said it?", (), None),
+        ("And when?", (Turn("user", "Who said it?"), Turn("assistant", ANSWER.text)), None),
+    ]
+    # Messages that neither mention the bot nor reply to it are ignored.
+    await fake.dispatch("MESSAGE_CREATE", guild_message("just chatting",
+                                                        message_id="1800000000000000003"))
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}> last one", message_id="1800000000000000004", mentions=[BOT_USER]))
+    await until(lambda: len(answerer.asked) >= 3)
+    assert [q for q, _, _ in answerer.asked] == ["Who said it?", "And when?", "last one"]
+
+
+# --- running it --------------------------------------------------------------------------------
+
+
+def test_serve_without_token_names_the_variable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve_discord(make_settings(tmp_path)) == 2
+    assert "DISCORD_TOKEN" in capsys.readouterr().err
+
+
+async def test_serve_with_a_refused_token_exits_2_after_starting_health(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    started: list[tuple[Any, Any]] = []
+    health = types.ModuleType("bot.health")
+    health.start_health_server = lambda settings, answerer: started.append((settings, answerer))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bot.health", health)
+    fake.reject_token = True
+    settings = make_settings(tmp_path, discord_token=TOKEN, discord_api_url=fake.api_url)
+    with caplog.at_level(logging.DEBUG):
+        code = await asyncio.to_thread(serve_discord, settings)
+    assert code == 2
+    assert "DISCORD_TOKEN" in capsys.readouterr().err
+    assert fake.find("GET", "/users/@me")  # it did talk to the configured API
+    assert started and started[0][0] is settings
+    assert TOKEN not in caplog.text
+
+
+# --- with the real answer chain ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+async def test_end_to_end_with_the_sample_store(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, sample_answerer: Any
+) -> None:
+    await start_bot(sample_answerer)
+    token = await _ask(fake, ids, "陈信翰拒绝了谁开出的天价薪酬？")
+    followups = await until(lambda: fake.followups(token), timeout=120)
+    assert fake.callbacks(token)[0] == {"type": 5}
+    body = followups[0]
+    assert body["allowed_mentions"] == {"parse": []}
+    quote_lines = [line for line in embed_text(body).splitlines() if line.startswith("> ")]
+    assert any("扎克伯格" in line for line in quote_lines)
+    # The sample files carry no link: the source is named by title and file.
+    assert "\\[1\\] **" in embed_text(body) and "examples/articles/" in embed_text(body)
+    assert "Searched 14 sources" in body["embeds"][-1]["footer"]["text"]
