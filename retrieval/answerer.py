@@ -10,7 +10,9 @@ else crosses into `bot/`.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Sequence
@@ -295,6 +297,7 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     """Strip control characters and markup noise; trim over-long questions with a note."""
     notes: list[str] = []
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question or "")
+    cleaned = _strip_markup(cleaned)
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > MAX_QUESTION_CHARS:
         cleaned = cleaned[:MAX_QUESTION_CHARS]
@@ -302,6 +305,20 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     if cleaned and not any(ch.isalnum() for ch in cleaned):
         return "", notes
     return cleaned, notes
+
+
+_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
+_MD_MARK = re.compile(r"\*\*|__|~~|`+|(?<!\w)\*|\*(?!\w)|^\s*(?:>+|#{1,6}|[-+])\s+", re.M)
+
+
+def _strip_markup(text: str) -> str:
+    """Pasted HTML and markdown: keep the words, drop tags, scripts and emphasis marks."""
+    text = _SCRIPT_BLOCK.sub(" ", html.unescape(text))
+    text = _HTML_TAG.sub(" ", text)
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    return _MD_MARK.sub(" ", text)
 
 
 def _confidence(dense: float, lexical: float) -> float:
