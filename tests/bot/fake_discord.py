@@ -200,7 +200,8 @@ class FakeDiscord:
         name = request.match_info["name"]
         if name not in self.files:
             return web.Response(status=404)
-        return web.Response(body=self.files[name], content_type="application/octet-stream")
+        kind = "text/html" if name.endswith((".html", ".htm")) else "application/octet-stream"
+        return web.Response(body=self.files[name], content_type=kind)
 
     def message(self, body: dict[str, Any], channel_id: str = CHANNEL_ID) -> dict[str, Any]:
         """A full message object, as Discord returns for a message it accepted."""

@@ -519,6 +519,29 @@ async def test_ingest_attachment_into_a_real_store(
     assert [r.title for r in store.articles()] == ["测试文章"]
 
 
+async def test_ingest_url_through_real_web_ingestion(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
+) -> None:
+    from ingest.store import ArticleStore
+
+    settings = make_settings(tmp_path, allow_private_urls=True)  # the page is on 127.0.0.1
+    store = ArticleStore(settings)
+    await start_bot(StubAnswerer(store=store), allow_private_urls=True)
+    fake.files["tide.html"] = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Spring tides in Port Ellis</title></head><body><article>"
+        "<h1>Spring tides in Port Ellis</h1>"
+        "<p>The harbour master said the spring tide on Monday rose 4.2 metres above chart datum.</p>"
+        "<p>Boats were moved to the inner basin two hours before high water as a precaution.</p>"
+        "</article></body></html>"
+    ).encode()
+    token = await _command(fake, ids, "ingest", _url_option(f"{fake.base}/attachments/tide.html"),
+                           who=member(permissions=SEND_MESSAGES | MANAGE_GUILD))
+    followups = await until(lambda: fake.followups(token), timeout=60)
+    assert followups[0]["content"].startswith("Added 1 article"), followups
+    assert [r.title for r in store.articles()] == ["Spring tides in Port Ellis"]
+
+
 # --- mentions and replies ----------------------------------------------------------------------
 
 
