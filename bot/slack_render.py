@@ -118,11 +118,8 @@ def render_answer(
 
 def render_text(text: str) -> SlackMessage:
     """A short message (help, apology, rate limit): one escaped section."""
-    text = _trim(text, SECTION_CHARS - 200)
-    return SlackMessage(
-        text=escape(_trim(text, FALLBACK_CHARS)),
-        blocks=[_section(escape(text))],
-    )
+    text = text[: _fit(text, SECTION_CHARS - 10, quote=False)]
+    return SlackMessage(text=_fallback(text), blocks=[_section(escape(text))])
 
 
 def render_help(bot_user_id: str | None) -> SlackMessage:
@@ -273,7 +270,7 @@ def _pack(parts: list[_Part], footer: list[Block]) -> list[SlackMessage]:
         if index == len(messages) - 1:
             blocks += footer
         plain = "\n\n".join(p.plain for p in group if p.plain)
-        out.append(SlackMessage(text=escape(_trim(plain, FALLBACK_CHARS)) or "citebot", blocks=blocks))
+        out.append(SlackMessage(text=_fallback(plain) or "citebot", blocks=blocks))
     return out
 
 
@@ -318,6 +315,12 @@ def _fit(text: str, limit: int, *, quote: bool) -> int:
             return max(1, index)
         used += cost
     return len(text)
+
+
+def _fallback(plain: str) -> str:
+    """The notification text: escaped, at most FALLBACK_CHARS once escaped."""
+    cut = _fit(plain, FALLBACK_CHARS - 1, quote=False)
+    return escape(plain[:cut]) + ("…" if cut < len(plain) else "")
 
 
 def _trim(text: str, limit: int) -> str:

@@ -1,0 +1,130 @@
+"""Slack markup: escaping, links, Slack's size limits, button values, and questions back."""
+
+from __future__ import annotations
+
+import json
+
+from bot.slack import question_from_slack
+from bot.slack_render import (
+    BUTTON_VALUE_CHARS,
+    MAX_BLOCKS,
+    MAX_MESSAGES,
+    SECTION_CHARS,
+    escape,
+    feedback_value,
+    link,
+    parse_feedback_value,
+    render_answer,
+    render_sources,
+    safe_url,
+    unescape,
+)
+from ingest.store import ArticleRecord
+from retrieval.models import Answer
+from tests.bot.fake_slack import quote
+
+
+def _all_texts(messages: list) -> list[str]:
+    texts = []
+    for message in messages:
+        for block in message.blocks:
+            if "text" in block:
+                texts.append(block["text"]["text"])
+            texts += [e["text"] for e in block.get("elements", []) if e.get("type") == "mrkdwn"]
+    return texts
+
+
+def test_escape_neutralises_every_special_sequence() -> None:
+    raw = "<!channel> <!here> <@U1> <#C1|x> <!subteam^S1> a&b <http://x|y>"
+    escaped = escape(raw)
+    assert "<" not in escaped and ">" not in escaped
+    assert "&amp;b" in escaped
+    assert unescape(escaped) == raw
+    assert escape("&lt;") == "&amp;lt;"  # an entity in the source stays visible as typed
+
+
+def test_links_only_for_http_urls() -> None:
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("https://exa mple.com") is None
+    assert safe_url("file:///etc/passwd") is None
+    assert safe_url("https://example.com/?a=1&b=2|3") == "https://example.com/?a=1&amp;b=2%7C3"
+    assert link("https://example.com/p", "A <b> & c") == "<https://example.com/p|A &lt;b&gt; &amp; c>"
+    assert link(None, "No url") == "*No url*"
+
+
+def test_answer_layout() -> None:
+    answer = Answer(
+        "q?", "Here is what 2 articles say:", True,
+        [quote("Line one.\nLine two."), quote("无链接的引用。", title="本地文章", url=None, published=None)],
+        "abc123", 14, notes=["Your question was long."],
+    )
+    [message] = render_answer(answer)
+    kinds = [b["type"] for b in message.blocks]
+    assert kinds == ["section", "context", "section", "context", "section", "context", "context", "actions"]
+    texts = _all_texts([message])
+    assert texts[2] == "> Line one.\n> Line two."
+    assert texts[3] == "[1] <https://example.com/a|An article> · 2025-08-16"
+    assert texts[5] == "[2] *本地文章* · `a.txt`"
+    assert texts[6] == "Searched 14 sources"
+    assert "Line one." in message.text and "Here is what" in message.text
+
+
+def test_not_confident_answer_has_no_quotes_but_feedback() -> None:
+    answer = Answer("q?", "I don't know: I found nothing.", False, [], "n1", 14)
+    [message] = render_answer(answer)
+    assert [b["type"] for b in message.blocks] == ["section", "context", "actions"]
+
+
+def test_huge_answer_is_split_then_trimmed_never_over_the_limits() -> None:
+    text = ("x" * 99 + "\n") * 2000 + "<&>" * 3000  # 200k characters plus escapes
+    answer = Answer("q", text, True, [quote("q" * 9000)], "big", 1)
+    messages = render_answer(answer, share=True)
+    assert 2 <= len(messages) <= MAX_MESSAGES
+    for message in messages:
+        assert len(message.blocks) <= MAX_BLOCKS
+        assert all(len(t) <= SECTION_CHARS for t in _all_texts([message]))
+        assert len(message.text) <= 3000
+        assert len(json.dumps(message.blocks, ensure_ascii=False)) < 40_000
+    assert "trimmed" in _all_texts(messages)[-2]
+    assert messages[-1].blocks[-1]["type"] == "actions"
+
+
+def test_long_quote_is_split_into_block_quotes_without_breaking_entities() -> None:
+    answer = Answer("q", "lead", True, [quote("a&b " * 2000)], "q1", 1)
+    texts = _all_texts(render_answer(answer))
+    quoted = [t for t in texts if t.startswith("> ")]
+    assert len(quoted) >= 3
+    assert all(len(t) <= SECTION_CHARS for t in quoted)
+    rebuilt = " ".join(unescape(t[2:]).strip() for t in quoted)
+    assert rebuilt.split() == ("a&b " * 2000).split()
+
+
+def test_feedback_value_fits_and_round_trips() -> None:
+    question = "问" * 5000
+    value = feedback_value("abc123", question)
+    assert len(value) <= BUTTON_VALUE_CHARS
+    answer_id, kept = parse_feedback_value(value)  # type: ignore[misc]
+    assert answer_id == "abc123" and question.startswith(kept) and len(kept) > 1000
+    assert parse_feedback_value("not json") is None
+    assert parse_feedback_value('{"q": "no id"}') is None
+
+
+def test_sources_listing_stays_in_one_message() -> None:
+    records = [
+        ArticleRecord(f"id{n}", f"Title {n} " + "t" * 150, f"https://example.com/{n}",
+                      f"2025-01-{n % 28 + 1:02d}", "s.txt", f"k{n}", 2)
+        for n in range(400)
+    ]
+    message = render_sources(records)
+    assert len(message.blocks) <= MAX_BLOCKS
+    texts = _all_texts([message])
+    assert all(len(t) <= SECTION_CHARS for t in texts)
+    assert sum(len(t) for t in texts) <= 12_000
+    assert "400 articles" in texts[0] and "more" in texts[-1]
+
+
+def test_question_from_slack_markup() -> None:
+    text = "<@UBOT> what did <@U2|alice> say in <#C9|general> about <https://x.com|this> &amp; AT&amp;T &lt;3"
+    assert question_from_slack(text, "UBOT") == "what did @alice say in #general about this & AT&T <3"
+    assert question_from_slack("<@UBOT>   ", "UBOT") == ""
+    assert question_from_slack("<!here> 问题？", "UBOT") == "@here 问题？"
