@@ -65,20 +65,23 @@ class HealthServer:
 
 def health_report(settings: Settings, answerer: _HasStore) -> tuple[int, dict[str, object]]:
     """The HTTP status and JSON body of one health check (the store is asked every time)."""
-    from ingest.store import describe_location  # lazy: the HEALTHCHECK imports this module
+    # Lazy: the HEALTHCHECK imports this module and must start fast.
+    from ingest.store import StoreUnavailable, describe_location
 
-    body: dict[str, object] = {
-        "status": "ok",
-        "store": describe_location(settings),
-        "collection": settings.collection,
-    }
+    where = describe_location(settings)
+    body: dict[str, object] = {"status": "ok", "store": where, "collection": settings.collection}
     try:
         store = answerer.store(settings.collection)
         body["chunks"] = store.chunk_count()
         body["articles"] = store.article_count()
     except Exception as exc:  # whatever the store raises, the answer is "not healthy"
+        detail = (
+            str(exc)
+            if isinstance(exc, StoreUnavailable)
+            else (f"the Chroma store at {where} is not answering: {exc.__class__.__name__}: {exc}")
+        )
         body["status"] = "error"
-        body["error"] = redact_secrets(str(exc) or exc.__class__.__name__, settings)
+        body["error"] = redact_secrets(detail, settings)
         return 503, body
     return 200, body
 
