@@ -59,6 +59,8 @@ METADATA_ADDRESSES = frozenset(
     )
 )
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # reaches the IPv4 address in its last 32 bits
+
 
 def _user_agent() -> str:
     try:
@@ -83,10 +85,10 @@ def address_problem(ip: IPAddress) -> str | None:
     """Why citebot must not connect to `ip` (e.g. "a private address"), or None if it may."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
-            inner = address_problem(embedded)
-            if inner:
-                return inner
+            return address_problem(embedded)  # the IPv4 host actually reached
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if ip.is_loopback:

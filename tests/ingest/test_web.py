@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -377,6 +378,24 @@ def test_each_bad_url_is_reported_and_the_batch_goes_on(site: Site, tmp_path: Pa
 
 # --- the private-address guard -----------------------------------------------------------------
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "10.0.0.1", "172.16.0.1", "192.168.1.1", "127.0.0.1", "0.0.0.0", "100.64.0.1",
+        "169.254.169.254", "168.63.129.16", "100.100.100.200", "224.0.0.1", "240.0.0.1",
+        "::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1",
+        "::ffff:127.0.0.1", "64:ff9b::a00:1", "2002:a00:1::",
+    ],
+)
+def test_non_public_addresses_have_a_reason(address: str) -> None:
+    assert address_problem(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700:4700::1111", "64:ff9b::5db8:d822"])
+def test_public_addresses_pass(address: str) -> None:
+    assert address_problem(ipaddress.ip_address(address)) is None
+
+
 class StubResolver:
     """Host name → addresses, counting lookups; unknown names do not resolve."""
 
@@ -551,6 +570,36 @@ def test_watch_refreshes_incrementally_until_stopped(site: Site, tmp_path: Path)
 def test_watch_without_feeds_says_so(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_watch(settings, once=True) == 2
     assert "CITEBOT_FEEDS" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_watch_stops_cleanly_on_ctrl_c(site: Site, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))}
+    env.update(
+        CITEBOT_CHROMA_PATH=str(tmp_path / "chroma"),
+        CITEBOT_FEEDS=f"{site.base}/gone.xml",  # a 404: nothing to embed
+        PYTHONPATH=str(REPO),
+    )
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "watch"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell's background jobs ignore SIGINT; the terminal's Ctrl-C does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert watcher.stdout is not None
+        assert watcher.stdout.readline().startswith("refreshed 0 articles")
+        watcher.send_signal(signal.SIGINT)
+        _, err = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0
+    assert "HTTP 404" in err and err.rstrip().endswith("citebot watch: stopped")
 
 
 # --- done: the CLI ingests a feed, and the answer quotes an entry by its canonical URL ---------
