@@ -192,3 +192,18 @@ async def test_serve_slack_socket_mode_answers_and_stops_on_sigterm(
     assert code == 0
     log = log_path.read_text()
     assert "xoxb-test" not in log and APP_TOKEN not in log
+
+
+def test_manifest_grants_what_the_adapter_uses() -> None:
+    import yaml
+
+    manifest = yaml.safe_load((REPO / "bot" / "slack_manifest.yml").read_text(encoding="utf-8"))
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # chat.postMessage/postEphemeral, reactions.*, conversations.replies/history, /citebot
+    assert {"app_mentions:read", "chat:write", "commands", "reactions:write",
+            "channels:history", "groups:history", "im:history"} <= scopes
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.channels", "message.groups", "message.im"} <= events
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/citebot"]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert manifest["settings"]["socket_mode_enabled"] is True
