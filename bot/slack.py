@@ -113,7 +113,9 @@ def question_from_slack(text: str, bot_user_id: str | None) -> str:
     text = re.sub(r"<@([A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "@" + (m.group(2) or m.group(1)), text)
     text = re.sub(r"<#([A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or m.group(1)), text)
     text = re.sub(r"<!([^>|]+)(?:\|([^>]*))?>", lambda m: m.group(2) or "@" + m.group(1), text)
-    text = re.sub(r"<([a-z][a-z0-9+.-]*:[^>|]+)(?:\|([^>]*))?>", lambda m: m.group(2) or m.group(1), text)
+    text = re.sub(
+        r"<([a-z][a-z0-9+.-]*:[^>|]+)(?:\|([^>]*))?>", lambda m: m.group(2) or m.group(1), text
+    )
     return " ".join(unescape(text).split())
 
 
@@ -164,6 +166,8 @@ class _SlackBot:
         async def on_mention(
             event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
         ) -> None:
+            if event.get("bot_id"):  # another bot: answering bots is how loops start
+                return
             root = event.get("thread_ts")
             await self.handle_question(
                 client,
@@ -328,7 +332,9 @@ class _SlackBot:
             text = "Sorry, I could not record your feedback."
         else:
             log.info("feedback %s on answer %s from %s", vote, answer_id, user)
-            text = "Thanks! Your 👍 is recorded." if vote == "up" else "Thanks! Your 👎 is recorded."
+            text = (
+                "Thanks! Your 👍 is recorded." if vote == "up" else "Thanks! Your 👎 is recorded."
+            )
         await self._tell(client, channel, user, thread, text, respond)
 
     async def on_share(
@@ -344,8 +350,12 @@ class _SlackBot:
         entry = self.shareable.get(str(action.get("value", "")))
         if entry is None or entry[3] != user:
             await self._tell(
-                client, here, user, thread_here,
-                "That answer can no longer be shared; please ask again.", respond,
+                client,
+                here,
+                user,
+                thread_here,
+                "That answer can no longer be shared; please ask again.",
+                respond,
             )
             return
         answer, channel, thread, _ = entry
@@ -357,8 +367,12 @@ class _SlackBot:
                 log.debug("could not delete the ephemeral answer: %s", exc.__class__.__name__)
         else:
             await self._tell(
-                client, here, user, thread_here,
-                "I could not post in this channel. Invite me first (`/invite @citebot`).", respond,
+                client,
+                here,
+                user,
+                thread_here,
+                "I could not post in this channel. Invite me first (`/invite @citebot`).",
+                respond,
             )
 
     # --- helpers ----------------------------------------------------------------------------------
@@ -384,15 +398,20 @@ class _SlackBot:
         answer: Answer | None,
     ) -> None:
         if answer is None or answer.error:
-            await self._post(client, channel, thread, [render_text(answer.text if answer else APOLOGY)])
+            await self._post(
+                client, channel, thread, [render_text(answer.text if answer else APOLOGY)]
+            )
             return
         if self.settings.slack_ephemeral:
             self.shareable.put(answer.answer_id, (answer, channel, thread, user))
             for message in render_answer(answer, share=True):
                 try:
                     await client.chat_postEphemeral(
-                        channel=channel, user=user, thread_ts=thread,
-                        text=message.text, blocks=message.blocks,
+                        channel=channel,
+                        user=user,
+                        thread_ts=thread,
+                        text=message.text,
+                        blocks=message.blocks,
                     )
                 except SlackApiError as exc:
                     log.error("chat.postEphemeral failed in %s: %s", channel, _error_code(exc))
@@ -414,8 +433,12 @@ class _SlackBot:
         for message in messages:
             try:
                 await client.chat_postMessage(
-                    channel=channel, thread_ts=thread, text=message.text, blocks=message.blocks,
-                    unfurl_links=False, unfurl_media=False,
+                    channel=channel,
+                    thread_ts=thread,
+                    text=message.text,
+                    blocks=message.blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
                 )
             except SlackApiError as exc:
                 code = _error_code(exc)
@@ -423,7 +446,9 @@ class _SlackBot:
                 if code not in ("invalid_blocks", "msg_too_long", "msg_blocks_too_long"):
                     return False
                 try:
-                    await client.chat_postMessage(channel=channel, thread_ts=thread, text=message.text)
+                    await client.chat_postMessage(
+                        channel=channel, thread_ts=thread, text=message.text
+                    )
                 except SlackApiError as again:
                     log.error("plain-text retry failed in %s: %s", channel, _error_code(again))
                     return False
@@ -442,7 +467,11 @@ class _SlackBot:
         message = render_text(text)
         try:
             await client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread, text=message.text, blocks=message.blocks
+                channel=channel,
+                user=user,
+                thread_ts=thread,
+                text=message.text,
+                blocks=message.blocks,
             )
             return
         except SlackApiError as exc:
@@ -450,8 +479,10 @@ class _SlackBot:
         if respond is not None and respond.response_url:
             try:
                 await respond(
-                    text=message.text, blocks=message.blocks,
-                    response_type="ephemeral", replace_original=False,
+                    text=message.text,
+                    blocks=message.blocks,
+                    response_type="ephemeral",
+                    replace_original=False,
                 )
             except Exception as exc:
                 log.warning("response_url failed: %s", exc.__class__.__name__)
@@ -502,15 +533,22 @@ class _SlackBot:
         """The conversation before this message: its thread, or a DM's last few minutes."""
         channel, ts, root = event.get("channel", ""), event["ts"], event.get("thread_ts")
         if root and root != ts:
-            messages = replies if replies is not None else await self._replies(client, channel, root)
+            messages = (
+                replies if replies is not None else await self._replies(client, channel, root)
+            )
         elif dm:
             try:
                 response = await client.conversations_history(
-                    channel=channel, latest=ts, inclusive=False, limit=HISTORY_TURNS,
+                    channel=channel,
+                    latest=ts,
+                    inclusive=False,
+                    limit=HISTORY_TURNS,
                     oldest=f"{max(0.0, float(ts) - DM_HISTORY_S):.6f}",
                 )
             except (SlackApiError, ValueError) as exc:
-                log.warning("conversations.history failed in %s: %s", channel, exc.__class__.__name__)
+                log.warning(
+                    "conversations.history failed in %s: %s", channel, exc.__class__.__name__
+                )
                 return []
             messages = list(reversed(response.get("messages") or []))
         else:
@@ -548,8 +586,10 @@ def _action_place(body: dict[str, Any]) -> tuple[str, str | None]:
 async def _respond(respond: AsyncRespond, message: SlackMessage) -> None:
     try:
         await respond(
-            text=message.text, blocks=message.blocks,
-            response_type="ephemeral", replace_original=False,
+            text=message.text,
+            blocks=message.blocks,
+            response_type="ephemeral",
+            replace_original=False,
         )
     except Exception as exc:
         log.error("responding to /citebot failed: %s", exc.__class__.__name__)
@@ -614,9 +654,14 @@ def build_web_app(app: AsyncApp, path: str = EVENTS_PATH) -> web.Application:
 
 def _missing_configuration(settings: Settings, http: bool) -> str | None:
     if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
-        return "SLACK_BOT_TOKEN is not set: set it to the app's bot token (xoxb-…); see README, Slack."
+        return (
+            "SLACK_BOT_TOKEN is not set: set it to the app's bot token (xoxb-…); see README, Slack."
+        )
     if http:
-        if settings.slack_signing_secret is None or not settings.slack_signing_secret.get_secret_value():
+        if (
+            settings.slack_signing_secret is None
+            or not settings.slack_signing_secret.get_secret_value()
+        ):
             return (
                 "SLACK_SIGNING_SECRET is not set: --http needs the app's signing secret "
                 "(Basic Information → App Credentials)."

@@ -106,7 +106,9 @@ def render_answer(
         source = _source_line(number, quote)
         parts.append(_context(source, unescape(source)))
     footer: list[Block] = []
-    searched = f"Searched {answer.sources_searched} source{'s' if answer.sources_searched != 1 else ''}"
+    searched = (
+        f"Searched {answer.sources_searched} source{'s' if answer.sources_searched != 1 else ''}"
+    )
     if shared_by:
         searched += f" · shared by <@{shared_by}>" if _is_slack_id(shared_by) else ""
     footer.append(_context(searched, searched).block)
@@ -260,7 +262,9 @@ def _pack(parts: list[_Part], footer: list[Block]) -> list[SlackMessage]:
             or size + part.size > MESSAGE_CHARS - reserve_chars
         ):
             if len(messages) == MAX_MESSAGES:
-                current.append(_Part(_section(escape(TRIMMED_NOTE)), TRIMMED_NOTE, len(TRIMMED_NOTE)))
+                current.append(
+                    _Part(_section(escape(TRIMMED_NOTE)), TRIMMED_NOTE, len(TRIMMED_NOTE))
+                )
                 break
             messages.append([])
         messages[-1].append(part)

@@ -79,16 +79,27 @@ class FakeSlack:
         return web.json_response(handler(params))
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM,
-                "url": "https://fake.slack.com/"}
+        return {
+            "ok": True,
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+            "team_id": TEAM,
+            "url": "https://fake.slack.com/",
+        }
 
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         problem = _check_message(params)
         if problem:
             return {"ok": False, "error": problem}
         ts = self.next_ts()
-        self.add_message(params["channel"], ts, text=params.get("text", ""),
-                         thread_ts=params.get("thread_ts"), user=BOT_USER, bot_id=BOT_ID)
+        self.add_message(
+            params["channel"],
+            ts,
+            text=params.get("text", ""),
+            thread_ts=params.get("thread_ts"),
+            user=BOT_USER,
+            bot_id=BOT_ID,
+        )
         return {"ok": True, "channel": params["channel"], "ts": ts}
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -105,18 +116,27 @@ class FakeSlack:
 
     def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         root = params.get("ts")
-        thread = [m for m in self.messages.get(params.get("channel", ""), [])
-                  if m["ts"] == root or m.get("thread_ts") == root]
+        thread = [
+            m
+            for m in self.messages.get(params.get("channel", ""), [])
+            if m["ts"] == root or m.get("thread_ts") == root
+        ]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": sorted(thread, key=lambda m: float(m["ts"])),
-                "has_more": False}
+        return {
+            "ok": True,
+            "messages": sorted(thread, key=lambda m: float(m["ts"])),
+            "has_more": False,
+        }
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         latest = float(params.get("latest") or 1e12)
         oldest = float(params.get("oldest") or 0)
-        top = [m for m in self.messages.get(params.get("channel", ""), [])
-               if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+        top = [
+            m
+            for m in self.messages.get(params.get("channel", ""), [])
+            if not m.get("thread_ts") or m["thread_ts"] == m["ts"]
+        ]
         found = [m for m in top if oldest <= float(m["ts"]) < latest]
         found.sort(key=lambda m: -float(m["ts"]))
         return {"ok": True, "messages": found[: int(params.get("limit") or 100)]}
@@ -134,20 +154,32 @@ class FakeSlack:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.ws = ws
-        await ws.send_json({"type": "hello", "num_connections": 1,
-                            "connection_info": {"app_id": "A1"}, "debug_info": {"host": "fake"}})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A1"},
+                "debug_info": {"host": "fake"},
+            }
+        )
         self.ws_connected.set()
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 self.acks.append(json.loads(msg.data))
         return ws
 
-    def send_envelope(self, payload: dict[str, Any], type_: str = "events_api",
-                      retry_attempt: int = 0) -> str:
+    def send_envelope(
+        self, payload: dict[str, Any], type_: str = "events_api", retry_attempt: int = 0
+    ) -> str:
         assert self.ws is not None, "no Socket Mode client connected"
-        envelope = {"envelope_id": str(uuid.uuid4()), "type": type_, "payload": payload,
-                    "accepts_response_payload": False, "retry_attempt": retry_attempt,
-                    "retry_reason": "timeout" if retry_attempt else ""}
+        envelope = {
+            "envelope_id": str(uuid.uuid4()),
+            "type": type_,
+            "payload": payload,
+            "accepts_response_payload": False,
+            "retry_attempt": retry_attempt,
+            "retry_reason": "timeout" if retry_attempt else "",
+        }
         asyncio.run_coroutine_threadsafe(self.ws.send_json(envelope), self.loop).result(5)
         return str(envelope["envelope_id"])
 
@@ -156,8 +188,16 @@ class FakeSlack:
     def next_ts(self) -> str:
         return f"1700000{next(self._ts):03d}.000100"
 
-    def add_message(self, channel: str, ts: str, text: str, *, user: str = "U1",
-                    thread_ts: str | None = None, bot_id: str | None = None) -> None:
+    def add_message(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        *,
+        user: str = "U1",
+        thread_ts: str | None = None,
+        bot_id: str | None = None,
+    ) -> None:
         message: dict[str, Any] = {"type": "message", "ts": ts, "user": user, "text": text}
         if thread_ts:
             message["thread_ts"] = thread_ts
@@ -237,73 +277,145 @@ def _check_message(params: dict[str, Any]) -> str:
 
 
 def event_body(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
-    return {"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-            "event": event, "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+    return {
+        "token": "legacy",
+        "team_id": TEAM,
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event": event,
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+    }
 
 
-def mention(text: str, *, ts: str = "1700000000.000100", thread_ts: str | None = None,
-            channel: str = "C1", user: str = "U123") -> dict[str, Any]:
-    event = {"type": "app_mention", "user": user, "text": text, "ts": ts, "channel": channel,
-             "event_ts": ts, "client_msg_id": str(uuid.uuid4())}
+def mention(
+    text: str,
+    *,
+    ts: str = "1700000000.000100",
+    thread_ts: str | None = None,
+    channel: str = "C1",
+    user: str = "U123",
+) -> dict[str, Any]:
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "client_msg_id": str(uuid.uuid4()),
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
 
 
-def message(text: str, *, ts: str, thread_ts: str | None = None, channel: str = "C1",
-            user: str = "U123", channel_type: str = "channel") -> dict[str, Any]:
+def message(
+    text: str,
+    *,
+    ts: str,
+    thread_ts: str | None = None,
+    channel: str = "C1",
+    user: str = "U123",
+    channel_type: str = "channel",
+) -> dict[str, Any]:
     event = mention(text, ts=ts, thread_ts=thread_ts, channel=channel, user=user)
     event.update(type="message", channel_type=channel_type)
     return event
 
 
-def slash_command(text: str, response_url: str, *, channel: str = "C1",
-                  user: str = "U123") -> str:
-    return urlencode({"token": "legacy", "team_id": TEAM, "channel_id": channel,
-                      "user_id": user, "command": "/citebot", "text": text,
-                      "response_url": response_url, "trigger_id": "t.1", "api_app_id": "A1"})
+def slash_command(text: str, response_url: str, *, channel: str = "C1", user: str = "U123") -> str:
+    return urlencode(
+        {
+            "token": "legacy",
+            "team_id": TEAM,
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/citebot",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": "t.1",
+            "api_app_id": "A1",
+        }
+    )
 
 
-def button_click(action_id: str, value: str, *, user: str = "U123", channel: str = "C1",
-                 message_ts: str = "1700000001.000100", thread_ts: str | None = None,
-                 response_url: str | None = None) -> str:
+def button_click(
+    action_id: str,
+    value: str,
+    *,
+    user: str = "U123",
+    channel: str = "C1",
+    message_ts: str = "1700000001.000100",
+    thread_ts: str | None = None,
+    response_url: str | None = None,
+) -> str:
     payload: dict[str, Any] = {
-        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
-        "api_app_id": "A1", "token": "legacy", "trigger_id": "t.2",
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "t.2",
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
         "channel": {"id": channel},
-        "message": {"type": "message", "ts": message_ts, "text": "answer",
-                    **({"thread_ts": thread_ts} if thread_ts else {})},
-        "actions": [{"type": "button", "action_id": action_id, "block_id": "citebot_actions",
-                     "value": value, "action_ts": str(time.time())}],
+        "message": {
+            "type": "message",
+            "ts": message_ts,
+            "text": "answer",
+            **({"thread_ts": thread_ts} if thread_ts else {}),
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "citebot_actions",
+                "value": value,
+                "action_ts": str(time.time()),
+            }
+        ],
     }
     if response_url:
         payload["response_url"] = response_url
     return urlencode({"payload": json.dumps(payload)})
 
 
-def signed_headers(raw: str, *, secret: str = SECRET, ts: int | None = None,
-                   content_type: str = "application/json") -> dict[str, str]:
+def signed_headers(
+    raw: str, *, secret: str = SECRET, ts: int | None = None, content_type: str = "application/json"
+) -> dict[str, str]:
     stamp = str(int(time.time()) if ts is None else ts)
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(timestamp=stamp, body=raw)}
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
+            timestamp=stamp, body=raw
+        ),
+    }
 
 
-async def signed_post(url: str, body: dict[str, Any] | str, *, secret: str = SECRET,
-                      ts: int | None = None, headers: dict[str, str] | None = None,
-                      tamper: bool = False) -> tuple[int, str]:
+async def signed_post(
+    url: str,
+    body: dict[str, Any] | str,
+    *,
+    secret: str = SECRET,
+    ts: int | None = None,
+    headers: dict[str, str] | None = None,
+    tamper: bool = False,
+) -> tuple[int, str]:
     """POST like Slack does: JSON events, form-encoded commands and interactions."""
     raw = body if isinstance(body, str) else json.dumps(body)
-    content_type = "application/x-www-form-urlencoded" if isinstance(body, str) else "application/json"
+    content_type = (
+        "application/x-www-form-urlencoded" if isinstance(body, str) else "application/json"
+    )
     sent = signed_headers(raw, secret=secret, ts=ts, content_type=content_type)
     if tamper:
         sent["X-Slack-Signature"] = sent["X-Slack-Signature"][:-4] + "0000"
     sent.update(headers or {})
-    async with aiohttp.ClientSession() as session, session.post(
-        url, data=raw.encode(), headers=sent
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=raw.encode(), headers=sent) as response,
+    ):
         return response.status, await response.text()
 
 
@@ -321,10 +433,24 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any
 # --- the bot under test ---------------------------------------------------------------------
 
 
-def quote(text: str, *, title: str = "An article", url: str | None = "https://example.com/a",
-          published: str | None = "2025-08-16") -> Quote:
-    return Quote(text=text, title=title, url=url, published=published, source="a.txt",
-                 article_id="art1", start=0, end=len(text), score=0.9)
+def quote(
+    text: str,
+    *,
+    title: str = "An article",
+    url: str | None = "https://example.com/a",
+    published: str | None = "2025-08-16",
+) -> Quote:
+    return Quote(
+        text=text,
+        title=title,
+        url=url,
+        published=published,
+        source="a.txt",
+        article_id="art1",
+        start=0,
+        end=len(text),
+        score=0.9,
+    )
 
 
 @dataclass
@@ -336,19 +462,26 @@ class StubAnswerer:
     asked: list[tuple[str, list[Turn], str | None]] = field(default_factory=list)
     fail: bool = False
 
-    def ask(self, question: str, history: Sequence[Turn] = (), *,
-            collection: str | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), *, collection: str | None = None
+    ) -> Answer:
         self.asked.append((question, list(history), collection))
         if self.fail:
             raise RuntimeError("the chain broke")
         if self.reply is not None:
             return self.reply(question, history)
-        return Answer(question=question, text=f"About {question}:", confident=True,
-                      quotes=[quote("Brockman said compute is the bottleneck.")],
-                      answer_id=f"ans{len(self.asked)}", sources_searched=14)
+        return Answer(
+            question=question,
+            text=f"About {question}:",
+            confident=True,
+            quotes=[quote("Brockman said compute is the bottleneck.")],
+            answer_id=f"ans{len(self.asked)}",
+            sources_searched=14,
+        )
 
-    async def aask(self, question: str, history: Sequence[Turn] = (), *,
-                   collection: str | None = None) -> Answer:
+    async def aask(
+        self, question: str, history: Sequence[Turn] = (), *, collection: str | None = None
+    ) -> Answer:
         return await asyncio.to_thread(self.ask, question, history, collection=collection)
 
     def sources(self, collection: str | None = None) -> list[ArticleRecord]:
@@ -357,9 +490,12 @@ class StubAnswerer:
 
 def bot_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "_env_file": None, "chroma_path": tmp_path / "chroma",
-        "feedback_db": tmp_path / "feedback.sqlite3", "rate_limit_per_minute": 0,
-        "slack_bot_token": BOT_TOKEN, "slack_signing_secret": SECRET,
+        "_env_file": None,
+        "chroma_path": tmp_path / "chroma",
+        "feedback_db": tmp_path / "feedback.sqlite3",
+        "rate_limit_per_minute": 0,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SECRET,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -377,8 +513,9 @@ class HttpBot:
         return await signed_post(self.url, body, **kwargs)
 
 
-async def start_http_bot(fake: FakeSlack, tmp_path: Path, answerer: StubAnswerer | None = None,
-                         **overrides: object) -> HttpBot:
+async def start_http_bot(
+    fake: FakeSlack, tmp_path: Path, answerer: StubAnswerer | None = None, **overrides: object
+) -> HttpBot:
     """`build_slack_app` behind `build_web_app` on 127.0.0.1 (ephemeral port), in this loop."""
     from slack_sdk.web.async_client import AsyncWebClient
 

@@ -63,8 +63,7 @@ def _texts(blocks: list[dict[str, Any]]) -> list[str]:
 
 def _buttons(blocks: list[dict[str, Any]]) -> dict[str, str]:
     return {
-        e["action_id"]: e["value"]
-        for b in blocks if b["type"] == "actions" for e in b["elements"]
+        e["action_id"]: e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]
     }
 
 
@@ -89,8 +88,10 @@ async def test_mention_is_answered_in_its_thread_with_quote_and_link(bot: HttpBo
         calls = bot.fake.called(method)
         assert len(calls) == 1 and reaction.items() <= calls[0].items()
     methods = [m for m, _, _ in bot.fake.calls]
-    assert methods.index("reactions.add") < methods.index("chat.postMessage") < methods.index(
-        "reactions.remove"
+    assert (
+        methods.index("reactions.add")
+        < methods.index("chat.postMessage")
+        < methods.index("reactions.remove")
     )
 
 
@@ -125,7 +126,8 @@ async def test_retry_of_an_event_being_handled_gives_no_second_answer(
         assert await wait_until(lambda: bot.answerer.asked)
         for attempt in ("1", "2"):  # Slack's retries while the first is still being answered
             status, _ = await bot.post(
-                event, headers={"X-Slack-Retry-Num": attempt, "X-Slack-Retry-Reason": "http_timeout"}
+                event,
+                headers={"X-Slack-Retry-Num": attempt, "X-Slack-Retry-Reason": "http_timeout"},
             )
             assert status == 200
         gate.set()
@@ -139,11 +141,15 @@ async def test_retry_of_an_event_being_handled_gives_no_second_answer(
         await bot.runner.cleanup()
 
 
-async def test_untrusted_quote_and_title_cannot_ping_or_link(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_untrusted_quote_and_title_cannot_ping_or_link(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
     nasty = "<!channel> <!here> hi <@U999> see <#C123|general> A&B <https://evil.example|click>"
 
     def reply(question: str, history: Sequence[Turn]) -> Answer:
-        bad = quote(nasty, title="<!everyone> Title > <@U1>", url="https://example.com/?a=1&b=<2>|x")
+        bad = quote(
+            nasty, title="<!everyone> Title > <@U1>", url="https://example.com/?a=1&b=<2>|x"
+        )
         return Answer(question, "Answer <!here>", True, [bad], "esc1", 1)
 
     bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=reply))
@@ -152,7 +158,15 @@ async def test_untrusted_quote_and_title_cannot_ping_or_link(fake: FakeSlack, tm
         posted = await wait_until(fake.posted)
         assert posted
         sent = json.dumps(posted[0]["blocks"]) + posted[0]["text"]
-        for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<@U1>", "<#C123", "<https://evil"):
+        for raw in (
+            "<!channel>",
+            "<!here>",
+            "<!everyone>",
+            "<@U999>",
+            "<@U1>",
+            "<#C123",
+            "<https://evil",
+        ):
             assert raw not in sent
         texts = _texts(posted[0]["blocks"])
         assert (
@@ -195,7 +209,10 @@ async def test_messages_elsewhere_are_left_alone(bot: HttpBot) -> None:
     fake.add_message("C1", "1700000001.000500", "more chatting", user="U8", thread_ts=TS)
     await bot.post(event_body(message("more chatting", ts="1700000001.000500", thread_ts=TS)))
     await bot.post(event_body(message("a top-level message", ts="1700000002.000100")))
-    # a mention afterwards is answered: both earlier events were already dealt with
+    from_a_bot = mention(f"<@{BOT_USER}> bots talking", ts="1700000002.000500")
+    from_a_bot["bot_id"] = "BOTHER"
+    await bot.post(event_body(from_a_bot))
+    # a mention afterwards is answered: the earlier events were already dealt with
     await bot.post(event_body(mention(f"<@{BOT_USER}> real question", ts="1700000003.000100")))
     assert await wait_until(lambda: bot.fake.posted())
     assert [q for q, _, _ in bot.answerer.asked] == ["real question"]
@@ -218,7 +235,9 @@ async def test_answer_channel_gets_every_top_level_message_once(
         await bot.post(event_body(mention(f"<@{BOT_USER}> sentinel", ts="1700000010.000100")))
         assert await wait_until(lambda: len(fake.posted()) == 3)
         assert bot.answerer.asked == [
-            ("What is new?", [], "docs"), ("And this?", [], "docs"), ("sentinel", [], None)
+            ("What is new?", [], "docs"),
+            ("And this?", [], "docs"),
+            ("sentinel", [], None),
         ]
         assert [p["thread_ts"] for p in fake.posted()[:2]] == [TS, ts2]
     finally:
@@ -228,16 +247,23 @@ async def test_answer_channel_gets_every_top_level_message_once(
 async def test_direct_message_is_answered_in_the_dm_with_recent_history(bot: HttpBot) -> None:
     fake = bot.fake
     fake.add_message("D1", "1700000000.000100", "Who is Greg Brockman?", user="U123")
-    fake.add_message("D1", "1700000001.000100", "He co-founded OpenAI.", user=BOT_USER, bot_id="BBOT")
+    fake.add_message(
+        "D1", "1700000001.000100", "He co-founded OpenAI.", user=BOT_USER, bot_id="BBOT"
+    )
     fake.add_message("D1", "1700000060.000100", "What did he say?", user="U123")
-    await bot.post(event_body(
-        message("What did he say?", ts="1700000060.000100", channel="D1", channel_type="im")
-    ))
+    await bot.post(
+        event_body(
+            message("What did he say?", ts="1700000060.000100", channel="D1", channel_type="im")
+        )
+    )
     posted = await wait_until(fake.posted)
     assert posted and posted[0]["channel"] == "D1" and "thread_ts" not in posted[0]
     question, history, _ = bot.answerer.asked[0]
     assert question == "What did he say?"
-    assert history == [Turn("user", "Who is Greg Brockman?"), Turn("assistant", "He co-founded OpenAI.")]
+    assert history == [
+        Turn("user", "Who is Greg Brockman?"),
+        Turn("assistant", "He co-founded OpenAI."),
+    ]
 
 
 async def test_empty_mention_gets_help(bot: HttpBot) -> None:
@@ -277,7 +303,9 @@ async def test_fast_asker_is_rate_limited_politely(fake: FakeSlack, tmp_path: Pa
         notice = await wait_until(lambda: fake.called("chat.postEphemeral"))
         assert notice and notice[0]["user"] == "U123"
         assert "wait" in notice[0]["text"] and notice[0]["thread_ts"] == "1700000002.000100"
-        await bot.post(event_body(mention(f"<@{BOT_USER}> mine", ts="1700000099.000100", user="U9")))
+        await bot.post(
+            event_body(mention(f"<@{BOT_USER}> mine", ts="1700000099.000100", user="U9"))
+        )
         assert await wait_until(lambda: len(fake.posted()) == 3)
         assert sorted(q for q, _, _ in bot.answerer.asked) == ["mine", "q0", "q1"]
     finally:
@@ -297,7 +325,9 @@ async def test_slash_command_answers_ephemerally_and_lists_sources(bot: HttpBot)
     assert bot.answerer.asked[0][0] == "what is new?"
 
     bot.answerer.records = [
-        ArticleRecord("a1", "OpenAI <!here> news", "https://example.com/1", "2025-08-16", "a.txt", "k", 3),
+        ArticleRecord(
+            "a1", "OpenAI <!here> news", "https://example.com/1", "2025-08-16", "a.txt", "k", 3
+        ),
         ArticleRecord("a2", "Local notes", None, None, "notes/b.md", "k2", 1),
     ]
     await bot.post(slash_command("sources", fake.response_url("h2")))
@@ -340,7 +370,9 @@ async def test_ephemeral_mode_with_share_in_channel(fake: FakeSlack, tmp_path: P
         await bot.runner.cleanup()
 
 
-async def test_very_long_answer_is_split_within_slack_limits(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_very_long_answer_is_split_within_slack_limits(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
     long_text = "".join(f"Sentence {n} says A&B <c>. " for n in range(1500))  # ~45k chars
     long_quote = "第一句很长。" * 1200
 
@@ -372,8 +404,13 @@ async def test_store_down_gives_an_apology_in_the_thread(
     fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     def down(question: str, history: Sequence[Turn]) -> Answer:
-        return Answer(question, "Sorry, I can't search the articles right now.", False,
-                      answer_id="err1", error="StoreUnavailable: connection refused")
+        return Answer(
+            question,
+            "Sorry, I can't search the articles right now.",
+            False,
+            answer_id="err1",
+            error="StoreUnavailable: connection refused",
+        )
 
     bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=down))
     try:

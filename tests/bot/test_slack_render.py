@@ -48,19 +48,37 @@ def test_links_only_for_http_urls() -> None:
     assert safe_url("https://exa mple.com") is None
     assert safe_url("file:///etc/passwd") is None
     assert safe_url("https://example.com/?a=1&b=2|3") == "https://example.com/?a=1&amp;b=2%7C3"
-    assert link("https://example.com/p", "A <b> & c") == "<https://example.com/p|A &lt;b&gt; &amp; c>"
+    assert (
+        link("https://example.com/p", "A <b> & c") == "<https://example.com/p|A &lt;b&gt; &amp; c>"
+    )
     assert link(None, "No url") == "*No url*"
 
 
 def test_answer_layout() -> None:
     answer = Answer(
-        "q?", "Here is what 2 articles say:", True,
-        [quote("Line one.\nLine two."), quote("无链接的引用。", title="本地文章", url=None, published=None)],
-        "abc123", 14, notes=["Your question was long."],
+        "q?",
+        "Here is what 2 articles say:",
+        True,
+        [
+            quote("Line one.\nLine two."),
+            quote("无链接的引用。", title="本地文章", url=None, published=None),
+        ],
+        "abc123",
+        14,
+        notes=["Your question was long."],
     )
     [message] = render_answer(answer)
     kinds = [b["type"] for b in message.blocks]
-    assert kinds == ["section", "context", "section", "context", "section", "context", "context", "actions"]
+    assert kinds == [
+        "section",
+        "context",
+        "section",
+        "context",
+        "section",
+        "context",
+        "context",
+        "actions",
+    ]
     texts = _all_texts([message])
     assert texts[2] == "> Line one.\n> Line two."
     assert texts[3] == "[1] <https://example.com/a|An article> · 2025-08-16"
@@ -111,8 +129,15 @@ def test_feedback_value_fits_and_round_trips() -> None:
 
 def test_sources_listing_stays_in_one_message() -> None:
     records = [
-        ArticleRecord(f"id{n}", f"Title {n} " + "t" * 150, f"https://example.com/{n}",
-                      f"2025-01-{n % 28 + 1:02d}", "s.txt", f"k{n}", 2)
+        ArticleRecord(
+            f"id{n}",
+            f"Title {n} " + "t" * 150,
+            f"https://example.com/{n}",
+            f"2025-01-{n % 28 + 1:02d}",
+            "s.txt",
+            f"k{n}",
+            2,
+        )
         for n in range(400)
     ]
     message = render_sources(records)
@@ -125,6 +150,8 @@ def test_sources_listing_stays_in_one_message() -> None:
 
 def test_question_from_slack_markup() -> None:
     text = "<@UBOT> what did <@U2|alice> say in <#C9|general> about <https://x.com|this> &amp; AT&amp;T &lt;3"
-    assert question_from_slack(text, "UBOT") == "what did @alice say in #general about this & AT&T <3"
+    assert (
+        question_from_slack(text, "UBOT") == "what did @alice say in #general about this & AT&T <3"
+    )
     assert question_from_slack("<@UBOT>   ", "UBOT") == ""
     assert question_from_slack("<!here> 问题？", "UBOT") == "@here 问题？"

@@ -77,13 +77,21 @@ def _free_port() -> int:
 
 def _start(args: list[str], env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     log_path = tmp_path / "serve.log"
-    full_env = {**os.environ, **env, "PYTHONPATH": str(REPO), "CITEBOT_HEALTH_PORT": "0",
-                "CITEBOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
-                "CITEBOT_LOG_LEVEL": "DEBUG"}
+    full_env = {
+        **os.environ,
+        **env,
+        "PYTHONPATH": str(REPO),
+        "CITEBOT_HEALTH_PORT": "0",
+        "CITEBOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
+        "CITEBOT_LOG_LEVEL": "DEBUG",
+    }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "slack", *args],
-            cwd=tmp_path, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     return process, log_path
 
@@ -117,10 +125,18 @@ def _stop(process: subprocess.Popen) -> int:
 
 
 def _quotes_and_sources(blocks: list[dict]) -> tuple[list[str], list[str]]:
-    quotes = [unescape(b["text"]["text"].replace("\n> ", "\n")[2:]) for b in blocks
-              if b["type"] == "section" and b["text"]["text"].startswith("> ")]
-    sources = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]
-               if e["text"].startswith("[")]
+    quotes = [
+        unescape(b["text"]["text"].replace("\n> ", "\n")[2:])
+        for b in blocks
+        if b["type"] == "section" and b["text"]["text"].startswith("> ")
+    ]
+    sources = [
+        e["text"]
+        for b in blocks
+        if b["type"] == "context"
+        for e in b["elements"]
+        if e["text"].startswith("[")
+    ]
     return quotes, sources
 
 
@@ -137,8 +153,12 @@ async def test_serve_slack_http_answers_a_signed_mention_about_the_samples(
     fake: FakeSlack, sample_store_copy: Settings, tmp_path: Path
 ) -> None:
     port = _free_port()
-    env = {"SLACK_API_URL": fake.base_url, "SLACK_BOT_TOKEN": "xoxb-test",
-           "SLACK_SIGNING_SECRET": "s", "CITEBOT_CHROMA_PATH": str(sample_store_copy.chroma_path)}
+    env = {
+        "SLACK_API_URL": fake.base_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "s",
+        "CITEBOT_CHROMA_PATH": str(sample_store_copy.chroma_path),
+    }
     process, log_path = _start(["--http", "--port", str(port)], env, tmp_path)
     try:
         assert await _listening(port, process), "the Events API endpoint never came up"
@@ -174,8 +194,12 @@ async def test_serve_slack_http_answers_a_signed_mention_about_the_samples(
 async def test_serve_slack_socket_mode_answers_and_stops_on_sigterm(
     fake: FakeSlack, sample_store_copy: Settings, tmp_path: Path
 ) -> None:
-    env = {"SLACK_API_URL": fake.base_url, "SLACK_BOT_TOKEN": "xoxb-test",
-           "SLACK_APP_TOKEN": APP_TOKEN, "CITEBOT_CHROMA_PATH": str(sample_store_copy.chroma_path)}
+    env = {
+        "SLACK_API_URL": fake.base_url,
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "CITEBOT_CHROMA_PATH": str(sample_store_copy.chroma_path),
+    }
     process, log_path = _start([], env, tmp_path)
     try:
         connected = await asyncio.to_thread(fake.ws_connected.wait, 120)
@@ -200,8 +224,15 @@ def test_manifest_grants_what_the_adapter_uses() -> None:
     manifest = yaml.safe_load((REPO / "bot" / "slack_manifest.yml").read_text(encoding="utf-8"))
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # chat.postMessage/postEphemeral, reactions.*, conversations.replies/history, /citebot
-    assert {"app_mentions:read", "chat:write", "commands", "reactions:write",
-            "channels:history", "groups:history", "im:history"} <= scopes
+    assert {
+        "app_mentions:read",
+        "chat:write",
+        "commands",
+        "reactions:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
+    } <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.channels", "message.groups", "message.im"} <= events
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/citebot"]

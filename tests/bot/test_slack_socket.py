@@ -31,10 +31,14 @@ def fake() -> Iterator[FakeSlack]:
     slack.stop()
 
 
-async def test_socket_mode_event_is_acked_and_answered_once(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_socket_mode_event_is_acked_and_answered_once(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
     settings = bot_settings(tmp_path, slack_signing_secret=None, slack_app_token=APP_TOKEN)
     answerer = StubAnswerer()
-    app = build_slack_app(settings, answerer, AsyncWebClient(token=BOT_TOKEN, base_url=fake.base_url))
+    app = build_slack_app(
+        settings, answerer, AsyncWebClient(token=BOT_TOKEN, base_url=fake.base_url)
+    )
     handler = AsyncSocketModeHandler(app, app_token=APP_TOKEN)
     await handler.connect_async()
     try:
