@@ -273,6 +273,10 @@ class _SlackBot:
             log.info("question from %s in %s (%d earlier turns)", user, channel, len(history))
             answer = await self._ask(question, history, collection)
             await self._deliver(client, channel, user, reply_thread, answer)
+        except Exception:
+            log.exception("handling a Slack message in %s failed", channel)
+            with contextlib.suppress(Exception):
+                await self._post(client, channel, reply_thread, [render_text(APOLOGY)])
         finally:
             if reacted:
                 await self._react(client, "remove", channel, ts)
