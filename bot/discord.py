@@ -197,8 +197,11 @@ class CitebotDiscord(discord.Client):
             return
         question = re.sub(rf"<@!?{self.user.id}>", " ", message.content).strip()
         if not question:
-            await message.reply(plain_message(HELP_TEXT), mention_author=False,
-                                allowed_mentions=NO_MENTIONS)
+            # Without the privileged Message Content intent, a reply that does not ping the
+            # bot arrives with empty content: nothing to answer then.
+            if mentioned:
+                await message.reply(plain_message(HELP_TEXT), mention_author=False,
+                                    allowed_mentions=NO_MENTIONS)
             return
         refusal = self.rate_limited(message.author.id)
         if refusal:
@@ -302,8 +305,8 @@ async def ingest(
             await _private(interaction, problem)
             return
     await interaction.response.defer(ephemeral=True, thinking=True)
-    store = bot.answerer.store(bot.collection_for(interaction.channel))
     try:
+        store = bot.answerer.store(bot.collection_for(interaction.channel))
         if url is not None:
             report = await _ingest_url(url.strip(), store, bot.settings)
         else:

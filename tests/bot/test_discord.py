@@ -568,13 +568,21 @@ async def test_mention_answers_and_a_reply_is_a_follow_up(
         ("Who said it?", (), None),
         ("And when?", (Turn("user", "Who said it?"), Turn("assistant", ANSWER.text)), None),
     ]
-    # Messages that neither mention the bot nor reply to it are ignored.
+    # Messages that neither mention the bot nor reply to it are ignored, and so is a reply
+    # whose text Discord withheld (no ping, no Message Content intent).
     await fake.dispatch("MESSAGE_CREATE", guild_message("just chatting",
                                                         message_id="1800000000000000003"))
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        "", message_id="1800000000000000005", reply_to=answer_message["id"]))
     await fake.dispatch("MESSAGE_CREATE", guild_message(
         f"<@{BOT_USER['id']}> last one", message_id="1800000000000000004", mentions=[BOT_USER]))
     await until(lambda: len(answerer.asked) >= 3)
     assert [q for q, _, _ in answerer.asked] == ["Who said it?", "And when?", "last one"]
+    def replied_to() -> list[str]:
+        return [str(m["message_reference"]["message_id"]) for m in fake.channel_messages()]
+
+    assert await until(lambda: "1800000000000000004" in replied_to())
+    assert "1800000000000000005" not in replied_to()  # was handled before the last one
 
 
 # --- running it --------------------------------------------------------------------------------
