@@ -528,13 +528,13 @@ async def test_ingest_url_through_real_web_ingestion(
     store = ArticleStore(settings)
     await start_bot(StubAnswerer(store=store), allow_private_urls=True)
     fake.files["tide.html"] = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>Spring tides in Port Ellis</title></head><body><article>"
-        "<h1>Spring tides in Port Ellis</h1>"
-        "<p>The harbour master said the spring tide on Monday rose 4.2 metres above chart datum.</p>"
-        "<p>Boats were moved to the inner basin two hours before high water as a precaution.</p>"
-        "</article></body></html>"
-    ).encode()
+        b"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        b"<title>Spring tides in Port Ellis</title></head><body><article>"
+        b"<h1>Spring tides in Port Ellis</h1>"
+        b"<p>The harbour master said the spring tide on Monday rose 4.2 metres above chart datum.</p>"
+        b"<p>Boats were moved to the inner basin two hours before high water as a precaution.</p>"
+        b"</article></body></html>"
+    )
     token = await _command(fake, ids, "ingest", _url_option(f"{fake.base}/attachments/tide.html"),
                            who=member(permissions=SEND_MESSAGES | MANAGE_GUILD))
     followups = await until(lambda: fake.followups(token), timeout=60)
