@@ -25,6 +25,7 @@ from ingest.store import ArticleStore
 from retrieval.keyword import KeywordIndex
 from tests.conftest import REPO, make_settings
 from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
+from tests.ingest.store_checks import assert_consistent
 
 SOLAR = "Farmers in Kansas installed solar panels above their crops. The shade cut water use by a third."
 TIDAL = "A tidal turbine off the coast of Orkney powered two thousand homes through the winter."
@@ -153,7 +154,7 @@ def test_store_has_no_orphan_chunks_and_keyword_index_keeps_step(
     ingested: tuple[ArticleStore, IngestReport],
 ) -> None:
     store, _ = ingested
-    _assert_consistent(store)
+    assert_consistent(store)
     index = KeywordIndex(store)
     ids = _by_source_name(store)
     tidal_id, chips_id = ids["tidal.txt"], ids["chips-big5.txt"]
@@ -168,24 +169,7 @@ def test_store_has_no_orphan_chunks_and_keyword_index_keeps_step(
     assert tidal_id not in {r.article_id for r in store.articles()}
     assert index.search("tidal turbine Orkney", 5) == []
     assert chips_id in {h.article_id for h in index.search("半导体 晶圆", 5)}
-    _assert_consistent(store)
-
-
-def _assert_consistent(store: ArticleStore) -> None:
-    """Every chunk belongs to a stored article, counts agree, and chunks are the article text."""
-    records = {r.article_id: r for r in store.articles()}
-    per_article: dict[str, int] = {}
-    chunk_ids = []
-    for chunk_id, meta in store.iter_chunk_metadatas():
-        chunk_ids.append(chunk_id)
-        article_id = str(meta["article_id"])
-        assert article_id in records, f"orphan chunk {chunk_id}"
-        per_article[article_id] = per_article.get(article_id, 0) + 1
-    assert len(chunk_ids) == len(set(chunk_ids)) == store.chunk_count()
-    assert per_article == {aid: r.chunks for aid, r in records.items()}
-    texts = store.article_texts(list(records))
-    for chunk_id, (text, meta) in store.chunks_by_id(chunk_ids).items():
-        assert texts[str(meta["article_id"])][int(meta["start"]) : int(meta["end"])] == text, chunk_id
+    assert_consistent(store)
 
 
 def test_size_is_checked_before_any_byte_is_read(
