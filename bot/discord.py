@@ -210,8 +210,9 @@ class CitebotDiscord(discord.Client):
         async with message.channel.typing():
             answer = await self.answer(question, history or (), self.collection_for(message.channel))
         if answer is None or answer.error:
-            text = STORE_APOLOGY if answer is not None else APOLOGY
-            await message.reply(text, mention_author=False, allowed_mentions=NO_MENTIONS)
+            text = answer.text if answer is not None else APOLOGY
+            await message.reply(plain_message(text), mention_author=False,
+                                allowed_mentions=NO_MENTIONS)
             return
         messages = render_answer(answer)
         for index, embeds in enumerate(messages):
