@@ -29,7 +29,16 @@ class _RedactingFilter(logging.Filter):
         cleaned = redact(message, self._secrets)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Exception messages carry secrets too (an auth error quoting the token): format
+            # the traceback once here, redacted; formatters use `exc_text` when it is set.
+            record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info), self._secrets)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self._secrets)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 class _JsonFormatter(logging.Formatter):
@@ -41,7 +50,7 @@ class _JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
+            entry["error"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 

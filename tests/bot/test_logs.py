@@ -115,10 +115,6 @@ def test_level_setting_and_noisy_libraries(
     assert [json.loads(line)["message"] for line in _lines(capsys)] == ["debug shown"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/logs.py redacts the message but not the traceback text of log.exception",
-)
 def test_secrets_in_exception_text_are_redacted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
