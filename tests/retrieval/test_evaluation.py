@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from config import Settings, load_settings
 from retrieval.evaluation import (
     HIT_KEYS,
     QUALITY_KEYS,
@@ -24,10 +25,14 @@ from retrieval.evaluation import (
     summarise,
     swap_questions,
 )
-from tests.conftest import FIXTURES, make_settings
 
-TINY = FIXTURES / "eval" / "tiny_squad.json"
-OTHER = FIXTURES / "eval" / "tiny_other.json"
+EVAL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
+TINY = EVAL_FIXTURES / "tiny_squad.json"
+OTHER = EVAL_FIXTURES / "tiny_other.json"
+
+
+def make_settings(tmp_path: Path) -> Settings:
+    return load_settings(chroma_path=tmp_path / "chroma", _env_file=None)
 
 
 def test_rank_metrics_find_the_gold_article_in_a_deduplicated_ranking() -> None:
