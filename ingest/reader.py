@@ -29,10 +29,10 @@ class UnreadableArticle(ValueError):
 
 _BOMS = [
     (b"\xef\xbb\xbf", "utf-8-sig"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
 ]
 
 
@@ -176,24 +176,29 @@ def parse_date(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def read_text_articles(text: str, source: str) -> list[Article]:
-    """Articles from a `.txt`/`.md` file's decoded text (one, or one per post of a listing)."""
+def read_text_articles(text: str, source: str, key: str | None = None) -> list[Article]:
+    """Articles from a `.txt`/`.md` file's decoded text (one, or one per post of a listing).
+
+    `key` identifies the file across runs (its absolute path; default `source`): a later
+    version of the same file replaces this one.
+    """
+    key = key or source
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     meta = _Meta()
     body_start = 0
     for i, line in enumerate(lines):
         header = _HEADER_LINE.match(line)
         if header:
-            key, value = header.group(1).lower(), header.group(2)
-            if key in {"link", "url"} or (
-                key == "id" and value.startswith("http") and not meta.url
+            field, value = header.group(1).lower(), header.group(2)
+            if field in {"link", "url"} or (
+                field == "id" and value.startswith("http") and not meta.url
             ):
                 meta.url = value or meta.url
-            elif key == "title":
+            elif field == "title":
                 meta.title = value or None
-            elif key in {"date", "published"}:
+            elif field in {"date", "published"}:
                 meta.published = parse_date(value)
-            elif key == "author":
+            elif field == "author":
                 meta.author = value or None
             body_start = i + 1
         elif line.strip():
@@ -202,7 +207,7 @@ def read_text_articles(text: str, source: str) -> list[Article]:
 
     listing_dates = [i for i, line in enumerate(lines) if _LISTING_DATE.match(line)]
     if len(listing_dates) >= 2 and not meta.url:
-        return _listing_articles(lines, listing_dates, source)
+        return _listing_articles(lines, listing_dates, source, key)
 
     # A markdown heading or the first line is the title; a "Published on" line the date.
     kept: list[str] = []
@@ -223,7 +228,7 @@ def read_text_articles(text: str, source: str) -> list[Article]:
         kept.append(line)
     body = clean_markdown("\n".join(kept))
     title = meta.title or heading_title or _title_from_line(first_line) or Path(source).stem
-    return [_article(title, body, source, meta.url or source, meta)]
+    return [_article(title, body, source, meta.url or key, meta)]
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -237,7 +242,9 @@ def _title_from_line(line: str | None) -> str | None:
     return line if len(line) <= 120 else line[:117].rstrip() + "…"
 
 
-def _listing_articles(lines: list[str], date_lines: list[int], source: str) -> list[Article]:
+def _listing_articles(
+    lines: list[str], date_lines: list[int], source: str, key: str
+) -> list[Article]:
     articles: list[Article] = []
     previous_end = 0
     for date_index in date_lines:
@@ -255,7 +262,7 @@ def _listing_articles(lines: list[str], date_lines: list[int], source: str) -> l
             published=parse_date(match.group("date")) if match else None,
             author=parts[-1] if len(parts) >= 3 else None,
         )
-        articles.append(_article(title, body, source, f"{source}#{title}", meta))
+        articles.append(_article(title, body, source, f"{key}#{title}", meta))
     return articles
 
 
@@ -277,7 +284,9 @@ def _article(title: str, body: str, source: str, source_key: str, meta: _Meta) -
 # --- HTML --------------------------------------------------------------------------------------
 
 
-def read_html_article(html: str, source: str, url: str | None = None) -> Article:
+def read_html_article(
+    html: str, source: str, url: str | None = None, key: str | None = None
+) -> Article:
     """The main text and metadata of an HTML page (canonical link, og:title, published time)."""
     import trafilatura
 
@@ -300,7 +309,7 @@ def read_html_article(html: str, source: str, url: str | None = None) -> Article
     )
     body = normalise(document.text)
     title = meta.title or _title_from_line(body.split("\n", 1)[0]) or Path(source).stem
-    return _article(title, body, source, meta.url or source, meta)
+    return _article(title, body, source, meta.url or key or source, meta)
 
 
 _META_TAG = re.compile(r"<(?:meta|link)\b[^>]*>", re.I)
@@ -346,6 +355,7 @@ def read_article_file(path: Path, max_bytes: int) -> list[Article]:
     text = decode_bytes(path.read_bytes())
     if not text.strip():
         raise UnreadableArticle("only whitespace")
+    key = str(path.resolve())
     if suffix in {".html", ".htm"}:
-        return [read_html_article(text, str(path))]
-    return read_text_articles(text, str(path))
+        return [read_html_article(text, str(path), key=key)]
+    return read_text_articles(text, str(path), key=key)

@@ -1,0 +1,134 @@
+"""Reading article files: metadata, listing pages, cleaning and encodings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.reader import (
+    UnreadableArticle,
+    decode_bytes,
+    read_article_file,
+    read_html_article,
+    read_text_articles,
+)
+from tests.conftest import FIXTURES, SAMPLE_ARTICLES
+
+MB = 1_000_000
+
+
+def _sample(prefix: str) -> Path:
+    return next(SAMPLE_ARTICLES.glob(f"{prefix}_*.txt"))
+
+
+def test_header_file_gives_link_title_and_date() -> None:
+    [article] = read_article_file(_sample("000"), MB)
+    assert article.url == "https://www.36kr.com/p/3424967141690758"
+    assert article.title == "OpenAIGPT-6"
+    assert article.published == "2025-08-16"
+    assert article.source_key == article.url
+    # Header lines, the repeated heading, the date line and markdown are not article text.
+    assert "> link:" not in article.text and "Published on" not in article.text
+    assert "**" not in article.text and "![](" not in article.text
+    assert article.text.startswith("智东西8月16日消息")
+
+
+def test_plain_file_title_is_its_first_line_and_reference_link_is_not_its_url() -> None:
+    [article] = read_article_file(_sample("001"), MB)
+    assert article.title.startswith("OpenAI 的 AGI 之路")
+    assert article.url is None  # the "参考链接" youtube link at the end is not the article's URL
+    assert "youtube" not in article.text
+    assert "点赞" not in article.text and "配资" not in article.text  # boilerplate tail removed
+
+
+def test_listing_page_becomes_one_article_per_post() -> None:
+    articles = read_article_file(_sample("002"), MB)
+    assert len(articles) == 10
+    first = articles[0]
+    assert first.title == "揭秘 AI 黑箱:Claude 的“大脑”里在想什么?"
+    assert first.published == "2025-08-18" and first.author == "fisherdaddy"
+    assert all("min · fisherdaddy" not in a.text for a in articles)
+    assert len({a.article_id for a in articles}) == 10
+    assert len({a.source_key for a in articles}) == 10
+
+
+def test_traditional_article_keeps_its_script_and_drops_disclaimer_and_stock_list() -> None:
+    [article] = read_article_file(_sample("004"), MB)
+    assert article.title.startswith("OpenAI兩大90後")
+    assert "陳信翰" in article.text
+    assert "免責聲明" not in article.text and "熱議股票" not in article.text
+
+
+def test_sample_folder_holds_fourteen_articles() -> None:
+    total = sum(len(read_article_file(p, MB)) for p in sorted(SAMPLE_ARTICLES.iterdir()))
+    assert total == 14
+
+
+def test_broken_characters_are_dropped() -> None:
+    [article] = read_text_articles("标题\n\n正文\ufffd有坏字符。\n", "x.txt")
+    assert "\ufffd" not in article.text and "正文有坏字符。" in article.text
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "gb18030", "gbk"])
+def test_simplified_encodings_decode_to_the_same_text(encoding: str) -> None:
+    text = _sample("000").read_text("utf-8")
+    if encoding == "gbk":  # GBK has no no-break space; the rest of the article fits
+        text = text.replace("\xa0", " ")
+    assert decode_bytes(text.encode(encoding)) == text
+
+
+def test_big5_and_utf16_without_bom_decode() -> None:
+    text = "OpenAI兩大90後“臺柱子”，談模型進展、挑戰與AGI目標。陳信翰和帕喬基接受了專訪。" * 5
+    assert decode_bytes(text.encode("big5")) == text
+    assert decode_bytes(text.encode("utf-16-le")) == text
+
+
+def test_binary_data_is_refused() -> None:
+    with pytest.raises(UnreadableArticle, match="binary"):
+        decode_bytes(bytes(range(256)) * 20)
+
+
+def test_same_article_in_two_encodings_gets_one_id(tmp_path: Path) -> None:
+    source = _sample("000")
+    copy = tmp_path / "copy_gb18030.txt"
+    copy.write_bytes(source.read_text("utf-8").encode("gb18030"))
+    [a] = read_article_file(source, MB)
+    [b] = read_article_file(copy, MB)
+    assert a.article_id == b.article_id and a.text == b.text
+
+
+def test_too_large_and_empty_files_are_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("字" * 2000)
+    with pytest.raises(UnreadableArticle, match="too large"):
+        read_article_file(big, 1000)
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    with pytest.raises(UnreadableArticle, match="empty"):
+        read_article_file(empty, MB)
+
+
+def test_markdown_fixture_metadata_and_cleaning() -> None:
+    [article] = read_article_file(FIXTURES / "articles" / "tea_en.md", MB)
+    assert article.url == "https://example.org/blog/green-tea"
+    assert article.published == "2025-03-03"
+    assert "Heating stops oxidation, which keeps the leaves green." in article.text
+    assert "Disclaimer" not in article.text
+
+
+def test_html_article_metadata() -> None:
+    html = """<html><head><title>Site | Lighthouse</title>
+    <meta property="og:title" content="The lighthouse of the south">
+    <link rel="canonical" href="https://news.example.com/lighthouse">
+    <meta property="article:published_time" content="2024-05-06T08:00:00Z">
+    </head><body><nav>Home | About</nav><article><h1>The lighthouse of the south</h1>
+    <p>The lighthouse was built in 1868 at the southern tip of the island.</p>
+    <p>It is thirty-six metres tall and was repaired in 1950 after the war.</p>
+    <p>Every summer more than twenty thousand visitors climb it to watch the sunset.</p>
+    </article><footer>Follow us on social media</footer></body></html>"""
+    article = read_html_article(html, "lighthouse.html")
+    assert article.url == "https://news.example.com/lighthouse"
+    assert article.title == "The lighthouse of the south"
+    assert article.published == "2024-05-06"
+    assert "built in 1868" in article.text and "Home | About" not in article.text
