@@ -131,6 +131,12 @@ class Settings(BaseSettings):
             raise ValueError("must be provider:model, e.g. openai:gpt-4o-mini, or empty")
         return value
 
+    @field_validator("min_confidence", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object) -> object:
+        """`CITEBOT_MIN_CONFIDENCE=` (as in .env.example) means the calibrated default."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:

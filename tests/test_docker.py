@@ -306,6 +306,16 @@ def test_compose_ingest_is_a_one_shot_profile() -> None:
     assert all("profiles" not in services[s] for s in ("chroma", "slack", "discord"))
 
 
+def test_env_example_works_as_the_compose_env_file() -> None:
+    """`cp .env.example .env` is the documented start: every value in it must load."""
+    from config import load_settings
+
+    settings = load_settings(_env_file=REPO / ".env.example")
+    assert settings.min_confidence is None
+    assert settings.chroma_url == ""
+    assert not (settings.slack_bot_token and settings.slack_bot_token.get_secret_value())
+
+
 def _docker_compose() -> str:
     found = shutil.which("docker-compose")
     if found:
