@@ -290,6 +290,7 @@ class ArticleStore:
             removed = 0
             for old_id in self._previous_versions(article):
                 removed += self._delete_article(old_id)
+            removed += self._delete_unfinished_versions(article)
             self._articles.upsert(
                 ids=[article.article_id],
                 documents=[article.text],
@@ -341,6 +342,25 @@ class ArticleStore:
         found = self._articles.get(where={"source_key": article.source_key}, include=[])
         return [aid for aid in found["ids"] if aid != article.article_id]
 
+    def _delete_unfinished_versions(self, article: Article) -> int:
+        """Chunks of another version of this source whose write was interrupted (they have no
+        article record, so `_previous_versions` cannot see them): an ingest killed midway,
+        then the file edited before the re-run."""
+        found = self._chunks.get(where={"source_key": article.source_key}, include=["metadatas"])
+        others = {str(m["article_id"]) for m in found["metadatas"]} - {article.article_id}
+        if not others:
+            return 0
+        recorded = set(self._articles.get(ids=list(others), include=[])["ids"])
+        unfinished = others - recorded
+        stale = [
+            cid
+            for cid, meta in zip(found["ids"], found["metadatas"], strict=True)
+            if str(meta["article_id"]) in unfinished
+        ]
+        if stale:
+            self._chunks.delete(ids=stale)
+        return len(stale)
+
     def _delete_article(self, article_id: str) -> int:
         chunk_ids = self._chunks.get(where={"article_id": article_id}, include=[])["ids"]
         if chunk_ids:
@@ -372,6 +392,7 @@ def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "url": article.url or "",
         "published": article.published or "",
         "source": article.source,
+        "source_key": article.source_key,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
     }

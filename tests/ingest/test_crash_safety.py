@@ -248,3 +248,38 @@ async def test_fifty_parallel_questions_are_answered_and_not_mixed_up(
     assert len({a.answer_id for a in together}) == 50
     p95 = sorted(latencies)[int(0.95 * len(latencies)) - 1]
     print(f"\n50 parallel questions: {50 / elapsed:.1f} questions/s, p95 latency {p95:.2f} s")
+
+
+class _FailingEmbeddings(HashEmbeddings):
+    """Fails on one call, like a process that dies between two chunk writes."""
+
+    def __init__(self, fail_on_call: int) -> None:
+        self.calls = 0
+        self.fail_on_call = fail_on_call
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise RuntimeError("killed")
+        return super().embed_documents(texts)
+
+
+def test_an_article_edited_after_an_interrupted_ingest_leaves_no_orphan_chunks(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    article = corpus / "harbour.md"
+    article.write_text(_long_article("Harbour", 100))
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    failing = ArticleStore(settings, embeddings=_FailingEmbeddings(fail_on_call=3))
+    with pytest.raises(RuntimeError, match="killed"):
+        ingest_paths([corpus], failing, show_progress=False)
+    assert failing.articles() == [] and failing.chunk_count() == 64  # half written
+
+    article.write_text(_long_article("Harbour", 100).replace("ferry terminal", "cruise terminal"))
+    store = ArticleStore(settings, embeddings=HashEmbeddings())
+    report = ingest_paths([corpus], store, show_progress=False)
+    assert report.articles == 1
+    assert_consistent(store)  # the unfinished version's 64 chunks are gone
+    assert store.chunk_count() == sum(_expected_chunks(corpus, settings).values())
