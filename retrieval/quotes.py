@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote as percent_encode
+
+import numpy as np
 
 from ingest.text import fold, has_cjk, sentence_spans
 
 MAX_QUOTE_CHARS = 300
 MAX_QUOTE_SENTENCES = 3
+# Sentence score = LEXICAL_WEIGHT * wording overlap + (1 - LEXICAL_WEIGHT) * chunk score;
+# further quotes must reach FOLLOWING_QUOTE_RATIO of the best one (tuned with `citebot eval`).
+LEXICAL_WEIGHT = 0.55
+FOLLOWING_QUOTE_RATIO = 0.6
+RERANK_SENTENCES = 16
+DENSE_SENTENCE_WEIGHT = 0.3
+RERANK_CHARS = 160  # embedding cost grows with length; a sentence's start says what it is about
 
 _LATIN = re.compile(r"[a-z0-9]+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -76,14 +87,14 @@ _QUESTION_UNITS = frozenset(
 )
 
 
-def lexical_units(text: str) -> list[str]:
-    """Matching units: folded CJK character bigrams (and single chars of 1-char runs) plus
-    lower-case Latin words and numbers."""
+def lexical_units(text: str, characters: bool = True) -> list[str]:
+    """Matching units: folded CJK character bigrams (plus single characters when
+    `characters`, and always for one-character runs) and lower-case Latin words and numbers."""
     folded = fold(text)
     units = _LATIN.findall(folded)
     for run in _CJK_RUN.findall(folded):
-        if len(run) == 1:
-            units.append(run)
+        if characters or len(run) == 1:
+            units.extend(run)
         units.extend(run[i : i + 2] for i in range(len(run) - 1))
     return units
 
@@ -109,13 +120,22 @@ class QuoteSpan:
 
 
 class SentenceScorer:
-    """Scores sentences by how much of the question's (IDF-weighted) wording they contain."""
+    """Scores sentences by how much of the question's (IDF-weighted) wording they contain.
 
-    def __init__(self, question: str, pool: list[str]) -> None:
-        units = [u for u in dict.fromkeys(lexical_units(question)) if u not in _QUESTION_UNITS]
+    With `characters`, single CJK characters count too (finer matching, used to choose
+    sentences); without, only bigrams and words (a stricter signal, used for relevance).
+    """
+
+    def __init__(self, question: str, pool: list[str], characters: bool = True) -> None:
+        self.characters = characters
+        units = [
+            u
+            for u in dict.fromkeys(lexical_units(question, characters))
+            if u not in _QUESTION_UNITS
+        ]
         document_frequency: Counter[str] = Counter()
         for text in pool:
-            document_frequency.update(set(lexical_units(text)))
+            document_frequency.update(set(lexical_units(text, characters)))
         n = max(1, len(pool))
         self.weights = {
             u: math.log(1 + (n + 1) / (document_frequency.get(u, 0) + 0.5)) for u in units
@@ -125,8 +145,38 @@ class SentenceScorer:
     def coverage(self, text: str) -> float:
         if not self.total:
             return 0.0
-        present = set(lexical_units(text))
+        present = set(lexical_units(text, self.characters))
         return sum(w for u, w in self.weights.items() if u in present) / self.total
+
+
+class SentenceSimilarity:
+    """Cosine similarity of sentences to the question with the embedding model, cached.
+
+    Only the few best sentences by wording are embedded at question time (a paraphrase
+    such as 爱好/喜欢 is invisible to word overlap); vectors are kept for repeated use.
+    """
+
+    def __init__(
+        self, embed: Callable[[list[str]], list[list[float]]], cache_size: int = 20_000
+    ) -> None:
+        self._embed = embed
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def __call__(self, query_vector: Sequence[float], sentences: list[str]) -> list[float]:
+        with self._lock:
+            missing = [s for s in dict.fromkeys(sentences) if s not in self._cache]
+        if missing:
+            vectors = self._embed(missing)
+            with self._lock:
+                for sentence, vector in zip(missing, vectors, strict=True):
+                    self._cache[sentence] = np.asarray(vector, dtype=np.float32)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        query = np.asarray(query_vector, dtype=np.float32)
+        with self._lock:
+            return [float(self._cache[s] @ query) if s in self._cache else 0.0 for s in sentences]
 
 
 def select_quotes(
@@ -134,30 +184,42 @@ def select_quotes(
     candidates: list[Candidate],
     texts: dict[str, str],
     max_quotes: int = 3,
+    similarity: SentenceSimilarity | None = None,
+    query_vector: Sequence[float] | None = None,
 ) -> list[QuoteSpan]:
-    """The best non-overlapping sentence windows among the candidate chunks, best first."""
-    sentences: list[tuple[Candidate, int, int]] = []
+    """The best non-overlapping sentence windows among the candidate chunks, best first.
+
+    Sentences are scored by wording overlap and their chunk's rank; with `similarity`, the
+    best `RERANK_SENTENCES` of them are rescored with the embedding model too.
+    """
+    best_candidate: dict[tuple[str, int], tuple[Candidate, int, int]] = {}
     for cand in candidates:
         text = texts.get(cand.article_id)
         if text is None:
             continue
         for start, end in sentence_spans(text, cand.start, cand.end):
-            if text[start:end].strip():
-                sentences.append((cand, start, end))
+            key = (cand.article_id, start)
+            known = best_candidate.get(key)
+            if text[start:end].strip() and (known is None or known[0].score < cand.score):
+                best_candidate[key] = (cand, start, end)
+    sentences = list(best_candidate.values())
     if not sentences:
         return []
     pool = [texts[c.article_id][s:e] for c, s, e in sentences]
     scorer = SentenceScorer(question, pool)
+    strict_scorer = SentenceScorer(question, pool, characters=False)
     scored: list[tuple[float, float, Candidate, int, int]] = []
     for (cand, start, end), sentence in zip(sentences, pool, strict=True):
-        lexical = scorer.coverage(sentence)
-        scored.append((0.55 * lexical + 0.45 * cand.score, lexical, cand, start, end))
+        score = LEXICAL_WEIGHT * scorer.coverage(sentence) + (1 - LEXICAL_WEIGHT) * cand.score
+        scored.append((score, strict_scorer.coverage(sentence), cand, start, end))
     scored.sort(key=lambda item: -item[0])
+    if similarity is not None and query_vector is not None:
+        scored = _rerank(scored, texts, similarity, query_vector)
 
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
     for score, lexical, cand, start, end in scored:
-        if len(chosen) >= max_quotes or score < 0.6 * best:
+        if len(chosen) >= max_quotes or score < FOLLOWING_QUOTE_RATIO * best:
             break
         text = texts[cand.article_id]
         if any(q.article_id == cand.article_id and q.start < end and start < q.end for q in chosen):
@@ -173,6 +235,28 @@ def select_quotes(
             window_start, window_end = _fit(text, window_start, window_end)
         chosen.append(QuoteSpan(cand.article_id, window_start, window_end, score, lexical))
     return chosen
+
+
+def _rerank(
+    scored: list[tuple[float, float, Candidate, int, int]],
+    texts: dict[str, str],
+    similarity: SentenceSimilarity,
+    query_vector: Sequence[float],
+) -> list[tuple[float, float, Candidate, int, int]]:
+    head, tail = scored[:RERANK_SENTENCES], scored[RERANK_SENTENCES:]
+    sentences = [texts[c.article_id][s:e].strip()[:RERANK_CHARS] for _, _, c, s, e in head]
+    cosines = similarity(query_vector, sentences)
+    low, high = min(cosines), max(cosines)
+    spread = (high - low) or 1.0
+    rescored = [
+        ((1 - DENSE_SENTENCE_WEIGHT) * score + DENSE_SENTENCE_WEIGHT * (cos - low) / spread,
+         lexical, cand, start, end)
+        for (score, lexical, cand, start, end), cos in zip(head, cosines, strict=True)
+    ]
+    rescored.sort(key=lambda item: -item[0])
+    floor = rescored[-1][0] if rescored else 0.0
+    # Sentences beyond the reranked head keep their order below it.
+    return rescored + [(min(score, floor), *rest) for score, *rest in tail]
 
 
 def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tuple[int, int]:

