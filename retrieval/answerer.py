@@ -235,7 +235,11 @@ class Answerer:
             query_vector=state.query_vector,
         )
         if state.spans:
-            state.confidence = relevance(state.dense_similarities, state.spans[0].lexical)
+            state.confidence = relevance(
+                state.dense_similarities,
+                state.spans[0].lexical,
+                max(span.similarity for span in state.spans),
+            )
         return state
 
     def _write(self, state: _State) -> _State:
@@ -352,15 +356,20 @@ def _strip_markup(text: str) -> str:
     return _MD_MARK.sub(" ", text)
 
 
-def relevance(dense_similarities: Sequence[float], lexical: float) -> float:
+def relevance(
+    dense_similarities: Sequence[float], lexical: float, sentence_similarity: float = 0.0
+) -> float:
     """How sure we are that the store holds an answer, 0..1 (0.5 = the default threshold).
 
-    Three signals, any of which suffices (calibrated with benchmarks/calibrate_confidence.py
-    on CMRC, DRCD and XQuAD; see BENCHMARKS.md):
-    - the best chunk is very close to the question (cosine ≥ 0.86: same-language matches),
-    - the best chunk stands out from the next-ranked ones (margin over ranks 6-30 ≥ 0.0375:
-      holds across languages, where absolute cosines are lower),
-    - the quote shares the question's rarer words (coverage ≥ 0.1) and stands out a little.
+    Any of four signals suffices. They were chosen with benchmarks/calibrate_confidence.py
+    on CMRC, DRCD and XQuAD (answerable questions against questions from another set),
+    see BENCHMARKS.md:
+    - a quoted sentence is very close to the question (cosine ≥ 0.89),
+    - the best chunk is close (cosine ≥ 0.86) and the quote shares the question's rarer
+      words (coverage ≥ 0.1): a same-language match,
+    - the best chunk stands out from the chunks ranked 6-30 (margin ≥ 0.04): holds across
+      languages, where cosines are lower, in a store of varied topics,
+    - a quoted sentence is fairly close (≥ 0.81) and shares names or numbers (≥ 0.15).
     """
     if not dense_similarities:
         return 0.0
@@ -368,9 +377,10 @@ def relevance(dense_similarities: Sequence[float], lexical: float) -> float:
     rest = dense_similarities[5:30] if len(dense_similarities) > 10 else dense_similarities[1:]
     margin = top - sum(rest) / len(rest) if rest else 0.0
     score = max(
-        0.5 + (top - 0.86) * 5,
-        0.5 + (margin - 0.0375) * 10,
-        min(0.5 + (lexical - 0.1), 0.5 + (margin - 0.02) * 10),
+        0.5 + (sentence_similarity - 0.89) * 5,
+        min(0.5 + (top - 0.86) * 5, 0.5 + (lexical - 0.1)),
+        0.5 + (margin - 0.04) * 10,
+        min(0.5 + (sentence_similarity - 0.81) * 5, 0.5 + (lexical - 0.15)),
     )
     return min(1.0, max(0.0, score))
 

@@ -117,6 +117,7 @@ class QuoteSpan:
     end: int
     score: float
     lexical: float
+    similarity: float = 0.0
 
 
 class SentenceScorer:
@@ -213,8 +214,9 @@ def select_quotes(
         score = LEXICAL_WEIGHT * scorer.coverage(sentence) + (1 - LEXICAL_WEIGHT) * cand.score
         scored.append((score, strict_scorer.coverage(sentence), cand, start, end))
     scored.sort(key=lambda item: -item[0])
+    cosines: dict[tuple[str, int], float] = {}
     if similarity is not None and query_vector is not None:
-        scored = _rerank(scored, texts, similarity, query_vector)
+        scored = _rerank(scored, texts, similarity, query_vector, cosines)
 
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
@@ -233,7 +235,16 @@ def select_quotes(
         if overlapping:
             window_start, window_end = start, end
             window_start, window_end = _fit(text, window_start, window_end)
-        chosen.append(QuoteSpan(cand.article_id, window_start, window_end, score, lexical))
+        chosen.append(
+            QuoteSpan(
+                cand.article_id,
+                window_start,
+                window_end,
+                score,
+                lexical,
+                cosines.get((cand.article_id, start), 0.0),
+            )
+        )
     return chosen
 
 
@@ -242,10 +253,13 @@ def _rerank(
     texts: dict[str, str],
     similarity: SentenceSimilarity,
     query_vector: Sequence[float],
+    found: dict[tuple[str, int], float],
 ) -> list[tuple[float, float, Candidate, int, int]]:
     head, tail = scored[:RERANK_SENTENCES], scored[RERANK_SENTENCES:]
     sentences = [texts[c.article_id][s:e].strip()[:RERANK_CHARS] for _, _, c, s, e in head]
     cosines = similarity(query_vector, sentences)
+    for (_, _, cand, start, _), cos in zip(head, cosines, strict=True):
+        found[(cand.article_id, start)] = cos
     low, high = min(cosines), max(cosines)
     spread = (high - low) or 1.0
     rescored = [
