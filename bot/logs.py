@@ -74,5 +74,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    import bm25s  # noqa: F401  (it sets its own logger to DEBUG when imported)
+
     for noisy in ("httpx", "chromadb", "urllib3", "jieba", "bm25s", "discord.gateway"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -227,7 +227,7 @@ class Answerer:
     def _select(self, state: _State) -> _State:
         assert state.store is not None
         state.spans = select_quotes(
-            state.question,
+            state.search_text,
             state.candidates,
             state.texts,
             self.settings.max_quotes,
