@@ -60,94 +60,16 @@ def content_id(*parts: str, length: int = 16) -> str:
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "in",
-        "and",
-        "or",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "on",
-        "for",
-        "with",
-        "as",
-        "by",
-        "at",
-        "from",
-        "that",
-        "this",
-        "it",
-        "its",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "did",
-        "does",
-        "do",
-        "done",
-        "has",
-        "have",
-        "had",
-        "not",
-        "no",
-        "的",
-        "了",
-        "是",
-        "在",
-        "和",
-        "与",
-        "及",
-        "或",
-        "也",
-        "都",
-        "就",
-        "而",
-        "被",
-        "把",
-        "对",
-        "于",
-        "为",
-        "以",
-        "之",
-        "其",
-        "这",
-        "那",
-        "个",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "什么",
-        "哪",
-        "哪个",
-        "哪些",
-        "哪里",
-        "怎么",
-        "怎样",
-        "如何",
-        "为什么",
-        "多少",
-        "几",
-        "谁",
-        "是否",
-        "有",
-        "没有",
-    ]
+STOPWORDS = frozenset(
+    """
+    the a an of to in and or is are was were be been
+    on for with as by at from that this it its what which who
+    whom whose when where why how did does do done has have had not
+    no 的 了 是 在 和 与 及 或 也 都 就 而 被
+    把 对 于 为 以 之 其 这 那 个 吗 呢 吧 啊
+    什么 哪 哪个 哪些 哪里 怎么 怎样 如何 为什么 多少 几 谁 是否 有
+    没有
+    """.split()
 )
 _jieba_ready = False
 
@@ -166,7 +88,7 @@ def keyword_tokens(text: str) -> list[str]:
     for match in _WORD.finditer(fold(text)):
         word = match.group(0)
         if has_cjk(word):
-            tokens.extend(t for t in jieba.lcut_for_search(word) if t not in _STOPWORDS)
-        elif word not in _STOPWORDS:
+            tokens.extend(t for t in jieba.lcut_for_search(word) if t not in STOPWORDS)
+        elif word not in STOPWORDS:
             tokens.append(word)
     return tokens
