@@ -131,10 +131,17 @@ class Settings(BaseSettings):
             raise ValueError("must be provider:model, e.g. openai:gpt-4o-mini, or empty")
         return value
 
-    @field_validator("min_confidence", mode="before")
+    @field_validator(
+        "min_confidence",
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "discord_token",
+        mode="before",
+    )
     @classmethod
-    def _blank_is_default(cls, value: object) -> object:
-        """`CITEBOT_MIN_CONFIDENCE=` (as in .env.example) means the calibrated default."""
+    def _blank_is_unset(cls, value: object) -> object:
+        """`NAME=` with nothing after it (as in .env.example) means not set."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")

@@ -55,3 +55,10 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
 def test_token_shapes_are_redacted() -> None:
     text = "token xoxb-1234-5678-abcdef and sk-abcdefghijklmnop"
     assert redact_secrets(text) == "token [redacted] and [redacted]"
+
+
+def test_blank_values_from_env_example_mean_unset(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    settings = load_settings(_env_file=example)
+    assert settings.slack_bot_token is None and settings.discord_token is None
+    assert settings.min_confidence is None and settings.llm == ""
