@@ -51,10 +51,15 @@ class ReusingEmbeddings(Embeddings):
     def __init__(self, base: Embeddings) -> None:
         self.base = base
         self.cache: dict[str, list[float]] = {}
+        # Vectors handed back as they are for the texts being written right now (the store
+        # embeds title + text but writes the text alone; see ArticleStore._write_chunks).
+        self.pinned: dict[str, list[float]] = {}
         self.on_embedded: Callable[[int], None] | None = None
         self.embedded_count = 0
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if self.pinned and all(t in self.pinned for t in texts):
+            return [self.pinned[t] for t in texts]
         missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
         for start in range(0, len(missing), 32):
             batch = missing[start : start + 32]

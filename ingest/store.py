@@ -311,21 +311,28 @@ class ArticleStore:
             return removed
 
     def _write_chunks(self, article: Article, chunks: list[Chunk]) -> None:
+        """Upsert chunks through LangChain's `Chroma.add_documents` with explicit ids.
+
+        Documents hold the exact chunk text, but the vector is of title + text: each batch is
+        embedded first, and the wrapper hands those vectors back when the vector store asks
+        for the documents' embeddings.
+        """
         for start in range(0, len(chunks), _WRITE_BATCH):
             batch = chunks[start : start + _WRITE_BATCH]
-            docs = [
-                Document(id=c.chunk_id, page_content=c.text, metadata=_chunk_metadata(article, c))
-                for c in batch
-            ]
-            texts = [embedding_text(article.title, c.text) for c in batch]
-            vectors = self._embeddings.embed_documents(texts)
-            # Documents hold the exact chunk text; the vectors are of title + text.
-            self._chunks.upsert(
-                ids=[d.id for d in docs],
-                documents=[d.page_content for d in docs],
-                metadatas=[d.metadata for d in docs],
-                embeddings=vectors,
+            vectors = self._embeddings.embed_documents(
+                [embedding_text(article.title, c.text) for c in batch]
             )
+            self._embeddings.pinned = dict(zip((c.text for c in batch), vectors, strict=True))
+            try:
+                self.vectorstore.add_documents(
+                    [
+                        Document(page_content=c.text, metadata=_chunk_metadata(article, c))
+                        for c in batch
+                    ],
+                    ids=[c.chunk_id for c in batch],
+                )
+            finally:
+                self._embeddings.pinned = {}
 
     def _prefill_embeddings(self, article: Article, chunks: list[Chunk]) -> None:
         """Reuse stored vectors of identical embedded text (an edited article's unchanged parts)."""
