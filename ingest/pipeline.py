@@ -91,9 +91,8 @@ def ingest_articles(
     total = sum(len(chunks) for _, chunks in planned)
     with _progress(show_progress, total) as advance:
         for article, chunks in planned:
-            known = store.article(article.article_id)
-            if known is not None and known.source_key != article.source_key:
-                # The same text from another file or encoding: already stored.
+            if store.article(article.article_id) is not None:
+                # The same text (from this file, or another file or encoding): stored already.
                 report.articles += 1
                 report.chunks_unchanged += len(chunks)
                 advance(len(chunks))
