@@ -17,7 +17,7 @@ from urllib.parse import quote as percent_encode
 
 import numpy as np
 
-from ingest.text import STOPWORDS, fold, has_cjk, sentence_spans
+from ingest.text import fold, has_cjk, sentence_spans
 
 MAX_QUOTE_CHARS = 300
 MAX_QUOTE_SENTENCES = 3
@@ -25,16 +25,18 @@ MAX_QUOTE_SENTENCES = 3
 # further quotes must reach FOLLOWING_QUOTE_RATIO of the best one (tuned with `citebot eval`).
 LEXICAL_WEIGHT = 0.55
 FOLLOWING_QUOTE_RATIO = 0.6
-RERANK_SENTENCES = 16
+RERANK_SENTENCES = 12
 DENSE_SENTENCE_WEIGHT = 0.3
-RERANK_CHARS = 160  # embedding cost grows with length; a sentence's start says what it is about
+RERANK_CHARS = 80  # embedding cost grows with length; a sentence's start says what it is about
 
 _LATIN = re.compile(r"[a-z0-9]+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 # Question words carry no evidence; they are left out of lexical matching.
-_QUESTION_UNITS = STOPWORDS | frozenset(
+_QUESTION_UNITS = frozenset(
     """
-    是什 哪一 哪位 为什 么? 几个 是谁 是哪 有哪 请问
+    什么 是什 哪个 哪些 哪里 哪一 哪位 怎么 怎样 如何 为什 么? 多少 几个 是谁 是否 是哪 有哪 请问
+    the what which who whom whose when where why how was were did does is are of in and to a an
+    for on at by with from that this
     """.split()
 )
 
