@@ -20,7 +20,7 @@ Not a test: a measurement, run by hand (see BENCHMARKS.md, "Scale"):
 4. At each size a fresh subprocess opens the store with `Answerer(settings)`, asks one
    warm-up question (the first-question cost: keyword index build, cold HNSW), then 50 eval
    questions whose articles are in the store (no LLM), each for the first time ("cold": the
-   chain embeds up to 16 of the best sentences, as for any new question), then the same 50
+   chain embeds its best sentences, as for any new question), then the same 50
    again ("warm": sentence vectors cached, what is left depends on the store). It reports
    p50/p95 of both, its peak RSS, the latency split (query embedding, dense search, keyword
    search) and a timed rebuild of the keyword index.
