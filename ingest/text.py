@@ -15,10 +15,12 @@ import unicodedata
 import zhconv
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# A sentence ends at CJK terminal punctuation, at Latin .!? followed by a space, or at a
-# line break; closing quotes/brackets stay with their sentence.
+# A sentence ends at CJK terminal punctuation, at Latin .!? followed by a space (or, for !?,
+# by a CJK character: many Chinese sites use ASCII punctuation), or at a line break; closing
+# quotes/brackets stay with their sentence. `<!channel>` or `Yahoo!Japan` do not end one.
 _SENTENCE_END = re.compile(
-    r"(?:[。！？!?；;…]+|(?<![0-9A-Z])\.(?=\s)|\.{3})[”’\"'」』）)\]]*\s*|\n+"
+    r"(?:[。！？；;…]+|[!?]+(?=[\s”’\"'」』）)\]\u3400-\u9fff]|$)|(?<![0-9A-Z])\.(?=\s)|\.{3})"
+    r"[”’\"'」』）)\]]*\s*|\n+"
 )
 
 
