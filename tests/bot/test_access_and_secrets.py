@@ -14,7 +14,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -105,16 +104,9 @@ def test_forget_of_an_unknown_id_exits_2_with_a_clear_message(tmp_path: Path) ->
     assert "Traceback" not in done.stderr
 
 
-@pytest.fixture
-def _restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
-@pytest.mark.usefixtures("_restore_root_logger")
+@pytest.mark.usefixtures("restore_root_logger")
 @pytest.mark.parametrize("log_json", [False, True], ids=["plain", "json"])
 def test_secrets_are_never_logged_even_in_tracebacks(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], log_json: bool
