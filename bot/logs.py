@@ -54,7 +54,35 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(settings: Settings) -> None:
+class _ConsoleFormatter(logging.Formatter):
+    """For commands people run by hand: `citebot: warning: …`, no timestamp, no traceback
+    (the message names the problem; `-v` shows the details)."""
+
+    def __init__(self, tracebacks: bool) -> None:
+        super().__init__("citebot: %(levelname)s: %(message)s")
+        self._tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.levelname = record.levelname.lower()
+        if not self._tracebacks:
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return super().format(record)
+
+
+def configure_logging(
+    settings: Settings,
+    *,
+    level: str | None = None,
+    default_level: str = "INFO",
+    console: bool = False,
+) -> None:
+    """Route every log record to stderr, redacted, one line per event.
+
+    The level is `level` (from `-v`), else CITEBOT_LOG_LEVEL, else `default_level` (INFO for
+    services, WARNING for commands). `console` output is short lines for people; services
+    keep timestamps and logger names (or JSON lines with CITEBOT_LOG_JSON).
+    """
     secrets = [
         s.get_secret_value()
         for s in (
@@ -67,13 +95,16 @@ def configure_logging(settings: Settings) -> None:
     ]
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RedactingFilter(secrets))
+    chosen = level or settings.log_level or default_level
     if settings.log_json:
         handler.setFormatter(_JsonFormatter())
+    elif console:
+        handler.setFormatter(_ConsoleFormatter(tracebacks=chosen in ("DEBUG", "INFO")))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
+    root.setLevel(chosen)
     import bm25s  # noqa: F401  (it sets its own logger to DEBUG when imported)
 
     for noisy in ("httpx", "chromadb", "urllib3", "jieba", "bm25s", "discord.gateway"):

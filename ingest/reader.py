@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingest.cleaning import clean_markdown, normalise
 from ingest.models import Article
-from ingest.text import content_id
+from ingest.text import content_id, format_size
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 
@@ -350,7 +350,8 @@ def read_article_file(path: Path, max_bytes: int) -> list[Article]:
         raise UnreadableArticle("empty file")
     if size > max_bytes:
         raise UnreadableArticle(
-            f"file too large ({size / 1e6:.1f} MB > CITEBOT_MAX_FILE_MB={max_bytes / 1e6:g})"
+            f"file too large ({format_size(size)}; the limit is {format_size(max_bytes)}, "
+            f"CITEBOT_MAX_FILE_MB={max_bytes / 1e6:g})"
         )
     text = decode_bytes(path.read_bytes())
     if not text.strip():

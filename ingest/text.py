@@ -94,3 +94,20 @@ def keyword_tokens(text: str) -> list[str]:
         elif word not in STOPWORDS:
             tokens.append(word)
     return tokens
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """`1 article`, `2 articles`, `0 articles` (English count phrases in messages)."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
+
+
+def format_size(size_bytes: float) -> str:
+    """A byte count as people read it: `512 bytes`, `2.3 KB`, `14.1 MB` (decimal units)."""
+    if size_bytes < 1000:
+        return plural(int(size_bytes), "byte")
+    value, unit = size_bytes / 1e3, "KB"
+    for next_unit in ("MB", "GB"):
+        if round(value) < 1000:
+            break
+        value, unit = value / 1000, next_unit
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"

@@ -1,0 +1,1 @@
+"""Helpers shared by the test packages (one place, imported as `tests.support`)."""
