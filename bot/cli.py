@@ -33,11 +33,9 @@ def _settings() -> Settings:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """`citebot ingest PATH... [--json]`: files, folders and (with ingest.web) URLs."""
-    from ingest.models import IngestReport
+    from ingest.models import IngestReport, SkippedInput
     from ingest.pipeline import ingest_paths
     from ingest.store import ArticleStore
-
-    from ingest.models import SkippedInput
     from ingest.text import plural
 
     settings = _settings()
@@ -94,7 +92,6 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_forget(args: argparse.Namespace) -> int:
     """`citebot forget ARTICLE_ID`: remove an article and its chunks."""
     from ingest.store import ArticleStore
-
     from ingest.text import plural
 
     settings = _settings()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 
 from config import Settings
 from retrieval import Answer, Answerer, Turn
@@ -25,38 +27,60 @@ def render_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+QUIT_WORDS = frozenset({"exit", "quit"})
+
+
 def run_chat(settings: Settings) -> int:
     """Read questions from stdin; follow-ups keep the conversation so far.
 
-    When stdin is not a terminal (e.g. `make demo` in CI) it answers one sample question
-    and exits, unless questions are piped in.
+    In a terminal: line editing and history (readline), `exit`, `quit`, an empty line or
+    Ctrl-D to leave. When stdin is not a terminal (e.g. `make demo` in CI) it answers the
+    piped questions, or one sample question when nothing is piped.
     """
+    from ingest.store import empty_store_message
+    from ingest.text import plural
+
     answerer = Answerer(settings)
     interactive = sys.stdin.isatty()
     history: list[Turn] = []
+    count = len(answerer.sources())
+    if count == 0:
+        print(f"citebot: {empty_store_message(settings)}", file=sys.stderr, flush=True)
     if interactive:
-        count = len(answerer.sources())
-        print(f"citebot: {count} articles. Ask a question (empty line or Ctrl-D to quit).")
+        _enable_line_editing()
+        print(
+            f"citebot: {plural(count, 'article')}. Ask a question "
+            "(exit, quit, an empty line or Ctrl-D to leave)."
+        )
         lines = _prompted_lines()
     else:
         piped = [line for line in sys.stdin.read().splitlines() if line.strip()]
         lines = iter(piped or [SAMPLE_QUESTION])
-    for question in lines:
-        if not question.strip():
+    for line in lines:
+        question = line.strip()
+        if not question or question.lower() in QUIT_WORDS:
             break
         if not interactive:
             print(f"> {question}")
         answer = answerer.ask(question, history)
         print(render_answer(answer))
-        print()
+        print(flush=True)
         history.extend([Turn("user", question), Turn("assistant", answer.text)])
         history = history[-6:]
     return 0
 
 
-def _prompted_lines():
+def _enable_line_editing() -> None:
+    """Arrow keys, Ctrl-A/E and the up-arrow history for `input()` (GNU readline or libedit)."""
+    # Python built without it (Windows): plain input() still works.
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (importing it is what turns it on for input())
+
+
+def _prompted_lines() -> Iterator[str]:
     while True:
         try:
             yield input("> ")
-        except EOFError:
+        except EOFError:  # Ctrl-D: end the prompt's line so the shell starts on a fresh one
+            print()
             return

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any, cast
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -37,6 +38,10 @@ from config import Settings
 from retrieval.models import Answer, Turn
 
 log = logging.getLogger(__name__)
+
+# citebot has no voice: discord.py's start-up warnings about PyNaCl and davey do not apply.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 PLATFORM = "discord"
 DISCORD_API_BASE = "https://discord.com/api/v10"
@@ -612,5 +617,12 @@ def serve_discord(settings: Settings) -> int:
         return 2
     except discord.PrivilegedIntentsRequired:
         print("citebot: Discord refused the requested gateway intents.", file=sys.stderr)
+        return 2
+    except (aiohttp.ClientError, discord.GatewayNotFound, OSError, TimeoutError) as exc:
+        print(
+            f"citebot: cannot reach Discord at DISCORD_API_URL={settings.discord_api_url} "
+            f"({exc.__class__.__name__})",
+            file=sys.stderr,
+        )
         return 2
     return 0

@@ -1,0 +1,271 @@
+"""`citebot` as a user runs it: exit codes, errors without tracebacks, and CLI conveniences.
+
+Every test runs the real command in a subprocess, in a folder of its own. Stores use the
+instant hash embeddings (what is tested is the command line, not relevance).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import json
+import re
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from bot.cli import build_parser
+from tests.ingest.hash_embeddings import MODEL_NAME
+from tests.support.cli import cli_command, cli_env, run_cli
+
+ARTICLE = "# 灯塔的故事\n\n海边有一座灯塔。灯塔守护着来往的船只。守塔人每天晚上点亮灯。\n"
+
+
+def _store_env(tmp_path: Path, **env: str) -> dict[str, str]:
+    return {
+        "CITEBOT_CHROMA_PATH": str(tmp_path / "chroma"),
+        "CITEBOT_EMBEDDING_MODEL": MODEL_NAME,
+        **env,
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _no_traceback(output: str) -> None:
+    assert "Traceback" not in output and "Exception ignored" not in output, output
+
+
+@pytest.fixture
+def one_article(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A store holding one short article (one chunk); the env that reaches it."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "lighthouse.md").write_text(ARTICLE, encoding="utf-8")
+    env = _store_env(tmp_path)
+    done = run_cli("ingest", str(folder), cwd=tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "1 article: 1 chunk added, 0 unchanged, 0 removed"
+    return folder, env
+
+
+# --- 1. a reader that closes the pipe early -----------------------------------------------------
+
+
+def test_a_closed_pipe_ends_quietly(one_article: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    _, env = one_article
+    process = subprocess.Popen(
+        cli_command("sources"), cwd=tmp_path, env=cli_env(**env),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `| head -0`: nobody reads what citebot writes
+    err = process.stderr.read()
+    assert process.wait(timeout=300) == 141  # 128 + SIGPIPE, as a shell reports for Unix tools
+    assert err == "", err
+
+
+# --- 2. a bad CITEBOT_EMBEDDING_MODEL stops every command at start-up ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "model"),
+    [
+        (["ask", "灯塔在哪里？"], "foo"),
+        (["ingest", "."], "nosuchprovider:model"),
+        (["sources"], "tests.ingest.hash_embeddings.Nope"),
+    ],
+)
+def test_a_bad_embedding_model_stops_at_start_up(
+    command: list[str], model: str, tmp_path: Path
+) -> None:
+    done = run_cli(*command, cwd=tmp_path, **_store_env(tmp_path, CITEBOT_EMBEDDING_MODEL=model))
+    assert done.returncode == 2
+    assert done.stderr.startswith("citebot: invalid configuration: CITEBOT_EMBEDDING_MODEL: ")
+    assert repr(model) in done.stderr or repr(model.rpartition(".")[0]) in done.stderr
+    _no_traceback(done.stderr)
+    assert not (tmp_path / "chroma").exists()  # stopped before any store was opened
+
+
+# --- 3. `ask` tells a script when a question failed ---------------------------------------------
+
+
+def test_ask_exits_2_when_the_store_cannot_be_searched(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    done = run_cli("ask", "--json", "灯塔在哪里？", cwd=tmp_path,
+                   **_store_env(tmp_path, CITEBOT_CHROMA_URL=url))
+    assert done.returncode == 2
+    answer = json.loads(done.stdout.splitlines()[-1])
+    assert answer["confident"] is False and answer["quotes"] == []
+    assert url in done.stderr
+    _no_traceback(done.stderr)
+
+
+def test_ask_exits_0_when_every_question_was_answered(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = one_article
+    done = run_cli("ask", "灯塔守护着什么？", "what is the weather on Mars?", cwd=tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+# --- 4. Discord without network -----------------------------------------------------------------
+
+
+def test_serve_discord_without_network_names_the_url_and_exits_2(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/api/v10"
+    done = run_cli(
+        "serve", "discord", cwd=tmp_path,
+        **_store_env(tmp_path, DISCORD_TOKEN="MTIz.not-a-real.token", DISCORD_API_URL=url,
+                     CITEBOT_HEALTH_PORT="0", CITEBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite3")),
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"citebot: cannot reach Discord at DISCORD_API_URL={url}" in done.stderr
+    assert "PyNaCl" not in done.stderr and "voice" not in done.stderr
+    _no_traceback(done.stderr)
+
+
+# --- 5. URLs of other schemes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "file:///etc/hosts", "S3://bucket/key"])
+def test_other_url_schemes_are_reported_as_unsupported(url: str, tmp_path: Path) -> None:
+    done = run_cli("ingest", "--json", url, cwd=tmp_path, **_store_env(tmp_path))
+    assert done.returncode == 1
+    scheme = url.split(":", 1)[0]
+    skipped = json.loads(done.stdout.splitlines()[-1])["skipped"]
+    assert skipped == [{"path": url, "reason": f"unsupported URL scheme {scheme}:// "
+                                               "(only http:// and https://)"}]
+    assert "no such file" not in done.stderr
+
+
+# --- 6. eval --limit ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "two"])
+def test_eval_rejects_a_limit_below_one(limit: str, tmp_path: Path) -> None:
+    dataset = tmp_path / "set.json"
+    dataset.write_text('{"data": []}')
+    done = run_cli("eval", str(dataset), f"--limit={limit}", "--no-baseline", cwd=tmp_path,
+                   **_store_env(tmp_path))
+    assert done.returncode == 2
+    assert "argument --limit:" in done.stderr and limit in done.stderr
+    assert done.stdout == ""
+
+
+# --- 7. logs on the console -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web_root(tmp_path: Path) -> Iterator[str]:
+    """A local web server over an empty folder: every page is a 404."""
+    root = tmp_path / "site"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_commands_print_warnings_only_and_each_skip_once(
+    one_article: tuple[Path, dict[str, str]], web_root: str, tmp_path: Path
+) -> None:
+    folder, env = one_article
+    missing = f"{web_root}/missing.html"
+    done = run_cli("ingest", str(folder), missing, cwd=tmp_path, **env)
+    assert done.returncode == 1
+    assert done.stderr.count("missing.html") == 1, done.stderr
+    assert not re.search(r"\bINFO\b|\binfo:", done.stderr), done.stderr
+
+    verbose = run_cli("ingest", "-v", missing, cwd=tmp_path, **env)
+    assert re.search(r"^citebot: info: skipped .*missing\.html", verbose.stderr, re.M), verbose.stderr
+    assert run_cli("-v", "ingest", missing, cwd=tmp_path, **env).stderr == verbose.stderr
+
+
+# --- 8, 9. --version and --help ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(flag: str, tmp_path: Path) -> None:
+    done = run_cli(flag, cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (0, f"citebot {version('citebot')}\n")
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_every_flag_of_every_command_has_a_description() -> None:
+    commands = _subcommands()
+    assert {"ingest", "sources", "forget", "ask", "chat", "serve", "doctor", "eval", "watch"} <= set(commands)
+    undocumented = [
+        f"{name} {action.option_strings or action.dest}"
+        for name, parser in commands.items()
+        for action in parser._actions
+        if not (action.help or "").strip() or action.help == argparse.SUPPRESS
+    ]
+    assert undocumented == []
+
+
+def test_eval_help_says_limit_counts_articles(tmp_path: Path) -> None:
+    done = run_cli("eval", "--help", cwd=tmp_path)
+    assert done.returncode == 0
+    limit = re.search(r"--limit N\s+(.*?)\n  -", done.stdout, re.S)
+    assert limit and "articles" in limit.group(1) and "questions" in limit.group(1), done.stdout
+
+
+# --- 11. an empty store says so, once --------------------------------------------------------------
+
+
+def test_reading_an_empty_store_says_where_and_what_to_run(tmp_path: Path) -> None:
+    env = _store_env(tmp_path)
+    where = str((tmp_path / "chroma").resolve())
+    for command in (["ask", "灯塔在哪里？", "where is the lighthouse?"], ["sources"],
+                    ["forget", "0123456789abcdef"]):
+        done = run_cli(*command, cwd=tmp_path, **env)
+        notices = [line for line in done.stderr.splitlines() if "is empty" in line]
+        assert len(notices) == 1, (command, done.stderr)
+        assert where in notices[0] and "`citebot ingest PATH…`" in notices[0]
+    chat = run_cli("chat", cwd=tmp_path, input="灯塔在哪里？\n", **env)
+    assert chat.stderr.splitlines()[0].startswith(f"citebot: the store at {where} ")
+
+
+# --- 16. plurals and sizes -----------------------------------------------------------------------
+
+
+def test_counts_and_sizes_read_as_english(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, env = one_article
+    sources = run_cli("sources", "--json", cwd=tmp_path, **env)
+    (record,) = json.loads(sources.stdout)
+    assert run_cli("sources", cwd=tmp_path, **env).stdout.splitlines()[-1] == "1 article"
+    done = run_cli("forget", record["id"], cwd=tmp_path, **env)
+    assert done.stdout == f"forgot {record['id']}: 1 chunk removed\n"
+
+    (folder / "big.txt").write_text("灯塔。" * 400, encoding="utf-8")  # 3.6 KB
+    done = run_cli("ingest", str(folder / "big.txt"), cwd=tmp_path, CITEBOT_MAX_FILE_MB="0.001",
+                   **{k: v for k, v in env.items() if k != "CITEBOT_MAX_FILE_MB"})
+    assert "file too large (3.6 KB; the limit is 1.0 KB, CITEBOT_MAX_FILE_MB=0.001)" in done.stderr
+    assert "0.0 MB" not in done.stderr
