@@ -6,6 +6,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 
+from bot.quote_groups import group_by_article
 from config import Settings
 from retrieval import Answer, Answerer, Turn
 
@@ -13,17 +14,21 @@ SAMPLE_QUESTION = "Greg Brockman 认为 AI 发展的关键瓶颈是什么？"
 
 
 def render_answer(answer: Answer) -> str:
-    """Plain text: the answer, each quote indented, each source with its link and date."""
+    """Plain text: the answer, then per article a heading (title, date, file) and its quotes,
+    each with its number and, under it, its link."""
     lines = [answer.text]
     for note in answer.notes:
         lines.append(f"({note})")
-    for number, quote in enumerate(answer.quotes, 1):
+    for group in group_by_article(answer.quotes):
         lines.append("")
-        lines.extend(f"    {line}" for line in quote.text.splitlines())
-        where = quote.url or quote.source
-        date = f", {quote.published}" if quote.published else ""
-        lines.append(f"  [{number}] {quote.title}{date}")
-        lines.append(f"      {where}")
+        heading = [group.title or "untitled", group.published, None if group.url else group.source]
+        lines.append(" · ".join(part for part in heading if part))
+        for item in group.quotes:
+            number = f"[{item.number}]"
+            for index, line in enumerate(item.quote.text.splitlines() or [""]):
+                lines.append(f"  {number if index == 0 else '':<5}{line}")
+            if item.quote.url:
+                lines.append(f"       {item.quote.url}")
     return "\n".join(lines)
 
 

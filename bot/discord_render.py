@@ -18,8 +18,15 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.quote_groups import (
+    QUOTE_LINK_LABEL,
+    ArticleQuotes,
+    NumberedQuote,
+    group_by_article,
+    source_label,
+)
 from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from retrieval.models import Answer
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
@@ -150,23 +157,33 @@ def quote_lines(text: str) -> list[str]:
     return [f"> {escape_text(piece)}" for piece in _pieces(text)]
 
 
-def source_line(number: int, quote: Quote) -> str:
-    """`[1] [title](url) · 2024-05-01` (title and file name when the article has no URL)."""
-    parts = [f"\\[{number}\\] {link(quote.title, quote.url)}"]
-    if not safe_url(quote.url) and quote.source:
-        parts.append(escape_text(trim(quote.source, _TITLE_CHARS)))
-    if quote.published:
-        parts.append(escape_text(quote.published))
+def article_heading(group: ArticleQuotes) -> str:
+    """`[title](url) · 2024-05-01` (title, date and file name when the article has no URL)."""
+    parts = [link(group.title, group.url)]
+    if group.published:
+        parts.append(escape_text(group.published))
+    if not safe_url(group.url) and group.source:
+        parts.append(escape_text(trim(group.source, _TITLE_CHARS)))
     return " · ".join(parts)
 
 
+def quote_link(item: NumberedQuote) -> str:
+    """`[2] [open at this quote](url#:~:text=…)`: the link that highlights this quote."""
+    target = safe_url(item.quote.url)
+    number = f"\\[{item.number}\\]"
+    return f"{number} [{QUOTE_LINK_LABEL}]({target})" if target else number
+
+
 def answer_blocks(answer: Answer) -> list[list[str]]:
-    """The answer as blocks of lines: its text, its notes, then each quote with its source."""
+    """The answer as blocks of lines: its text, its notes, then per article a heading and
+    its quotes, each quote with its number and link."""
     blocks = [[escape_text(piece) for piece in _pieces(answer.text)] or ["…"]]
     for note in answer.notes:
         blocks.append([f"*{escape_text(piece)}*" for piece in _pieces(note)])
-    for number, quote in enumerate(answer.quotes, 1):
-        blocks.append([*quote_lines(quote.text), source_line(number, quote)])
+    for group in group_by_article(answer.quotes):
+        for index, item in enumerate(group.quotes):
+            heading = [article_heading(group)] if index == 0 else []
+            blocks.append([*heading, *quote_lines(item.quote.text), quote_link(item)])
     return [block for block in blocks if block]
 
 
@@ -255,7 +272,7 @@ def _source_entry(number: int, record: ArticleRecord) -> str:
     if record.published:
         parts.append(escape_text(record.published))
     if not safe_url(record.url):
-        parts.append(escape_text(trim(record.source, _TITLE_CHARS)))
+        parts.append(escape_text(trim(source_label(record.source), _TITLE_CHARS)))
     parts.append(f"{record.chunks} chunk{'s' if record.chunks != 1 else ''}")
     return " · ".join(parts)
 

@@ -21,8 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.quote_groups import (
+    QUOTE_LINK_LABEL,
+    ArticleQuotes,
+    NumberedQuote,
+    group_by_article,
+    source_label,
+)
 from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from retrieval.models import Answer
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
@@ -101,10 +108,13 @@ def render_answer(
     parts += _sections(answer.text, quote=False)
     for note in answer.notes:
         parts.append(_context(f"_{escape(_one_line(note, 500))}_", note))
-    for number, quote in enumerate(answer.quotes, 1):
-        parts += _sections(quote.text, quote=True)
-        source = _source_line(number, quote)
-        parts.append(_context(source, unescape(source)))
+    for group in group_by_article(answer.quotes):
+        heading = _article_heading(group)
+        parts.append(_context(heading, unescape(heading)))
+        for item in group.quotes:
+            parts += _sections(item.quote.text, quote=True)
+            line = _quote_link(item)
+            parts.append(_context(line, unescape(line)))
     footer: list[Block] = []
     searched = (
         f"Searched {answer.sources_searched} source{'s' if answer.sources_searched != 1 else ''}"
@@ -151,7 +161,7 @@ def render_sources(records: Sequence[ArticleRecord]) -> SlackMessage:
         if record.published:
             line += f" · {escape(record.published)}"
         if not safe_url(record.url):
-            line += f" · `{escape(_one_line(record.source, 200))}`"
+            line += f" · `{escape(_one_line(source_label(record.source), 200))}`"
         pending = sum(len(x) + 1 for x in lines)
         if len(blocks) + 2 >= MAX_BLOCKS or used + pending + len(line) > MESSAGE_CHARS - 200:
             break
@@ -214,13 +224,20 @@ def _as_quote(text: str) -> str:
     return "\n".join("> " + escape(line) for line in text.split("\n"))
 
 
-def _source_line(number: int, quote: Quote) -> str:
-    line = f"[{number}] {link(quote.url, quote.title)}"
-    if quote.published:
-        line += f" · {escape(quote.published)}"
-    if not safe_url(quote.url):
-        line += f" · `{escape(_one_line(quote.source, 200))}`"
+def _article_heading(group: ArticleQuotes) -> str:
+    """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01 · `file.md`` without a URL."""
+    line = link(group.url, group.title)
+    if group.published:
+        line += f" · {escape(group.published)}"
+    if not safe_url(group.url):
+        line += f" · `{escape(_one_line(group.source, 200))}`"
     return line
+
+
+def _quote_link(item: NumberedQuote) -> str:
+    """`[2] <url#:~:text=…|open at this quote>`: the link that highlights this quote."""
+    href = safe_url(item.quote.url)
+    return f"[{item.number}] <{href}|{QUOTE_LINK_LABEL}>" if href else f"[{item.number}]"
 
 
 def _buttons(answer: Answer, *, feedback: bool, share: bool) -> list[Block]:

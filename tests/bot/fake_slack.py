@@ -446,7 +446,7 @@ def quote(
         url=url,
         published=published,
         source="a.txt",
-        article_id="art1",
+        article_id=f"{title}|{url}",  # one article per title and link
         start=0,
         end=len(text),
         score=0.9,

@@ -173,11 +173,11 @@ async def test_untrusted_quote_and_title_cannot_ping_or_link(
             "> &lt;!channel&gt; &lt;!here&gt; hi &lt;@U999&gt; see &lt;#C123|general&gt; "
             "A&amp;B &lt;https://evil.example|click&gt;"
         ) in texts
-        assert unescape(texts[1][2:]) == nasty  # still the verbatim quote once unescaped
-        source = next(t for t in texts if t.startswith("[1]"))
-        assert source.startswith(
-            "[1] <https://example.com/?a=1&amp;b=%3C2%3E%7Cx|&lt;!everyone&gt; Title &gt; &lt;@U1&gt;>"
+        assert unescape(texts[2][2:]) == nasty  # still the verbatim quote once unescaped
+        assert texts[1].startswith(
+            "<https://example.com/?a=1&amp;b=%3C2%3E%7Cx|&lt;!everyone&gt; Title &gt; &lt;@U1&gt;>"
         )
+        assert texts[3] == "[1] <https://example.com/?a=1&amp;b=%3C2%3E%7Cx|open at this quote>"
         quote_blocks = [b for b in posted[0]["blocks"] if b["type"] == "section"]
         assert all(b["text"]["verbatim"] is True for b in quote_blocks)
     finally:
