@@ -33,6 +33,7 @@ from discord.http import Route
 
 from bot.discord_render import plain_message, render_answer, render_sources_page
 from bot.feedback import FeedbackStore, Vote
+from bot.logs import log_store_size
 from bot.ratelimit import RateLimiter
 from config import Settings
 from retrieval.models import Answer, Turn
@@ -98,6 +99,7 @@ class CitebotDiscord(discord.Client):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(FeedbackButton, SourcesPageButton)
         await self._sync_commands()
+        await log_store_size(self.settings, self.answerer)
 
     async def _sync_commands(self) -> None:
         """Guild commands appear at once; global ones can take up to an hour."""

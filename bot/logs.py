@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from config import Settings, redact_secrets
 
@@ -109,3 +110,22 @@ def configure_logging(
 
     for noisy in ("httpx", "chromadb", "urllib3", "jieba", "bm25s", "discord.gateway"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+async def log_store_size(settings: Settings, answerer: Any) -> None:
+    """The bots' start-up line about the store: its size, or (once) that it is empty and
+    where it is, since every answer would then be "I don't know"."""
+    import asyncio
+
+    from ingest.store import empty_store_message
+
+    log = logging.getLogger("bot")
+    try:
+        count = len(await asyncio.to_thread(answerer.sources))
+    except Exception as exc:  # answers will apologise until the store is back
+        log.warning("the store is not available yet: %s", exc)
+        return
+    if count:
+        log.info("%d article%s in the store", count, "" if count == 1 else "s")
+    else:
+        log.warning(empty_store_message(settings))

@@ -36,6 +36,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.feedback import FeedbackStore
+from bot.logs import log_store_size
 from bot.ratelimit import RateLimiter
 from bot.slack_render import (
     APOLOGY,
@@ -711,11 +712,7 @@ async def _serve(settings: Settings, answerer: Any, http: bool, port: int) -> in
         )
         return EXIT_CONFIG
     log.info("signed in to Slack as %s (team %s)", auth.get("user_id"), auth.get("team_id"))
-    try:
-        count = len(await asyncio.to_thread(answerer.sources))
-        log.info("%d articles in the store", count)
-    except Exception as exc:  # answers will apologise until the store is back
-        log.warning("the store is not available yet: %s", exc)
+    await log_store_size(settings, answerer)
     health = await _start_health(settings, answerer)
 
     app = build_slack_app(settings, answerer, client)

@@ -111,3 +111,22 @@ def format_size(size_bytes: float) -> str:
             break
         value, unit = value / 1000, next_unit
     return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
+def is_traditional(text: str) -> bool:
+    """Written in Traditional script: more characters that only Traditional uses (conversion
+    to Simplified changes them) than characters that only Simplified uses."""
+    if not _CJK.search(text):
+        return False
+    simplified, traditional = zhconv.convert(text, "zh-hans"), zhconv.convert(text, "zh-hant")
+    if len(simplified) != len(text) or len(traditional) != len(text):
+        return simplified != text and traditional == text
+    only_traditional = sum(a != b for a, b in zip(text, simplified, strict=True))
+    only_simplified = sum(a != b for a, b in zip(text, traditional, strict=True))
+    return only_traditional > only_simplified
+
+
+def in_script_of(question: str, chinese: str) -> str:
+    """Citebot's own Chinese wording (written in Simplified) in the script of the question:
+    a Traditional question gets Traditional replies. Never for quotes or titles."""
+    return zhconv.convert(chinese, "zh-hant") if is_traditional(question) else chinese

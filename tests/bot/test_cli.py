@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import http.server
 import json
+import logging
 import re
 import socket
 import subprocess
@@ -235,6 +236,83 @@ def test_eval_help_says_limit_counts_articles(tmp_path: Path) -> None:
     assert limit and "articles" in limit.group(1) and "questions" in limit.group(1), done.stdout
 
 
+# --- 10. the interactive chat ----------------------------------------------------------------------
+
+_ANSWERED = ("Here is what", "以下摘录", "I don't know", "抱歉", "Ask me a question")
+
+
+def _chat_in_a_terminal(env: dict[str, str], cwd: Path, *keystrokes: bytes) -> tuple[int, str]:
+    """`citebot chat` on a pseudo-terminal: at each prompt type the next keystrokes; when they
+    are used up and it prompts again, Ctrl-D. Returns (exit status, everything shown)."""
+    import os
+    import pty
+    import select
+    import signal
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: citebot, its stdin and stdout the terminal
+        os.chdir(cwd)
+        command = cli_command("chat")
+        os.execve(command[0], command, cli_env(**env))
+    screen = b""
+
+    def prompted() -> bool:
+        """Read until a prompt (True) or the end of the output (False)."""
+        nonlocal screen
+        while not screen.endswith(b"> "):
+            ready, _, _ = select.select([fd], [], [], 120)
+            assert ready, f"citebot chat went silent: {screen!r}"
+            try:
+                data = os.read(fd, 4096)
+            except OSError:  # EIO: the child has closed the terminal
+                data = b""
+            if not data:
+                return False
+            screen += data
+        return True
+
+    try:
+        for keys in (*keystrokes, b"\x04"):
+            if not prompted():
+                break
+            os.write(fd, keys)
+            screen += b"|"  # where each input was typed, so a prompt is not counted twice
+        while prompted():  # should not happen: Ctrl-D ends the chat
+            os.write(fd, b"\x04")
+    finally:
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), screen.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("word", ["exit", "quit", "QUIT"])
+def test_chat_leaves_on_exit_or_quit(
+    word: str, one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    code, screen = _chat_in_a_terminal(one_article[1], tmp_path, word.encode() + b"\r")
+    assert code == 0 and not any(marker in screen for marker in _ANSWERED), screen
+
+
+def test_chat_line_editing_and_history(one_article: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    question = "灯塔守护着什么？".encode()
+    # ask once; recall it with the up arrow and ask again; then type "qut", go left, add "i".
+    code, screen = _chat_in_a_terminal(
+        one_article[1], tmp_path, question + b"\r", b"\x1b[A\r", b"qut\x1b[Di\r"
+    )
+    assert code == 0
+    answers = [m for m in _ANSWERED if m in screen]
+    assert len(answers) == 1 and screen.count(answers[0]) == 2, screen  # the same answer twice
+    assert screen.count("> |") == 3, screen  # "qut←i" was "quit": no fourth prompt
+
+
+def test_ctrl_d_leaves_a_newline(one_article: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    code, screen = _chat_in_a_terminal(one_article[1], tmp_path)  # Ctrl-D at the first prompt
+    assert code == 0
+    assert screen.endswith("> |\r\n"), repr(screen[-40:])
+
+
 # --- 11. an empty store says so, once --------------------------------------------------------------
 
 
@@ -249,6 +327,38 @@ def test_reading_an_empty_store_says_where_and_what_to_run(tmp_path: Path) -> No
         assert where in notices[0] and "`citebot ingest PATH…`" in notices[0]
     chat = run_cli("chat", cwd=tmp_path, input="灯塔在哪里？\n", **env)
     assert chat.stderr.splitlines()[0].startswith(f"citebot: the store at {where} ")
+
+
+async def test_the_bots_start_up_log_says_the_store_is_empty(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.logs import log_store_size
+    from retrieval import Answerer
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    with caplog.at_level(logging.INFO):
+        await log_store_size(settings, Answerer(settings))
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert str((tmp_path / "chroma").resolve()) in record.getMessage()
+    assert "`citebot ingest PATH…`" in record.getMessage()
+
+
+# --- 15. ask --json -------------------------------------------------------------------------------
+
+
+def test_ask_json_has_the_question_as_used_and_the_notes(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = one_article
+    long_question = "Who keeps the lighthouse? " * 100
+    done = run_cli("ask", "--json", "   灯塔守护着什么？\n", long_question, cwd=tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    short, long = (json.loads(line) for line in done.stdout.splitlines())
+    assert short["question"] == "灯塔守护着什么？" and short["notes"] == []
+    assert long["question"] == long_question.strip()[:2000]
+    assert long["notes"] == ["Your question was long; I used its first 2000 characters."]
 
 
 # --- 16. plurals and sizes -----------------------------------------------------------------------

@@ -632,6 +632,6 @@ async def test_end_to_end_with_the_sample_store(
     # The sample files carry no link: the source is named by title and file name, never by
     # the server's path to it.
     text = embed_text(body)
-    assert "\\[1\\]" in text and re.search(r"^\*\*.+ · [0-9a-f_]+\.txt$", text, re.M), text
+    assert "\\[1\\]" in text and re.search(r"^\*\*.+\*\* · [0-9a-f\\_]+\.txt$", text, re.M), text
     assert "examples/articles/" not in text
     assert "Searched 14 sources" in body["embeds"][-1]["footer"]["text"]

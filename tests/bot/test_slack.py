@@ -336,7 +336,7 @@ async def test_slash_command_answers_ephemerally_and_lists_sources(bot: HttpBot)
     text = "\n".join(_texts(listing[0]["blocks"]))
     assert "2 articles" in text
     assert "<https://example.com/1|OpenAI &lt;!here&gt; news> · 2025-08-16" in text
-    assert "*Local notes* · `notes/b.md`" in text
+    assert "*Local notes* · `b.md`" in text  # the file's name, not where it is on the server
 
     await bot.post(slash_command("", fake.response_url("h3")))
     usage = await wait_until(lambda: [b for h, b in fake.responses if h == "h3"])

@@ -188,7 +188,10 @@ async def test_serve_slack_http_answers_a_signed_mention_about_the_samples(
     assert all(any(q in text for text in texts) for q in brockman_quotes)
     assert any("关键瓶颈" in q for q in brockman_quotes)
     assert brockman_sources[0].startswith(f"[1] <{BROCKMAN_URL}#:~:text=")
-    assert "|OpenAIGPT-6> · 2025-08-16" in brockman_sources[0]
+    brockman_headings = [
+        e["text"] for b in brockman["blocks"] if b["type"] == "context" for e in b["elements"]
+    ]
+    assert f"<{BROCKMAN_URL}|OpenAIGPT-6> · 2025-08-16" in brockman_headings
 
     log = log_path.read_text()
     assert "xoxb-test" not in log
