@@ -6,6 +6,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 
+from bot.core import conversation_after
 from bot.quote_groups import group_by_article
 from config import Settings
 from retrieval import Answer, Answerer, Turn
@@ -70,8 +71,7 @@ def run_chat(settings: Settings) -> int:
         answer = answerer.ask(question, history)
         print(render_answer(answer))
         print(flush=True)
-        history.extend([Turn("user", question), Turn("assistant", answer.text)])
-        history = history[-6:]
+        history = conversation_after(history, question, answer.text)
     return 0
 
 
