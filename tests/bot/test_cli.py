@@ -271,6 +271,7 @@ def _chat_in_a_terminal(env: dict[str, str], cwd: Path, *keystrokes: bytes) -> t
             screen += data
         return True
 
+    ended = False
     try:
         for keys in (*keystrokes, b"\x04"):
             if not prompted():
@@ -279,8 +280,9 @@ def _chat_in_a_terminal(env: dict[str, str], cwd: Path, *keystrokes: bytes) -> t
             screen += b"|"  # where each input was typed, so a prompt is not counted twice
         while prompted():  # should not happen: Ctrl-D ends the chat
             os.write(fd, b"\x04")
+        ended = True  # the terminal is closed: citebot is exiting
     finally:
-        if os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if not ended:  # a failed assertion above: do not leave citebot waiting for input
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         os.close(fd)
