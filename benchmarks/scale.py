@@ -14,9 +14,8 @@ Not a test: a measurement, run by hand (see BENCHMARKS.md, "Scale"):
    vectors only; above that the pool's articles are copied (new ids, same text) with their
    vectors perturbed by Gaussian noise and re-normalised. Embedding 100k chunks would take
    hours here: the scaling run measures the store and the retrieval, not the model. Records
-   are written straight into the store's two collections with the store's own metadata
-   functions (`tokens` computed once per distinct chunk text), and the revision is bumped,
-   so `retrieval.Answerer` reads them unchanged.
+   are written with their vectors through the store's public `write_embedded`, so
+   `retrieval.Answerer` reads them as any ingested article.
 4. At each size a fresh subprocess opens the store with `Answerer(settings)`, asks one
    warm-up question (the first-question cost: keyword index build, cold HNSW), then 50 eval
    questions whose articles are in the store (no LLM), each for the first time ("cold": the
@@ -41,8 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,13 +50,8 @@ from common import EVAL_DIR, REPO, log, machine_info, peak_rss_mb, percentile_ms
 from config import Settings, load_settings
 from ingest.chunking import chunk_article
 from ingest.embeddings import load_embeddings
-from ingest.models import Article, Chunk
-from ingest.store import (  # the store's own record formats, so the Answerer reads ours as its own
-    ArticleStore,
-    _article_metadata,
-    _chunk_metadata,
-    embedding_text,
-)
+from ingest.models import Article, Chunk, EmbeddedArticle
+from ingest.store import WRITE_BATCH, ArticleStore, embedding_text
 from ingest.text import content_id
 from retrieval.evaluation import (
     DEFAULT_CACHE_DIR,
@@ -80,7 +73,6 @@ RESULTS = REPO / "benchmarks" / "scale-results.json"
 class PoolArticle:
     article: Article
     chunks: list[Chunk]
-    metadatas: list[dict[str, Any]]
     vectors: np.ndarray
     questions: list[EvalQuestion]
 
@@ -128,12 +120,10 @@ def load_pool(chunk_chars: int) -> list[PoolArticle]:
         articles = []
         offset = 0
         for article, chunks in items:
-            metas = [_chunk_metadata(article, c) for c in chunks]
             articles.append(
                 PoolArticle(
                     article,
                     chunks,
-                    metas,
                     vectors[offset : offset + len(chunks)],
                     by_article.get(article.article_id, []),
                 )
@@ -165,8 +155,8 @@ def ingest_throughput(chunk_chars: int) -> dict[str, Any]:
 
     def raw() -> float:
         started = time.perf_counter()
-        for start in range(0, len(texts), 32):  # the batches ReusingEmbeddings sends
-            model.embed_documents(texts[start : start + 32])
+        for start in range(0, len(texts), WRITE_BATCH):  # the batches the store sends
+            model.embed_documents(texts[start : start + WRITE_BATCH])
         return time.perf_counter() - started
 
     def raw_per_article() -> float:
@@ -210,96 +200,56 @@ def ingest_throughput(chunk_chars: int) -> dict[str, Any]:
 
 
 class StoreGrower:
-    """Writes pool articles (then perturbed copies of them) into one store's collections."""
+    """Writes pool articles (then perturbed copies of them) through `ArticleStore.write_embedded`."""
 
     def __init__(self, store: ArticleStore, pool: list[PoolArticle], noise: float, seed: int):
-        self.client = store.client
-        self.chunks = self.client.get_collection(store.name)
-        self.articles = self.client.get_collection(f"{store.name}__articles")
+        self.store = store
         self.pool = pool
         self.noise = noise
         self.rng = np.random.default_rng(seed)
-        self.batch = min(2000, int(self.client.get_max_batch_size()))
+        self.batch = 2000  # chunks per write_embedded call
         self.count = 0
         self.next = 0  # position in the endless sequence copy 0 of the pool, copy 1, ...
         self.in_store: list[PoolArticle] = []  # pool articles whose originals are stored
 
     def grow_to(self, size: int) -> float:
         started = time.perf_counter()
-        pending_chunks: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [],
-                                                "embeddings": []}
-        pending_articles: dict[str, list[Any]] = {"ids": [], "documents": [], "metadatas": [],
-                                                  "embeddings": []}
+        pending: list[EmbeddedArticle] = []
+        pending_chunks = 0
         while self.count < size:
             copy, index = divmod(self.next, len(self.pool))
             self.next += 1
             item = self.pool[index]
-            article, ids, metas, vectors = self._copy(item, copy)
-            pending_chunks["ids"] += ids
-            pending_chunks["documents"] += [c.text for c in item.chunks]
-            pending_chunks["metadatas"] += metas
-            pending_chunks["embeddings"].append(vectors)
-            pending_articles["ids"].append(article.article_id)
-            pending_articles["documents"].append(article.text)
-            pending_articles["metadatas"].append(_article_metadata(article, len(item.chunks)))
-            pending_articles["embeddings"].append([1.0])
-            self.count += len(ids)
+            pending.append(self._copy(item, copy))
+            pending_chunks += len(item.chunks)
+            self.count += len(item.chunks)
             if copy == 0:
                 self.in_store.append(item)
-            if len(pending_chunks["ids"]) >= self.batch:
-                self._flush(pending_chunks, pending_articles)
-        self._flush(pending_chunks, pending_articles)
-        self.articles.modify(metadata={"revision": uuid.uuid4().hex})
+            if pending_chunks >= self.batch:
+                self.store.write_embedded(pending)
+                pending, pending_chunks = [], 0
+        if pending:
+            self.store.write_embedded(pending)
         return time.perf_counter() - started
 
-    def _copy(
-        self, item: PoolArticle, copy: int
-    ) -> tuple[Article, list[str], list[dict[str, Any]], np.ndarray]:
+    def _copy(self, item: PoolArticle, copy: int) -> EmbeddedArticle:
         if copy == 0:
-            article, vectors = item.article, item.vectors
-        else:
-            source = f"{item.article.source} (copy {copy})"
-            article = Article(
-                article_id=content_id(item.article.article_id, f"copy {copy}"),
-                title=item.article.title,
-                text=item.article.text,
-                source=source,
-                source_key=f"synthetic/{copy}/{item.article.source_key}",
-            )
-            noise = self.rng.standard_normal(item.vectors.shape).astype(np.float32)
-            vectors = item.vectors + noise * (self.noise / np.sqrt(item.vectors.shape[1]))
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        ids = [f"{article.article_id}-{c.index:04d}" for c in item.chunks]
-        metas = [
-            {**meta, "article_id": article.article_id, "source": article.source,
-             "source_key": article.source_key}
-            for meta in item.metadatas
+            return EmbeddedArticle(item.article, item.chunks, item.vectors)
+        article = Article(
+            article_id=content_id(item.article.article_id, f"copy {copy}"),
+            title=item.article.title,
+            text=item.article.text,
+            source=f"{item.article.source} (copy {copy})",
+            source_key=f"synthetic/{copy}/{item.article.source_key}",
+        )
+        noise = self.rng.standard_normal(item.vectors.shape).astype(np.float32)
+        vectors = item.vectors + noise * (self.noise / np.sqrt(item.vectors.shape[1]))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        chunks = [
+            replace(c, chunk_id=f"{article.article_id}-{c.index:04d}", article_id=article.article_id)
+            for c in item.chunks
         ]
-        return article, ids, metas, vectors
-
-    def _flush(self, chunks: dict[str, list[Any]], articles: dict[str, list[Any]]) -> None:
-        if chunks["ids"]:
-            vectors = np.concatenate(chunks["embeddings"])
-            for start in range(0, len(chunks["ids"]), self.batch):
-                end = start + self.batch
-                self.chunks.add(
-                    ids=chunks["ids"][start:end],
-                    documents=chunks["documents"][start:end],
-                    metadatas=chunks["metadatas"][start:end],
-                    embeddings=vectors[start:end],
-                )
-        # Article records after their chunks, as the store writes them.
-        for start in range(0, len(articles["ids"]), self.batch):
-            end = start + self.batch
-            self.articles.add(
-                ids=articles["ids"][start:end],
-                documents=articles["documents"][start:end],
-                metadatas=articles["metadatas"][start:end],
-                embeddings=articles["embeddings"][start:end],
-            )
-        for pending in (chunks, articles):
-            for values in pending.values():
-                values.clear()
+        return EmbeddedArticle(article, chunks, vectors)
 
 
 def pick_questions(items: list[PoolArticle], n: int) -> tuple[EvalQuestion, list[EvalQuestion]]:

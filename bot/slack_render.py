@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from retrieval.models import Answer, ArticleRecord, Quote
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50

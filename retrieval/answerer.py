@@ -22,10 +22,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from config import Settings
-from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
+from ingest.store import ArticleStore, StoreUnavailable
 from ingest.text import has_cjk, keyword_tokens
 from retrieval.keyword import KeywordIndex
-from retrieval.models import Answer, Quote, Turn
+from retrieval.models import Answer, ArticleRecord, Quote, Turn
 from retrieval.quotes import (
     Candidate,
     QuoteSpan,
