@@ -1,0 +1,135 @@
+"""Keyword index engines compared: bm25s in memory (rebuilt) vs SQLite FTS5 on disk (updated).
+
+Not a test: a measurement behind the choice in `retrieval/keyword.py` (BENCHMARKS.md, "Scale"):
+
+    .venv/bin/python benchmarks/keyword_engines.py --sizes 10000,100000
+
+Real tokens: the CMRC dev articles chunked as `citebot ingest` chunks them and tokenized with
+`ingest.text.keyword_tokens`, repeated (new ids, same tokens) up to each size. Questions are
+CMRC questions. For each size, each engine in a fresh subprocess: build time, peak RSS
+growth over the process before the build, query p50/p95 over 200 questions, and for FTS5
+the time to add one article's chunks to the built index and its size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import EVAL_DIR, REPO, log, percentile_ms
+
+from ingest.chunking import chunk_article
+from ingest.text import keyword_tokens
+from retrieval.evaluation import load_eval_set
+
+_TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '._-'"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def corpus(cache: Path) -> dict[str, list]:
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    eval_set = load_eval_set(EVAL_DIR / "cmrc2018_dev.json", 400)
+    docs = [
+        " ".join(keyword_tokens(f"{a.title}\n{c.text}"))
+        for a in eval_set.articles
+        for c in chunk_article(a, 300)
+    ]
+    questions = [" ".join(keyword_tokens(q.question)) for q in eval_set.questions[:200]]
+    data = {"docs": docs, "questions": questions}
+    cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return data
+
+
+def run_engine(engine: str, size: int, cache: Path) -> dict[str, float]:
+    data = corpus(cache)
+    docs = [data["docs"][i % len(data["docs"])] for i in range(size)]
+    questions = [q.split() for q in data["questions"] if q]
+    before = _rss_mb()
+    result: dict[str, float] = {}
+    if engine == "bm25s":
+        import bm25s
+        import numpy as np
+
+        started = time.perf_counter()
+        index = bm25s.BM25()
+        index.index([d.split() or ["∅"] for d in docs], show_progress=False)
+        result["build_s"] = time.perf_counter() - started
+        times = []
+        for q in questions:
+            t = time.perf_counter()
+            scores = index.get_scores(q)
+            top = np.argpartition(-scores, 29)[:30]
+            top[np.argsort(-scores[top])]
+            times.append(time.perf_counter() - t)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="citebot-fts-"))
+        db = sqlite3.connect(folder / "index.sqlite3", isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f'CREATE VIRTUAL TABLE t USING fts5(tokens, tokenize="{_TOKENIZER}")')
+        started = time.perf_counter()
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO t (rowid, tokens) VALUES (?, ?)", enumerate(docs, 1))
+        db.execute("COMMIT")
+        result["build_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        db.execute("BEGIN")
+        db.executemany(
+            "INSERT INTO t (rowid, tokens) VALUES (?, ?)",
+            [(size + 1 + i, d) for i, d in enumerate(data["docs"][:10])],
+        )
+        db.execute("COMMIT")
+        result["add_one_article_ms"] = (time.perf_counter() - started) * 1000
+        db.close()
+        db = sqlite3.connect(folder / "index.sqlite3")  # a fresh reader, as a bot opens it
+        times = []
+        for q in questions:
+            match = " OR ".join(f'"{t}"' for t in dict.fromkeys(q))
+            t = time.perf_counter()
+            db.execute(
+                "SELECT rowid, rank FROM t WHERE t MATCH ? ORDER BY rank LIMIT 30", (match,)
+            ).fetchall()
+            times.append(time.perf_counter() - t)
+        result["disk_mb"] = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
+    result["query_p50_ms"] = percentile_ms(times, 50)
+    result["query_p95_ms"] = percentile_ms(times, 95)
+    result["rss_growth_mb"] = _rss_mb() - before
+    return {k: round(v, 2) for k, v in result.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--run", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    cache = Path(tempfile.gettempdir()) / "citebot-keyword-corpus.json"
+    if args.run:
+        print(json.dumps(run_engine(args.run[0], int(args.run[1]), Path(args.run[2]))))
+        return 0
+    corpus(cache)
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        for engine in ("bm25s", "fts5"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--run", engine, str(size), str(cache)],
+                cwd=REPO, capture_output=True, text=True, check=True,
+            )
+            row = {"engine": engine, "chunks": size, **json.loads(out.stdout.splitlines()[-1])}
+            log(json.dumps(row))
+            rows.append(row)
+    print(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
