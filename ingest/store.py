@@ -253,9 +253,15 @@ class ArticleStore:
             return None
         return _record(got["ids"][0], got["metadatas"][0])
 
-    def article_texts(self, article_ids: list[str]) -> dict[str, str]:
-        """Full cleaned texts by article id (ids are content hashes, so caching is safe)."""
+    def article_texts(self, article_ids: list[str], *, cached: bool = True) -> dict[str, str]:
+        """Full cleaned texts by article id (ids are content hashes, so caching is safe).
+
+        `cached=False` reads them from Chroma again: the article as stored, for verification.
+        """
         wanted = list(dict.fromkeys(article_ids))
+        if not cached:
+            got = self._articles.get(ids=wanted, include=["documents"])
+            return dict(zip(got["ids"], got["documents"], strict=True))
         with self._cache_lock:
             found = {a: self._text_cache[a] for a in wanted if a in self._text_cache}
             for article_id in found:
