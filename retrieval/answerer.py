@@ -248,7 +248,7 @@ class Answerer:
     def _similarity(self, store: ArticleStore) -> SentenceSimilarity:
         with self._lock:
             if store.name not in self._similarities:
-                self._similarities[store.name] = SentenceSimilarity(store.embeddings.embed_documents)
+                self._similarities[store.name] = SentenceSimilarity(store.sentence_vectors)
             return self._similarities[store.name]
 
     def _index(self, store: ArticleStore) -> KeywordIndex:

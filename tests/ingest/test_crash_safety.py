@@ -104,10 +104,11 @@ def test_an_ingest_killed_midway_leaves_a_usable_store_and_a_rerun_completes_it(
         "CITEBOT_CHROMA_PATH": str(settings.chroma_path),
         "CITEBOT_EMBEDDING_MODEL": GATED_MODEL_NAME,
         "TEST_INGEST_GATE_DIR": str(gate),
-        # One embedding call per write batch of WRITE_BATCH chunks: the first holds the
-        # lighthouse article and the start of the harbour article. Blocking on the 2nd call
-        # leaves the lighthouse article complete and part of the harbour article written.
-        "TEST_INGEST_GATE_AFTER": "1",
+        # Embedding calls: one per write batch of WRITE_BATCH chunks (the first holds the
+        # lighthouse article and the start of the harbour article), then one for the
+        # sentences of the articles the batch completed (the lighthouse). Blocking on the
+        # 3rd call leaves the lighthouse article complete and part of the harbour written.
+        "TEST_INGEST_GATE_AFTER": "2",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "ingest", str(corpus)],
