@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 # (one `watch` refresh or `citebot ingest` of a folder); more go to a background update.
 INLINE_ARTICLES = 50
 _FETCH_BATCH = 200
-_SCHEMA_VERSION = "1"
+_FILTER_FROM_CHUNKS = 2000
+_SCHEMA_VERSION = "2"
 # The stored tokens are space-separated and may hold `.`, `_` and `-` inside (`gpt-4.5`).
 _TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '._-'"
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -99,8 +100,12 @@ class KeywordIndex:
         tokens = list(dict.fromkeys(keyword_tokens(question)))
         if not tokens or k <= 0:
             return []
+        db = self._reader()
+        tokens = _informative(db, tokens)
+        if not tokens:
+            return []
         query = " OR ".join(f'"{t}"' for t in tokens)
-        rows = self._reader().execute(
+        rows = db.execute(
             "SELECT c.chunk_id, c.article_id, -m.rank FROM "
             "(SELECT rowid, rank FROM chunk_tokens WHERE chunk_tokens MATCH ? "
             " ORDER BY rank LIMIT ?) AS m JOIN chunks AS c ON c.rowid = m.rowid "
@@ -249,6 +254,21 @@ class KeywordIndex:
         return {row[0] for row in db.execute("SELECT article_id FROM articles")}
 
 
+def _informative(db: sqlite3.Connection, tokens: list[str]) -> list[str]:
+    """The tokens that can rank: FTS5's BM25 gives a term found in half of the chunks or more
+    a weight of ~0 (idf clamped to 1e-6), yet scoring it costs a pass over all of those
+    chunks. In a large index those terms are left out of the query (the order of the chunks
+    that match the other terms is unchanged); a small one is cheap to search as it is."""
+    total = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    if total < _FILTER_FROM_CHUNKS:
+        return tokens
+    marks = ",".join("?" * len(tokens))
+    counts = dict(
+        db.execute(f"SELECT term, doc FROM chunk_vocab WHERE term IN ({marks})", tokens).fetchall()
+    )
+    return [t for t in tokens if counts.get(t, 0) > 0 and 2 * counts[t] < total]
+
+
 def _create_schema(db: sqlite3.Connection) -> None:
     row = None
     exists = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
@@ -259,6 +279,7 @@ def _create_schema(db: sqlite3.Connection) -> None:
     db.executescript(
         f"""
         BEGIN IMMEDIATE;
+        DROP TABLE IF EXISTS chunk_vocab;
         DROP TABLE IF EXISTS chunk_tokens;
         DROP TABLE IF EXISTS chunks;
         DROP TABLE IF EXISTS articles;
@@ -270,6 +291,7 @@ def _create_schema(db: sqlite3.Connection) -> None:
         );
         CREATE INDEX chunks_by_article ON chunks (article_id);
         CREATE VIRTUAL TABLE chunk_tokens USING fts5(tokens, tokenize="{_TOKENIZER}");
+        CREATE VIRTUAL TABLE chunk_vocab USING fts5vocab(chunk_tokens, 'row');
         INSERT INTO meta (key, value) VALUES ('schema', '{_SCHEMA_VERSION}');
         COMMIT;
         """
