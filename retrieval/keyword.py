@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 INLINE_ARTICLES = 50
 _FETCH_BATCH = 200
 _FILTER_FROM_CHUNKS = 2000
+# How long an update waits for another process's update of the same file: a question
+# hardly at all (it answers from the index as it is), a background update patiently.
+_QUESTION_WAIT_S = 0.2
+_UPDATE_WAIT_S = 900.0
 _SCHEMA_VERSION = "2"
 # The stored tokens are space-separated and may hold `.`, `_` and `-` inside (`gpt-4.5`).
 _TOKENIZER = "unicode61 remove_diacritics 0 tokenchars '._-'"
@@ -155,7 +159,11 @@ class KeywordIndex:
                 self._start_background(stored, revision)
                 handed_off = True
                 return
-            self._sync(stored, revision)
+            self._sync(stored, revision, wait_s=_QUESTION_WAIT_S)
+        except sqlite3.OperationalError as exc:
+            # Another process is updating the shared file: it will commit what this question
+            # would have added; answer from the index as it is.
+            log.info("keyword index busy (%s); answering from the previous index", exc)
         finally:
             if not handed_off:
                 self._sync_lock.release()
@@ -178,13 +186,19 @@ class KeywordIndex:
         thread.start()
         return thread
 
-    def _sync(self, stored: set[str] | None = None, revision: str | None = None) -> None:
-        """Apply the store's changes in one transaction (call with the update lock held)."""
+    def _sync(
+        self,
+        stored: set[str] | None = None,
+        revision: str | None = None,
+        wait_s: float = _UPDATE_WAIT_S,
+    ) -> None:
+        """Apply the store's changes in one transaction (call with the update lock held);
+        waits up to `wait_s` for another process's update of the same file."""
         if revision is None:
             revision = self._store.revision()
         if stored is None:
             stored = set(self._store.article_ids())
-        db = self._connect()
+        db = self._connect(wait_s)
         try:
             db.execute("BEGIN IMMEDIATE")  # another process may be updating the same file
             known = self._indexed_articles(db)
@@ -236,8 +250,8 @@ class KeywordIndex:
 
     # --- SQLite -------------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+    def _connect(self, wait_s: float = _UPDATE_WAIT_S) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=wait_s, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         return db
