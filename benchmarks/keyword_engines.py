@@ -6,7 +6,7 @@ Not a test: a measurement behind the choice in `retrieval/keyword.py` (BENCHMARK
 
 Real tokens: the CMRC dev articles chunked as `citebot ingest` chunks them and tokenized with
 `ingest.text.keyword_tokens`, repeated (new ids, same tokens) up to each size. Questions are
-CMRC questions. For each size, each engine in a fresh subprocess: build time, peak RSS
+CMRC questions (tokenized again inside the timing, by both engines, as a question is). For each size, each engine in a fresh subprocess: build time, peak RSS
 growth over the process before the build, query p50/p95 over 200 questions, and for FTS5
 the time a question takes to find and add one new article, and the size on disk. FTS5 is
 measured through `retrieval.keyword.KeywordIndex` itself, over a stand-in for the store;
@@ -54,6 +54,7 @@ def run_engine(engine: str, size: int, cache: Path) -> dict[str, float]:
     data = corpus(cache)
     docs = [data["docs"][i % len(data["docs"])] for i in range(size)]
     questions = [q.split() for q in data["questions"] if q]
+    keyword_tokens("预热")  # jieba's dictionary is loaded once per process, by either engine
     before = _rss_mb()
     result: dict[str, float] = {}
     if engine == "bm25s":
@@ -67,6 +68,7 @@ def run_engine(engine: str, size: int, cache: Path) -> dict[str, float]:
         times = []
         for q in questions:
             t = time.perf_counter()
+            q = keyword_tokens(" ".join(q))  # as a question is tokenized before searching
             scores = index.get_scores(q)
             top = np.argpartition(-scores, 29)[:30]
             top[np.argsort(-scores[top])]
