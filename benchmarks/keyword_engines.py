@@ -26,9 +26,9 @@ from pathlib import Path
 
 from common import EVAL_DIR, REPO, log, percentile_ms
 
+from evaluation import load_eval_set
 from ingest.chunking import chunk_article
 from ingest.text import keyword_tokens
-from retrieval.evaluation import load_eval_set
 
 
 def _rss_mb() -> float:
