@@ -10,7 +10,8 @@ CMRC questions (tokenized again inside the timing, by both engines, as a questio
 growth over the process before the build, query p50/p95 over 200 questions, and for FTS5
 the time a question takes to find and add one new article, and the size on disk. FTS5 is
 measured through `retrieval.keyword.KeywordIndex` itself, over a stand-in for the store;
-its search includes re-tokenizing the question (as a question does).
+its search includes re-tokenizing the question (as a question does). First, on the real
+chunks alone, how far the two rankings agree (same best chunk, overlap of the top 30).
 """
 
 from __future__ import annotations
@@ -122,6 +123,52 @@ def run_engine(engine: str, size: int, cache: Path) -> dict[str, float]:
     return {k: round(v, 2) for k, v in result.items()}
 
 
+def agreement(cache: Path) -> dict[str, float]:
+    """How far the two engines' rankings agree on the real corpus (no copies): the share of
+    questions with the same best chunk, and the mean overlap of their top 30."""
+    import bm25s
+    import numpy as np
+
+    from ingest.models import StoredChunk
+    from retrieval.keyword import KeywordIndex
+
+    data = corpus(cache)
+    docs = data["docs"]
+    old = bm25s.BM25()
+    old.index([d.split() or ["∅"] for d in docs], show_progress=False)
+
+    class Store:
+        name, settings = "agreement", None
+
+        def revision(self) -> str:
+            return "1"
+
+        def article_ids(self) -> list[str]:
+            return ["all"]
+
+        def chunks_of(self, ids: list[str]) -> list[StoredChunk]:
+            return [StoredChunk(f"c{i}", "all", d) for i, d in enumerate(docs)]
+
+    folder = Path(tempfile.mkdtemp(prefix="citebot-fts-agreement-"))
+    new = KeywordIndex(Store(), path=folder / "index.sqlite3")  # type: ignore[arg-type]
+    same_top = overlap = asked = 0
+    for question in data["questions"]:
+        tokens = keyword_tokens(question)
+        if not tokens:
+            continue
+        scores = old.get_scores(tokens)
+        top = [f"c{i}" for i in np.argsort(-scores)[:30] if scores[i] > 0]
+        hits = [h.chunk_id for h in new.search(question, 30)]
+        if not top and not hits:
+            continue
+        asked += 1
+        same_top += bool(top and hits and top[0] == hits[0])
+        overlap += len(set(top) & set(hits)) / max(len(top), len(hits))
+    return {"chunks": len(docs), "questions": asked,
+            "same_best_chunk": round(same_top / asked, 3),
+            "top30_overlap": round(overlap / asked, 3)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
@@ -132,6 +179,7 @@ def main() -> int:
         print(json.dumps(run_engine(args.run[0], int(args.run[1]), Path(args.run[2]))))
         return 0
     corpus(cache)
+    log(f"agreement on the real corpus: {json.dumps(agreement(cache))}")
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         for engine in ("bm25s", "fts5"):
