@@ -25,8 +25,7 @@ from bot.quote_groups import (
     group_by_article,
     source_label,
 )
-from ingest.store import ArticleRecord
-from retrieval.models import Answer
+from retrieval.models import Answer, ArticleRecord
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096

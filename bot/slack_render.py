@@ -29,8 +29,7 @@ from bot.quote_groups import (
     group_by_article,
     source_label,
 )
-from ingest.store import ArticleRecord
-from retrieval.models import Answer
+from retrieval.models import Answer, ArticleRecord
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50

@@ -6,8 +6,7 @@ from urllib.parse import quote
 
 from bot import console, discord_render, slack_render
 from bot.quote_groups import article_url, group_by_article, source_label
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from retrieval.models import Answer, ArticleRecord, Quote
 
 SERVER_DIR = "/srv/citebot/private-articles/2024"
 LINK = "https://example.com/lighthouse"
