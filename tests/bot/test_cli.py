@@ -202,6 +202,13 @@ def test_commands_print_warnings_only_and_each_skip_once(
     assert run_cli("-v", "ingest", missing, cwd=tmp_path, **env).stderr == verbose.stderr
 
 
+def test_services_keep_their_timestamped_info_logs(web_root: str, tmp_path: Path) -> None:
+    done = run_cli("watch", "--once", cwd=tmp_path,
+                   **_store_env(tmp_path, CITEBOT_FEEDS=f"{web_root}/feed.xml"))
+    assert re.search(r"^\d{4}-\d\d-\d\d [\d:,]+ INFO ingest\.web: skipped .*feed\.xml",
+                     done.stderr, re.M), done.stderr
+
+
 # --- 8, 9. --version and --help ---------------------------------------------------------------------
 
 
