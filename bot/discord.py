@@ -43,7 +43,7 @@ DISCORD_API_BASE = "https://discord.com/api/v10"
 NO_MENTIONS = discord.AllowedMentions.none()
 HISTORY_TURNS = 6
 _REMEMBERED = 2000
-INGEST_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+INGEST_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 STORE_APOLOGY = "Sorry, I can't reach the article store right now. Please try again in a moment."
@@ -51,7 +51,7 @@ HELP_TEXT = """**citebot** answers questions from the ingested articles with ver
 
 `/ask question:<text>` — ask a question; the answer quotes its sources, each with a link and date.
 `/sources` — list the ingested articles.
-`/ingest url:<url>` or `/ingest file:<.txt/.md/.html>` — add an article (admins only).
+`/ingest url:<url>` or `/ingest file:<.txt/.md/.html/.pdf/.docx>` — add an article (admins only).
 `/help` — this message.
 
 You can also mention me with a question, and reply to one of my answers to ask a follow-up.
@@ -502,7 +502,10 @@ async def _sources_page(
 def _attachment_problem(file: discord.Attachment, settings: Settings) -> str | None:
     suffix = PurePath(file.filename).suffix.lower()
     if suffix not in INGEST_SUFFIXES:
-        return f"I can read .txt, .md and .html files, not {suffix or 'files without a suffix'}."
+        return (
+            "I can read .txt, .md, .html, .pdf and .docx files, "
+            f"not {suffix or 'files without a suffix'}."
+        )
     if file.size > settings.max_file_mb * 1_000_000:
         return f"That file is too large (over {settings.max_file_mb:g} MB)."
     if file.size == 0:
@@ -527,20 +530,11 @@ async def _ingest_url(url: str, store: Any, settings: Settings) -> Any:
 
 async def _ingest_attachment(file: discord.Attachment, store: Any) -> Any:
     from ingest.pipeline import ingest_articles
-    from ingest.reader import (
-        UnreadableArticle,
-        decode_bytes,
-        read_html_article,
-        read_text_articles,
-    )
+    from ingest.reader import UnreadableArticle, read_named_bytes
 
     data = await file.read()
     try:
-        text = decode_bytes(data)
-        if PurePath(file.filename).suffix.lower() in {".html", ".htm"}:
-            articles = [read_html_article(text, file.filename)]
-        else:
-            articles = read_text_articles(text, file.filename)
+        articles = await asyncio.to_thread(read_named_bytes, data, file.filename)
     except UnreadableArticle as exc:
         raise _CannotIngest(f"I couldn't read {file.filename}: {exc}") from None
     return await asyncio.to_thread(ingest_articles, articles, store, show_progress=False)

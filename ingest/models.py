@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
@@ -13,6 +14,10 @@ class Article:
     name or encoding gets the same id. `source_key` names where it came from (its canonical URL
     or its file path, plus the post title for listing pages); a new version of the same source
     replaces the old one.
+
+    A PDF or Word file (`file_format` "pdf" or "docx") has `pages`: the offset in `text` where
+    each page starts (page 1 first), so `page_at(article.pages, offset)` is the page of any
+    chunk or quote. Other articles have no pages.
     """
 
     article_id: str
@@ -23,11 +28,21 @@ class Article:
     url: str | None = None
     published: str | None = None
     author: str | None = None
+    pages: tuple[int, ...] = ()
+    file_format: str = ""
+
+
+def page_at(pages: tuple[int, ...] | list[int], offset: int) -> int | None:
+    """The 1-based page on which the character at `offset` lies, None without pages."""
+    if not pages:
+        return None
+    return max(1, bisect_right(pages, offset))
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A span of an article's cleaned text: `text == article.text[start:end]`."""
+    """A span of an article's cleaned text: `text == article.text[start:end]`; `page` is the
+    page it starts on (PDF and Word files)."""
 
     chunk_id: str
     article_id: str
@@ -35,6 +50,7 @@ class Chunk:
     text: str
     start: int
     end: int
+    page: int | None = None
 
 
 @dataclass(frozen=True)

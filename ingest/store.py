@@ -32,7 +32,7 @@ from langchain_core.embeddings import Embeddings
 
 from config import Settings
 from ingest.embeddings import ReusingEmbeddings, load_embeddings
-from ingest.models import Article, Chunk
+from ingest.models import Article, Chunk, page_at
 from ingest.text import content_id, keyword_tokens
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,12 @@ class ArticleRecord:
     source_key: str
     chunks: int
     author: str | None = None
+    pages: tuple[int, ...] = ()
+    file_format: str = ""
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (1-based) of an offset into the article's text; None if it has no pages."""
+        return page_at(self.pages, offset)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -400,6 +406,7 @@ def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "published": article.published or "",
         "source": article.source,
         "source_key": article.source_key,
+        "page": chunk.page or 0,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
     }
@@ -414,6 +421,8 @@ def _article_metadata(article: Article, chunk_count: int) -> dict[str, Any]:
         "source": article.source,
         "source_key": article.source_key,
         "chunks": chunk_count,
+        "pages": ",".join(map(str, article.pages)),
+        "file_format": article.file_format,
     }
 
 
@@ -427,4 +436,6 @@ def _record(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
         source_key=str(meta.get("source_key", "")),
         chunks=int(meta.get("chunks", 0)),
         author=str(meta.get("author") or "") or None,
+        pages=tuple(int(p) for p in str(meta.get("pages") or "").split(",") if p),
+        file_format=str(meta.get("file_format") or ""),
     )
