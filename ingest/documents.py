@@ -265,7 +265,9 @@ def _break_before_text(paragraph: object) -> bool:
 
 def _check_zip(data: bytes) -> None:
     if not zipfile.is_zipfile(BytesIO(data)):
-        raise UnreadableArticle("not a Word file: a .docx is a zip archive and this is not one")
+        if data.startswith(b"\xd0\xcf\x11\xe0"):  # the OLE container of Word 97-2003
+            raise UnreadableArticle("not a zip: an old binary Word file (.doc); save it as .docx")
+        raise UnreadableArticle("not a zip, so not a Word .docx file")
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             members = archive.infolist()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 # Each document: pages of paragraphs. The texts are written for these tests.
@@ -203,7 +204,7 @@ def expected_text(spec: DocumentSpec) -> list[list[str]]:
 def make_docx(path: Path, spec: DocumentSpec) -> Path:
     """Write `spec` as a Word file: the first paragraph a heading, pages apart by page breaks,
     the header in the page header (not body text)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     import docx
 
@@ -222,7 +223,7 @@ def make_docx(path: Path, spec: DocumentSpec) -> Path:
     props.author = "citebot tests"
     props.last_modified_by = "citebot tests"
     if spec.created:
-        props.created = datetime.fromisoformat(spec.created).replace(tzinfo=timezone.utc)
+        props.created = datetime.fromisoformat(spec.created).replace(tzinfo=UTC)
     document.save(str(path))
     return path
 
