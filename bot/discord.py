@@ -282,7 +282,7 @@ async def sources(interaction: discord.Interaction) -> None:
 
 @app_commands.describe(
     url="Address of the article to add",
-    file="A .txt, .md or .html file with the article",
+    file="A .txt, .md, .html, .pdf or .docx file with the article",
 )
 async def ingest(
     interaction: discord.Interaction,
@@ -298,7 +298,9 @@ async def ingest(
                                     "permission can add articles.")
         return
     if (url is None) == (file is None):
-        await _private(interaction, "Give either `url:` or `file:` (a .txt, .md or .html file).")
+        await _private(
+            interaction, "Give either `url:` or `file:` (a .txt, .md, .html, .pdf or .docx file)."
+        )
         return
     if file is not None:
         problem = _attachment_problem(file, bot.settings)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from ingest.models import Article
 from ingest.reader import UnreadableArticle
@@ -211,8 +212,12 @@ def _read_docx(data: bytes) -> _Document:
         raise UnreadableArticle(f"not a Word document ({exc.__class__.__name__})") from None
     except Exception as exc:  # lxml's XMLSyntaxError and friends: a damaged part
         raise UnreadableArticle(f"corrupt Word document ({exc.__class__.__name__})") from None
+    # Word records where pages began when it last laid the file out (lastRenderedPageBreak,
+    # which already counts the explicit breaks); files never laid out by Word have only the
+    # explicit page breaks. A paragraph is on the page where its text starts.
+    body = document.element.body
+    rendered = body.find(f".//{_W}lastRenderedPageBreak") is not None
     pages: list[list[str]] = [[]]
-    breaks = 0
     heading: str | None = None
     for block in document.iter_inner_content():
         if hasattr(block, "rows"):  # a table: each row one line, cells apart by " · "
@@ -221,29 +226,22 @@ def _read_docx(data: bytes) -> _Document:
                 if cells:
                     pages[-1].append(" · ".join(cells))
             continue
-        element = block._p  # python-docx exposes page breaks only on the XML element
-        new_pages = len(element.findall(f".//{_W}br[@{_W}type='page']")) + len(
-            element.findall(f".//{_W}lastRenderedPageBreak")
-        )
-        before_text = _break_before_text(element)
-        if new_pages and before_text:
-            pages.extend([] for _ in range(new_pages))
-        breaks += new_pages
         text = block.text.strip()
+        before, after = _page_breaks(block._p, rendered)
+        pages.extend([] for _ in range(before))
         if text:
             pages[-1].append(text)
             style = (block.style.name if block.style is not None else "") or ""
             if heading is None and (style.startswith("Heading") or style == "Title"):
                 heading = text
-        if new_pages and not before_text:
-            pages.extend([] for _ in range(new_pages))
+        pages.extend([] for _ in range(after))
     props = document.core_properties
     created = props.created.date().isoformat() if props.created else None
     if created == _TEMPLATE_CREATED and (props.last_modified_by or "") == "python-docx":
         created = None
     return _Document(
         pages=pages,
-        paged=breaks > 0,
+        paged=len(pages) > 1,
         title=props.title or heading,
         author=props.author if props.author != "python-docx" else None,
         published=created,
@@ -251,16 +249,21 @@ def _read_docx(data: bytes) -> _Document:
     )
 
 
-def _break_before_text(paragraph: object) -> bool:
-    """Whether a paragraph's page break comes before its first text (a new page starts it)."""
-    for node in paragraph.iter():  # type: ignore[attr-defined]
+def _page_breaks(paragraph: Any, rendered: bool) -> tuple[int, int]:
+    """How many pages start before a paragraph's first text, and how many after it."""
+    before = after = 0
+    seen_text = False
+    for node in paragraph.iter():
         if node.tag == f"{_W}t" and (node.text or "").strip():
-            return False
-        if node.tag == f"{_W}lastRenderedPageBreak" or (
+            seen_text = True
+        elif (node.tag == f"{_W}lastRenderedPageBreak") if rendered else (
             node.tag == f"{_W}br" and node.get(f"{_W}type") == "page"
         ):
-            return True
-    return False
+            if seen_text:
+                after += 1
+            else:
+                before += 1
+    return before, after
 
 
 def _check_zip(data: bytes) -> None:

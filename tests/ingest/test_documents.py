@@ -237,3 +237,30 @@ def test_the_same_pdf_again_adds_nothing_and_a_new_version_replaces_it(tmp_path:
     assert "three electric boats" in store.article_texts([record.article_id])[record.article_id]
     assert record.chunks == store.chunk_count()
     assert_consistent(store)
+
+
+def test_word_pages_from_rendered_breaks_are_not_counted_twice(tmp_path: Path) -> None:
+    """Word writes a lastRenderedPageBreak where each page began, also after an explicit
+    page break; a page that began mid-paragraph keeps that paragraph on its first page."""
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_paragraph("First page, first paragraph.")
+    document.add_page_break()  # explicit break ...
+    second = document.add_paragraph("Second page: after the explicit break.")
+    second.runs[0]._r.insert(0, OxmlElement("w:lastRenderedPageBreak"))  # ... rendered too
+    long = document.add_paragraph("This paragraph starts on page two and ")
+    run = long.add_run("flows onto page three.")
+    run._r.insert(0, OxmlElement("w:lastRenderedPageBreak"))
+    document.add_paragraph("Third page, last paragraph.")
+    document.save(str(tmp_path / "rendered.docx"))
+
+    article = _read(tmp_path / "rendered.docx")
+
+    def page(words: str) -> int | None:
+        return page_at(article.pages, article.text.index(words))
+
+    assert [page("First page"), page("Second page"), page("This paragraph"), page("Third")] == [
+        1, 2, 2, 3
+    ]
