@@ -183,6 +183,12 @@ def _bad_folder(folder: Path, good: dict[tuple[str, str], Path]) -> dict[str, st
     (folder / "text.docx").write_text("Just text with a .docx name.")
     with zipfile.ZipFile(folder / "other.docx", "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+    with zipfile.ZipFile(good["tea", "docx"]) as source, zipfile.ZipFile(
+        folder / "damaged.docx", "w"
+    ) as damaged:
+        for item in source.infolist():
+            data = source.read(item)
+            damaged.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
     return {
         "scan.pdf": "no text layer: scanned or image-only PDF",
         "locked.pdf": "encrypted",
@@ -192,6 +198,7 @@ def _bad_folder(folder: Path, good: dict[tuple[str, str], Path]) -> dict[str, st
         "old-word.docx": "not a zip: an old binary Word file (.doc)",
         "text.docx": "not a zip",
         "other.docx": "no word/document.xml",
+        "damaged.docx": "corrupt Word document",
     }
 
 
@@ -264,3 +271,19 @@ def test_word_pages_from_rendered_breaks_are_not_counted_twice(tmp_path: Path) -
     assert [page("First page"), page("Second page"), page("This paragraph"), page("Third")] == [
         1, 2, 2, 3
     ]
+
+
+@pytest.mark.parametrize("content_type", ["application/pdf", "application/octet-stream", ""])
+def test_a_fetched_pdf_is_a_page_that_links_to_its_pages(
+    documents: dict[tuple[str, str], Path], content_type: str
+) -> None:
+    from ingest.fetch import FetchResult
+    from ingest.web import HTML, detect_kind, read_page
+
+    body = documents["ferry", "pdf"].read_bytes()
+    url = "https://example.com/download?id=7"
+    result = FetchResult(url, url, 200, content_type, None, body, None, None)
+    assert detect_kind(content_type, body) == HTML
+    article = read_page(result)
+    assert (article.url, article.source_key, article.file_format) == (url, url, "pdf")
+    assert len(article.pages) == 3
