@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.models import Article
-from ingest.reader import UnreadableArticle
+from ingest.reader import UnreadableArticle, _title_from_line
 from ingest.text import content_id, has_cjk
 
 PDF, DOCX = "pdf", "docx"
@@ -80,7 +80,11 @@ def read_document(
         raise UnreadableArticle(
             NO_TEXT_LAYER if file_format == PDF else "no text in the Word document"
         )
-    title = _clean_title(document.title) or _first_line_title(text) or Path(source).stem
+    title = (
+        _clean_title(document.title)
+        or _title_from_line(text.split("\n", 1)[0])
+        or Path(source).stem
+    )
     return Article(
         article_id=content_id(text),
         title=title,
@@ -384,10 +388,3 @@ def _clean_title(value: str | None) -> str | None:
     if re.match(r"^(?:untitled|document\d*|microsoft word - .*|.*\.(?:docx?|pdf))$", value, re.I):
         return None
     return value[:200] or None
-
-
-def _first_line_title(text: str) -> str | None:
-    line = text.split("\n", 1)[0].strip()
-    if not line:
-        return None
-    return line if len(line) <= 120 else line[:117].rstrip() + "…"
