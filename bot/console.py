@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 
 from bot.core import conversation_after
-from bot.quote_groups import group_by_article
+from bot.quote_groups import group_by_article, quote_location
 from config import Settings
 from retrieval import Answer, Answerer, Turn
 
@@ -15,21 +15,21 @@ SAMPLE_QUESTION = "Greg Brockman 认为 AI 发展的关键瓶颈是什么？"
 
 
 def render_answer(answer: Answer) -> str:
-    """Plain text: the answer, then per article a heading (title, date, file) and its quotes,
-    each with its number and, under it, its link."""
+    """Plain text: the answer, then per article a heading (title, date) and its quotes, each
+    with its number and, under it, its link (with the page of a document) or its file."""
     lines = [answer.text]
     for note in answer.notes:
         lines.append(f"({note})")
     for group in group_by_article(answer.quotes):
         lines.append("")
-        heading = [group.title or "untitled", group.published, None if group.url else group.source]
+        heading = [group.title or "untitled", group.published]
         lines.append(" · ".join(part for part in heading if part))
         for item in group.quotes:
-            number = f"[{item.number}]"
-            for index, line in enumerate(item.quote.text.splitlines() or [""]):
-                lines.append(f"  {number if index == 0 else '':<5}{line}")
-            if item.quote.url:
-                lines.append(f"       {item.quote.url}")
+            quote = item.quote
+            for index, line in enumerate(quote.text.splitlines() or [""]):
+                lines.append(f"  {f'[{item.number}]' if index == 0 else '':<5}{line}")
+            page = f" ({quote.page_label})" if quote.page else ""
+            lines.append(f"       {quote.url}{page}" if quote.url else f"       {quote_location(quote)}")
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from bot.quote_groups import (
     ArticleQuotes,
     NumberedQuote,
     group_by_article,
+    quote_location,
     source_label,
 )
 from retrieval.models import Answer, ArticleRecord
@@ -157,20 +158,23 @@ def quote_lines(text: str) -> list[str]:
 
 
 def article_heading(group: ArticleQuotes) -> str:
-    """`[title](url) · 2024-05-01` (title, date and file name when the article has no URL)."""
+    """`[title](url) · 2024-05-01` (the bold title without a URL)."""
     parts = [link(group.title, group.url)]
     if group.published:
         parts.append(escape_text(group.published))
-    if not safe_url(group.url) and group.source:
-        parts.append(escape_text(trim(group.source, _TITLE_CHARS)))
     return " · ".join(parts)
 
 
 def quote_link(item: NumberedQuote) -> str:
-    """`[2] [open at this quote](url#:~:text=…)`: the link that highlights this quote."""
-    target = safe_url(item.quote.url)
+    """`[2] [open at this quote](url#:~:text=…)` (`· p. 3` for a PDF), the link that
+    highlights this quote; without one, `[2] report.pdf, p. 2`."""
+    quote = item.quote
+    target = safe_url(quote.url)
     number = f"\\[{item.number}\\]"
-    return f"{number} [{QUOTE_LINK_LABEL}]({target})" if target else number
+    if not target:
+        return f"{number} {escape_text(trim(quote_location(quote), _TITLE_CHARS))}"
+    page = f" · {quote.page_label}" if quote.page else ""
+    return f"{number} [{QUOTE_LINK_LABEL}]({target}){page}"
 
 
 def answer_blocks(answer: Answer) -> list[list[str]]:

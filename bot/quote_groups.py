@@ -1,8 +1,9 @@
 """An answer's quotes grouped by article, for every renderer (console, Slack, Discord).
 
-Several quotes from one article are shown under one heading (title, date, file name), each
-quote followed by its own link (the article's URL with a `#:~:text=` fragment that
-highlights that quote), instead of repeating the title and link line for each. Quotes keep
+Several quotes from one article are shown under one heading (title and date, linked to the
+article), each quote followed by its own link (the article's URL with a `#:~:text=` fragment
+that highlights that quote, or a PDF's `#page=N`) or, without one, its file name and page,
+instead of repeating the title and link line for each. Quotes keep
 the numbers they have in the answer ([1], [2], … in order), since an LLM's answer text cites
 them by number; articles come in the order of their first quote.
 
@@ -21,7 +22,8 @@ from retrieval.models import Quote
 # The label of each quote's own link in chat (the heading links to the article itself).
 QUOTE_LINK_LABEL = "open at this quote"
 
-_FRAGMENT = "#:~:text="
+# The fragments citebot adds to a quote's link: a text fragment, or a PDF's page.
+_QUOTE_FRAGMENT = re.compile(r"#(?::~:text=.*|page=\d+)$", re.S)
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -75,10 +77,17 @@ def group_by_article(quotes: Sequence[Quote]) -> list[ArticleQuotes]:
 
 
 def article_url(quote_url: str | None) -> str | None:
-    """`https://x/a#:~:text=…` → `https://x/a`: the article itself, for its heading."""
+    """`https://x/a#:~:text=…` or `https://x/r.pdf#page=2` → the article itself, for its
+    heading (each quote keeps its own link)."""
     if not quote_url:
         return None
-    return quote_url.split(_FRAGMENT, 1)[0] or None
+    return _QUOTE_FRAGMENT.sub("", quote_url) or None
+
+
+def quote_location(quote: Quote) -> str:
+    """Where a quote without a link is: `notes.md`, or `report.pdf, p. 2` for a document."""
+    name = source_label(quote.source)
+    return f"{name}, {quote.page_label}" if quote.page else name
 
 
 def source_label(source: str) -> str:

@@ -27,6 +27,7 @@ from bot.quote_groups import (
     ArticleQuotes,
     NumberedQuote,
     group_by_article,
+    quote_location,
     source_label,
 )
 from retrieval.models import Answer, ArticleRecord
@@ -224,19 +225,22 @@ def _as_quote(text: str) -> str:
 
 
 def _article_heading(group: ArticleQuotes) -> str:
-    """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01 · `file.md`` without a URL."""
+    """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01` without a URL."""
     line = link(group.url, group.title)
     if group.published:
         line += f" · {escape(group.published)}"
-    if not safe_url(group.url):
-        line += f" · `{escape(_one_line(group.source, 200))}`"
     return line
 
 
 def _quote_link(item: NumberedQuote) -> str:
-    """`[2] <url#:~:text=…|open at this quote>`: the link that highlights this quote."""
-    href = safe_url(item.quote.url)
-    return f"[{item.number}] <{href}|{QUOTE_LINK_LABEL}>" if href else f"[{item.number}]"
+    """`[2] <url#:~:text=…|open at this quote>` (`· p. 3` for a PDF), the link that
+    highlights this quote; without one, `[2] `report.pdf, p. 2``."""
+    quote = item.quote
+    href = safe_url(quote.url)
+    if not href:
+        return f"[{item.number}] `{escape(_one_line(quote_location(quote), 200))}`"
+    page = f" · {quote.page_label}" if quote.page else ""
+    return f"[{item.number}] <{href}|{QUOTE_LINK_LABEL}>{page}"
 
 
 def _buttons(answer: Answer, *, feedback: bool, share: bool) -> list[Block]:

@@ -229,7 +229,7 @@ async def test_ask_defers_then_answers_with_quotes_sources_and_buttons(
     assert "> The first quoted sentence." in text
     assert "[Sample article](https://example.com/a) · 2024-05-01" in text
     assert "\\[1\\] [open at this quote](https://example.com/a)" in text
-    assert "> 第二段引文。" in text and "**另一篇** · a.txt" in text
+    assert "> 第二段引文。\n\\[2\\] a.txt" in text and "**另一篇**" in text
     assert body["embeds"][-1]["footer"]["text"] == "Searched 14 sources · answer abc123def456"
     assert custom_ids(body) == ["citebot:fb:up:abc123def456:What does the article say?",
                                 "citebot:fb:down:abc123def456:What does the article say?"]
@@ -523,6 +523,43 @@ async def test_ingest_attachment_into_a_real_store(
     assert [r.title for r in store.articles()] == ["测试文章"]
 
 
+@pytest.mark.parametrize(
+    ("filename", "reply"),
+    [("report.pdf", "Added 1 article"), ("scan.pdf", "no text layer: scanned or image-only PDF")],
+)
+async def test_ingest_pdf_attachment(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path, filename: str, reply: str
+) -> None:
+    from ingest.store import ArticleStore
+    from tests.ingest.document_fixtures import FERRY, make_pdf, make_scanned_pdf
+    from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
+
+    store = ArticleStore(
+        make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=HashEmbeddings()
+    )
+    await start_bot(StubAnswerer(store=store))
+    made = tmp_path / filename
+    make_pdf(made, FERRY) if filename == "report.pdf" else make_scanned_pdf(made)
+    fake.files[filename] = made.read_bytes()
+    attachment = {"id": "1700000000000000002", "filename": filename,
+                  "size": len(fake.files[filename]), "url": f"{fake.base}/attachments/{filename}",
+                  "proxy_url": f"{fake.base}/attachments/{filename}",
+                  "content_type": "application/pdf"}
+    token = await _command(
+        fake, ids, "ingest", [{"name": "file", "type": 11, "value": attachment["id"]}],
+        who=member(permissions=SEND_MESSAGES | MANAGE_GUILD),
+        resolved={"attachments": {attachment["id"]: attachment}})
+    messages = await until(lambda: fake.followups(token) or _ephemeral_reply(fake, token),
+                           timeout=60)
+    assert reply in str(messages), messages
+    if filename == "report.pdf":
+        [record] = store.articles()
+        assert (record.title, record.file_format, len(record.pages)) == (
+            "Riverside Ferry Annual Review", "pdf", 3)
+    else:
+        assert store.articles() == []
+
+
 async def test_ingest_url_through_real_web_ingestion(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
 ) -> None:
@@ -637,6 +674,6 @@ async def test_end_to_end_with_the_sample_store(
     # The sample files carry no link: the source is named by title and file name, never by
     # the server's path to it.
     text = embed_text(body)
-    assert "\\[1\\]" in text and re.search(r"^\*\*.+\*\* · [0-9a-f\\_]+\.txt$", text, re.M), text
+    assert re.search(r"^\\\[1\\\] [0-9a-f\\_]+\.txt$", text, re.M), text
     assert "examples/articles/" not in text
     assert "Searched 14 sources" in body["embeds"][-1]["footer"]["text"]

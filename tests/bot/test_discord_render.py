@@ -86,7 +86,7 @@ def test_answer_layout_has_sources_and_footer_last() -> None:
         "Answer.", "",
         "[Title](https://example.com/a) · 2024-05-01", "> One.",
         "\\[1\\] [open at this quote](https://example.com/a)", "",
-        "**Title** · 2024-05-01 · a.txt", "> Two.", "\\[2\\]"]
+        "**Title** · 2024-05-01", "> Two.", "\\[2\\] a.txt"]
     assert messages[0][0].footer.text == "Searched 3 sources · answer id1"
 
 

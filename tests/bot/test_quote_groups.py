@@ -43,6 +43,7 @@ def test_source_label_and_article_url() -> None:
     assert source_label("C:\\Users\\me\\notes.txt") == "notes.txt"
     assert source_label("https://example.com/a") == "https://example.com/a"
     assert article_url(f"{LINK}#:~:text=abc") == LINK and article_url(None) is None
+    assert article_url("https://example.com/r.pdf#page=3") == "https://example.com/r.pdf"
 
 
 def _console() -> str:
@@ -90,8 +91,9 @@ def test_console_layout() -> None:
         "  [3]  Ships pass at night.",
         f"       {LINK}#:~:text=Ships%20pa",
         "",
-        "Tide tables · 2024-05-01 · b.md",
+        "Tide tables · 2024-05-01",
         "  [2]  High tide at six.",
+        "       b.md",
     ]
 
 

@@ -180,10 +180,10 @@ async def test_serve_slack_http_answers_a_signed_mention_about_the_samples(
     chen_quotes, chen_sources = _quotes_and_sources(chen["blocks"])
     assert any("扎克伯格" in q and "10億美元" in q for q in chen_quotes)
     assert all(any(q in text for text in texts) for q in chen_quotes)  # verbatim
-    # This sample article has no url: its heading names title and file, its quote has no link.
-    assert chen_sources[0] == "[1]"
+    # This sample article has no url: the heading is its title, each quote names the file.
+    assert re.match(r"^\[1\] `[0-9a-f_]+\.txt`$", chen_sources[0]), chen_sources
     headings = [e["text"] for b in chen["blocks"] if b["type"] == "context" for e in b["elements"]]
-    assert re.match(r"^\*OpenAI兩大90後.* · `[0-9a-f_]+\.txt`$", headings[0]), headings
+    assert headings[0].startswith("*OpenAI兩大90後"), headings
     brockman_quotes, brockman_sources = _quotes_and_sources(brockman["blocks"])
     assert all(any(q in text for text in texts) for q in brockman_quotes)
     assert any("关键瓶颈" in q for q in brockman_quotes)
