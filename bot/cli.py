@@ -82,7 +82,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(json.dumps([r.as_json() for r in records], ensure_ascii=False))
         return EXIT_OK
     for r in records:
-        print(f"{r.article_id}  {r.published or '          '}  {r.chunks:4d} chunks  {r.title}")
+        chunks = plural(r.chunks, "chunk")
+        print(f"{r.article_id}  {r.published or '          '}  {chunks:>11}  {r.title}")
         print(f"{'':18}{r.url or r.source}")
     if records:
         print(plural(len(records), "article"))

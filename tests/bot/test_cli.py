@@ -379,7 +379,8 @@ def test_counts_and_sizes_read_as_english(
     folder, env = one_article
     sources = run_cli("sources", "--json", cwd=tmp_path, **env)
     (record,) = json.loads(sources.stdout)
-    assert run_cli("sources", cwd=tmp_path, **env).stdout.splitlines()[-1] == "1 article"
+    listing = run_cli("sources", cwd=tmp_path, **env).stdout.splitlines()
+    assert listing[-1] == "1 article" and "  1 chunk  灯塔的故事" in listing[0], listing
     done = run_cli("forget", record["id"], cwd=tmp_path, **env)
     assert done.stdout == f"forgot {record['id']}: 1 chunk removed\n"
 
