@@ -425,6 +425,72 @@ async def test_feedback_click_is_recorded(
         ("discord", "abc123def456", "Was this useful?", "1500000000000000007", "down")]
 
 
+async def test_feedback_and_follow_ups_survive_a_restart(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
+) -> None:
+    """Nothing lives in the process: another client (a restart, a second replica) records a
+    click with its question and answers a reply to an earlier answer as a follow-up."""
+    first = await start_bot(StubAnswerer())
+    token = await _ask(fake, ids, "Who said it?")
+    body = (await until(lambda: fake.followups(token)))[0]
+    answer_message = next(m for m in fake.messages if m["components"] == body["components"])
+    await first.close()
+
+    answerer = StubAnswerer()
+    await start_bot(answerer)
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        custom_ids(body)[0], answer_message, token=click_token, interaction_id=click_id))
+    assert await until(lambda: _ephemeral_reply(fake, click_token)) == "Thanks for the feedback!"
+    records = FeedbackStore(tmp_path / "feedback.sqlite3").all()
+    assert [(r.answer_id, r.question, r.vote) for r in records] == [
+        ("abc123def456", "Who said it?", "up")]
+
+    # The /ask answer replies to nothing: its question comes from its buttons.
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        "And when?", message_id="1800000000000000011", reply_to=answer_message["id"]))
+    assert await until(lambda: answerer.asked)
+    assert answerer.asked == [
+        ("And when?", (Turn("user", "Who said it?"), Turn("assistant", ANSWER.text)), None)]
+
+
+async def test_a_long_chain_of_replies_is_read_back_from_discord(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    answerer = StubAnswerer()
+    await start_bot(answerer)
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}> Q1?", message_id="1800000000000000021", mentions=[BOT_USER]))
+    for n in (2, 3, 4):
+        await until(lambda n=n: len(fake.channel_messages()) >= n - 1)
+        await fake.dispatch("MESSAGE_CREATE", guild_message(
+            f"Q{n}?", message_id=f"18000000000000000{20 + n}", reply_to=fake.messages[-1]["id"]))
+    await until(lambda: len(answerer.asked) >= 4)
+    said = Turn("assistant", ANSWER.text)
+    assert [q for q, _, _ in answerer.asked] == ["Q1?", "Q2?", "Q3?", "Q4?"]
+    assert answerer.asked[1][1] == (Turn("user", "Q1?"), said)
+    assert answerer.asked[3][1] == (
+        Turn("user", "Q1?"), said, Turn("user", "Q2?"), said, Turn("user", "Q3?"), said)
+    # Every answer replies to its question, so the chain is there for Discord's users too.
+    assert [str(m["message_reference"]["message_id"]) for m in fake.channel_messages()] == [
+        f"18000000000000000{20 + n}" for n in (1, 2, 3, 4)]
+
+
+def test_feedback_custom_id_fits_discord_with_a_long_question() -> None:
+    from bot.discord.buttons import FeedbackButton, feedback_custom_id
+    from bot.discord_render import discord_len
+
+    question = "陈信翰为什么拒绝了扎克伯格开出的天价薪酬，这和他后来的选择有什么关系？" * 4
+    custom_id = feedback_custom_id("down", "abc123def456", question)
+    assert discord_len(custom_id) <= 100 and custom_id.endswith("…")
+    assert custom_id.startswith("citebot:fb:down:abc123def456:陈信翰为什么")
+    match = FeedbackButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+    assert match and match["answer_id"] == "abc123def456"
+    # Buttons sent before questions were carried still match (and record no question).
+    old = FeedbackButton.__discord_ui_compiled_template__.fullmatch("citebot:fb:up:abc123")
+    assert old and old["question"] is None
+
+
 # --- /ingest -----------------------------------------------------------------------------------
 
 
