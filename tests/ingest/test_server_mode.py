@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,9 @@ from config import Settings
 from ingest import ArticleStore, ingest_paths
 from retrieval import Answerer
 from retrieval.answerer import ERROR_TEXT
-from tests.conftest import FIXTURES, make_settings
+from tests.support.cli import clean_env, run_cli
+from tests.support.net import free_port
+from tests.support.settings import FIXTURES, make_settings
 
 ARTICLES = FIXTURES / "server_mode"
 BIN = Path(sys.executable).parent
@@ -39,18 +40,13 @@ QUESTIONS = [
 START_DEADLINE_S = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 class ChromaServer:
     """`chroma run --path PATH --host 127.0.0.1 --port PORT`, started and stopped by pid."""
 
     def __init__(self, path: Path, log: Path) -> None:
         self.path = path
-        self.port = _free_port()
+        self.port = free_port()
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -148,16 +144,8 @@ def test_same_answers_as_the_embedded_store(tmp_path: Path, chroma_server: Chrom
 
 
 def test_cli_names_the_server_it_cannot_reach(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
-    env = {**os.environ, "CITEBOT_CHROMA_URL": url}
-    done = subprocess.run(
-        [str(BIN / "citebot"), "sources"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    url = f"http://127.0.0.1:{free_port()}"
+    done = run_cli("sources", cwd=tmp_path, env=clean_env(CITEBOT_CHROMA_URL=url), timeout=120)
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Chroma server at {url} (CITEBOT_CHROMA_URL)" in done.stderr
     assert "Traceback" not in done.stderr
