@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.core import APOLOGY
+from ingest.text import soft_cut
 from retrieval.models import Answer, ArticleRecord, Quote
 
 SECTION_CHARS = 3000
@@ -297,12 +298,7 @@ def _split(text: str, limit: int, *, quote: bool) -> list[str]:
     while text:
         cut = _fit(text, limit, quote=quote)
         if cut < len(text):
-            window = text[:cut]
-            for mark in _BREAKS:
-                at = window.rfind(mark)
-                if at >= cut // 2:
-                    cut = at + len(mark)
-                    break
+            cut = soft_cut(text[:cut], *([mark] for mark in _BREAKS))  # in order of preference
         piece, text = text[:cut].rstrip("\n"), text[cut:].lstrip("\n")
         if piece.strip():
             pieces.append(piece)

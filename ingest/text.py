@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import zhconv
 
@@ -76,6 +77,26 @@ def quotable_sentences(text: str, ranges: list[tuple[int, int]]) -> list[str]:
             if sentence:
                 found[sentence] = None
     return list(found)
+
+
+def soft_cut(window: str, *marks: Iterable[str]) -> int:
+    """Where to cut `window` so a piece ends at a soft break: just after the last mark that
+    starts in the window's second half, or `len(window)` (a hard cut) when there is none.
+
+    Each argument is a group of marks (a string is a group of its characters); the groups are
+    tried in order and, within a group, the latest mark wins. So one group cuts as late as
+    possible (chunks, quotes, Discord's pieces); a group per mark prefers a line end to a
+    sentence end to a word end (Slack's sections). The callers' marks differ on purpose: a
+    chunk or a quote is cut inside a sentence (commas, brackets), a chat message between
+    sentences first.
+    """
+    half = len(window) // 2
+    for group in marks:
+        at = max((window.rfind(mark) for mark in group), default=-1)
+        if at >= half:
+            best = max((mark for mark in group if window.rfind(mark) == at), key=len)
+            return at + len(best)
+    return len(window)
 
 
 def content_id(*parts: str, length: int = 16) -> str:

@@ -20,6 +20,7 @@ from bot.discord.buttons import STORE_APOLOGY, bot_of, feedback_view, sources_pa
 from bot.discord.delivery import NO_MENTIONS, apologise, private, send_answer
 from bot.discord_render import plain_message
 from config import Settings
+from ingest.models import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def _attachment_problem(file: discord.Attachment, settings: Settings) -> str | N
     return None
 
 
-async def _ingest_url(url: str, store: Any, settings: Settings) -> Any:
+async def _ingest_url(url: str, store: Any, settings: Settings) -> IngestReport:
     if not re.match(r"^https?://\S+$", url):
         raise _CannotIngest("That doesn't look like an http(s) URL.")
     from ingest.web import ingest_urls
@@ -165,7 +166,7 @@ async def _ingest_url(url: str, store: Any, settings: Settings) -> Any:
     )
 
 
-async def _ingest_attachment(file: discord.Attachment, store: Any) -> Any:
+async def _ingest_attachment(file: discord.Attachment, store: Any) -> IngestReport:
     from ingest.pipeline import ingest_articles
     from ingest.reader import (
         UnreadableArticle,
@@ -186,11 +187,5 @@ async def _ingest_attachment(file: discord.Attachment, store: Any) -> Any:
     return await asyncio.to_thread(ingest_articles, articles, store, show_progress=False)
 
 
-def _report_text(report: Any) -> str:
-    lines = [
-        f"Added {report.articles} article{'s' if report.articles != 1 else ''}: "
-        f"{report.chunks_added} chunks added, {report.chunks_unchanged} unchanged, "
-        f"{report.chunks_removed} removed."
-    ]
-    lines += [f"Skipped {s.path}: {s.reason}" for s in report.skipped]
-    return "\n".join(lines)
+def _report_text(report: IngestReport) -> str:
+    return "\n".join([f"Added {report.summary()}.", *report.skipped_lines()])
