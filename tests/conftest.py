@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings, load_settings
+from tests.support.chroma import chroma_server  # noqa: F401  (a fixture for the tests)
 from tests.support.settings import SAMPLE_ARTICLES, make_settings
 
 
