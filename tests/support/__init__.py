@@ -8,5 +8,7 @@
   about the store's bookkeeping, not relevance;
 - `cli`: `run_cli`, the `citebot` command in a subprocess with a clean environment;
 - `net`: `free_port`;
-- `settings`: `make_settings`, settings isolated from the developer's `.env`.
+- `settings`: `make_settings`, settings isolated from the developer's `.env`;
+- `documents`: PDF and Word files built in the test (reportlab, python-docx), and `chroma`: a
+  `chroma run` server on loopback.
 """
