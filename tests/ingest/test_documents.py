@@ -287,3 +287,18 @@ def test_a_fetched_pdf_is_a_page_that_links_to_its_pages(
     article = read_page(result)
     assert (article.url, article.source_key, article.file_format) == (url, url, "pdf")
     assert len(article.pages) == 3
+
+
+def test_a_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
+    """Copy or print restrictions (an owner password, no user password) do not hide the text."""
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "restricted.pdf"
+    pdf = canvas.Canvas(
+        str(path), encrypt=StandardEncryption("", ownerPassword="owner", canCopy=0, canPrint=0)
+    )
+    pdf.drawString(72, 700, "Restricted but readable: the berth reopens on Monday.")
+    pdf.save()
+    article = _read(path)
+    assert article.text == "Restricted but readable: the berth reopens on Monday."
