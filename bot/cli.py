@@ -36,7 +36,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.models import IngestReport, SkippedInput
     from ingest.pipeline import ingest_paths
     from ingest.store import ArticleStore
-    from ingest.text import plural
 
     settings = _settings()
     store = ArticleStore(settings)
@@ -60,12 +59,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        print(
-            f"{plural(report.articles, 'article')}: {plural(report.chunks_added, 'chunk')} "
-            f"added, {report.chunks_unchanged} unchanged, {report.chunks_removed} removed"
-        )
-        for skipped in report.skipped:
-            print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(report.summary())
+        for line in report.skipped_lines():
+            print(line, file=sys.stderr)
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 
 

@@ -11,6 +11,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ingest.text import plural
+
 
 @dataclass(frozen=True)
 class Article:
@@ -148,6 +150,18 @@ class IngestReport:
             "chunks_removed": self.chunks_removed,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
+
+    def summary(self) -> str:
+        """`3 articles: 12 chunks added, 4 unchanged, 0 removed`: the one wording of a run,
+        for the CLI, `citebot watch` and Discord's `/ingest`."""
+        return (
+            f"{plural(self.articles, 'article')}: {plural(self.chunks_added, 'chunk')} added, "
+            f"{self.chunks_unchanged} unchanged, {self.chunks_removed} removed"
+        )
+
+    def skipped_lines(self) -> list[str]:
+        """`skipped PATH: reason`, one per input that was not ingested."""
+        return [f"skipped {s.path}: {s.reason}" for s in self.skipped]
 
     def merge(self, other: IngestReport) -> None:
         self.articles += other.articles

@@ -21,10 +21,16 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser
-from tests.ingest.hash_embeddings import MODEL_NAME
-from tests.support.cli import cli_command, cli_env, run_cli
+from tests.support.cli import clean_env, cli_command, run_cli
+from tests.support.embeddings import MODEL_NAME
 
 ARTICLE = "# 灯塔的故事\n\n海边有一座灯塔。灯塔守护着来往的船只。守塔人每天晚上点亮灯。\n"
+
+
+def _cli(
+    *args: str, cwd: Path, input: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, cwd=cwd, env=clean_env(**env), input=input)
 
 
 def _store_env(tmp_path: Path, **env: str) -> dict[str, str]:
@@ -52,7 +58,7 @@ def one_article(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     folder.mkdir()
     (folder / "lighthouse.md").write_text(ARTICLE, encoding="utf-8")
     env = _store_env(tmp_path)
-    done = run_cli("ingest", str(folder), cwd=tmp_path, **env)
+    done = _cli("ingest", str(folder), cwd=tmp_path, **env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "1 article: 1 chunk added, 0 unchanged, 0 removed"
     return folder, env
@@ -64,7 +70,7 @@ def one_article(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def test_a_closed_pipe_ends_quietly(one_article: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     _, env = one_article
     process = subprocess.Popen(
-        cli_command("sources"), cwd=tmp_path, env=cli_env(**env),
+        cli_command("sources"), cwd=tmp_path, env=clean_env(**env),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None and process.stderr is not None
@@ -82,13 +88,13 @@ def test_a_closed_pipe_ends_quietly(one_article: tuple[Path, dict[str, str]], tm
     [
         (["ask", "灯塔在哪里？"], "foo"),
         (["ingest", "."], "nosuchprovider:model"),
-        (["sources"], "tests.ingest.hash_embeddings.Nope"),
+        (["sources"], "tests.support.embeddings.Nope"),
     ],
 )
 def test_a_bad_embedding_model_stops_at_start_up(
     command: list[str], model: str, tmp_path: Path
 ) -> None:
-    done = run_cli(*command, cwd=tmp_path, **_store_env(tmp_path, CITEBOT_EMBEDDING_MODEL=model))
+    done = _cli(*command, cwd=tmp_path, **_store_env(tmp_path, CITEBOT_EMBEDDING_MODEL=model))
     assert done.returncode == 2
     assert done.stderr.startswith("citebot: invalid configuration: CITEBOT_EMBEDDING_MODEL: ")
     assert repr(model) in done.stderr or repr(model.rpartition(".")[0]) in done.stderr
@@ -101,7 +107,7 @@ def test_a_bad_embedding_model_stops_at_start_up(
 
 def test_ask_exits_2_when_the_store_cannot_be_searched(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}"
-    done = run_cli("ask", "--json", "灯塔在哪里？", cwd=tmp_path,
+    done = _cli("ask", "--json", "灯塔在哪里？", cwd=tmp_path,
                    **_store_env(tmp_path, CITEBOT_CHROMA_URL=url))
     assert done.returncode == 2
     answer = json.loads(done.stdout.splitlines()[-1])
@@ -114,7 +120,7 @@ def test_ask_exits_0_when_every_question_was_answered(
     one_article: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     _, env = one_article
-    done = run_cli("ask", "灯塔守护着什么？", "what is the weather on Mars?", cwd=tmp_path, **env)
+    done = _cli("ask", "灯塔守护着什么？", "what is the weather on Mars?", cwd=tmp_path, **env)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
 
@@ -124,7 +130,7 @@ def test_ask_exits_0_when_every_question_was_answered(
 
 def test_serve_discord_without_network_names_the_url_and_exits_2(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}/api/v10"
-    done = run_cli(
+    done = _cli(
         "serve", "discord", cwd=tmp_path,
         **_store_env(tmp_path, DISCORD_TOKEN="MTIz.not-a-real.token", DISCORD_API_URL=url,
                      CITEBOT_HEALTH_PORT="0", CITEBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite3")),
@@ -140,7 +146,7 @@ def test_serve_discord_without_network_names_the_url_and_exits_2(tmp_path: Path)
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "file:///etc/hosts", "S3://bucket/key"])
 def test_other_url_schemes_are_reported_as_unsupported(url: str, tmp_path: Path) -> None:
-    done = run_cli("ingest", "--json", url, cwd=tmp_path, **_store_env(tmp_path))
+    done = _cli("ingest", "--json", url, cwd=tmp_path, **_store_env(tmp_path))
     assert done.returncode == 1
     scheme = url.split(":", 1)[0]
     skipped = json.loads(done.stdout.splitlines()[-1])["skipped"]
@@ -156,7 +162,7 @@ def test_other_url_schemes_are_reported_as_unsupported(url: str, tmp_path: Path)
 def test_eval_rejects_a_limit_below_one(limit: str, tmp_path: Path) -> None:
     dataset = tmp_path / "set.json"
     dataset.write_text('{"data": []}')
-    done = run_cli("eval", str(dataset), f"--limit={limit}", "--no-baseline", cwd=tmp_path,
+    done = _cli("eval", str(dataset), f"--limit={limit}", "--no-baseline", cwd=tmp_path,
                    **_store_env(tmp_path))
     assert done.returncode == 2
     assert "argument --limit:" in done.stderr and limit in done.stderr
@@ -192,18 +198,18 @@ def test_commands_print_warnings_only_and_each_skip_once(
 ) -> None:
     folder, env = one_article
     missing = f"{web_root}/missing.html"
-    done = run_cli("ingest", str(folder), missing, cwd=tmp_path, **env)
+    done = _cli("ingest", str(folder), missing, cwd=tmp_path, **env)
     assert done.returncode == 1
     assert done.stderr.count("missing.html") == 1, done.stderr
     assert not re.search(r"\bINFO\b|\binfo:", done.stderr), done.stderr
 
-    verbose = run_cli("ingest", "-v", missing, cwd=tmp_path, **env)
+    verbose = _cli("ingest", "-v", missing, cwd=tmp_path, **env)
     assert re.search(r"^citebot: info: skipped .*missing\.html", verbose.stderr, re.M), verbose.stderr
-    assert run_cli("-v", "ingest", missing, cwd=tmp_path, **env).stderr == verbose.stderr
+    assert _cli("-v", "ingest", missing, cwd=tmp_path, **env).stderr == verbose.stderr
 
 
 def test_services_keep_their_timestamped_info_logs(web_root: str, tmp_path: Path) -> None:
-    done = run_cli("watch", "--once", cwd=tmp_path,
+    done = _cli("watch", "--once", cwd=tmp_path,
                    **_store_env(tmp_path, CITEBOT_FEEDS=f"{web_root}/feed.xml"))
     assert re.search(r"^\d{4}-\d\d-\d\d [\d:,]+ INFO ingest\.web: skipped .*feed\.xml",
                      done.stderr, re.M), done.stderr
@@ -214,7 +220,7 @@ def test_services_keep_their_timestamped_info_logs(web_root: str, tmp_path: Path
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version(flag: str, tmp_path: Path) -> None:
-    done = run_cli(flag, cwd=tmp_path)
+    done = _cli(flag, cwd=tmp_path)
     assert (done.returncode, done.stdout) == (0, f"citebot {version('citebot')}\n")
 
 
@@ -237,7 +243,7 @@ def test_every_flag_of_every_command_has_a_description() -> None:
 
 
 def test_eval_help_says_limit_counts_articles(tmp_path: Path) -> None:
-    done = run_cli("eval", "--help", cwd=tmp_path)
+    done = _cli("eval", "--help", cwd=tmp_path)
     assert done.returncode == 0
     limit = re.search(r"--limit N\s+(.*?)\n  -", done.stdout, re.S)
     assert limit and "articles" in limit.group(1) and "questions" in limit.group(1), done.stdout
@@ -260,7 +266,7 @@ def _chat_in_a_terminal(env: dict[str, str], cwd: Path, *keystrokes: bytes) -> t
     if pid == 0:  # the child: citebot, its stdin and stdout the terminal
         os.chdir(cwd)
         command = cli_command("chat")
-        os.execve(command[0], command, cli_env(**env))
+        os.execve(command[0], command, clean_env(**env))
     screen = b""
 
     def prompted() -> bool:
@@ -330,11 +336,11 @@ def test_reading_an_empty_store_says_where_and_what_to_run(tmp_path: Path) -> No
     where = str((tmp_path / "chroma").resolve())
     for command in (["ask", "灯塔在哪里？", "where is the lighthouse?"], ["sources"],
                     ["forget", "0123456789abcdef"]):
-        done = run_cli(*command, cwd=tmp_path, **env)
+        done = _cli(*command, cwd=tmp_path, **env)
         notices = [line for line in done.stderr.splitlines() if "is empty" in line]
         assert len(notices) == 1, (command, done.stderr)
         assert where in notices[0] and "`citebot ingest PATH…`" in notices[0]
-    chat = run_cli("chat", cwd=tmp_path, input="灯塔在哪里？\n", **env)
+    chat = _cli("chat", cwd=tmp_path, input="灯塔在哪里？\n", **env)
     assert chat.stderr.splitlines()[0].startswith(f"citebot: the store at {where} ")
 
 
@@ -343,7 +349,7 @@ async def test_the_bots_start_up_log_says_the_store_is_empty(
 ) -> None:
     from bot.logs import log_store_size
     from retrieval import Answerer
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
     with caplog.at_level(logging.INFO):
@@ -362,7 +368,7 @@ def test_ask_json_has_the_question_as_used_and_the_notes(
 ) -> None:
     _, env = one_article
     long_question = "Who keeps the lighthouse? " * 100
-    done = run_cli("ask", "--json", "   灯塔守护着什么？\n", long_question, cwd=tmp_path, **env)
+    done = _cli("ask", "--json", "   灯塔守护着什么？\n", long_question, cwd=tmp_path, **env)
     assert done.returncode == 0, done.stderr
     short, long = (json.loads(line) for line in done.stdout.splitlines())
     assert short["question"] == "灯塔守护着什么？" and short["notes"] == []
@@ -377,15 +383,15 @@ def test_counts_and_sizes_read_as_english(
     one_article: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     folder, env = one_article
-    sources = run_cli("sources", "--json", cwd=tmp_path, **env)
+    sources = _cli("sources", "--json", cwd=tmp_path, **env)
     (record,) = json.loads(sources.stdout)
-    listing = run_cli("sources", cwd=tmp_path, **env).stdout.splitlines()
+    listing = _cli("sources", cwd=tmp_path, **env).stdout.splitlines()
     assert listing[-1] == "1 article" and "  1 chunk  灯塔的故事" in listing[0], listing
-    done = run_cli("forget", record["id"], cwd=tmp_path, **env)
+    done = _cli("forget", record["id"], cwd=tmp_path, **env)
     assert done.stdout == f"forgot {record['id']}: 1 chunk removed\n"
 
     (folder / "big.txt").write_text("灯塔。" * 400, encoding="utf-8")  # 3.6 KB
-    done = run_cli("ingest", str(folder / "big.txt"), cwd=tmp_path, CITEBOT_MAX_FILE_MB="0.001",
+    done = _cli("ingest", str(folder / "big.txt"), cwd=tmp_path, CITEBOT_MAX_FILE_MB="0.001",
                    **{k: v for k, v in env.items() if k != "CITEBOT_MAX_FILE_MB"})
     assert "file too large (3.6 KB; the limit is 1.0 KB, CITEBOT_MAX_FILE_MB=0.001)" in done.stderr
     assert "0.0 MB" not in done.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ingest.text import in_script_of, is_traditional
 from retrieval import Answerer
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 TRADITIONAL = "陳信翰拒絕了誰開出的天價薪酬？"
 SIMPLIFIED = "陈信翰拒绝了谁开出的天价薪酬？"

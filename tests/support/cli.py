@@ -1,8 +1,4 @@
-"""Running `citebot` as a user does: a subprocess, in a folder of its own, with a clean env.
-
-The developer's `.env` and `CITEBOT_*`/`SLACK_*`/`DISCORD_*` variables never leak in: the
-command runs in `cwd` (a temporary folder by default in tests) with only what the test gives.
-"""
+"""`citebot` in a subprocess, as a user runs it, with none of the developer's settings."""
 
 from __future__ import annotations
 
@@ -11,35 +7,45 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.settings import REPO
+
 _OWN_PREFIXES = ("CITEBOT_", "SLACK_", "DISCORD_", "OPENAI_", "ANTHROPIC_")
 
 
-def cli_env(**env: str) -> dict[str, str]:
-    """The process environment without citebot's variables, plus `env` and the repo on the path."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
-    return {**clean, "PYTHONPATH": str(REPO), **env}
-
-
-def cli_command(*args: str) -> list[str]:
-    """`citebot ARGS…` as an argv (the installed module, so it works without the script)."""
-    return [sys.executable, "-m", "bot.cli", *args]
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without citebot's variables, plus `extra`; the repository
+    on PYTHONPATH so `python -m bot.cli` works from any directory."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra)
+    return env
 
 
 def run_cli(
     *args: str,
-    cwd: Path,
-    input: str | None = None,
+    cwd: Path = REPO,
+    env: dict[str, str] | None = None,
     timeout: float = 300,
-    **env: str,
+    module: str = "bot.cli",
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`citebot ARGS…` run to completion in `cwd`; stdout and stderr captured as text."""
+    """`python -m bot.cli ARGS` (or another `module`), its output captured as text.
+
+    `env` defaults to `clean_env()`; pass `clean_env(CITEBOT_…=…)` to set variables. A `cwd`
+    outside the repository makes sure no `.env` of the developer's is read. `input` is piped
+    to its stdin.
+    """
     return subprocess.run(
-        cli_command(*args),
+        [sys.executable, "-m", module, *args],
         cwd=cwd,
-        env=cli_env(**env),
+        env=clean_env() if env is None else env,
         input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def cli_command(*args: str, module: str = "bot.cli") -> list[str]:
+    """The argv of `citebot ARGS` (for a test that starts it itself, e.g. on a terminal)."""
+    return [sys.executable, "-m", module, *args]

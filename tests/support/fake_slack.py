@@ -17,8 +17,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -28,8 +28,8 @@ from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
 from config import Settings, load_settings
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote, Turn
+from tests.support.answers import StubAnswerer
+from tests.support.net import serve_on_loopback
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test"
@@ -228,9 +228,7 @@ class FakeSlack:
             app.router.add_post("/respond/{hook}", self._respond)
             self.runner = web.AppRunner(app, access_log=None)
             await self.runner.setup()
-            site = web.TCPSite(self.runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.port = await serve_on_loopback(self.runner)
             ready.set()
 
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -433,61 +431,6 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any
 # --- the bot under test ---------------------------------------------------------------------
 
 
-def quote(
-    text: str,
-    *,
-    title: str = "An article",
-    url: str | None = "https://example.com/a",
-    published: str | None = "2025-08-16",
-) -> Quote:
-    return Quote(
-        text=text,
-        title=title,
-        url=url,
-        published=published,
-        source="a.txt",
-        article_id=f"{title}|{url}",  # one article per title and link
-        start=0,
-        end=len(text),
-        score=0.9,
-    )
-
-
-@dataclass
-class StubAnswerer:
-    """Stands in for `retrieval.Answerer`: records what it was asked, answers from `reply`."""
-
-    reply: Callable[[str, Sequence[Turn]], Answer] | None = None
-    records: list[ArticleRecord] = field(default_factory=list)
-    asked: list[tuple[str, list[Turn], str | None]] = field(default_factory=list)
-    fail: bool = False
-
-    def ask(
-        self, question: str, history: Sequence[Turn] = (), *, collection: str | None = None
-    ) -> Answer:
-        self.asked.append((question, list(history), collection))
-        if self.fail:
-            raise RuntimeError("the chain broke")
-        if self.reply is not None:
-            return self.reply(question, history)
-        return Answer(
-            question=question,
-            text=f"About {question}:",
-            confident=True,
-            quotes=[quote("Brockman said compute is the bottleneck.")],
-            answer_id=f"ans{len(self.asked)}",
-            sources_searched=14,
-        )
-
-    async def aask(
-        self, question: str, history: Sequence[Turn] = (), *, collection: str | None = None
-    ) -> Answer:
-        return await asyncio.to_thread(self.ask, question, history, collection=collection)
-
-    def sources(self, collection: str | None = None) -> list[ArticleRecord]:
-        return self.records
-
-
 def bot_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "_env_file": None,
@@ -526,7 +469,5 @@ async def start_http_bot(
     client = AsyncWebClient(token=BOT_TOKEN, base_url=fake.base_url)
     runner = web.AppRunner(build_web_app(build_slack_app(settings, answerer, client)))
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = await serve_on_loopback(runner)
     return HttpBot(fake, answerer, settings, f"http://127.0.0.1:{port}/slack/events", runner)
