@@ -21,7 +21,9 @@ private, loopback, link-local or metadata address is ever contacted. With
 `allow_private=True` (the operator's CLI and `watch`) a URL that itself points into the
 private network may be fetched, along with what it links to; links found on a public site
 (feed entries, sitemap entries, redirects) are still held to the strict rule, so a public
-feed cannot steer citebot to internal services.
+feed cannot steer citebot to internal services. Each document is judged by its own host: a
+private sitemap index that lists a public sitemap does not lend that sitemap its trust.
+Link-local and cloud metadata addresses are refused whatever is allowed (`ingest.fetch`).
 """
 
 from __future__ import annotations
@@ -324,6 +326,7 @@ class _Walker:
         new.links = self._capped(result.url, new.links)
         # Written before the entries: entries that fail are retried (they have no record).
         self.cache.put(new)
+        private_ok = self._links_private_ok(result.final_url, private_ok)
         for link, stamp in new.links:
             self.visit(link, kinds={HTML}, private_ok=private_ok, stamp=stamp)
 
@@ -336,6 +339,7 @@ class _Walker:
         new.links = self._capped(result.url, links)
         new.kind = SITEMAP_INDEX if is_index else SITEMAP
         self.cache.put(new)
+        private_ok = self._links_private_ok(result.final_url, private_ok)
         self._sitemap_links(result.url, is_index, new.links, private_ok, depth)
 
     def _sitemap_links(
@@ -363,11 +367,16 @@ class _Walker:
             if record is not None:
                 self._count_unchanged(record)
             return
+        private_ok = self._links_private_ok(seen.url, private_ok)
         if seen.kind == FEED:
             for link, stamp in seen.links:
                 self.visit(link, kinds={HTML}, private_ok=private_ok, stamp=stamp)
             return
         self._sitemap_links(seen.url, seen.kind == SITEMAP_INDEX, seen.links, private_ok, depth)
+
+    def _links_private_ok(self, url: str, private_ok: bool) -> bool:
+        """Links may lead into the private network only from a document on a private host."""
+        return private_ok and self.client.targets_private(url)
 
     def _record(self, seen: SeenURL | None) -> ArticleRecord | None:
         if seen is None or seen.kind != HTML or not seen.article_id:
