@@ -24,6 +24,9 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
     """Files under the given paths (folders recursively, in name order), each once.
 
     Hidden files are passed over; a missing path or a symlink loop is reported, not fatal.
+    Inside a folder, a symlink that leads outside it is not followed (reported): dropping a
+    link to /etc/passwd into an articles folder must not make it quotable. A file named
+    directly is read wherever it is.
     """
     seen: set[Path] = set()
     for raw in paths:
@@ -40,6 +43,7 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                 seen.add(resolved)
                 yield path
             continue
+        root = path.resolve()
         for folder, dirs, files in os.walk(path, followlinks=False, onerror=None):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
@@ -50,6 +54,11 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                     resolved = file.resolve(strict=True)
                 except (OSError, RuntimeError):
                     report.skipped.append(SkippedInput(str(file), "symlink loop or broken link"))
+                    continue
+                if not resolved.is_relative_to(root):
+                    report.skipped.append(
+                        SkippedInput(str(file), f"symlink leading outside {path} (not followed)")
+                    )
                     continue
                 if resolved in seen:
                     continue

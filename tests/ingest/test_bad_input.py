@@ -59,6 +59,7 @@ BAD: dict[str, str] = {
     "dangling.md": "broken link",
     "pipe.txt": "not a regular file",
     "locked.txt": "permission denied",
+    "passwd.txt": "symlink leading outside",
 }
 
 HUGE_BYTES = 50_000_000
@@ -84,6 +85,9 @@ def _write_corpus(folder: Path) -> Path:
     os.symlink("loop-a.md", folder / "loop-b.md")
     os.symlink("gone.md", folder / "dangling.md")
     os.mkfifo(folder / "pipe.txt")
+    outside = folder.parent / "outside-secret.txt"
+    outside.write_text("root:x:0:0:root:/root:/bin/bash — not an article, never quotable.")
+    os.symlink(outside, folder / "passwd.txt")
     (folder / "locked.txt").write_text("A perfectly good article that the process may not read.")
     return folder
 
