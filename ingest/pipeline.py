@@ -1,23 +1,28 @@
 """The ingestion pipeline: paths (or already-read articles) → chunks → the store.
 
 Bad input never stops a batch: each file that cannot be read is reported by name with the
-reason, and everything else is ingested. Web ingestion (`ingest.web`) reads pages into
+reason, and everything else is ingested. So does an article the store refuses (any store
+error while writing it becomes its skip reason), unless the store itself stopped answering:
+then `StoreUnavailable` ends the run (the CLI's exit 2). Web ingestion (`ingest.web`) reads pages into
 `Article`s and hands them to `ingest_articles`, so files and URLs share one path.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from ingest.chunking import chunk_article
-from ingest.models import Article, IngestReport, SkippedInput
+from ingest.models import Article, Chunk, IngestReport, SkippedInput
 from ingest.reader import SUPPORTED_SUFFIXES, UnreadableArticle, read_article_file
-from ingest.store import ArticleStore
+from ingest.store import ArticleStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Iterator[Path]:
@@ -100,19 +105,37 @@ def ingest_articles(
     total = sum(len(chunks) for _, chunks in planned)
     with _progress(show_progress, total) as advance:
         for article, chunks in planned:
-            if store.article(article.article_id) is not None:
-                # The same text (from this file, or another file or encoding): stored already.
-                report.articles += 1
-                report.chunks_unchanged += len(chunks)
-                advance(len(chunks))
-                continue
-            added, unchanged, removed = store.add_article(article, chunks, on_embedded=advance)
-            advance(unchanged)
-            report.articles += 1
-            report.chunks_added += added
-            report.chunks_unchanged += unchanged
-            report.chunks_removed += removed
+            try:
+                _store_article(article, chunks, store, report, advance)
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # chromadb raises many types; one article's is its own
+                store.heartbeat()  # raises StoreUnavailable when the store itself is gone
+                reason = f"store error: {exc.__class__.__name__}: {exc}"
+                log.warning("not stored %s: %s", article.source, reason)
+                report.skipped.append(SkippedInput(article.source, reason[:300]))
     return report
+
+
+def _store_article(
+    article: Article,
+    chunks: list[Chunk],
+    store: ArticleStore,
+    report: IngestReport,
+    advance: Callable[[int], None],
+) -> None:
+    if store.article(article.article_id) is not None:
+        # The same text (from this file, or another file or encoding): stored already.
+        report.articles += 1
+        report.chunks_unchanged += len(chunks)
+        advance(len(chunks))
+        return
+    added, unchanged, removed = store.add_article(article, chunks, on_embedded=advance)
+    advance(unchanged)
+    report.articles += 1
+    report.chunks_added += added
+    report.chunks_unchanged += unchanged
+    report.chunks_removed += removed
 
 
 def ingest_paths(

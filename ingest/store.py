@@ -22,9 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from langchain_core.documents import Document
@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 
 _PAGE = 1000
 _WRITE_BATCH = 64
+# Ids (or `$in` values, or records read with their metadata) per Chroma call: each becomes one
+# SQLite variable, and a 12 MB file's ~40k chunk ids in one `get` failed with "too many SQL
+# variables" (SQLite allows 32,766; chromadb 1.5).
+_ID_BATCH = 1000
+
+_T = TypeVar("_T")
 
 
 class StoreUnavailable(RuntimeError):
@@ -212,8 +218,8 @@ class ArticleStore:
     def article_texts(self, article_ids: list[str]) -> dict[str, str]:
         """Full cleaned texts by article id (ids are content hashes, so caching is safe)."""
         missing = [a for a in dict.fromkeys(article_ids) if a not in self._text_cache]
-        if missing:
-            got = self._articles.get(ids=missing, include=["documents"])
+        for batch in _batches(missing):
+            got = self._articles.get(ids=batch, include=["documents"])
             for aid, text in zip(got["ids"], got["documents"], strict=True):
                 self._text_cache[aid] = text
         return {a: self._text_cache[a] for a in article_ids if a in self._text_cache}
@@ -256,11 +262,14 @@ class ArticleStore:
         return hits
 
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        got = self._chunks.get(ids=chunk_ids, include=["documents", "metadatas"])
-        return {
-            cid: (text, meta)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for batch in _batches(chunk_ids):
+            got = self._chunks.get(ids=batch, include=["documents", "metadatas"])
+            for cid, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            ):
+                found[cid] = (text, meta)
+        return found
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -277,8 +286,7 @@ class ArticleStore:
         source (same URL, or same file) is removed once the new one is in.
         """
         with self._write_lock:
-            ids = [c.chunk_id for c in chunks]
-            existing = set(self._chunks.get(ids=ids, include=[])["ids"]) if ids else set()
+            existing = self._existing_ids(self._chunks, [c.chunk_id for c in chunks])
             new_chunks = [c for c in chunks if c.chunk_id not in existing]
             if new_chunks:
                 self._prefill_embeddings(article, new_chunks)
@@ -337,13 +345,15 @@ class ArticleStore:
     def _prefill_embeddings(self, article: Article, chunks: list[Chunk]) -> None:
         """Reuse stored vectors of identical embedded text (an edited article's unchanged parts)."""
         hashes = {content_id(embedding_text(article.title, c.text)): c for c in chunks}
-        found = self._chunks.get(
-            where={"embed_hash": {"$in": list(hashes)}}, include=["metadatas", "embeddings"]
-        )
-        for meta, vector in zip(found["metadatas"], found["embeddings"], strict=True):
-            chunk = hashes.get(str(meta.get("embed_hash")))
-            if chunk is not None:
-                self._embeddings.cache[embedding_text(article.title, chunk.text)] = list(vector)
+        for batch in _batches(list(hashes)):
+            found = self._chunks.get(
+                where={"embed_hash": {"$in": batch}}, include=["metadatas", "embeddings"]
+            )
+            for meta, vector in zip(found["metadatas"], found["embeddings"], strict=True):
+                chunk = hashes.get(str(meta.get("embed_hash")))
+                if chunk is not None:
+                    text = embedding_text(article.title, chunk.text)
+                    self._embeddings.cache[text] = list(vector)
 
     def _previous_versions(self, article: Article) -> list[str]:
         found = self._articles.get(where={"source_key": article.source_key}, include=[])
@@ -353,40 +363,52 @@ class ArticleStore:
         """Chunks of another version of this source whose write was interrupted (they have no
         article record, so `_previous_versions` cannot see them): an ingest killed midway,
         then the file edited before the re-run."""
-        found = self._chunks.get(where={"source_key": article.source_key}, include=["metadatas"])
-        others = {str(m["article_id"]) for m in found["metadatas"]} - {article.article_id}
+        found = list(self._iter_metadatas(self._chunks, where={"source_key": article.source_key}))
+        others = {str(meta["article_id"]) for _, meta in found} - {article.article_id}
         if not others:
             return 0
-        recorded = set(self._articles.get(ids=list(others), include=[])["ids"])
-        unfinished = others - recorded
-        stale = [
-            cid
-            for cid, meta in zip(found["ids"], found["metadatas"], strict=True)
-            if str(meta["article_id"]) in unfinished
-        ]
-        if stale:
-            self._chunks.delete(ids=stale)
+        unfinished = others - self._existing_ids(self._articles, list(others))
+        stale = [cid for cid, meta in found if str(meta["article_id"]) in unfinished]
+        for batch in _batches(stale):
+            self._chunks.delete(ids=batch)
         return len(stale)
 
     def _delete_article(self, article_id: str) -> int:
         chunk_ids = self._chunks.get(where={"article_id": article_id}, include=[])["ids"]
-        if chunk_ids:
-            self._chunks.delete(ids=chunk_ids)
+        for batch in _batches(chunk_ids):
+            self._chunks.delete(ids=batch)
         self._articles.delete(ids=[article_id])
         self._text_cache.pop(article_id, None)
         return len(chunk_ids)
 
+    @staticmethod
+    def _existing_ids(collection: Any, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in _batches(ids):
+            found.update(collection.get(ids=batch, include=[])["ids"])
+        return found
+
     def _bump_revision(self) -> None:
         self._articles.modify(metadata={"revision": uuid.uuid4().hex})
 
-    def _iter_metadatas(self, collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _iter_metadatas(
+        self, collection: Any, where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of every record (matching `where`), a page at a time: Chroma reads a
+        `where` match's metadata with one SQL variable per record, so 40k at once fail."""
         offset = 0
         while True:
-            page = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            page = collection.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
             yield from zip(page["ids"], page["metadatas"], strict=True)
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _batches(items: Sequence[_T], size: int = _ID_BATCH) -> Iterator[list[_T]]:
+    """`items` in slices of at most `size`: what one Chroma call may take (see `_ID_BATCH`)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
