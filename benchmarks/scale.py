@@ -50,6 +50,8 @@ import numpy as np
 from common import EVAL_DIR, REPO, log, machine_info, peak_rss_mb, percentile_ms
 
 from config import Settings, load_settings
+from evaluation import EvalQuestion, load_eval_set
+from evaluation.vectors import DEFAULT_CACHE_DIR, EvalEmbeddings, VectorCache
 from ingest.chunking import chunk_article
 from ingest.embeddings import load_embeddings
 from ingest.models import Article, Chunk
@@ -60,13 +62,6 @@ from ingest.store import (  # the store's own record formats, so the Answerer re
     embedding_text,
 )
 from ingest.text import content_id
-from retrieval.evaluation import (
-    DEFAULT_CACHE_DIR,
-    EvalEmbeddings,
-    EvalQuestion,
-    VectorCache,
-    load_eval_set,
-)
 
 POOL_SETS = (("cmrc2018_dev", 200), ("DRCD_dev", 80), ("xquad_zh", 48))
 INGEST_SET = ("cmrc2018_dev", 200)  # articles after the pool's first 200

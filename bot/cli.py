@@ -122,9 +122,33 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """`citebot eval DATASET`: retrieval and quote quality on a SQuAD-style QA set."""
-    from retrieval.evaluation import run_eval_command
+    from pathlib import Path
 
-    return run_eval_command(args, _settings())
+    from evaluation import EvalInputError, EvalOptions, format_table, run_eval_command
+    from evaluation.progress import BarProgress, Progress
+    from evaluation.vectors import DEFAULT_CACHE_DIR
+
+    show_progress = sys.stderr.isatty()
+    options = EvalOptions(
+        dataset=Path(args.dataset),
+        limit=args.limit,
+        unanswerable=Path(args.unanswerable) if args.unanswerable else None,
+        questions=Path(args.questions) if args.questions else None,
+        baseline=not args.no_baseline,
+        cache_dir=None if args.no_cache else DEFAULT_CACHE_DIR,
+        show_progress=show_progress,
+        progress=BarProgress() if show_progress else Progress(),
+    )
+    try:
+        report = run_eval_command(options, _settings())
+    except EvalInputError as exc:
+        print(f"citebot eval: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_table(report))
+    return EXIT_OK
 
 
 def cmd_watch(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from bot.core import conversation_after
 from config import Settings
 from retrieval import Answer, Answerer, Turn
 
@@ -49,8 +50,7 @@ def run_chat(settings: Settings) -> int:
         answer = answerer.ask(question, history)
         print(render_answer(answer))
         print()
-        history.extend([Turn("user", question), Turn("assistant", answer.text)])
-        history = history[-6:]
+        history = conversation_after(history, question, answer.text)
     return 0
 
 

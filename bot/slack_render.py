@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.core import APOLOGY
 from ingest.store import ArticleRecord
 from retrieval.models import Answer, Quote
 
@@ -37,7 +38,6 @@ FEEDBACK_DOWN = "citebot_feedback_down"
 SHARE = "citebot_share"
 
 TRIMMED_NOTE = "…(the rest of this answer was too long for Slack and was trimmed)"
-APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 
 Block = dict[str, Any]
 

@@ -215,8 +215,14 @@ class ArticleStore:
             return None
         return _record(got["ids"][0], got["metadatas"][0])
 
-    def article_texts(self, article_ids: list[str]) -> dict[str, str]:
-        """Full cleaned texts by article id (ids are content hashes, so caching is safe)."""
+    def article_texts(self, article_ids: list[str], *, cached: bool = True) -> dict[str, str]:
+        """Full cleaned texts by article id (ids are content hashes, so caching is safe).
+
+        `cached=False` reads them from Chroma again: the article as stored, for verification.
+        """
+        if not cached:
+            got = self._articles.get(ids=list(dict.fromkeys(article_ids)), include=["documents"])
+            return dict(zip(got["ids"], got["documents"], strict=True))
         missing = [a for a in dict.fromkeys(article_ids) if a not in self._text_cache]
         for batch in _batches(missing):
             got = self._articles.get(ids=batch, include=["documents"])

@@ -14,13 +14,11 @@ import concurrent.futures
 import json
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from config import Settings, redact_secrets
 from retrieval.quotes import MAX_QUOTE_CHARS, QuoteSpan
-
-if TYPE_CHECKING:
-    from retrieval.answerer import _State
+from retrieval.steps import Draft, Selection
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +49,19 @@ class LLMWriter:
         self.model = chat_model
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
 
-    def write(self, state: _State) -> str:
-        """The model's answer text ('' to keep the extractive one); may replace `state.spans`."""
-        passages = self._passages(state)
+    def write(self, selection: Selection) -> Draft:
+        """The model's answer and the spans it cites (its own verified quotes, or the
+        selection's); an empty text keeps the extractive answer."""
+        passages = self._passages(selection)
         messages = [
             ("system", SYSTEM_PROMPT),
             *[
                 (turn.role if turn.role == "user" else "ai", turn.text)
-                for turn in state.history[-4:]
+                for turn in selection.question.history[-4:]
             ],
-            ("human", self._prompt(state, passages)),
+            ("human", self._prompt(selection, passages)),
         ]
+        keep = Draft("", selection.spans)
         try:
             future = self._pool.submit(self.model.invoke, messages)
             reply = future.result(timeout=self.settings.llm_timeout_s)
@@ -70,10 +70,10 @@ class LLMWriter:
                 "LLM timed out after %.0f s; using the extractive answer",
                 self.settings.llm_timeout_s,
             )
-            return ""
+            return keep
         except Exception as exc:
             log.warning("LLM failed (%s); using the extractive answer", exc.__class__.__name__)
-            return ""
+            return keep
         content = reply.content if hasattr(reply, "content") else str(reply)
         if isinstance(content, list):
             content = "".join(
@@ -81,10 +81,11 @@ class LLMWriter:
             )
         answer, proposals = _parse_reply(str(content))
         if not answer:
-            return ""
-        located = self._locate(proposals, passages, state)
+            return keep
+        located = self._locate(proposals, passages, selection)
+        spans = selection.spans
         if located:
-            state.spans = [span for _, span in located]
+            spans = tuple(span for _, span in located)
             first_quote: dict[int, int] = {}
             for index, (number, _) in enumerate(located, 1):
                 first_quote.setdefault(number, index)
@@ -95,7 +96,7 @@ class LLMWriter:
                 answer,
             )
         answer = re.sub(r"[ \t]+([。，、；：！？,.;:!?])", r"\1", answer)
-        return redact_secrets(answer, self.settings)
+        return Draft(redact_secrets(answer, self.settings), spans)
 
     def keep_cited(self, text: str, quote_count: int) -> str:
         """Drop citation markers that point at no shown quote."""
@@ -105,27 +106,29 @@ class LLMWriter:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _passages(self, state: _State) -> list[tuple[QuoteSpan, int, int]]:
+    def _passages(self, selection: Selection) -> list[tuple[QuoteSpan, int, int]]:
         """Each selected quote widened with some context: (span, context start, context end)."""
         widened = []
-        for span in state.spans:
-            text = state.texts.get(span.article_id, "")
+        for span in selection.spans:
+            text = selection.retrieved.texts.get(span.article_id, "")
             pad = max(0, (_CONTEXT_CHARS - (span.end - span.start)) // 2)
             widened.append((span, max(0, span.start - pad), min(len(text), span.end + pad)))
         return widened
 
-    def _prompt(self, state: _State, passages: list[tuple[QuoteSpan, int, int]]) -> str:
+    def _prompt(self, selection: Selection, passages: list[tuple[QuoteSpan, int, int]]) -> str:
+        texts = selection.retrieved.texts
         blocks = [
-            f"[{number}] {_DATA_TAG.sub('‹passages›', state.texts.get(span.article_id, '')[start:end])}"
+            f"[{number}] {_DATA_TAG.sub('‹passages›', texts.get(span.article_id, '')[start:end])}"
             for number, (span, start, end) in enumerate(passages, 1)
         ]
-        return "<passages>\n" + "\n\n".join(blocks) + f"\n</passages>\n\nQuestion: {state.question}"
+        question = selection.question.text
+        return "<passages>\n" + "\n\n".join(blocks) + f"\n</passages>\n\nQuestion: {question}"
 
     def _locate(
         self,
         proposals: list[tuple[int, str]],
         passages: list[tuple[QuoteSpan, int, int]],
-        state: _State,
+        selection: Selection,
     ) -> list[tuple[int, QuoteSpan]]:
         """(passage number, verified span) for each proposed quote found verbatim; others dropped."""
         located: list[tuple[int, QuoteSpan]] = []
@@ -137,7 +140,7 @@ class LLMWriter:
                 log.info("dropped an LLM quote over %d characters", MAX_QUOTE_CHARS)
                 continue
             span, start, end = passages[number - 1]
-            article = state.texts.get(span.article_id, "")
+            article = selection.retrieved.texts.get(span.article_id, "")
             position = article.find(quote_text, start, end)
             if position < 0:
                 position = article.find(quote_text)

@@ -11,13 +11,16 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,7 +278,59 @@ def test_compose_chroma_server_pinned_private_and_checked() -> None:
     assert chroma["image"] == f"chromadb/chroma:{chromadb.__version__}"
     assert "ports" not in chroma, "Chroma has no authentication: never publish its port"
     assert any(v.endswith(":/data") for v in chroma["volumes"])
-    assert "/api/v2/heartbeat" in " ".join(chroma["healthcheck"]["test"])
+    probe = chroma["healthcheck"]["test"]
+    assert probe[:3] == ["CMD", "bash", "-c"], "the official image has bash, no curl/wget/python"
+    assert "/api/v2/heartbeat" in probe[3]
+
+
+class _Heartbeat(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        found = self.path == "/api/v2/heartbeat"
+        self.send_response(self.status if found else 404)
+        self.end_headers()
+        self.wfile.write(b'{"nanosecond heartbeat": 1}')
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _run_chroma_probe(port: int) -> int:
+    """The compose healthcheck as Docker runs it, pointed at `port`, with nothing on PATH."""
+    probe = _compose()["services"]["chroma"]["healthcheck"]["test"]
+    script = probe[3].replace("$$", "$")  # compose's escape for a literal $
+    assert "127.0.0.1/8000" in script
+    script = script.replace("127.0.0.1/8000", f"127.0.0.1/{port}")
+    bash = shutil.which("bash")
+    assert bash
+    done = subprocess.run(
+        [bash, "-c", script], env={"PATH": "/nonexistent"}, capture_output=True, timeout=30
+    )
+    return done.returncode
+
+
+@pytest.mark.parametrize(("status", "healthy"), [(200, True), (503, False), (500, False)])
+def test_chroma_healthcheck_is_a_real_heartbeat_request(status: int, healthy: bool) -> None:
+    """Needs only bash builtins (PATH is empty); healthy on 200 from the heartbeat path only
+    (the fake answers 404 to any other path, so a probe of the wrong path fails too)."""
+    handler = type("Handler", (_Heartbeat,), {"status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        code = _run_chroma_probe(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (code == 0) is healthy, code
+
+
+def test_chroma_healthcheck_fails_when_nothing_listens() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, never listening: connections are refused
+        assert _run_chroma_probe(port) != 0
 
 
 @pytest.mark.parametrize(
@@ -303,7 +358,14 @@ def test_compose_ingest_is_a_one_shot_profile() -> None:
     assert ingest["profiles"] == ["ingest"]
     assert ingest["restart"] == "no"
     assert "./articles:/articles:ro" in ingest["volumes"]
-    assert all("profiles" not in services[s] for s in ("chroma", "slack", "discord"))
+
+
+def test_compose_each_bot_starts_only_when_its_profile_is_chosen() -> None:
+    """A bot without its tokens exits at once; unprofiled, `restart` would make it loop."""
+    services = _compose()["services"]
+    assert "profiles" not in services["chroma"]
+    assert services["slack"]["profiles"] == ["slack"]
+    assert services["discord"]["profiles"] == ["discord"]
 
 
 def test_env_example_works_as_the_compose_env_file() -> None:

@@ -23,6 +23,7 @@ from discord.http import Route
 
 from bot.discord import APOLOGY, CitebotDiscord, serve_discord
 from bot.feedback import FeedbackStore
+from bot.health import HealthServer
 from ingest.models import IngestReport
 from ingest.store import ArticleRecord
 from retrieval.models import Answer, Quote, Turn
@@ -228,7 +229,8 @@ async def test_ask_defers_then_answers_with_quotes_sources_and_buttons(
     assert "\\[1\\] [Sample article](https://example.com/a) · 2024-05-01" in text
     assert "> 第二段引文。" in text and "**另一篇** · a.txt" in text
     assert body["embeds"][-1]["footer"]["text"] == "Searched 14 sources · answer abc123def456"
-    assert custom_ids(body) == ["citebot:fb:up:abc123def456", "citebot:fb:down:abc123def456"]
+    assert custom_ids(body) == ["citebot:fb:up:abc123def456:What does the article say?",
+                                "citebot:fb:down:abc123def456:What does the article say?"]
     assert answerer.asked == [("What does the article say?", (), "team-docs")]
 
 
@@ -598,9 +600,12 @@ async def test_serve_with_a_refused_token_exits_2_after_starting_health(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:
     started: list[tuple[Any, Any]] = []
-    health = types.ModuleType("bot.health")
-    health.start_health_server = lambda settings, answerer: started.append((settings, answerer))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.health", health)
+
+    def start_health_server(settings: Any, answerer: Any) -> HealthServer:
+        started.append((settings, answerer))
+        return HealthServer(port=None)
+
+    monkeypatch.setattr("bot.discord.serve.start_health_server", start_health_server)
     fake.reject_token = True
     settings = make_settings(tmp_path, discord_token=TOKEN, discord_api_url=fake.api_url)
     with caplog.at_level(logging.DEBUG):

@@ -9,6 +9,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from config import Settings
+from ingest.store import ArticleStore
 from retrieval import Answer, Answerer, Turn
 
 # (question, text the answer must contain): Simplified, Traditional and English questions.
@@ -52,11 +53,13 @@ def test_unrelated_questions_get_i_dont_know(sample_answerer: Answerer, question
     assert answer.error is None
 
 
-def test_every_quote_is_verbatim_at_its_offsets(sample_answerer: Answerer) -> None:
-    store = sample_answerer.store()
+def test_every_quote_is_verbatim_at_its_offsets(
+    sample_answerer: Answerer, sample_settings: Settings
+) -> None:
+    stored = ArticleStore(sample_settings)  # another reader: the articles as stored, uncached
     for question, _ in ANSWERABLE:
         for quote in sample_answerer.ask(question).quotes:
-            text = store.article_texts([quote.article_id])[quote.article_id]
+            text = stored.article_texts([quote.article_id])[quote.article_id]
             assert text[quote.start : quote.end] == quote.text
 
 
@@ -136,3 +139,19 @@ def test_failing_llm_falls_back_to_the_extractive_answer(sample_settings: Settin
     answer = answerer.ask("陈信翰拒绝了谁开出的天价薪酬？")
     assert answer.confident and answer.error is None
     assert any("扎克伯格" in q.text for q in answer.quotes)
+
+
+def test_explain_shows_what_ask_decides(sample_answerer: Answerer) -> None:
+    for question in ("陈信翰拒绝了谁开出的天价薪酬？", "How do I cook rice?"):
+        explanation = sample_answerer.explain(question)
+        answer = sample_answerer.ask(question)
+        assert explanation.confident == answer.confident
+        assert explanation.decision.threshold == sample_answerer.min_confidence
+        if answer.confident:
+            best = explanation.spans[0]
+            assert (best.article_id, best.start, best.end) == (
+                answer.quotes[0].article_id, answer.quotes[0].start, answer.quotes[0].end
+            )
+        data = json.loads(json.dumps(explanation.as_json()))
+        assert data["candidates"] and set(data["features"]) >= {"margin", "lexical"}
+        assert data["confident"] == answer.confident

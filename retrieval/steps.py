@@ -1,0 +1,295 @@
+"""The steps of the answer chain, each a function from one typed value to the next.
+
+    Question ─condense→ Search ─retrieve→ Retrieved ─select→ Selection ─write→ Draft
+                                                                   └──────────verify→ Answer
+
+Every value is a frozen dataclass; no step changes what it was given. `retrieve` and
+`verify` read the store (their inputs name what they read); `condense`, `fuse` and `select`
+are pure apart from the sentence-embedding cache. `Answerer` composes them into the
+LangChain runnable, and `Answerer.explain` stops after `select`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
+from ingest.text import has_cjk, keyword_tokens
+from retrieval.keyword import KeywordHit, KeywordIndex
+from retrieval.models import Answer, Quote, Turn
+from retrieval.quotes import (
+    Candidate,
+    QuoteSpan,
+    SentenceSimilarity,
+    is_verbatim,
+    select_quotes,
+    text_fragment_url,
+)
+from retrieval.relevance import (
+    DEFAULT_MIN_CONFIDENCE,
+    Decision,
+    RelevanceFeatures,
+    decide,
+    relevance_features,
+)
+
+log = logging.getLogger(__name__)
+
+DENSE_K = 30
+KEYWORD_K = 30
+CANDIDATE_CHUNKS = 8
+RRF_K = 60
+ARTICLE_SCAN = 1
+ARTICLE_DISCOUNT = 0.5
+FOLLOW_UP_KEYWORDS = 6
+
+NOT_FOUND = {
+    "zh": "抱歉，我在已收录的文章中没有找到与这个问题相关的内容。",
+    "en": "I don't know: I found nothing about that in the articles I have.",
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A cleaned question with its conversation (the chain's input)."""
+
+    text: str
+    history: tuple[Turn, ...] = ()
+    collection: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def language(self) -> str:
+        return "zh" if is_chinese(self.text) else "en"
+
+
+@dataclass(frozen=True)
+class Search:
+    """The question and the standalone text that is searched for it."""
+
+    question: Question
+    text: str
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """The chunks hybrid search found (best first) and the texts of their articles."""
+
+    search: Search
+    query_vector: Sequence[float]
+    dense_similarities: tuple[float, ...]
+    candidates: tuple[Candidate, ...]
+    texts: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The quotes chosen among the candidates, the relevance features and the decision."""
+
+    retrieved: Retrieved
+    spans: tuple[QuoteSpan, ...]
+    features: RelevanceFeatures
+    decision: Decision
+
+    @property
+    def question(self) -> Question:
+        return self.retrieved.search.question
+
+    @property
+    def confident(self) -> bool:
+        return bool(self.spans) and self.decision.confident
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The answer text ('' for the extractive lead) and the spans it cites, in order."""
+
+    text: str
+    spans: tuple[QuoteSpan, ...] = field(default_factory=tuple)
+
+
+class Writer(Protocol):
+    """Writes an answer around a confident selection (the LLM writer)."""
+
+    def write(self, selection: Selection) -> Draft: ...
+
+    def keep_cited(self, text: str, quote_count: int) -> str: ...
+
+
+def condense(question: Question) -> Search:
+    """A standalone search text: a short follow-up borrows the previous question's words."""
+    previous = [turn.text for turn in question.history if turn.role == "user"]
+    if previous and len(keyword_tokens(question.text)) <= FOLLOW_UP_KEYWORDS:
+        return Search(question, f"{previous[-1]}\n{question.text}")
+    return Search(question, question.text)
+
+
+def fuse(dense: Sequence[ChunkHit], keyword: Sequence[KeywordHit]) -> dict[str, float]:
+    """Reciprocal-rank fusion of the dense and keyword rankings: chunk id → score."""
+    fused: dict[str, float] = {}
+    for ranking in ([h.chunk_id for h in dense], [h.chunk_id for h in keyword]):
+        for rank, chunk_id in enumerate(ranking):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    return fused
+
+
+def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrieved:
+    """Dense and keyword search, fused; the best chunks become candidates (scores 0..1)."""
+    try:
+        store.heartbeat()
+        query_vector = store.embeddings.embed_query(search.text)
+        dense = store.dense_search(query_vector, DENSE_K)
+        keyword = index.search(search.text, KEYWORD_K)
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
+    fused = fuse(dense, keyword)
+    best_ids = sorted(fused, key=lambda c: -fused[c])[:CANDIDATE_CHUNKS]
+    dense_by_id = {h.chunk_id: h for h in dense}
+    missing = [c for c in best_ids if c not in dense_by_id]
+    extra = store.chunks_by_id(missing) if missing else {}
+    top = fused[best_ids[0]] if best_ids else 1.0
+    candidates: list[Candidate] = []
+    for chunk_id in best_ids:
+        if chunk_id in dense_by_id:
+            hit = dense_by_id[chunk_id]
+            found = (hit.article_id, hit.start, hit.end, hit.similarity)
+        elif chunk_id in extra:
+            meta = extra[chunk_id][1]
+            found = (str(meta["article_id"]), int(meta["start"]), int(meta["end"]), 0.0)
+        else:
+            continue
+        article_id, start, end, similarity = found
+        candidates.append(Candidate(article_id, start, end, fused[chunk_id] / top, similarity))
+    texts = store.article_texts([c.article_id for c in candidates])
+    # The answer may sit in a chunk of the best article that ranked lower: its whole text
+    # is searched too, at a discount, so the sentence scorer can still find it there.
+    for article_id in list(dict.fromkeys(c.article_id for c in candidates))[:ARTICLE_SCAN]:
+        best = max(c.score for c in candidates if c.article_id == article_id)
+        text = texts.get(article_id, "")
+        candidates.append(Candidate(article_id, 0, len(text), best * ARTICLE_DISCOUNT, 0.0))
+    return Retrieved(
+        search=search,
+        query_vector=query_vector,
+        dense_similarities=tuple(hit.similarity for hit in dense),
+        candidates=tuple(candidates),
+        texts=texts,
+    )
+
+
+def select(
+    retrieved: Retrieved,
+    similarity: SentenceSimilarity | None,
+    max_quotes: int,
+    threshold: float = DEFAULT_MIN_CONFIDENCE,
+) -> Selection:
+    """The best quotes among the candidates, and whether they answer the question."""
+    spans = tuple(
+        select_quotes(
+            retrieved.search.text,
+            list(retrieved.candidates),
+            dict(retrieved.texts),
+            max_quotes,
+            similarity=similarity,
+            query_vector=retrieved.query_vector,
+        )
+    )
+    if spans:
+        best = spans[0]
+        quoted = retrieved.texts.get(best.article_id, "")[best.start : best.end]
+        features = relevance_features(
+            retrieved.dense_similarities,
+            best.lexical,
+            max(span.similarity for span in spans),
+            cross_language=has_cjk(retrieved.search.question.text) != has_cjk(quoted),
+        )
+    else:
+        features = RelevanceFeatures()
+    return Selection(retrieved, spans, features, decide(features, threshold))
+
+
+def write(selection: Selection, writer: Writer | None) -> Draft:
+    """The LLM's answer around a confident selection, or the extractive draft."""
+    if writer is not None and selection.confident:
+        draft = writer.write(selection)
+        if draft.text:
+            return draft
+    return Draft("", selection.spans)
+
+
+def verify(
+    selection: Selection, draft: Draft, store: ArticleStore, writer: Writer | None = None
+) -> Answer:
+    """The `Answer`: each cited span is checked against the article as stored, then quoted.
+
+    The article text is read from the store again (not from the texts the spans were cut
+    from), so a quote that is not the stored text at its offsets never leaves `retrieval/`.
+    """
+    question = selection.question
+    searched = store.article_count()
+    answer_id = uuid.uuid4().hex[:12]
+    not_found = Answer(
+        question.text,
+        NOT_FOUND[question.language],
+        False,
+        [],
+        answer_id,
+        searched,
+        notes=list(question.notes),
+    )
+    if not selection.confident or not draft.spans:
+        return not_found
+    stored = store.article_texts([s.article_id for s in draft.spans], cached=False)
+    records = {}
+    quotes: list[Quote] = []
+    for span in draft.spans:
+        quote_text = selection.retrieved.texts.get(span.article_id, "")[span.start : span.end]
+        if not is_verbatim(quote_text, stored.get(span.article_id, ""), span.start, span.end):
+            log.warning("dropped a quote that is not verbatim in %s", span.article_id)
+            continue
+        record = records.get(span.article_id) or store.article(span.article_id)
+        if record is None:
+            continue
+        records[span.article_id] = record
+        quotes.append(
+            Quote(
+                text=quote_text,
+                title=record.title,
+                url=text_fragment_url(record.url, quote_text) if record.url else None,
+                published=record.published,
+                source=record.source,
+                article_id=span.article_id,
+                start=span.start,
+                end=span.end,
+                score=round(span.score, 4),
+            )
+        )
+    if not quotes:
+        return not_found
+    text = draft.text or extractive_lead(quotes, question.language)
+    if writer is not None and draft.text:
+        text = writer.keep_cited(text, len(quotes))
+    return Answer(question.text, text, True, quotes, answer_id, searched, notes=list(question.notes))
+
+
+def is_chinese(text: str) -> bool:
+    """Mostly CJK (a fifth of the characters or more): answered in Chinese."""
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return cjk >= max(1, len(text.strip()) // 5)
+
+
+def extractive_lead(quotes: list[Quote], language: str) -> str:
+    """The line above the quotes when no LLM writes the answer."""
+    titles = list(dict.fromkeys(q.title for q in quotes))
+    if language == "zh":
+        return f"以下摘录来自《{titles[0]}》" + (
+            f"等 {len(titles)} 篇文章：" if len(titles) > 1 else "："
+        )
+    if len(titles) == 1:
+        return f"Here is what “{titles[0]}” says:"
+    return f"Here is what {len(titles)} articles say:"
