@@ -3,7 +3,8 @@
 Bad input never stops a batch: each file that cannot be read is reported by name with the
 reason, and everything else is ingested. So does an article the store refuses (any store
 error while writing it becomes its skip reason), unless the store itself stopped answering:
-then `StoreUnavailable` ends the run (the CLI's exit 2). Web ingestion (`ingest.web`) reads pages into
+then `StoreUnavailable` ends the run (the CLI's exit 2). Other errors (the embedding model's)
+are not the article's fault and end the run as they are. Web ingestion (`ingest.web`) reads pages into
 `Article`s and hands them to `ingest_articles`, so files and URLs share one path.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 from ingest.chunking import chunk_article
 from ingest.models import Article, Chunk, IngestReport, SkippedInput
 from ingest.reader import SUPPORTED_SUFFIXES, UnreadableArticle, read_article_file
-from ingest.store import ArticleStore, StoreUnavailable
+from ingest.store import ArticleStore, is_store_error
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,9 @@ def ingest_articles(
         for article, chunks in planned:
             try:
                 _store_article(article, chunks, store, report, advance)
-            except StoreUnavailable:
-                raise
-            except Exception as exc:  # chromadb raises many types; one article's is its own
+            except Exception as exc:
+                if not is_store_error(exc):
+                    raise
                 store.heartbeat()  # raises StoreUnavailable when the store itself is gone
                 reason = f"store error: {exc.__class__.__name__}: {exc}"
                 log.warning("not stored %s: %s", article.source, reason)

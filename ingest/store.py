@@ -91,6 +91,14 @@ class ChunkHit:
     similarity: float
 
 
+def is_store_error(exc: BaseException) -> bool:
+    """True when `exc` was raised by Chroma: its own errors, or its HTTP client's."""
+    import chromadb.errors
+    import httpx
+
+    return isinstance(exc, chromadb.errors.ChromaError | httpx.HTTPError)
+
+
 def embedding_text(title: str, chunk_text: str) -> str:
     """What is embedded for a chunk: its article's title gives the chunk its context."""
     return f"{title}\n{chunk_text}".strip()
