@@ -1,10 +1,10 @@
 """The ingestion pipeline: paths (or already-read articles) → chunks → the store.
 
 Bad input never stops a batch: each file that cannot be read is reported by name with the
-reason, and everything else is ingested. So does an article the store refuses (any store
-error while writing it becomes its skip reason), unless the store itself stopped answering:
-then `StoreUnavailable` ends the run (the CLI's exit 2). Other errors (the embedding model's)
-are not the article's fault and end the run as they are. Web ingestion (`ingest.web`) reads pages into
+reason, and everything else is ingested. Nor does an article the store refuses: the store's
+error becomes its skip reason, unless the store itself stopped answering, which ends the run
+with `StoreUnavailable` (the CLI's exit 2). Other errors (the embedding model's) are not the
+article's fault and end the run as they are. Web ingestion (`ingest.web`) reads pages into
 `Article`s and hands them to `ingest_articles`, so files and URLs share one path.
 """
 
@@ -105,38 +105,51 @@ def ingest_articles(
     planned = [(article, chunk_article(article, max_chars)) for article in _unique(articles)]
     total = sum(len(chunks) for _, chunks in planned)
     with _progress(show_progress, total) as advance:
+        stored = store.stored_article_ids([article.article_id for article, _ in planned])
+        new = []
         for article, chunks in planned:
-            try:
-                _store_article(article, chunks, store, report, advance)
-            except Exception as exc:
-                if not is_store_error(exc):
-                    raise
-                store.heartbeat()  # raises StoreUnavailable when the store itself is gone
-                reason = f"store error: {exc.__class__.__name__}: {exc}"
-                log.warning("not stored %s: %s", article.source, reason)
-                report.skipped.append(SkippedInput(article.source, reason[:300]))
+            if article.article_id in stored:
+                # The same text (from this file, or another file or encoding): stored already.
+                report.articles += 1
+                report.chunks_unchanged += len(chunks)
+                advance(len(chunks))
+            else:
+                new.append((article, chunks))
+        _store_new(new, store, report, advance)
     return report
 
 
-def _store_article(
-    article: Article,
-    chunks: list[Chunk],
+def _store_new(
+    items: list[tuple[Article, list[Chunk]]],
     store: ArticleStore,
     report: IngestReport,
     advance: Callable[[int], None],
 ) -> None:
-    if store.article(article.article_id) is not None:
-        # The same text (from this file, or another file or encoding): stored already.
-        report.articles += 1
-        report.chunks_unchanged += len(chunks)
-        advance(len(chunks))
+    """New articles in one batched write. When the store refuses it, they are written one at
+    a time: the article the store refuses gets the error as its skip reason, the rest go in
+    (ids come from content, so what the failed write stored already is not written twice)."""
+    if not items:
         return
-    added, unchanged, removed = store.add_article(article, chunks, on_embedded=advance)
-    advance(unchanged)
-    report.articles += 1
-    report.chunks_added += added
-    report.chunks_unchanged += unchanged
-    report.chunks_removed += removed
+    try:
+        written = store.add_articles(items, on_embedded=advance)
+    except Exception as exc:
+        if not is_store_error(exc):
+            raise
+        store.heartbeat()  # raises StoreUnavailable when the store itself is gone
+        if len(items) == 1:
+            reason = f"store error: {exc.__class__.__name__}: {exc}"
+            log.warning("not stored %s: %s", items[0][0].source, reason)
+            report.skipped.append(SkippedInput(items[0][0].source, reason[:300]))
+            return
+        for item in items:
+            _store_new([item], store, report, advance)
+        return
+    for counts in written:
+        advance(counts.unchanged)
+        report.articles += 1
+        report.chunks_added += counts.added
+        report.chunks_unchanged += counts.unchanged
+        report.chunks_removed += counts.removed
 
 
 def ingest_paths(
