@@ -228,10 +228,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from ingest.store import EmbeddingModelMismatch, StoreUnavailable
+        from ingest.store import (
+            EmbeddingModelMismatch,
+            StoreUnavailable,
+            describe_location,
+            is_store_error,
+        )
 
         if isinstance(exc, StoreUnavailable | EmbeddingModelMismatch):
             print(f"citebot: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if is_store_error(exc):  # e.g. the Chroma server went away mid-run
+            detail = (str(exc).splitlines() or [""])[0][:200]
+            print(
+                f"citebot: the Chroma store at {describe_location(_settings())} failed: "
+                f"{exc.__class__.__name__}" + (f": {detail}" if detail else ""),
+                file=sys.stderr,
+            )
             return EXIT_ERROR
         raise
 

@@ -196,7 +196,9 @@ def ingest_urls(
                 report.skipped.append(SkippedInput(raw, "not an http(s) URL"))
                 continue
             private_ok = allow_private and client.targets_private(url)
+            walker.root = url
             walker.visit(url, kinds={HTML, FEED, SITEMAP}, private_ok=private_ok)
+        walker.report_budget()
     finally:
         if own_client:
             client.close()
@@ -220,6 +222,10 @@ class _Walker:
         self.report = report
         self.show_progress = show_progress
         self.visited: set[str] = set()
+        self.budget = store.settings.fetch_budget
+        self.fetches = 0
+        self.root = ""  # the URL given, whose links are being followed
+        self.unfetched: dict[str, int] = {}  # per given URL: links left for want of budget
 
     def visit(
         self, url: str, *, kinds: set[str], private_ok: bool, stamp: str = "", depth: int = 0
@@ -238,6 +244,10 @@ class _Walker:
         if seen is not None and trusted and stamp and seen.stamp == stamp:
             self._unchanged(seen, record, private_ok, depth)
             return
+        if self.fetches >= self.budget:
+            self.unfetched[self.root] = self.unfetched.get(self.root, 0) + 1
+            return
+        self.fetches += 1
         try:
             result = self.client.fetch(
                 url,
@@ -365,6 +375,15 @@ class _Walker:
                 self.visit(link, kinds={HTML}, private_ok=private_ok, stamp=stamp)
             return
         self._sitemap_links(seen.url, seen.kind == SITEMAP_INDEX, seen.links, private_ok, depth)
+
+    def report_budget(self) -> None:
+        """One line per given URL whose links were left unfetched by CITEBOT_FETCH_BUDGET."""
+        for root, left in self.unfetched.items():
+            self._skip(
+                root,
+                f"stopped after {self.fetches} pages (CITEBOT_FETCH_BUDGET={self.budget}): "
+                f"{left} more {'link' if left == 1 else 'links'} not followed",
+            )
 
     def _links_private_ok(self, url: str, private_ok: bool) -> bool:
         """Links may lead into the private network only from a document on a private host."""

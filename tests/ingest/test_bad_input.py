@@ -291,14 +291,14 @@ def test_an_article_the_store_refuses_is_skipped_with_the_reason_and_the_rest_go
     (folder / "solar.md").write_bytes(GOOD["solar.md"][0])
     (folder / "tidal.txt").write_bytes(GOOD["tidal.txt"][0])
     store = ArticleStore(make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=HashEmbeddings())
-    real_add = store.add_article
+    real_add = store.add_articles
 
-    def add_article(article, chunks, **kwargs):  # type: ignore[no-untyped-def]
-        if article.source.endswith("solar.md"):
+    def add_articles(items, **kwargs):  # type: ignore[no-untyped-def]
+        if any(article.source.endswith("solar.md") for article, _ in items):
             raise InternalError("too many SQL variables")
-        return real_add(article, chunks, **kwargs)
+        return real_add(items, **kwargs)
 
-    monkeypatch.setattr(store, "add_article", add_article)
+    monkeypatch.setattr(store, "add_articles", add_articles)
     report = ingest_paths([folder], store, show_progress=False)
 
     assert [(Path(s.path).name, s.reason) for s in report.skipped] == [

@@ -27,7 +27,8 @@ from config import Settings
 from ingest import ArticleStore, ingest_paths
 from retrieval import Answerer
 from retrieval.answerer import ERROR_TEXT
-from tests.conftest import FIXTURES, make_settings
+from tests.conftest import FIXTURES, REPO, make_settings
+from tests.ingest.hash_embeddings import GATED_MODEL_NAME
 
 ARTICLES = FIXTURES / "server_mode"
 BIN = Path(sys.executable).parent
@@ -161,6 +162,51 @@ def test_cli_names_the_server_it_cannot_reach(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Chroma server at {url} (CITEBOT_CHROMA_URL)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_server_dying_mid_ingest_ends_it_with_exit_2_and_one_line(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    """The chunks are written, then the server dies before the rest: a short message, exit 2
+    (README, Command line), no traceback."""
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEBOT_")}
+    env.update(
+        CITEBOT_CHROMA_URL=chroma_server.url,
+        CITEBOT_CHROMA_PATH=str(tmp_path / "unused"),
+        CITEBOT_EMBEDDING_MODEL=GATED_MODEL_NAME,
+        TEST_INGEST_GATE_AFTER="1",  # the chunks' batch passes; the next call waits
+        TEST_INGEST_GATE_DIR=str(gate),
+        PYTHONPATH=str(REPO),
+    )
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ingest", str(ARTICLES)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not (gate / "blocked").exists():
+            assert ingest.poll() is None, ingest.communicate()
+            assert time.monotonic() < deadline, "the ingest never reached the gate"
+            time.sleep(0.05)  # polling interval, not a timing assumption
+        assert chroma_server.process is not None
+        os.kill(chroma_server.process.pid, signal.SIGKILL)
+        chroma_server.process.wait(timeout=30)
+        (gate / "release").touch()
+        _, err = ingest.communicate(timeout=300)
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+
+    assert ingest.returncode == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("citebot:")]
+    assert len(lines) == 1 and chroma_server.url in lines[0], err
 
 
 def _health(port: int) -> tuple[int, dict[str, object]]:

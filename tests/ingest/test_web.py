@@ -367,6 +367,27 @@ def test_sitemap_indexes_lead_to_sitemaps_and_their_pages(site: Site, store: Art
     assert site.paths()[seen_before:] == ["/sitemap-index.xml"]
 
 
+def test_a_sitemap_fan_out_stops_at_the_fetch_budget(site: Site, tmp_path: Path) -> None:
+    store = _store(make_settings(tmp_path, fetch_budget=4))
+    index = "".join(f"<sitemap><loc>{site.base}/s{n}.xml</loc></sitemap>" for n in (1, 2))
+    site.add("/index.xml", f"<sitemapindex>{index}</sitemapindex>".encode(), "text/xml")
+    pages = {"/s1.xml": ["en", "zh"], "/s2.xml": ["bridge"]}
+    for path, keys in pages.items():
+        urls = "".join(f"<url><loc>{site.base}{CANONICAL[k]}</loc></url>" for k in keys)
+        site.add(path, f"<urlset>{urls}</urlset>".encode(), "text/xml")
+
+    report = _ingest([f"{site.base}/index.xml"], store)
+
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (
+            f"{site.base}/index.xml",
+            "stopped after 4 pages (CITEBOT_FETCH_BUDGET=4): 1 more link not followed",
+        )
+    ]
+    assert site.paths() == ["/index.xml", "/s1.xml", CANONICAL["en"], CANONICAL["zh"]]
+    assert report.articles == 2
+
+
 # --- failures ----------------------------------------------------------------------------------
 
 def test_each_bad_url_is_reported_and_the_batch_goes_on(site: Site, tmp_path: Path) -> None:
