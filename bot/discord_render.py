@@ -150,10 +150,13 @@ def quote_lines(text: str) -> list[str]:
 
 
 def source_line(number: int, quote: Quote) -> str:
-    """`[1] [title](url) · 2024-05-01` (title and file name when the article has no URL)."""
+    """`[1] [title](url) · 2024-05-01` (title and file name when the article has no URL;
+    `report.pdf, p. 2` or `[title](url#page=2) · p. 2` for a document)."""
     parts = [f"\\[{number}\\] {link(quote.title, quote.url)}"]
     if not safe_url(quote.url) and quote.source:
-        parts.append(escape_text(trim(quote.source, _TITLE_CHARS)))
+        parts.append(escape_text(trim(quote.location, _TITLE_CHARS)))
+    elif quote.page:
+        parts.append(quote.page_label)
     if quote.published:
         parts.append(escape_text(quote.published))
     return " · ".join(parts)

@@ -215,10 +215,12 @@ def _as_quote(text: str) -> str:
 
 def _source_line(number: int, quote: Quote) -> str:
     line = f"[{number}] {link(quote.url, quote.title)}"
+    if quote.page and safe_url(quote.url):
+        line += f" · {quote.page_label}"
     if quote.published:
         line += f" · {escape(quote.published)}"
     if not safe_url(quote.url):
-        line += f" · `{escape(_one_line(quote.source, 200))}`"
+        line += f" · `{escape(_one_line(quote.location, 200))}`"
     return line
 
 

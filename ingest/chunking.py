@@ -8,7 +8,7 @@ sentence, and keep their offsets into the cleaned article text, so a chunk is al
 
 from __future__ import annotations
 
-from ingest.models import Article, Chunk
+from ingest.models import Article, Chunk, page_at
 from ingest.text import sentence_spans
 
 _SOFT_BREAKS = "，,、：:；;）) \n"
@@ -34,6 +34,7 @@ def chunk_article(article: Article, max_chars: int = 300) -> list[Chunk]:
                 text=article.text[start:end],
                 start=start,
                 end=end,
+                page=page_at(article.pages, start),
             )
         )
         if j >= len(spans):

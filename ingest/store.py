@@ -672,6 +672,7 @@ def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "published": article.published or "",
         "source": article.source,
         "source_key": article.source_key,
+        "page": chunk.page or 0,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
     }
@@ -686,6 +687,8 @@ def _article_metadata(article: Article, chunk_count: int) -> dict[str, Any]:
         "source": article.source,
         "source_key": article.source_key,
         "chunks": chunk_count,
+        "pages": ",".join(map(str, article.pages)),
+        "file_format": article.file_format,
     }
 
 
@@ -699,4 +702,6 @@ def _record(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
         source_key=str(meta.get("source_key", "")),
         chunks=int(meta.get("chunks", 0)),
         author=str(meta.get("author") or "") or None,
+        pages=tuple(int(p) for p in str(meta.get("pages") or "").split(",") if p),
+        file_format=str(meta.get("file_format") or ""),
     )

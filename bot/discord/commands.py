@@ -23,13 +23,13 @@ from config import Settings
 
 log = logging.getLogger(__name__)
 
-INGEST_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+INGEST_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 
 HELP_TEXT = """**citebot** answers questions from the ingested articles with verbatim quotes and links.
 
 `/ask question:<text>` — ask a question; the answer quotes its sources, each with a link and date.
 `/sources` — list the ingested articles.
-`/ingest url:<url>` or `/ingest file:<.txt/.md/.html>` — add an article (admins only).
+`/ingest url:<url>` or `/ingest file:<.txt/.md/.html/.pdf/.docx>` — add an article (admins only).
 `/help` — this message.
 
 You can also mention me with a question, and reply to one of my answers to ask a follow-up.
@@ -74,7 +74,7 @@ async def sources(interaction: discord.Interaction) -> None:
 
 @app_commands.describe(
     url="Address of the article to add",
-    file="A .txt, .md or .html file with the article",
+    file="A .txt, .md, .html, .pdf or .docx file with the article",
 )
 async def ingest(
     interaction: discord.Interaction,
@@ -92,7 +92,9 @@ async def ingest(
         )
         return
     if (url is None) == (file is None):
-        await private(interaction, "Give either `url:` or `file:` (a .txt, .md or .html file).")
+        await private(
+            interaction, "Give either `url:` or `file:` (a .txt, .md, .html, .pdf or .docx file)."
+        )
         return
     if file is not None:
         problem = _attachment_problem(file, bot.settings)
@@ -147,7 +149,10 @@ def _allowed_channels_text(settings: Settings) -> str:
 def _attachment_problem(file: discord.Attachment, settings: Settings) -> str | None:
     suffix = PurePath(file.filename).suffix.lower()
     if suffix not in INGEST_SUFFIXES:
-        return f"I can read .txt, .md and .html files, not {suffix or 'files without a suffix'}."
+        return (
+            "I can read .txt, .md, .html, .pdf and .docx files, "
+            f"not {suffix or 'files without a suffix'}."
+        )
     if file.size > settings.max_file_mb * 1_000_000:
         return f"That file is too large (over {settings.max_file_mb:g} MB)."
     if file.size == 0:
@@ -167,20 +172,12 @@ async def _ingest_url(url: str, store: Any, settings: Settings) -> Any:
 
 async def _ingest_attachment(file: discord.Attachment, store: Any) -> Any:
     from ingest.pipeline import ingest_articles
-    from ingest.reader import (
-        UnreadableArticle,
-        decode_bytes,
-        read_html_article,
-        read_text_articles,
-    )
+    from ingest.reader import UnreadableArticle, read_named_bytes
 
     data = await file.read()
     try:
-        text = decode_bytes(data)
-        if PurePath(file.filename).suffix.lower() in {".html", ".htm"}:
-            articles = [read_html_article(text, file.filename)]
-        else:
-            articles = read_text_articles(text, file.filename)
+        # PDF and Word files are parsed in a worker thread, away from the event loop.
+        articles = await asyncio.to_thread(read_named_bytes, data, file.filename)
     except UnreadableArticle as exc:
         raise _CannotIngest(f"I couldn't read {file.filename}: {exc}") from None
     return await asyncio.to_thread(ingest_articles, articles, store, show_progress=False)

@@ -521,6 +521,43 @@ async def test_ingest_attachment_into_a_real_store(
     assert [r.title for r in store.articles()] == ["测试文章"]
 
 
+@pytest.mark.parametrize(
+    ("filename", "reply"),
+    [("report.pdf", "Added 1 article"), ("scan.pdf", "no text layer: scanned or image-only PDF")],
+)
+async def test_ingest_pdf_attachment(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path, filename: str, reply: str
+) -> None:
+    from ingest.store import ArticleStore
+    from tests.ingest.document_fixtures import FERRY, make_pdf, make_scanned_pdf
+    from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
+
+    store = ArticleStore(
+        make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=HashEmbeddings()
+    )
+    await start_bot(StubAnswerer(store=store))
+    made = tmp_path / filename
+    make_pdf(made, FERRY) if filename == "report.pdf" else make_scanned_pdf(made)
+    fake.files[filename] = made.read_bytes()
+    attachment = {"id": "1700000000000000002", "filename": filename,
+                  "size": len(fake.files[filename]), "url": f"{fake.base}/attachments/{filename}",
+                  "proxy_url": f"{fake.base}/attachments/{filename}",
+                  "content_type": "application/pdf"}
+    token = await _command(
+        fake, ids, "ingest", [{"name": "file", "type": 11, "value": attachment["id"]}],
+        who=member(permissions=SEND_MESSAGES | MANAGE_GUILD),
+        resolved={"attachments": {attachment["id"]: attachment}})
+    messages = await until(lambda: fake.followups(token) or _ephemeral_reply(fake, token),
+                           timeout=60)
+    assert reply in str(messages), messages
+    if filename == "report.pdf":
+        [record] = store.articles()
+        assert (record.title, record.file_format, len(record.pages)) == (
+            "Riverside Ferry Annual Review", "pdf", 3)
+    else:
+        assert store.articles() == []
+
+
 async def test_ingest_url_through_real_web_ingestion(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
 ) -> None:
