@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.ingest import document_fixtures as fx  # noqa: E402
+from tests.support import documents as fx  # noqa: E402
 
 SYSTEM_CJK_FONTS = {
     "zh-Hans": ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
@@ -60,15 +60,10 @@ def _documents(folder: Path) -> list[tuple[str, Path, list[str]]]:
                 variants.append(("embedded TrueType subset", font))
         for label, font in variants:
             path = folder / f"{language}-{len(made)}.pdf"
-            fonts = fx._register_fonts()
+            fonts = fx.register_fonts()
             if font:
                 fonts[language] = font
-            original = fx._register_fonts
-            fx._register_fonts = lambda fonts=fonts: fonts  # type: ignore[assignment]
-            try:
-                fx.make_pdf(path, replace(spec))
-            finally:
-                fx._register_fonts = original  # type: ignore[assignment]
+            fx.make_pdf(path, replace(spec), fonts=fonts)
             drawn = [
                 [spec.header, *page, spec.page_numbers.format(n=n)]
                 for n, page in enumerate(spec.pages, 1)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import discord
 
+from ingest.text import soft_cut
 from retrieval.models import Answer, ArticleRecord, Quote
 
 CONTENT_LIMIT = 2000
@@ -134,9 +135,7 @@ def _pieces(text: str, size: int = _RAW_PIECE) -> list[str]:
     for line in text.splitlines():
         line = line.rstrip()
         while len(line) > size:
-            window = line[:size]
-            cut = max(window.rfind(ch) for ch in "。！？.!?；;，, ")
-            cut = cut + 1 if cut >= size // 2 else size
+            cut = soft_cut(line[:size], "。！？.!?；;，, ")
             pieces.append(line[:cut])
             line = line[cut:].lstrip()
         if line.strip():

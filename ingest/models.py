@@ -149,6 +149,19 @@ class IngestReport:
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
 
+    def summary(self) -> str:
+        """`3 articles: 12 chunks added, 4 unchanged, 0 removed`: the one wording of a run,
+        for the CLI, `citebot watch` and Discord's `/ingest`."""
+        return (
+            f"{self.articles} article{'s' if self.articles != 1 else ''}: "
+            f"{self.chunks_added} chunks added, {self.chunks_unchanged} unchanged, "
+            f"{self.chunks_removed} removed"
+        )
+
+    def skipped_lines(self) -> list[str]:
+        """`skipped PATH: reason`, one per input that was not ingested."""
+        return [f"skipped {s.path}: {s.reason}" for s in self.skipped]
+
     def merge(self, other: IngestReport) -> None:
         self.articles += other.articles
         self.chunks_added += other.chunks_added

@@ -387,17 +387,22 @@ def _published_meta(html: str) -> str | None:
 
 def read_article_file(path: Path, max_bytes: int) -> list[Article]:
     """The articles in one file; raises `UnreadableArticle` (or OSError) with the reason."""
-    suffix = path.suffix.lower()
+    check_file(path.name, path.stat().st_size, max_bytes)
+    return read_named_bytes(path.read_bytes(), str(path), key=str(path.resolve()))
+
+
+def check_file(name: str, size: int, max_bytes: int) -> None:
+    """Raise `UnreadableArticle` when a file of this name and size is not read at all: its
+    kind is not supported, it is empty or too large. Asked before reading (or downloading)."""
+    suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableArticle(f"unsupported file type {suffix or '(none)'}")
-    size = path.stat().st_size
     if size == 0:
         raise UnreadableArticle("empty file")
     if size > max_bytes:
         raise UnreadableArticle(
             f"file too large ({size / 1e6:.1f} MB > CITEBOT_MAX_FILE_MB={max_bytes / 1e6:g})"
         )
-    return read_named_bytes(path.read_bytes(), str(path), key=str(path.resolve()))
 
 
 def read_named_bytes(data: bytes, name: str, key: str | None = None) -> list[Article]:

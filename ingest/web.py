@@ -566,13 +566,9 @@ def run_watch(
 
 
 def _print_refresh(report: IngestReport) -> None:
-    print(
-        f"refreshed {report.articles} articles: {report.chunks_added} chunks added, "
-        f"{report.chunks_unchanged} unchanged, {report.chunks_removed} removed",
-        flush=True,
-    )
-    for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr, flush=True)
+    print(f"refreshed {report.summary()}", flush=True)
+    for line in report.skipped_lines():
+        print(line, file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """PDF and Word files: text fit for quoting, pages, metadata, bad documents, idempotence.
 
-Fixtures are made in `tmp_path` by `document_fixtures` (reportlab, python-docx): reports in
+Fixtures are made in `tmp_path` by `tests.support.documents` (reportlab, python-docx): reports in
 Simplified Chinese, Traditional Chinese and English, three pages each, with a running header
 and a page-number footer. Bookkeeping tests use the instant hash embeddings.
 """
@@ -18,8 +18,8 @@ from ingest.models import Article, page_at
 from ingest.pipeline import ingest_paths
 from ingest.reader import read_article_file
 from ingest.store import ArticleStore
-from tests.conftest import make_settings
-from tests.ingest.document_fixtures import (
+from tests.ingest.store_checks import assert_consistent
+from tests.support.documents import (
     FERRY,
     HARBOUR,
     TEA,
@@ -30,8 +30,8 @@ from tests.ingest.document_fixtures import (
     make_scanned_pdf,
     make_zip_bomb,
 )
-from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
-from tests.ingest.store_checks import assert_consistent
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
 
 SPECS = {"harbour": HARBOUR, "tea": TEA, "ferry": FERRY}
 MAKERS = {"pdf": make_pdf, "docx": make_docx}
@@ -287,3 +287,18 @@ def test_a_fetched_pdf_is_a_page_that_links_to_its_pages(
     article = read_page(result)
     assert (article.url, article.source_key, article.file_format) == (url, url, "pdf")
     assert len(article.pages) == 3
+
+
+def test_a_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
+    """Copy or print restrictions (an owner password, no user password) do not hide the text."""
+    from reportlab.lib.pdfencrypt import StandardEncryption
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "restricted.pdf"
+    pdf = canvas.Canvas(
+        str(path), encrypt=StandardEncryption("", ownerPassword="owner", canCopy=0, canPrint=0)
+    )
+    pdf.drawString(72, 700, "Restricted but readable: the berth reopens on Monday.")
+    pdf.save()
+    article = _read(path)
+    assert article.text == "Restricted but readable: the berth reopens on Monday."

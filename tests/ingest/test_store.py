@@ -1,7 +1,7 @@
 """The store's public API: one write path for many articles, vectors given or embedded in
 large batches, side records, bounded caches, and sentence vectors embedded once at ingest.
 
-Stand-in embeddings (`tests.ingest.hash_embeddings`) that count what they embed.
+Stand-in embeddings (`tests.support.embeddings`) that count what they embed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
 from ingest.store import ArticleStore, WriteCounts, embedding_text
 from retrieval import Answerer
-from tests.conftest import make_settings
-from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
 
 
 class CountingEmbeddings(HashEmbeddings):

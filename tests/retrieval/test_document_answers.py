@@ -17,8 +17,8 @@ import pytest
 
 from bot.console import render_answer
 from retrieval.models import Answer, Quote
-from tests.conftest import make_settings
-from tests.ingest.document_fixtures import (
+from tests.support.cli import clean_env, run_cli
+from tests.support.documents import (
     ANSWER_ON_PAGE_2,
     FERRY,
     HARBOUR,
@@ -26,7 +26,7 @@ from tests.ingest.document_fixtures import (
     make_docx,
     make_pdf,
 )
-from tests.ingest.test_pipeline import run_cli
+from tests.support.settings import make_settings
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +66,12 @@ def answers(tmp_path_factory: pytest.TempPathFactory, pdf_server: str) -> dict[s
     (folder / "note.md").write_text("# Opening hours\n\nThe office opens at nine every weekday.\n")
     settings = make_settings(root)
 
-    ingested = run_cli(settings, "ingest", str(folder), pdf_server, "--json")
+    env = clean_env(CITEBOT_CHROMA_PATH=str(settings.chroma_path))
+    ingested = run_cli("ingest", str(folder), pdf_server, "--json", env=env)
     assert ingested.returncode == 0, ingested.stderr
     report = json.loads(ingested.stdout.strip().splitlines()[-1])
     assert report["articles"] == 4 and report["skipped"] == []
-    again = run_cli(settings, "ingest", str(folder), pdf_server, "--json")
+    again = run_cli("ingest", str(folder), pdf_server, "--json", env=env)
     assert json.loads(again.stdout.strip().splitlines()[-1])["chunks_added"] == 0
 
     questions = {
@@ -78,7 +79,7 @@ def answers(tmp_path_factory: pytest.TempPathFactory, pdf_server: str) -> dict[s
         "zh-Hans": "冷链仓库的扩建工程什么时候完工？",
         "zh-Hant": "合作社在秋季開設了什麼？",
     }
-    asked = run_cli(settings, "ask", "--json", *questions.values())
+    asked = run_cli("ask", "--json", *questions.values(), env=env)
     assert asked.returncode == 0, asked.stderr
     lines = [json.loads(line) for line in asked.stdout.strip().splitlines()]
     return dict(zip(questions, lines, strict=True))

@@ -92,7 +92,8 @@ FERRY = DocumentSpec(FERRY_EN, "Riverside Ferry Service — Annual Review 2024",
                      title="Riverside Ferry Annual Review", page_numbers="Page {n} of 3")
 
 
-def _register_fonts() -> dict[str, str]:
+def register_fonts() -> dict[str, str]:
+    """Register reportlab's fonts for the three scripts; font name by `DocumentSpec.font`."""
     import reportlab
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -147,12 +148,15 @@ def _typeset(text: str, font: str, size: float, width: float, latin: bool) -> li
     return [*lines, line] if line else lines
 
 
-def make_pdf(path: Path, spec: DocumentSpec, *, ligatures: bool = True) -> Path:
-    """Write `spec` as a PDF: header and page number on every page, justified body text."""
+def make_pdf(
+    path: Path, spec: DocumentSpec, *, ligatures: bool = True, fonts: dict[str, str] | None = None
+) -> Path:
+    """Write `spec` as a PDF: header and page number on every page, justified body text.
+    `fonts` (default `register_fonts()`) names the font to typeset each script in."""
     from reportlab.lib.pagesizes import A5
     from reportlab.pdfgen import canvas
 
-    fonts = _register_fonts()
+    fonts = fonts or register_fonts()
     font = fonts[spec.font]
     latin = spec.font == "en"
     page_width, page_height = A5
@@ -248,7 +252,7 @@ def make_encrypted_pdf(path: Path, spec: DocumentSpec) -> Path:
     from reportlab.lib.pagesizes import A5
     from reportlab.pdfgen import canvas
 
-    fonts = _register_fonts()
+    fonts = register_fonts()
     pdf = canvas.Canvas(str(path), pagesize=A5, encrypt="s3cret")
     pdf.setFont(fonts[spec.font], 10)
     pdf.drawString(48, 500, spec.pages[0][1][:20])
