@@ -23,9 +23,10 @@ from config import Settings
 from ingest import ArticleStore, ingest_paths
 from retrieval import Answerer
 from retrieval.answerer import ERROR_TEXT
+from tests.ingest.store_checks import assert_consistent
 from tests.support.chroma import ChromaServer
 from tests.support.cli import clean_env, run_cli
-from tests.support.embeddings import GATED_MODEL_NAME
+from tests.support.embeddings import GATED_MODEL_NAME, HashEmbeddings
 from tests.support.net import free_port
 from tests.support.settings import FIXTURES, make_settings
 
@@ -123,6 +124,26 @@ def test_a_server_dying_mid_ingest_ends_it_with_exit_2_and_one_line(
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.startswith("citebot:")]
     assert len(lines) == 1 and chroma_server.url in lines[0], err
+
+    # What held: once the server is back, a re-run completes the store exactly as a clean
+    # run builds it, with no duplicates or orphans.
+    chroma_server.start()  # same port, same --path
+    rerun = run_cli(
+        "ingest", str(ARTICLES), "--json", cwd=tmp_path, env={**env, "TEST_INGEST_GATE_AFTER": "0"}
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    served = ArticleStore(
+        make_settings(tmp_path, chroma_url=chroma_server.url, embedding_model=GATED_MODEL_NAME),
+        embeddings=HashEmbeddings(),
+    )
+    clean = ArticleStore(
+        make_settings(tmp_path / "clean", embedding_model=GATED_MODEL_NAME),
+        embeddings=HashEmbeddings(),
+    )
+    ingest_paths([ARTICLES], clean, show_progress=False)
+    assert_consistent(served)
+    assert [r.as_json() for r in served.articles()] == [r.as_json() for r in clean.articles()]
+    assert sorted(served.iter_chunk_metadatas()) == sorted(clean.iter_chunk_metadatas())
 
 
 def _health(port: int) -> tuple[int, dict[str, object]]:

@@ -400,6 +400,108 @@ def test_each_bad_url_is_reported_and_the_batch_goes_on(site: Site, tmp_path: Pa
     assert report.articles == 1 and store.article_count() == 1
 
 
+# --- what held against hostile input: a test each, so it keeps holding -------------------------
+
+def test_a_redirect_chain_is_followed_to_its_end_within_the_limit(
+    site: Site, store: ArticleStore
+) -> None:
+    for hop in range(1, 5):  # /hop1 → /hop2 → … → /hop5 → the article: 5 redirects
+        site.redirect(f"/hop{hop}", f"/hop{hop + 1}", status=302 if hop % 2 else 307)
+    site.redirect("/hop5", CANONICAL["bridge"], status=308)
+    site.redirect("/long1", "/long2")
+    for hop in range(2, 7):
+        site.redirect(f"/long{hop}", f"/long{hop + 1}")
+
+    report = _ingest([f"{site.base}/hop1", f"{site.base}/long1"], store)
+
+    assert report.articles == 1
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (f"{site.base}/long1", "too many redirects (more than 5)")
+    ]
+
+
+def test_a_page_of_a_hundred_thousand_nested_tags_is_handled(
+    site: Site, store: ArticleStore
+) -> None:
+    body = b"<html><body>" + b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000 + b"</body></html>"
+    site.add("/nested", body, "text/html")
+    report = _ingest([f"{site.base}/nested", site.base + CANONICAL["en"]], store)
+
+    # The page is read or refused with a reason; either way the batch goes on.
+    assert report.articles + len(report.skipped) == 2
+    assert site.base + CANONICAL["en"] in _by_url(store)
+
+
+def test_a_feed_of_ten_thousand_entries_is_capped_at_a_thousand(
+    site: Site, tmp_path: Path
+) -> None:
+    store = _store(make_settings(tmp_path, fetch_budget=3))  # the cap, not the fetching, is tested
+    items = "".join(f"<item><link>{site.base}/e/{n}</link></item>" for n in range(10_000))
+    feed = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>"
+    site.add("/big-feed.xml", feed.encode(), "application/rss+xml")
+
+    report = _ingest([f"{site.base}/big-feed.xml"], store)
+
+    reasons = [s.reason for s in report.skipped if s.path == f"{site.base}/big-feed.xml"]
+    assert "only the first 1000 of 10000 links were followed" in reasons
+    assert "stopped after 3 pages (CITEBOT_FETCH_BUDGET=3): 998 more links not followed" in reasons
+    assert site.paths() == ["/big-feed.xml", "/e/0", "/e/1"]
+
+
+def test_a_sitemap_index_that_lists_itself_is_read_once(site: Site, store: ArticleStore) -> None:
+    index = (
+        f"<sitemapindex><sitemap><loc>{site.base}/self.xml</loc></sitemap>"
+        f"<sitemap><loc>{site.base}/sitemap.xml</loc></sitemap></sitemapindex>"
+    )
+    site.add("/self.xml", index.encode(), "text/xml")
+    report = _ingest([f"{site.base}/self.xml"], store)
+
+    assert report.skipped == [] and report.articles == 2
+    assert site.paths().count("/self.xml") == 1
+
+
+_SECRET_FILE_TEXT = "root:x:0:0"
+
+
+@pytest.mark.parametrize("kind", ["sitemap", "feed"])
+def test_external_entities_and_billion_laughs_are_not_expanded(
+    site: Site, store: ArticleStore, tmp_path: Path, kind: str
+) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_text(_SECRET_FILE_TEXT)
+    # l9 would expand to 10⁹ "lol"s.
+    laughs = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    doctype = f'<!DOCTYPE r [<!ENTITY xxe SYSTEM "file://{secret}">{laughs}]>'
+    if kind == "sitemap":
+        body = f"<?xml version='1.0'?>{doctype}<urlset><url><loc>{site.base}/x?&xxe;&l9;</loc></url></urlset>"
+        site.add("/evil.xml", body.encode(), "application/xml")
+    else:
+        body = (
+            f"<?xml version='1.0'?>{doctype}<rss version='2.0'><channel><title>&xxe;&l9;</title>"
+            f"<item><link>{site.base}/x?&xxe;&l9;</link></item></channel></rss>"
+        )
+        site.add("/evil.xml", body.encode(), "application/rss+xml")
+
+    report = _ingest([f"{site.base}/evil.xml"], store)
+
+    requested = " ".join(site.paths())
+    assert _SECRET_FILE_TEXT not in requested and "lollollol" not in requested
+    assert len(requested) < 1000
+    assert all(_SECRET_FILE_TEXT not in s.reason for s in report.skipped)
+
+
+def test_a_utf16_page_without_a_bom_is_read(site: Site, store: ArticleStore) -> None:
+    page = site.fixture("en-bridge.html").decode("utf-8")
+    site.add("/utf16", page.encode("utf-16-le"), "text/html")  # no charset, no BOM
+    report = _ingest([f"{site.base}/utf16"], store)
+
+    assert report.skipped == [] and report.articles == 1
+    (record,) = store.articles()
+    assert "Copper Creek" in record.title
+
+
 # --- the private-address guard -----------------------------------------------------------------
 
 @pytest.mark.parametrize(
