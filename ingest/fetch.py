@@ -314,13 +314,16 @@ class _BodyDecoder:
             self._keep(data)
             return
         while data:
-            if self._inflater.eof:
+            after_member = self._inflater.eof
+            if after_member:
                 if not self._gzip:
                     return  # bytes after a deflate stream's end are ignored
                 self._inflater = zlib.decompressobj(self._wbits)  # the next gzip member
             try:
                 out = self._inflater.decompress(data, self._limit + 1 - len(self.body))
             except zlib.error as exc:
+                if after_member:
+                    return  # trailing bytes that are not another member: ignored, as httpx does
                 if self._first and not self._gzip:
                     # "deflate" is sent both zlib-wrapped (correct) and raw (common).
                     self._first = False

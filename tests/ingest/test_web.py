@@ -817,6 +817,30 @@ def test_a_compression_bomb_never_makes_citebot_hold_more_than_the_cap(
     assert measured["growth_mb"] < 32, measured  # 1 GB without a bound on the decoder
 
 
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", lambda page: gzip.compress(page[:500]) + gzip.compress(page[500:])),  # 2 members
+        ("deflate", zlib.compress),  # zlib-wrapped, as the standard says
+        ("deflate", _raw_deflate),  # raw, as many servers send it
+        ("identity", lambda page: page),
+    ],
+)
+def test_compressed_pages_are_read(
+    site: Site, store: ArticleStore, encoding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    site.add("/packed", encode(site.fixture("en-bridge.html")), "text/html", **{"Content-Encoding": encoding})
+    report = _ingest([f"{site.base}/packed"], store)
+
+    assert report.skipped == [] and report.articles == 1
+    assert site.requests[0][1].get("Accept-Encoding") == "gzip, deflate"
+
+
 def test_one_deadline_covers_the_headers_too(site: Site, tmp_path: Path) -> None:
     """Each header byte arrives well within the read timeout, but the fetch must end."""
     store = _store(make_settings(tmp_path, http_timeout_s=0.3))
