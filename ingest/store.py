@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlparse
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from config import Settings
@@ -477,7 +478,7 @@ class ArticleStore:
             ids=[chunk.chunk_id for _, _, chunk, _ in batch],
             documents=[chunk.text for _, _, chunk, _ in batch],
             metadatas=[_chunk_metadata(article, chunk) for _, article, chunk, _ in batch],
-            embeddings=[list(vectors[t]) for t in texts],
+            embeddings=np.asarray([vectors[t] for t in texts], dtype=np.float32),
         )
 
     def _stored_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:
@@ -563,7 +564,7 @@ class ArticleStore:
             if missing:
                 self._sentences.upsert(
                     ids=[_sentence_id(t) for t in missing],
-                    embeddings=self._model.embed_documents(missing),
+                    embeddings=np.asarray(self._model.embed_documents(missing), dtype=np.float32),
                 )
 
     def _stored_sentence_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:

@@ -93,10 +93,12 @@ def test_an_edited_article_reuses_the_vectors_of_its_unchanged_chunks(
 def test_vectors_computed_elsewhere_are_stored_as_they_are(store: ArticleStore) -> None:
     article = _article(7)
     chunks = chunk_article(article, 300)
-    vectors = [HashEmbeddings().embed_query(f"anything {i}") for i in range(len(chunks))]
+    vectors = np.asarray(  # numpy rows, as a benchmark or another pipeline hands them over
+        [HashEmbeddings().embed_query(f"anything {i}") for i in range(len(chunks))], np.float32
+    )
     [counts] = store.write_embedded([EmbeddedArticle(article, chunks, vectors)])
     assert counts == WriteCounts(len(chunks), 0, 0)
-    [hit] = store.dense_search(vectors[-1], 1)
+    [hit] = store.dense_search(vectors[-1].tolist(), 1)
     assert hit.chunk_id == chunks[-1].chunk_id and hit.similarity == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="one vector per chunk"):
         store.write_embedded([EmbeddedArticle(_article(8), chunks, vectors[:1])])
