@@ -62,8 +62,10 @@ NOTE = {
 
 
 def refers_back(question: str) -> bool:
-    """Whether the question has a pronoun or demonstrative that may point at earlier turns."""
-    return bool(_ZH_REFERS_BACK.search(question) or _EN_REFERS_BACK.search(question))
+    """Whether the question has a pronoun or demonstrative that may point at earlier turns
+    (Traditional script folded to Simplified first: 這, 該 are 这, 该)."""
+    folded = fold(question)
+    return bool(_ZH_REFERS_BACK.search(folded) or _EN_REFERS_BACK.search(folded))
 
 
 def own_keywords(question: str) -> list[str]:
