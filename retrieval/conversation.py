@@ -10,7 +10,7 @@ blindly: the question is first retrieved and judged on its own, and only a quest
 
 Then the evidence decides (`keeps_context`, a pure function): the combined reading is kept
 when the question alone is not confident and the combined one is, or — for a question that
-refers back — when the combined reading is clearly more confident than the question alone.
+refers back — when the combined reading is at least as confident as the question alone.
 A question that stands on its own is answered on its own merits, exactly as `citebot ask`
 answers it. The console (`citebot chat`), a Slack thread and a Discord reply chain all pass
 their turns to `Answerer.ask(question, history)`, which applies this rule.
@@ -35,7 +35,9 @@ from retrieval.steps import Question, Selection
 ELLIPTICAL_KEYWORDS = 2
 # How much more confident the combined reading must be when the question alone is already
 # confident (it refers back, but may also stand on its own: "Where is its capital?").
-REFERS_BACK_MARGIN = 0.25
+# Confidences saturate at 1.0, so a positive margin would never let "When did he die?"
+# (0.84 alone, about another article) take the conversation's reading.
+REFERS_BACK_MARGIN = 0.0
 # How many earlier questions a context may chain (a follow-up of a follow-up).
 CONTEXT_QUESTIONS = 2
 

@@ -65,8 +65,8 @@ SURE, UNSURE = Evidence(0.8, True), Evidence(0.3, False)
         (UNSURE, UNSURE, True, False),  # nothing gained: the question alone
         (UNSURE, Evidence(0.9, True, supported=False), True, False),  # only the old topic found it
         (SURE, Evidence(0.99, True), False, False),  # it stands on its own
-        (SURE, Evidence(0.99, True), True, False),  # refers back, but not clearly better
-        (Evidence(0.6, True), Evidence(0.9, True), True, True),  # refers back, clearly better
+        (Evidence(0.9, True), Evidence(0.8, True), True, False),  # refers back, but weaker
+        (Evidence(0.6, True), Evidence(0.9, True), True, True),  # refers back, as strong or more
         (Evidence(0.6, True), Evidence(0.9, True), False, False),
     ],
 )
