@@ -18,8 +18,7 @@ from collections.abc import Sequence
 
 import discord
 
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from retrieval.models import Answer, ArticleRecord, Quote
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096

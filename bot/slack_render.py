@@ -22,8 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.core import APOLOGY
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from retrieval.models import Answer, ArticleRecord, Quote
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50

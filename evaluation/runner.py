@@ -91,6 +91,7 @@ def run_eval(
         model = EvalEmbeddings(embeddings or load_embeddings(base_model), cache)
         citebot = CitebotChain(run_settings, model)
         chunks, ingest_s = citebot.ingest(eval_set.articles, options.show_progress)
+        # Texts embedded (or found in the cache) at ingest: chunks and their quotable sentences.
         embedded, reused = model.embedded, model.reused
 
         recipe = RecipeBaseline(citebot.store.client, model) if options.baseline else None

@@ -1,7 +1,13 @@
-"""The objects that ingestion produces and the store keeps: `Article` and `Chunk`."""
+"""The objects that ingestion produces and the store keeps, and the store's public types.
+
+`Article` and `Chunk` go in; `ArticleRecord` (one stored article, as listed) and `ChunkHit` (a
+chunk found by dense search) come out. Nothing outside `ingest.store` needs to know how the
+store lays them out in Chroma.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -35,6 +41,63 @@ class Chunk:
     text: str
     start: int
     end: int
+
+
+@dataclass(frozen=True)
+class EmbeddedArticle:
+    """An article, its chunks and one vector per chunk, ready to be written as they are.
+
+    Each vector is of `embedding_text(article.title, chunk.text)` (see `ingest.store`).
+    """
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: Sequence[Sequence[float]]
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What the store knows about one ingested article (the `citebot sources` row)."""
+
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    source: str
+    source_key: str
+    chunks: int
+    author: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.article_id,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published,
+            "source": self.source,
+            "chunks": self.chunks,
+        }
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """A chunk found by dense search, with its cosine similarity to the question."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """One stored chunk as the keyword index reads it: ids and the chunk's keyword tokens."""
+
+    chunk_id: str
+    article_id: str
+    tokens: str
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,28 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+# What is embedded for a sentence when quotes are ranked: its start says what it is about,
+# and embedding cost grows with length.
+SENTENCE_VECTOR_CHARS = 80
+
+
+def sentence_vector_text(text: str, start: int, end: int) -> str:
+    """The text whose vector stands for the sentence `text[start:end]` in quote ranking."""
+    return text[start:end].strip()[:SENTENCE_VECTOR_CHARS]
+
+
+def quotable_sentences(text: str, ranges: list[tuple[int, int]]) -> list[str]:
+    """`sentence_vector_text` of every sentence quote ranking may embed for these ranges
+    of `text` (its chunks and the whole article), each once, empty ones left out."""
+    found: dict[str, None] = {}
+    for range_start, range_end in ranges:
+        for start, end in sentence_spans(text, range_start, range_end):
+            sentence = sentence_vector_text(text, start, end)
+            if sentence:
+                found[sentence] = None
+    return list(found)
+
+
 def content_id(*parts: str, length: int = 16) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]

@@ -8,11 +8,11 @@ sitemap by its content type and its first bytes, and every page becomes an `Arti
 from content, so an unchanged page adds nothing and a changed one replaces its chunks
 (`source_key` is the canonical URL).
 
-What was fetched is remembered in the Chroma collection `<collection>__web` (one small record
+What was fetched is remembered in the store's side records of kind `web` (one small record
 per URL: ETag, Last-Modified, body hash, the feed/sitemap entry date, the article id, and for
-feeds and sitemaps their links). It lives beside the articles rather than in a local file
+feeds and sitemaps their links). They live beside the articles rather than in a local file
 because bots may run as stateless replicas sharing one Chroma server, and because it must
-live and die with the collection it describes: a wiped or new collection starts with an empty
+live and die with the store they describe: a wiped or new collection starts with an empty
 cache. The cache is only an optimisation: a record is trusted only while its article is
 still in the store, and a lost or stale record costs one download, never a wrong answer.
 
@@ -42,10 +42,10 @@ from urllib.parse import urljoin, urlsplit
 
 from config import Settings
 from ingest.fetch import FetchError, FetchResult, GuardedClient
-from ingest.models import Article, IngestReport, SkippedInput
+from ingest.models import Article, ArticleRecord, IngestReport, SkippedInput
 from ingest.pipeline import ingest_articles
 from ingest.reader import UnreadableArticle, decode_bytes, read_html_article
-from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
+from ingest.store import ArticleStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -128,26 +128,21 @@ class SeenURL:
 
 
 class WebCache:
-    """`SeenURL` records in the Chroma collection `<collection>__web`."""
+    """`SeenURL` records kept beside the store (`ArticleStore.side_records("web")`)."""
 
     def __init__(self, store: ArticleStore) -> None:
-        try:
-            self._collection = store.client.get_or_create_collection(
-                f"{store.name}__web", embedding_function=None
-            )
-        except Exception as exc:
-            raise StoreUnavailable(f"cannot open the web cache of {store.name!r}: {exc}") from exc
+        self._records = store.side_records("web")
 
     @staticmethod
     def _id(url: str) -> str:
         return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
 
     def get(self, url: str) -> SeenURL | None:
-        got = self._collection.get(ids=[self._id(url)], include=["metadatas", "documents"])
-        if not got["ids"]:
+        got = self._records.get(self._id(url))
+        if got is None:
             return None
-        meta = got["metadatas"][0] or {}
-        links = json.loads(got["documents"][0] or "[]")
+        document, meta = got
+        links = json.loads(document or "[]")
         return SeenURL(
             url=str(meta.get("url", url)),
             kind=str(meta.get("kind", HTML)),
@@ -160,21 +155,18 @@ class WebCache:
         )
 
     def put(self, seen: SeenURL) -> None:
-        self._collection.upsert(
-            ids=[self._id(seen.url)],
-            documents=[json.dumps(seen.links, ensure_ascii=False)],
-            embeddings=[[1.0]],
-            metadatas=[
-                {
-                    "url": seen.url,
-                    "kind": seen.kind,
-                    "etag": seen.etag,
-                    "last_modified": seen.last_modified,
-                    "body_hash": seen.body_hash,
-                    "article_id": seen.article_id,
-                    "stamp": seen.stamp,
-                }
-            ],
+        self._records.put(
+            self._id(seen.url),
+            json.dumps(seen.links, ensure_ascii=False),
+            {
+                "url": seen.url,
+                "kind": seen.kind,
+                "etag": seen.etag,
+                "last_modified": seen.last_modified,
+                "body_hash": seen.body_hash,
+                "article_id": seen.article_id,
+                "stamp": seen.stamp,
+            },
         )
 
 

@@ -25,10 +25,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from config import Settings
-from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
+from ingest.store import ArticleStore, StoreUnavailable
 from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
-from retrieval.models import Answer, Turn
+from retrieval.models import Answer, ArticleRecord, Turn
 from retrieval.quotes import Candidate, QuoteSpan, SentenceSimilarity
 from retrieval.relevance import DEFAULT_MIN_CONFIDENCE, Decision, RelevanceFeatures
 from retrieval.steps import (
@@ -261,7 +261,7 @@ class Answerer:
     def _similarity(self, store: ArticleStore) -> SentenceSimilarity:
         with self._lock:
             if store.name not in self._similarities:
-                self._similarities[store.name] = SentenceSimilarity(store.embeddings.embed_documents)
+                self._similarities[store.name] = SentenceSimilarity(store.sentence_vectors)
             return self._similarities[store.name]
 
     def _index(self, store: ArticleStore) -> KeywordIndex:

@@ -1,9 +1,14 @@
-"""The answer object every adapter renders: `Answer` with its verified `Quote`s."""
+"""The objects every adapter renders: `Answer` with its verified `Quote`s, and the
+`ArticleRecord`s of a sources listing (the store's type, re-exported for adapters)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Literal
+
+from ingest.models import ArticleRecord
+
+__all__ = ["Answer", "ArticleRecord", "Quote", "Turn"]
 
 
 @dataclass(frozen=True)
