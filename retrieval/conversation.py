@@ -38,6 +38,8 @@ ELLIPTICAL_KEYWORDS = 2
 # Confidences saturate at 1.0, so a positive margin would never let "When did he die?"
 # (0.84 alone, about another article) take the conversation's reading.
 REFERS_BACK_MARGIN = 0.0
+# A question with this many content words or fewer cannot stand on its own at all.
+ONE_WORD = 1
 # How many earlier questions a context may chain (a follow-up of a follow-up).
 CONTEXT_QUESTIONS = 2
 
@@ -156,11 +158,16 @@ def evidence(selection: Selection, supported: bool = True) -> Evidence:
 def _supports(question: str, alone: Selection, combined: Selection) -> bool:
     """Whether the question's own evidence backs the combined reading's best quote: the
     question alone already found that quote's article among its candidates, or the quote
-    holds one of the question's own words ("2010" for "And in 2010?")."""
+    holds one of the question's own words ("2010" for "And in 2010?"). A question of one
+    content word or none cannot stand alone, so it needs no backing; "What is the capital of
+    Peru?" (two) does, and is not read with a conversation about something else."""
     if not combined.spans:
         return False
+    own = own_keywords(question)
+    if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back
+        return True
     best = combined.spans[0]
     if best.article_id in {c.article_id for c in alone.retrieved.candidates}:
         return True
     quoted = fold(combined.retrieved.texts.get(best.article_id, "")[best.start : best.end])
-    return any(word in quoted for word in own_keywords(question))
+    return any(word in quoted for word in own)
