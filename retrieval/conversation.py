@@ -6,11 +6,12 @@ blindly: the question is first retrieved and judged on its own, and only a quest
 *depends* on the conversation is tried again with it:
 
 - it refers back (他/她/它/他们/这/那/该/其/此…, he/she/it/they/this/that/there…), or
-- it is elliptical: two or three content words of its own ("And in 2010?", "那妻子呢？").
+- it is elliptical: two content words of its own or fewer ("And in 2010?", "那妻子呢？").
 
 Then the evidence decides (`keeps_context`, a pure function): the combined reading is kept
-when the question alone is not confident and the combined one is, or — for a question that
-refers back — when the combined reading is at least as confident as the question alone.
+only when it is confident and the question's own words back its best quote (a one-word
+question has none to check), and then when the question alone is not confident, or — for a
+question that refers back — when the combined reading is at least as confident as it.
 A question that stands on its own is answered on its own merits, exactly as `citebot ask`
 answers it. The console (`citebot chat`), a Slack thread and a Discord reply chain all pass
 their turns to `Answerer.ask(question, history)`, which applies this rule.
