@@ -88,11 +88,11 @@ def _settings(chroma_path: Path, chunk_chars: int = 300) -> Settings:
 # --- the pool of real chunks ----------------------------------------------------------------
 
 
-def load_pool(chunk_chars: int) -> list[PoolArticle]:
+def load_pool(chunk_chars: int, pool_sets: tuple[tuple[str, int], ...] = POOL_SETS) -> list[PoolArticle]:
     """The pool's articles, interleaved across the three sets, with real vectors."""
     model = load_embeddings(MODEL)
     per_set: list[list[PoolArticle]] = []
-    for stem, limit in POOL_SETS:
+    for stem, limit in pool_sets:
         eval_set = load_eval_set(EVAL_DIR / f"{stem}.json", limit)
         cache = VectorCache(DEFAULT_CACHE_DIR / f"{stem}.{MODEL}.sqlite")
         embed = EvalEmbeddings(model, cache)
@@ -135,7 +135,7 @@ def load_pool(chunk_chars: int) -> list[PoolArticle]:
 # --- ingest throughput ----------------------------------------------------------------------
 
 
-def ingest_throughput(chunk_chars: int, pairs: int) -> dict[str, Any]:
+def ingest_throughput(chunk_chars: int, pairs: int, chunks_wanted: int = INGEST_CHUNKS) -> dict[str, Any]:
     """`ingest_articles` on ~200 real chunks vs the bare model on the same texts, in pairs.
 
     Each pair runs the model alone on the chunks' texts (in the store's write batches), then
@@ -151,7 +151,7 @@ def ingest_throughput(chunk_chars: int, pairs: int) -> dict[str, Any]:
     texts: list[str] = []
     sentences: list[str] = []
     for article in articles:
-        if len(texts) >= INGEST_CHUNKS:
+        if len(texts) >= chunks_wanted:
             break
         chosen.append(article)
         chunks = chunk_article(article, chunk_chars)
@@ -508,6 +508,9 @@ def main() -> int:
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--ingest-only", action="store_true",
                         help="only the ingest throughput pairs (written to --out)")
+    parser.add_argument("--ingest-chunks", type=int, default=INGEST_CHUNKS)
+    parser.add_argument("--pool", default=",".join(f"{s}:{n}" for s, n in POOL_SETS),
+                        help="eval sets and article counts of the pool of real chunks")
     parser.add_argument("--pairs", type=int, default=5,
                         help="model-alone / ingest pairs for the throughput figure")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -523,14 +526,16 @@ def main() -> int:
     results: dict[str, Any] = {"machine": machine_info(), "noise": args.noise,
                                "chunk_chars": args.chunk_chars}
     if args.ingest_only:
-        results["ingest"] = ingest_throughput(args.chunk_chars, args.pairs)
+        results["ingest"] = ingest_throughput(args.chunk_chars, args.pairs, args.ingest_chunks)
         args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(json.dumps(results["ingest"], indent=1))
         return 0
-    pool = load_pool(args.chunk_chars)
+    pool_sets = tuple((name, int(n)) for name, n in (p.split(":") for p in args.pool.split(",")))
+    pool = load_pool(args.chunk_chars, pool_sets)
+    results["pool_sets"] = [f"{name}:{n}" for name, n in pool_sets]
     results["pool"] = {"articles": len(pool), "chunks": sum(len(p.chunks) for p in pool)}
     if not args.skip_ingest:
-        results["ingest"] = ingest_throughput(args.chunk_chars, args.pairs)
+        results["ingest"] = ingest_throughput(args.chunk_chars, args.pairs, args.ingest_chunks)
     elif args.out.is_file():  # keep the last run's ingest figures
         previous = json.loads(args.out.read_text(encoding="utf-8"))
         if "ingest" in previous:

@@ -42,12 +42,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        print(
-            f"{report.articles} articles: {report.chunks_added} chunks added, "
-            f"{report.chunks_unchanged} unchanged, {report.chunks_removed} removed"
-        )
-        for skipped in report.skipped:
-            print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(report.summary())
+        for line in report.skipped_lines():
+            print(line, file=sys.stderr)
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 
 

@@ -20,7 +20,8 @@ def render_answer(answer: Answer) -> str:
     for number, quote in enumerate(answer.quotes, 1):
         lines.append("")
         lines.extend(f"    {line}" for line in quote.text.splitlines())
-        where = quote.url or quote.source
+        where = f"{quote.url} ({quote.page_label})" if quote.url and quote.page else None
+        where = where or quote.url or quote.location
         date = f", {quote.published}" if quote.published else ""
         lines.append(f"  [{number}] {quote.title}{date}")
         lines.append(f"      {where}")

@@ -72,10 +72,8 @@ def refusal(limiter: RateLimiter, user_id: str) -> str | None:
     if limiter.allow(user_id):
         return None
     wait = max(1, math.ceil(limiter.retry_after(user_id)))
-    return (
-        f"You've asked {limiter.per_minute} questions in the last minute. "
-        f"Please wait {wait} s and ask again."
-    )
+    asked = f"{limiter.per_minute} question{'s' if limiter.per_minute != 1 else ''}"
+    return f"You've asked {asked} in the last minute. Please wait {wait} s and ask again."
 
 
 def conversation_after(history: Sequence[Turn], question: str, reply: str) -> list[Turn]:

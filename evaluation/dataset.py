@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ingest.cleaning import normalise
 from ingest.models import Article
-from ingest.text import content_id, has_cjk
+from ingest.text import content_id, is_cjk
 
 Language = Literal["en", "zh"]
 
@@ -25,7 +25,7 @@ def language_of(text: str) -> Language:
     """"zh" when at least a fifth of a text's first 2,000 visible characters are Chinese,
     "en" otherwise (the sets hold only the two; an English article may name a Chinese place)."""
     visible = "".join(text[:2000].split())
-    chinese = sum(1 for ch in visible if has_cjk(ch))
+    chinese = sum(1 for ch in visible if is_cjk(ch))
     return "zh" if visible and chinese * 5 >= len(visible) else "en"
 
 

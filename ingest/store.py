@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from config import Settings
@@ -466,7 +467,7 @@ class ArticleStore:
             ids=[chunk.chunk_id for _, _, chunk, _ in batch],
             documents=[chunk.text for _, _, chunk, _ in batch],
             metadatas=[_chunk_metadata(article, chunk) for _, article, chunk, _ in batch],
-            embeddings=[list(vectors[t]) for t in texts],
+            embeddings=np.asarray([vectors[t] for t in texts], dtype=np.float32),
         )
 
     def _stored_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:
@@ -552,7 +553,7 @@ class ArticleStore:
             if missing:
                 self._sentences.upsert(
                     ids=[_sentence_id(t) for t in missing],
-                    embeddings=self._model.embed_documents(missing),
+                    embeddings=np.asarray(self._model.embed_documents(missing), dtype=np.float32),
                 )
 
     def _stored_sentence_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:
@@ -640,6 +641,7 @@ def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "published": article.published or "",
         "source": article.source,
         "source_key": article.source_key,
+        "page": chunk.page or 0,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
     }
@@ -654,6 +656,8 @@ def _article_metadata(article: Article, chunk_count: int) -> dict[str, Any]:
         "source": article.source,
         "source_key": article.source_key,
         "chunks": chunk_count,
+        "pages": ",".join(map(str, article.pages)),
+        "file_format": article.file_format,
     }
 
 
@@ -667,4 +671,6 @@ def _record(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
         source_key=str(meta.get("source_key", "")),
         chunks=int(meta.get("chunks", 0)),
         author=str(meta.get("author") or "") or None,
+        pages=tuple(int(p) for p in str(meta.get("pages") or "").split(",") if p),
+        file_format=str(meta.get("file_format") or ""),
     )

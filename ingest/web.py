@@ -4,7 +4,7 @@
 `ingest_urls`. A URL is fetched through `ingest.fetch.GuardedClient` (timeouts, size cap,
 limited redirects, the private-address guard), recognised as an HTML page, a feed or a
 sitemap by its content type and its first bytes, and every page becomes an `Article` through
-`read_html_article`, then goes through `ingest_articles`, the same path as files: ids come
+`read_html_article` (a PDF or Word file through `ingest.documents`), then goes through `ingest_articles`, the same path as files: ids come
 from content, so an unchanged page adds nothing and a changed one replaces its chunks
 (`source_key` is the canonical URL).
 
@@ -41,6 +41,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from config import Settings
+from ingest.documents import document_format, read_document
 from ingest.fetch import FetchError, FetchResult, GuardedClient
 from ingest.models import Article, ArticleRecord, IngestReport, SkippedInput
 from ingest.pipeline import ingest_articles
@@ -106,6 +107,8 @@ def detect_kind(content_type: str, body: bytes) -> str | None:
     kind = _ROOT_KINDS.get(_root_element(body) or b"")
     if kind:
         return kind
+    if document_format(media_type=content_type, body=body):
+        return HTML  # a PDF or Word file is a page like any other (read by `read_page`)
     if content_type in _HTML_TYPES:
         return HTML  # a page that does not start with <html>
     return None
@@ -419,10 +422,13 @@ def read_page(result: FetchResult) -> Article:
     A canonical URL on another site is not believed (a page could otherwise claim another
     site's article and replace its chunks): then the fetched URL is the link.
     """
+    fetched = result.final_url.split("#", 1)[0]
+    file_format = document_format(media_type=result.content_type, body=result.body)
+    if file_format:
+        return read_document(result.body, fetched, file_format, url=fetched)
     html = _decode_html(result.body, result.charset)
     if not html.strip():
         raise UnreadableArticle("empty page")
-    fetched = result.final_url.split("#", 1)[0]
     article = read_html_article(html, fetched, fetched)
     link = (article.url or "").split("#", 1)[0]
     if not link or not _same_site(link, fetched):
@@ -532,13 +538,9 @@ def run_watch(
 
 
 def _print_refresh(report: IngestReport) -> None:
-    print(
-        f"refreshed {report.articles} articles: {report.chunks_added} chunks added, "
-        f"{report.chunks_unchanged} unchanged, {report.chunks_removed} removed",
-        flush=True,
-    )
-    for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr, flush=True)
+    print(f"refreshed {report.summary()}", flush=True)
+    for line in report.skipped_lines():
+        print(line, file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

@@ -13,9 +13,7 @@ LLM writer), and is the public face: `ask`, `aask` and `explain`. Adapters call 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import threading
 import uuid
 from collections.abc import Sequence
@@ -25,6 +23,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from config import Settings
+from ingest.cleaning import strip_markup
 from ingest.store import ArticleStore, StoreUnavailable
 from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
@@ -285,7 +284,7 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     """Strip control characters and markup noise; trim over-long questions with a note."""
     notes: list[str] = []
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question or "")
-    cleaned = _strip_markup(cleaned)
+    cleaned = strip_markup(cleaned)
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > MAX_QUESTION_CHARS:
         cleaned = cleaned[:MAX_QUESTION_CHARS]
@@ -293,17 +292,3 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     if cleaned and not any(ch.isalnum() for ch in cleaned):
         return "", notes
     return cleaned, notes
-
-
-_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
-_MD_MARK = re.compile(r"\*\*|__|~~|`+|(?<!\w)\*|\*(?!\w)|^\s*(?:>+|#{1,6}|[-+])\s+", re.M)
-
-
-def _strip_markup(text: str) -> str:
-    """Pasted HTML and markdown: keep the words, drop tags, scripts and emphasis marks."""
-    text = _SCRIPT_BLOCK.sub(" ", html.unescape(text))
-    text = _HTML_TAG.sub(" ", text)
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
-    return _MD_MARK.sub(" ", text)

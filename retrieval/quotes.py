@@ -287,6 +287,17 @@ def is_verbatim(quote_text: str, article_text: str, start: int, end: int) -> boo
     )
 
 
+def quote_url(url: str, quote_text: str, file_format: str = "", page: int | None = None) -> str:
+    """The link that takes a reader to a quote: `url#page=N` into a PDF (browsers' PDF viewers
+    open that page), the bare URL of a Word file, a text fragment into a web page."""
+    if file_format == "pdf":
+        base = url.split("#", 1)[0]
+        return f"{base}#page={page}" if page else base
+    if file_format:
+        return url.split("#", 1)[0]
+    return text_fragment_url(url, quote_text)
+
+
 def text_fragment_url(url: str, quote_text: str) -> str:
     """`url#:~:text=…` (URL Fragment Text Directives) that scrolls to and highlights the quote.
 

@@ -9,17 +9,8 @@ from pathlib import Path
 import pytest
 
 from config import Settings, load_settings
-
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE_ARTICLES = REPO / "examples" / "articles"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings isolated from the developer's `.env` and environment."""
-    values: dict[str, object] = {"chroma_path": tmp_path / "chroma", "_env_file": None}
-    values.update(overrides)
-    return load_settings(**values)
+from tests.support.chroma import chroma_server  # noqa: F401  (a fixture for the tests)
+from tests.support.settings import SAMPLE_ARTICLES, make_settings
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +58,7 @@ def sample_store_copy(sample_store_dir: Path, tmp_path: Path) -> Settings:
     return make_settings(tmp_path, chroma_path=target)
 
 
-CONVERSATIONS = FIXTURES / "conversations"
+CONVERSATIONS = Path(__file__).resolve().parent / "fixtures" / "conversations"
 
 
 @pytest.fixture(scope="session")
@@ -104,23 +95,3 @@ def conversation_fixtures() -> list[dict]:
     path = CONVERSATIONS / "conversations.json"
     return json.loads(path.read_text(encoding="utf-8"))["conversations"]
 
-
-class RecordingAnswerer:
-    """A real `Answerer` that remembers each (question, history, answer) an adapter asked."""
-
-    def __init__(self, answerer) -> None:
-        self.answerer = answerer
-        self.answers: list[tuple] = []
-
-    def ask(self, question, history=(), *, collection=None):
-        answer = self.answerer.ask(question, history, collection=collection)
-        self.answers.append((question, tuple(history), answer))
-        return answer
-
-    async def aask(self, question, history=(), *, collection=None):
-        import asyncio
-
-        return await asyncio.to_thread(self.ask, question, history, collection=collection)
-
-    def __getattr__(self, name: str):
-        return getattr(self.answerer, name)

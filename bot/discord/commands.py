@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from pathlib import PurePath
 from typing import Any
 
 import discord
@@ -20,16 +19,17 @@ from bot.discord.buttons import STORE_APOLOGY, bot_of, feedback_view, sources_pa
 from bot.discord.delivery import NO_MENTIONS, apologise, private, send_answer
 from bot.discord_render import plain_message
 from config import Settings
+from ingest.models import IngestReport
+from ingest.reader import UnreadableArticle, check_file, read_named_bytes
 
 log = logging.getLogger(__name__)
 
-INGEST_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 
 HELP_TEXT = """**citebot** answers questions from the ingested articles with verbatim quotes and links.
 
 `/ask question:<text>` — ask a question; the answer quotes its sources, each with a link and date.
 `/sources` — list the ingested articles.
-`/ingest url:<url>` or `/ingest file:<.txt/.md/.html>` — add an article (admins only).
+`/ingest url:<url>` or `/ingest file:<.txt/.md/.html/.pdf/.docx>` — add an article (admins only).
 `/help` — this message.
 
 You can also mention me with a question, and reply to one of my answers to ask a follow-up.
@@ -74,7 +74,7 @@ async def sources(interaction: discord.Interaction) -> None:
 
 @app_commands.describe(
     url="Address of the article to add",
-    file="A .txt, .md or .html file with the article",
+    file="A .txt, .md, .html, .pdf or .docx file with the article",
 )
 async def ingest(
     interaction: discord.Interaction,
@@ -92,7 +92,9 @@ async def ingest(
         )
         return
     if (url is None) == (file is None):
-        await private(interaction, "Give either `url:` or `file:` (a .txt, .md or .html file).")
+        await private(
+            interaction, "Give either `url:` or `file:` (a .txt, .md, .html, .pdf or .docx file)."
+        )
         return
     if file is not None:
         problem = _attachment_problem(file, bot.settings)
@@ -145,17 +147,15 @@ def _allowed_channels_text(settings: Settings) -> str:
 
 
 def _attachment_problem(file: discord.Attachment, settings: Settings) -> str | None:
-    suffix = PurePath(file.filename).suffix.lower()
-    if suffix not in INGEST_SUFFIXES:
-        return f"I can read .txt, .md and .html files, not {suffix or 'files without a suffix'}."
-    if file.size > settings.max_file_mb * 1_000_000:
-        return f"That file is too large (over {settings.max_file_mb:g} MB)."
-    if file.size == 0:
-        return "That file is empty."
+    """Why the ingest package would not read this upload (asked before downloading it)."""
+    try:
+        check_file(file.filename, file.size, int(settings.max_file_mb * 1_000_000))
+    except UnreadableArticle as exc:
+        return f"I can't add {file.filename}: {exc}."
     return None
 
 
-async def _ingest_url(url: str, store: Any, settings: Settings) -> Any:
+async def _ingest_url(url: str, store: Any, settings: Settings) -> IngestReport:
     if not re.match(r"^https?://\S+$", url):
         raise _CannotIngest("That doesn't look like an http(s) URL.")
     from ingest.web import ingest_urls
@@ -165,32 +165,17 @@ async def _ingest_url(url: str, store: Any, settings: Settings) -> Any:
     )
 
 
-async def _ingest_attachment(file: discord.Attachment, store: Any) -> Any:
+async def _ingest_attachment(file: discord.Attachment, store: Any) -> IngestReport:
     from ingest.pipeline import ingest_articles
-    from ingest.reader import (
-        UnreadableArticle,
-        decode_bytes,
-        read_html_article,
-        read_text_articles,
-    )
 
     data = await file.read()
     try:
-        text = decode_bytes(data)
-        if PurePath(file.filename).suffix.lower() in {".html", ".htm"}:
-            articles = [read_html_article(text, file.filename)]
-        else:
-            articles = read_text_articles(text, file.filename)
+        # PDF and Word files are parsed in a worker thread, away from the event loop.
+        articles = await asyncio.to_thread(read_named_bytes, data, file.filename)
     except UnreadableArticle as exc:
         raise _CannotIngest(f"I couldn't read {file.filename}: {exc}") from None
     return await asyncio.to_thread(ingest_articles, articles, store, show_progress=False)
 
 
-def _report_text(report: Any) -> str:
-    lines = [
-        f"Added {report.articles} article{'s' if report.articles != 1 else ''}: "
-        f"{report.chunks_added} chunks added, {report.chunks_unchanged} unchanged, "
-        f"{report.chunks_removed} removed."
-    ]
-    lines += [f"Skipped {s.path}: {s.reason}" for s in report.skipped]
-    return "\n".join(lines)
+def _report_text(report: IngestReport) -> str:
+    return "\n".join([f"Added {report.summary()}.", *report.skipped_lines()])

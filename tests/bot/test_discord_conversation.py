@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bot.fake_discord import BOT_USER, FakeDiscord, embed_text, guild_message
 from tests.bot.test_discord import StartBot, fake, start_bot, until  # noqa: F401 (fixtures)
-from tests.conftest import RecordingAnswerer
+from tests.support.fake_discord import BOT_USER, FakeDiscord, embed_text, guild_message
+from tests.support.recording import RecordingAnswerer
 
 
 def _quotes(answer) -> list[tuple[str, str]]:

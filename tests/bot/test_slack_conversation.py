@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.fake_slack import (
+from tests.support.fake_slack import (
     BOT_USER,
     FakeSlack,
     event_body,
@@ -20,7 +20,7 @@ from tests.bot.fake_slack import (
     start_http_bot,
     wait_until,
 )
-from tests.conftest import RecordingAnswerer
+from tests.support.recording import RecordingAnswerer
 
 ROOT = "1700000000.000100"
 

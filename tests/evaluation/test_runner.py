@@ -8,17 +8,13 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from config import Settings, load_settings
 from evaluation import HIT_KEYS, QUALITY_KEYS, EvalOptions, load_eval_set, run_eval
 from evaluation.runner import unrelated_exchanges
+from tests.support.settings import make_settings
 
 EVAL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
 TINY = EVAL_FIXTURES / "tiny_squad.json"
 OTHER = EVAL_FIXTURES / "tiny_other.json"
-
-
-def make_settings(tmp_path: Path) -> Settings:
-    return load_settings(chroma_path=tmp_path / "chroma", _env_file=None)
 
 
 def test_a_missing_dataset_is_a_clear_error_with_exit_code_2(

@@ -3,7 +3,7 @@
 - A `citebot ingest` SIGKILLed between two chunk writes of an article leaves a usable store,
   and the next run completes it without duplicates and without re-embedding what was written.
   The kill point is made deterministic by gated stand-in embeddings
-  (`tests.ingest.hash_embeddings.GatedHashEmbeddings`), not by timing.
+  (`tests.support.embeddings.GatedHashEmbeddings`), not by timing.
 - Two ingests of overlapping folders at once, as two threads sharing one `ArticleStore`. The
   embedded Chroma store is single-process by design (several processes writing one
   directory is not supported by Chroma); a multi-process deployment uses the Chroma server
@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -32,9 +31,10 @@ from ingest.pipeline import ingest_paths, read_inputs
 from ingest.store import WRITE_BATCH, ArticleStore
 from retrieval import Answer, Answerer
 from retrieval.keyword import KeywordIndex
-from tests.conftest import REPO, make_settings
-from tests.ingest.hash_embeddings import GATED_MODEL_NAME, MODEL_NAME, HashEmbeddings
 from tests.ingest.store_checks import assert_consistent
+from tests.support.cli import clean_env
+from tests.support.embeddings import GATED_MODEL_NAME, MODEL_NAME, HashEmbeddings
+from tests.support.settings import REPO, make_settings
 
 _SENTENCES = [
     "The harbour authority approved a new ferry terminal after a long public consultation.",
@@ -99,17 +99,16 @@ def test_an_ingest_killed_midway_leaves_a_usable_store_and_a_rerun_completes_it(
 
     gate = tmp_path / "gate"
     gate.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))},
-        "CITEBOT_CHROMA_PATH": str(settings.chroma_path),
-        "CITEBOT_EMBEDDING_MODEL": GATED_MODEL_NAME,
-        "TEST_INGEST_GATE_DIR": str(gate),
+    env = clean_env(
+        CITEBOT_CHROMA_PATH=str(settings.chroma_path),
+        CITEBOT_EMBEDDING_MODEL=GATED_MODEL_NAME,
+        TEST_INGEST_GATE_DIR=str(gate),
         # Embedding calls: one per write batch of WRITE_BATCH chunks (the first holds the
         # lighthouse article and the start of the harbour article), then one for the
         # sentences of the articles the batch completed (the lighthouse). Blocking on the
         # 3rd call leaves the lighthouse article complete and part of the harbour written.
-        "TEST_INGEST_GATE_AFTER": "2",
-    }
+        TEST_INGEST_GATE_AFTER="2",
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "ingest", str(corpus)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

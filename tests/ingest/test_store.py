@@ -1,7 +1,7 @@
 """The store's public API: one write path for many articles, vectors given or embedded in
 large batches, side records, bounded caches, and sentence vectors embedded once at ingest.
 
-Stand-in embeddings (`tests.ingest.hash_embeddings`) that count what they embed.
+Stand-in embeddings (`tests.support.embeddings`) that count what they embed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
 from ingest.store import ArticleStore, WriteCounts, embedding_text
 from retrieval import Answerer
-from tests.conftest import make_settings
-from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
 
 
 class CountingEmbeddings(HashEmbeddings):
@@ -93,10 +93,12 @@ def test_an_edited_article_reuses_the_vectors_of_its_unchanged_chunks(
 def test_vectors_computed_elsewhere_are_stored_as_they_are(store: ArticleStore) -> None:
     article = _article(7)
     chunks = chunk_article(article, 300)
-    vectors = [HashEmbeddings().embed_query(f"anything {i}") for i in range(len(chunks))]
+    vectors = np.asarray(  # numpy rows, as a benchmark or another pipeline hands them over
+        [HashEmbeddings().embed_query(f"anything {i}") for i in range(len(chunks))], np.float32
+    )
     [counts] = store.write_embedded([EmbeddedArticle(article, chunks, vectors)])
     assert counts == WriteCounts(len(chunks), 0, 0)
-    [hit] = store.dense_search(vectors[-1], 1)
+    [hit] = store.dense_search(vectors[-1].tolist(), 1)
     assert hit.chunk_id == chunks[-1].chunk_id and hit.similarity == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="one vector per chunk"):
         store.write_embedded([EmbeddedArticle(_article(8), chunks, vectors[:1])])

@@ -1,17 +1,14 @@
 """The keyword index: BM25 ranking, kept in step with writes by other processes, persisted,
 and never making a question wait for a large update (it answers from the previous index).
 
-Stand-in embeddings (`tests.ingest.hash_embeddings`): these tests are about the index's
+Stand-in embeddings (`tests.support.embeddings`): these tests are about the index's
 bookkeeping, not about relevance.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,9 +20,10 @@ from ingest.reader import read_text_articles
 from ingest.store import ArticleStore
 from retrieval import Answerer
 from retrieval.keyword import KeywordIndex
-from tests.conftest import REPO, make_settings
-from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
-from tests.ingest.test_server_mode import ChromaServer
+from tests.support.chroma import ChromaServer
+from tests.support.cli import clean_env, run_cli
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
 
 LIGHTHOUSE = (
     "# Lighthouse keepers\n\nThe last lighthouse keeper on the island retired in 1987. "
@@ -126,25 +124,13 @@ def test_a_question_during_an_update_is_answered_from_the_previous_index(
     assert after.confident and after.quotes[0].article_id == seagrass
 
 
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
-    server = ChromaServer(tmp_path / "server-data", tmp_path / "chroma.log")
-    server.start()
-    yield server
-    server.stop()
-
-
 def _citebot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))},
-        "CITEBOT_CHROMA_URL": str(settings.chroma_url),
-        "CITEBOT_CHROMA_PATH": str(settings.chroma_path),
-        "CITEBOT_EMBEDDING_MODEL": MODEL_NAME,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    env = clean_env(
+        CITEBOT_CHROMA_URL=str(settings.chroma_url),
+        CITEBOT_CHROMA_PATH=str(settings.chroma_path),
+        CITEBOT_EMBEDDING_MODEL=MODEL_NAME,
     )
+    done = run_cli(*args, env=env)
     assert done.returncode == 0, done.stderr
     return done
 
