@@ -95,10 +95,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """`citebot chat`: a console conversation."""
+    """`citebot chat [--json]`: a console conversation (`--json`: one JSON line per question)."""
     from bot.console import run_chat
 
-    return run_chat(_settings())
+    return run_chat(_settings(), json_lines=args.json)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -137,6 +137,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         cache_dir=None if args.no_cache else DEFAULT_CACHE_DIR,
         show_progress=show_progress,
         progress=BarProgress() if show_progress else Progress(),
+        after_unrelated=args.after_unrelated,
     )
     try:
         report = run_eval_command(options, _settings())
@@ -183,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a console conversation")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="read one question per stdin line, print one JSON object per answer; /new starts over",
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("serve", help="run the Slack or Discord bot")
@@ -202,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-cache", action="store_true", help="do not reuse ./data/eval-cache vectors")
     p.add_argument("--no-baseline", action="store_true", help="skip the LangChain recipe")
+    p.add_argument(
+        "--after-unrelated",
+        action="store_true",
+        help="ask every question again after an unrelated exchange; report both side by side",
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("watch", help="refresh the configured feeds (CITEBOT_FEEDS)")

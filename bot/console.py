@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 from bot.core import conversation_after
@@ -34,30 +35,52 @@ def one_line(text: str) -> str:
     return " ".join(display_text(text).split())
 
 
-def run_chat(settings: Settings) -> int:
-    """Read questions from stdin; follow-ups keep the conversation so far.
+NEW_CONVERSATION = "/new"
 
-    When stdin is not a terminal (e.g. `make demo` in CI) it answers one sample question
-    and exits, unless questions are piped in.
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    """One `citebot chat --json` line: the `ask --json` keys plus `notes`."""
+    return {**answer.as_json(), "notes": list(answer.notes)}
+
+
+def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
+    """Read questions from stdin; follow-ups keep the conversation so far, `/new` starts over.
+
+    With `json_lines` every stdin line is a question and each answer is one JSON object on
+    stdout, flushed at once (for scripts). Otherwise, when stdin is not a terminal (e.g.
+    `make demo` in CI) it answers one sample question and exits, unless questions are piped in.
     """
     answerer = Answerer(settings)
-    interactive = sys.stdin.isatty()
-    history: list[Turn] = []
-    if interactive:
+    interactive = sys.stdin.isatty() and not json_lines
+    if json_lines:
+        lines = (line.rstrip("\r\n") for line in sys.stdin)
+    elif interactive:
         count = len(answerer.sources())
-        print(f"citebot: {count} articles. Ask a question (empty line or Ctrl-D to quit).")
+        print(f"citebot: {count} articles. Ask a question "
+              f"({NEW_CONVERSATION} starts a new conversation; empty line or Ctrl-D to quit).")
         lines = _prompted_lines()
     else:
         piped = [line for line in sys.stdin.read().splitlines() if line.strip()]
         lines = iter(piped or [SAMPLE_QUESTION])
+    history: list[Turn] = []
     for question in lines:
         if not question.strip():
+            if json_lines:
+                continue
             break
-        if not interactive:
+        if question.strip() == NEW_CONVERSATION:
+            history = []
+            if not json_lines:
+                print("(new conversation)\n", flush=True)
+            continue
+        if not interactive and not json_lines:
             print(f"> {question}")
         answer = answerer.ask(question, history)
-        print(render_answer(answer))
-        print()
+        if json_lines:
+            print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
+        else:
+            print(render_answer(answer))
+            print(flush=True)
         history = conversation_after(history, question, answer.text)
     return 0
 

@@ -133,6 +133,11 @@ def content_id(*parts: str, length: int = 16) -> str:
 
 
 _WORD = re.compile(rf"[a-z0-9]+(?:[._-][a-z0-9]+)*|[{CJK_CHARS}]+")
+# Words the keyword (BM25) index leaves out. There are two tokenizers on purpose, each with
+# its own stop list: this one makes jieba *words* for the index (a stopword is a whole word:
+# 什么, 的), while `retrieval.quotes.lexical_units` makes character *bigrams* to score
+# sentences against a question, so its list (`_QUESTION_UNITS`) holds the bigrams question
+# words break into (是什, 为什). A word list cannot filter bigrams, nor the other way round.
 STOPWORDS = frozenset(
     """
     the a an of to in and or is are was were be been
