@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
 
 from bot.core import conversation_after
 from bot.quote_groups import group_by_article, quote_location
 from config import Settings
+from ingest.text import display_text
 from retrieval import Answer, Answerer, Turn
 
 SAMPLE_QUESTION = "Greg Brockman 认为 AI 发展的关键瓶颈是什么？"
@@ -22,55 +24,83 @@ def render_answer(answer: Answer) -> str:
         lines.append(f"({note})")
     for group in group_by_article(answer.quotes):
         lines.append("")
-        heading = [group.title or "untitled", group.published]
+        heading = [one_line(group.title) or "untitled", group.published]
         lines.append(" · ".join(part for part in heading if part))
         for item in group.quotes:
             quote = item.quote
             for index, line in enumerate(quote.text.splitlines() or [""]):
                 lines.append(f"  {f'[{item.number}]' if index == 0 else '':<5}{line}")
             page = f" ({quote.page_label})" if quote.page else ""
-            lines.append(f"       {quote.url}{page}" if quote.url else f"       {quote_location(quote)}")
-    return "\n".join(lines)
+            where = f"{quote.url}{page}" if quote.url else quote_location(quote)
+            lines.append(f"       {one_line(where)}")
+    # Everything shown comes from articles, files and pages: nothing may act on the terminal.
+    return display_text("\n".join(lines))
 
 
+def one_line(text: str) -> str:
+    """A title, URL or file name on one line, with nothing that acts on a terminal."""
+    return " ".join(display_text(text).split())
+
+
+NEW_CONVERSATION = "/new"
 QUIT_WORDS = frozenset({"exit", "quit"})
 
 
-def run_chat(settings: Settings) -> int:
-    """Read questions from stdin; follow-ups keep the conversation so far.
+def answer_json(answer: Answer) -> dict[str, object]:
+    """One `citebot chat --json` line: the `ask --json` keys (`notes` included)."""
+    return {**answer.as_json(), "notes": list(answer.notes)}
+
+
+def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
+    """Read questions from stdin; follow-ups keep the conversation so far, `/new` starts over.
 
     In a terminal: line editing and history (readline), `exit`, `quit`, an empty line or
-    Ctrl-D to leave. When stdin is not a terminal (e.g. `make demo` in CI) it answers the
-    piped questions, or one sample question when nothing is piped.
+    Ctrl-D to leave. With `json_lines` every stdin line is a question and each answer is one
+    JSON object on stdout, flushed at once (for scripts). Otherwise, when stdin is not a
+    terminal (e.g. `make demo` in CI) it answers the piped questions, or one sample question.
     """
     from ingest.store import empty_store_message
     from ingest.text import plural
 
     answerer = Answerer(settings)
-    interactive = sys.stdin.isatty()
-    history: list[Turn] = []
+    interactive = sys.stdin.isatty() and not json_lines
     count = len(answerer.sources())
     if count == 0:
         print(f"citebot: {empty_store_message(settings)}", file=sys.stderr, flush=True)
-    if interactive:
+    if json_lines:
+        lines: Iterator[str] = (line.rstrip("\r\n") for line in sys.stdin)
+    elif interactive:
         _enable_line_editing()
         print(
-            f"citebot: {plural(count, 'article')}. Ask a question "
-            "(exit, quit, an empty line or Ctrl-D to leave)."
+            f"citebot: {plural(count, 'article')}. Ask a question ({NEW_CONVERSATION} starts a "
+            "new conversation; exit, quit, an empty line or Ctrl-D to leave)."
         )
         lines = _prompted_lines()
     else:
         piped = [line for line in sys.stdin.read().splitlines() if line.strip()]
         lines = iter(piped or [SAMPLE_QUESTION])
+    history: list[Turn] = []
     for line in lines:
         question = line.strip()
-        if not question or question.lower() in QUIT_WORDS:
+        if not question:
+            if json_lines:
+                continue
             break
-        if not interactive:
+        if not json_lines and question.lower() in QUIT_WORDS:
+            break
+        if question == NEW_CONVERSATION:
+            history = []
+            if not json_lines:
+                print("(new conversation)\n", flush=True)
+            continue
+        if not interactive and not json_lines:
             print(f"> {question}")
         answer = answerer.ask(question, history)
-        print(render_answer(answer))
-        print(flush=True)
+        if json_lines:
+            print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
+        else:
+            print(render_answer(answer))
+            print(flush=True)
         history = conversation_after(history, question, answer.text)
     return 0
 

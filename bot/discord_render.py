@@ -26,8 +26,9 @@ from bot.quote_groups import (
     quote_location,
     source_label,
 )
-from ingest.text import soft_cut
+from ingest.text import display_text, soft_cut
 from retrieval.models import Answer, ArticleRecord
+from retrieval.quotes import shorter_links
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
@@ -105,8 +106,11 @@ def safe_url(url: str | None) -> str | None:
     url = url.strip()
     if not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE) or not url.isprintable():
         return None
-    cleaned = _defang_url(url)
-    return cleaned if len(cleaned) <= _URL_CHARS else None
+    for variant in shorter_links(url):  # the text fragment shortened, then dropped
+        cleaned = _defang_url(variant)
+        if len(cleaned) <= _URL_CHARS:
+            return cleaned
+    return None
 
 
 def trim(text: str, limit: int) -> str:
@@ -131,7 +135,7 @@ def plain_message(text: str) -> str:
 
 def link(title: str, url: str | None) -> str:
     """`[title](url)` with the title escaped and the url made safe; the bare title without one."""
-    text = escape_text(trim(" ".join(title.split()) or "untitled", _TITLE_CHARS))
+    text = escape_text(trim(" ".join(display_text(title).split()) or "untitled", _TITLE_CHARS))
     target = safe_url(url)
     return f"[{text}]({target})" if target else f"**{text}**"
 
@@ -171,7 +175,7 @@ def quote_link(item: NumberedQuote) -> str:
     target = safe_url(quote.url)
     number = f"\\[{item.number}\\]"
     if not target:
-        return f"{number} {escape_text(trim(quote_location(quote), _TITLE_CHARS))}"
+        return f"{number} {escape_text(trim(display_text(quote_location(quote)), _TITLE_CHARS))}"
     page = f" · {quote.page_label}" if quote.page else ""
     return f"{number} [{QUOTE_LINK_LABEL}]({target}){page}"
 
@@ -274,7 +278,7 @@ def _source_entry(number: int, record: ArticleRecord) -> str:
     if record.published:
         parts.append(escape_text(record.published))
     if not safe_url(record.url):
-        parts.append(escape_text(trim(source_label(record.source), _TITLE_CHARS)))
+        parts.append(escape_text(trim(display_text(source_label(record.source)), _TITLE_CHARS)))
     parts.append(f"{record.chunks} chunk{'s' if record.chunks != 1 else ''}")
     return " · ".join(parts)
 

@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingest.text import plural
+from ingest.text import display_text, plural
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class IngestReport:
 
     def skipped_lines(self) -> list[str]:
         """`skipped PATH: reason`, one per input that was not ingested."""
-        return [f"skipped {s.path}: {s.reason}" for s in self.skipped]
+        return [display_text(f"skipped {s.path}: {s.reason}") for s in self.skipped]
 
     def merge(self, other: IngestReport) -> None:
         self.articles += other.articles
