@@ -205,7 +205,7 @@ class Answerer:
             log.exception("answering failed")
             answer = self._error_answer(cleaned, f"{exc.__class__.__name__}: {exc}")
         answer.question = cleaned  # the question as it was used: cleaned and trimmed
-        answer.notes = list(notes)
+        answer.notes = answer.notes or list(notes)  # the apology keeps the notes too
         return answer
 
     async def aask(
