@@ -50,6 +50,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """`citebot sources [--json]`: what has been ingested."""
+    from bot.console import one_line
     from ingest.store import ArticleStore
 
     records = ArticleStore(_settings()).articles()
@@ -57,8 +58,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(json.dumps([r.as_json() for r in records], ensure_ascii=False))
         return EXIT_OK
     for r in records:
-        print(f"{r.article_id}  {r.published or '          '}  {r.chunks:4d} chunks  {r.title}")
-        print(f"{'':18}{r.url or r.source}")
+        title = one_line(r.title)
+        print(f"{r.article_id}  {r.published or '          '}  {r.chunks:4d} chunks  {title}")
+        print(f"{'':18}{one_line(r.url or r.source)}")
     print(f"{len(records)} articles")
     return EXIT_OK
 
@@ -236,10 +238,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from ingest.store import EmbeddingModelMismatch, StoreUnavailable
+        from ingest.store import (
+            EmbeddingModelMismatch,
+            StoreUnavailable,
+            describe_location,
+            is_store_error,
+        )
 
         if isinstance(exc, StoreUnavailable | EmbeddingModelMismatch):
             print(f"citebot: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if is_store_error(exc):  # e.g. the Chroma server went away mid-run
+            detail = (str(exc).splitlines() or [""])[0][:200]
+            print(
+                f"citebot: the Chroma store at {describe_location(_settings())} failed: "
+                f"{exc.__class__.__name__}" + (f": {detail}" if detail else ""),
+                file=sys.stderr,
+            )
             return EXIT_ERROR
         raise
 

@@ -7,6 +7,7 @@ import sys
 
 from bot.core import conversation_after
 from config import Settings
+from ingest.text import display_text
 from retrieval import Answer, Answerer, Turn
 
 SAMPLE_QUESTION = "Greg Brockman 认为 AI 发展的关键瓶颈是什么？"
@@ -23,9 +24,15 @@ def render_answer(answer: Answer) -> str:
         where = f"{quote.url} ({quote.page_label})" if quote.url and quote.page else None
         where = where or quote.url or quote.location
         date = f", {quote.published}" if quote.published else ""
-        lines.append(f"  [{number}] {quote.title}{date}")
-        lines.append(f"      {where}")
-    return "\n".join(lines)
+        lines.append(f"  [{number}] {one_line(quote.title)}{date}")
+        lines.append(f"      {one_line(where)}")
+    # Everything shown comes from articles, files and pages: nothing may act on the terminal.
+    return display_text("\n".join(lines))
+
+
+def one_line(text: str) -> str:
+    """A title, URL or file name on one line, with nothing that acts on a terminal."""
+    return " ".join(display_text(text).split())
 
 
 NEW_CONVERSATION = "/new"

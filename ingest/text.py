@@ -111,6 +111,22 @@ def soft_cut(window: str, *marks: Iterable[str]) -> int:
     return len(window)
 
 
+# Characters that act on a terminal or reorder a line instead of being shown: C0 and C1
+# controls and DEL (ESC starts terminal escape sequences, CR overwrites the line), and the
+# bidirectional marks, embeddings, overrides and isolates (U+202E shows `gnp.exe` as
+# `exe.png`). Tabs and line breaks are kept.
+_UNDISPLAYABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def display_text(text: str) -> str:
+    """`text` as it may be shown to a person (console, Slack, Discord): without the
+    characters that would act instead of being shown. For file names, titles, URLs and
+    reasons, which come from files and pages and so from anyone."""
+    return _UNDISPLAYABLE.sub("", text)
+
+
 def content_id(*parts: str, length: int = 16) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]
