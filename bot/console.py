@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from bot.core import conversation_after
 from config import Settings
 from retrieval import Answer, Answerer, Turn
 
@@ -18,7 +19,8 @@ def render_answer(answer: Answer) -> str:
     for number, quote in enumerate(answer.quotes, 1):
         lines.append("")
         lines.extend(f"    {line}" for line in quote.text.splitlines())
-        where = quote.url or quote.source
+        where = f"{quote.url} ({quote.page_label})" if quote.url and quote.page else None
+        where = where or quote.url or quote.location
         date = f", {quote.published}" if quote.published else ""
         lines.append(f"  [{number}] {quote.title}{date}")
         lines.append(f"      {where}")
@@ -49,8 +51,7 @@ def run_chat(settings: Settings) -> int:
         answer = answerer.ask(question, history)
         print(render_answer(answer))
         print()
-        history.extend([Turn("user", question), Turn("assistant", answer.text)])
-        history = history[-6:]
+        history = conversation_after(history, question, answer.text)
     return 0
 
 

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import discord
 
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from ingest.text import soft_cut
+from retrieval.models import Answer, ArticleRecord, Quote
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
@@ -135,9 +135,7 @@ def _pieces(text: str, size: int = _RAW_PIECE) -> list[str]:
     for line in text.splitlines():
         line = line.rstrip()
         while len(line) > size:
-            window = line[:size]
-            cut = max(window.rfind(ch) for ch in "。！？.!?；;，, ")
-            cut = cut + 1 if cut >= size // 2 else size
+            cut = soft_cut(line[:size], "。！？.!?；;，, ")
             pieces.append(line[:cut])
             line = line[cut:].lstrip()
         if line.strip():
@@ -151,10 +149,13 @@ def quote_lines(text: str) -> list[str]:
 
 
 def source_line(number: int, quote: Quote) -> str:
-    """`[1] [title](url) · 2024-05-01` (title and file name when the article has no URL)."""
+    """`[1] [title](url) · 2024-05-01` (title and file name when the article has no URL;
+    `report.pdf, p. 2` or `[title](url#page=2) · p. 2` for a document)."""
     parts = [f"\\[{number}\\] {link(quote.title, quote.url)}"]
     if not safe_url(quote.url) and quote.source:
-        parts.append(escape_text(trim(quote.source, _TITLE_CHARS)))
+        parts.append(escape_text(trim(quote.location, _TITLE_CHARS)))
+    elif quote.page:
+        parts.append(quote.page_label)
     if quote.published:
         parts.append(escape_text(quote.published))
     return " · ".join(parts)

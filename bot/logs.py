@@ -10,31 +10,24 @@ from datetime import UTC, datetime
 from config import Settings, redact_secrets
 
 
-def redact(text: str, secrets: list[str] | None = None) -> str:
-    """Remove anything that looks like a Slack/OpenAI/Discord token and every known secret."""
-    text = redact_secrets(text)
-    for secret in secrets or []:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
 class _RedactingFilter(logging.Filter):
-    def __init__(self, secrets: list[str]) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
-        self._secrets = secrets
+        self._settings = settings
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message, self._secrets)
+        cleaned = redact_secrets(message, self._settings)
         if cleaned != message:
             record.msg, record.args = cleaned, None
         if record.exc_info and not record.exc_text:
             # Exception messages carry secrets too (an auth error quoting the token): format
             # the traceback once here, redacted; formatters use `exc_text` when it is set.
-            record.exc_text = redact(_TRACEBACKS.formatException(record.exc_info), self._secrets)
+            record.exc_text = redact_secrets(
+                _TRACEBACKS.formatException(record.exc_info), self._settings
+            )
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self._secrets)
+            record.stack_info = redact_secrets(record.stack_info, self._settings)
         return True
 
 
@@ -55,18 +48,8 @@ class _JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: Settings) -> None:
-    secrets = [
-        s.get_secret_value()
-        for s in (
-            settings.slack_bot_token,
-            settings.slack_app_token,
-            settings.slack_signing_secret,
-            settings.discord_token,
-        )
-        if s is not None
-    ]
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RedactingFilter(secrets))
+    handler.addFilter(_RedactingFilter(settings))
     if settings.log_json:
         handler.setFormatter(_JsonFormatter())
     else:

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote
+from bot.core import APOLOGY
+from ingest.text import soft_cut
+from retrieval.models import Answer, ArticleRecord, Quote
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
@@ -37,7 +38,6 @@ FEEDBACK_DOWN = "citebot_feedback_down"
 SHARE = "citebot_share"
 
 TRIMMED_NOTE = "…(the rest of this answer was too long for Slack and was trimmed)"
-APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 
 Block = dict[str, Any]
 
@@ -120,7 +120,7 @@ def render_answer(
 
 def render_text(text: str) -> SlackMessage:
     """A short message (help, apology, rate limit): one escaped section."""
-    text = text[: _fit(text, SECTION_CHARS - 10, quote=False)]
+    text = text[: _fitting_chars(text, SECTION_CHARS - 10, quote=False)]
     return SlackMessage(text=_fallback(text), blocks=[_section(escape(text))])
 
 
@@ -216,10 +216,12 @@ def _as_quote(text: str) -> str:
 
 def _source_line(number: int, quote: Quote) -> str:
     line = f"[{number}] {link(quote.url, quote.title)}"
+    if quote.page and safe_url(quote.url):
+        line += f" · {quote.page_label}"
     if quote.published:
         line += f" · {escape(quote.published)}"
     if not safe_url(quote.url):
-        line += f" · `{escape(_one_line(quote.source, 200))}`"
+        line += f" · `{escape(_one_line(quote.location, 200))}`"
     return line
 
 
@@ -296,21 +298,16 @@ def _split(text: str, limit: int, *, quote: bool) -> list[str]:
     line, sentence or word end when one is in the second half of the piece."""
     pieces = []
     while text:
-        cut = _fit(text, limit, quote=quote)
+        cut = _fitting_chars(text, limit, quote=quote)
         if cut < len(text):
-            window = text[:cut]
-            for mark in _BREAKS:
-                at = window.rfind(mark)
-                if at >= cut // 2:
-                    cut = at + len(mark)
-                    break
+            cut = soft_cut(text[:cut], *([mark] for mark in _BREAKS))  # in order of preference
         piece, text = text[:cut].rstrip("\n"), text[cut:].lstrip("\n")
         if piece.strip():
             pieces.append(piece)
     return pieces
 
 
-def _fit(text: str, limit: int, *, quote: bool) -> int:
+def _fitting_chars(text: str, limit: int, *, quote: bool) -> int:
     """How many characters of `text` fit into `limit` once escaped (and quoted)."""
     used = 2 if quote else 0
     for index, ch in enumerate(text):
@@ -323,7 +320,7 @@ def _fit(text: str, limit: int, *, quote: bool) -> int:
 
 def _fallback(plain: str) -> str:
     """The notification text: escaped, at most FALLBACK_CHARS once escaped."""
-    cut = _fit(plain, FALLBACK_CHARS - 1, quote=False)
+    cut = _fitting_chars(plain, FALLBACK_CHARS - 1, quote=False)
     return escape(plain[:cut]) + ("…" if cut < len(plain) else "")
 
 

@@ -1,8 +1,8 @@
 """Ingestion: files and web pages → cleaned articles → chunks → the Chroma store."""
 
-from ingest.models import Article, Chunk, IngestReport, SkippedInput
+from ingest.models import Article, ArticleRecord, Chunk, IngestReport, SkippedInput
 from ingest.pipeline import ingest_articles, ingest_paths
-from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
+from ingest.store import ArticleStore, StoreUnavailable
 
 __all__ = [
     "Article",

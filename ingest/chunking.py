@@ -8,8 +8,8 @@ sentence, and keep their offsets into the cleaned article text, so a chunk is al
 
 from __future__ import annotations
 
-from ingest.models import Article, Chunk
-from ingest.text import sentence_spans
+from ingest.models import Article, Chunk, page_at
+from ingest.text import sentence_spans, soft_cut
 
 _SOFT_BREAKS = "，,、：:；;）) \n"
 
@@ -34,6 +34,7 @@ def chunk_article(article: Article, max_chars: int = 300) -> list[Chunk]:
                 text=article.text[start:end],
                 start=start,
                 end=end,
+                page=page_at(article.pages, start),
             )
         )
         if j >= len(spans):
@@ -49,10 +50,7 @@ def _bounded_sentences(text: str, max_chars: int) -> list[tuple[int, int]]:
     bounded: list[tuple[int, int]] = []
     for start, end in sentence_spans(text):
         while end - start > max_chars:
-            window = text[start : start + max_chars]
-            cut = max(window.rfind(ch) for ch in _SOFT_BREAKS) + 1
-            if cut < max_chars // 2:
-                cut = max_chars
+            cut = soft_cut(text[start : start + max_chars], _SOFT_BREAKS)
             bounded.append((start, start + cut))
             start += cut
         if end > start:

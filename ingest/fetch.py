@@ -32,6 +32,7 @@ import httpcore
 import httpx
 
 from config import Settings
+from ingest.documents import DOCUMENT_MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -212,9 +213,12 @@ class FetchResult:
 
 
 def _allowed_content_type(content_type: str) -> bool:
-    """Text, HTML and XML (feeds, sitemaps) are read; images, PDFs, archives… are not."""
-    if not content_type:
+    """Text, HTML and XML (feeds, sitemaps), PDF and Word files are read; images, archives…
+    are not. A generic binary type may be a PDF: its body decides."""
+    if not content_type or content_type in DOCUMENT_MEDIA_TYPES:
         return True  # decided by sniffing the body
+    if content_type == "application/octet-stream":
+        return True
     major, _, minor = content_type.partition("/")
     return (
         major == "text"
@@ -347,7 +351,9 @@ class GuardedClient:
         content_type, charset = _parse_content_type(response.headers.get("content-type", ""))
         if status == 200:
             if not _allowed_content_type(content_type):
-                raise FetchError(f"not a web page, feed or sitemap (content type {content_type})")
+                raise FetchError(
+                    f"not a web page, feed, sitemap or document (content type {content_type})"
+                )
             body = self._read_capped(response, deadline)
         return FetchResult(
             url=url,

@@ -1,7 +1,14 @@
-"""The objects that ingestion produces and the store keeps: `Article` and `Chunk`."""
+"""The objects that ingestion produces and the store keeps, and the store's public types.
+
+`Article` and `Chunk` go in; `ArticleRecord` (one stored article, as listed) and `ChunkHit` (a
+chunk found by dense search) come out. Nothing outside `ingest.store` needs to know how the
+store lays them out in Chroma.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -13,6 +20,10 @@ class Article:
     name or encoding gets the same id. `source_key` names where it came from (its canonical URL
     or its file path, plus the post title for listing pages); a new version of the same source
     replaces the old one.
+
+    A PDF or Word file (`file_format` "pdf" or "docx") has `pages`: the offset in `text` where
+    each page starts (page 1 first), so `page_at(article.pages, offset)` is the page of any
+    chunk or quote. Other articles have no pages.
     """
 
     article_id: str
@@ -23,11 +34,21 @@ class Article:
     url: str | None = None
     published: str | None = None
     author: str | None = None
+    pages: tuple[int, ...] = ()
+    file_format: str = ""
+
+
+def page_at(pages: tuple[int, ...] | list[int], offset: int) -> int | None:
+    """The 1-based page on which the character at `offset` lies, None without pages."""
+    if not pages:
+        return None
+    return max(1, bisect_right(pages, offset))
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A span of an article's cleaned text: `text == article.text[start:end]`."""
+    """A span of an article's cleaned text: `text == article.text[start:end]`; `page` is the
+    page it starts on (PDF and Word files)."""
 
     chunk_id: str
     article_id: str
@@ -35,6 +56,70 @@ class Chunk:
     text: str
     start: int
     end: int
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddedArticle:
+    """An article, its chunks and one vector per chunk, ready to be written as they are.
+
+    Each vector is of `embedding_text(article.title, chunk.text)` (see `ingest.store`).
+    """
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: Sequence[Sequence[float]]
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What the store knows about one ingested article (the `citebot sources` row)."""
+
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    source: str
+    source_key: str
+    chunks: int
+    author: str | None = None
+    pages: tuple[int, ...] = ()
+    file_format: str = ""
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (1-based) of an offset into the article's text; None if it has no pages."""
+        return page_at(self.pages, offset)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.article_id,
+            "title": self.title,
+            "url": self.url,
+            "published": self.published,
+            "source": self.source,
+            "chunks": self.chunks,
+        }
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """A chunk found by dense search, with its cosine similarity to the question."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """One stored chunk as the keyword index reads it: ids and the chunk's keyword tokens."""
+
+    chunk_id: str
+    article_id: str
+    tokens: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +148,19 @@ class IngestReport:
             "chunks_removed": self.chunks_removed,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
+
+    def summary(self) -> str:
+        """`3 articles: 12 chunks added, 4 unchanged, 0 removed`: the one wording of a run,
+        for the CLI, `citebot watch` and Discord's `/ingest`."""
+        return (
+            f"{self.articles} article{'s' if self.articles != 1 else ''}: "
+            f"{self.chunks_added} chunks added, {self.chunks_unchanged} unchanged, "
+            f"{self.chunks_removed} removed"
+        )
+
+    def skipped_lines(self) -> list[str]:
+        """`skipped PATH: reason`, one per input that was not ingested."""
+        return [f"skipped {s.path}: {s.reason}" for s in self.skipped]
 
     def merge(self, other: IngestReport) -> None:
         self.articles += other.articles

@@ -90,19 +90,21 @@ def ingest_articles(
     planned = [(article, chunk_article(article, max_chars)) for article in _unique(articles)]
     total = sum(len(chunks) for _, chunks in planned)
     with _progress(show_progress, total) as advance:
+        stored = store.stored_article_ids([article.article_id for article, _ in planned])
+        new = []
         for article, chunks in planned:
-            if store.article(article.article_id) is not None:
+            report.articles += 1
+            if article.article_id in stored:
                 # The same text (from this file, or another file or encoding): stored already.
-                report.articles += 1
                 report.chunks_unchanged += len(chunks)
                 advance(len(chunks))
-                continue
-            added, unchanged, removed = store.add_article(article, chunks, on_embedded=advance)
-            advance(unchanged)
-            report.articles += 1
-            report.chunks_added += added
-            report.chunks_unchanged += unchanged
-            report.chunks_removed += removed
+            else:
+                new.append((article, chunks))
+        for counts in store.add_articles(new, on_embedded=advance):
+            advance(counts.unchanged)
+            report.chunks_added += counts.added
+            report.chunks_unchanged += counts.unchanged
+            report.chunks_removed += counts.removed
     return report
 
 

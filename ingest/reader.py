@@ -3,7 +3,8 @@
 Supported: `.txt`, `.md`, `.markdown` (plain or markdown, with the optional `> id:` /
 `> link:` / `> title:` header and `_Published on …_` line), `.html`/`.htm` (title, canonical
 link, date and main text by trafilatura). A listing page that holds several posts (title,
-body, then a `Month D, YYYY · N min · author` line) becomes one article per post.
+body, then a `Month D, YYYY · N min · author` line) becomes one article per post. `.pdf` and
+`.docx` files are read by `ingest.documents` (pages, properties, text rebuilt for quoting).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ingest.cleaning import clean_markdown, normalise
 from ingest.models import Article
 from ingest.text import content_id
 
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 
 
 class UnreadableArticle(ValueError):
@@ -342,20 +343,34 @@ def _published_meta(html: str) -> str | None:
 
 def read_article_file(path: Path, max_bytes: int) -> list[Article]:
     """The articles in one file; raises `UnreadableArticle` (or OSError) with the reason."""
-    suffix = path.suffix.lower()
+    check_file(path.name, path.stat().st_size, max_bytes)
+    return read_named_bytes(path.read_bytes(), str(path), key=str(path.resolve()))
+
+
+def check_file(name: str, size: int, max_bytes: int) -> None:
+    """Raise `UnreadableArticle` when a file of this name and size is not read at all: its
+    kind is not supported, it is empty or too large. Asked before reading (or downloading)."""
+    suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableArticle(f"unsupported file type {suffix or '(none)'}")
-    size = path.stat().st_size
     if size == 0:
         raise UnreadableArticle("empty file")
     if size > max_bytes:
         raise UnreadableArticle(
             f"file too large ({size / 1e6:.1f} MB > CITEBOT_MAX_FILE_MB={max_bytes / 1e6:g})"
         )
-    text = decode_bytes(path.read_bytes())
+
+
+def read_named_bytes(data: bytes, name: str, key: str | None = None) -> list[Article]:
+    """The articles in a file's bytes, read by the kind its name's suffix says (an upload)."""
+    from ingest.documents import document_format, read_document
+
+    file_format = document_format(name)
+    if file_format:
+        return [read_document(data, name, file_format, key=key)]
+    text = decode_bytes(data)
     if not text.strip():
         raise UnreadableArticle("only whitespace")
-    key = str(path.resolve())
-    if suffix in {".html", ".htm"}:
-        return [read_html_article(text, str(path), key=key)]
-    return read_text_articles(text, str(path), key=key)
+    if Path(name).suffix.lower() in {".html", ".htm"}:
+        return [read_html_article(text, name, key=key)]
+    return read_text_articles(text, name, key=key)

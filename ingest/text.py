@@ -11,15 +11,23 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import zhconv
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# The one definition of a CJK character, as the body of a regex character class: the CJK
+# Unified Ideographs with Extension A, and the compatibility ideographs (U+3400–U+9FFF,
+# U+F900–U+FAFF). That is every character of Simplified and Traditional Chinese text in
+# practice; kana, Hangul and the rare supplementary-plane extensions are not included (the
+# articles are Chinese and English). Use `has_cjk`, `is_cjk` or `CJK_RUN`, not a range.
+CJK_CHARS = "\u3400-\u9fff\uf900-\ufaff"
+_CJK = re.compile(f"[{CJK_CHARS}]")
+CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 # A sentence ends at CJK terminal punctuation, at Latin .!? followed by a space (or, for !?,
 # by a CJK character: many Chinese sites use ASCII punctuation), or at a line break; closing
 # quotes/brackets stay with their sentence. `<!channel>` or `Yahoo!Japan` do not end one.
 _SENTENCE_END = re.compile(
-    r"(?:[。！？；;…]+|[!?]+(?=[\s”’\"'」』）)\]\u3400-\u9fff]|$)|(?<![0-9A-Z])\.(?=\s)|\.{3})"
+    rf"(?:[。！？；;…]+|[!?]+(?=[\s”’\"'」』）)\]{CJK_CHARS}]|$)|(?<![0-9A-Z])\.(?=\s)|\.{{3}})"
     r"[”’\"'」』）)\]]*\s*|\n+"
 )
 
@@ -39,6 +47,11 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def is_cjk(ch: str) -> bool:
+    """Whether the character `ch` is a CJK character (`CJK_CHARS`)."""
+    return bool(_CJK.fullmatch(ch))
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text[start:end]`, trailing whitespace included.
 
@@ -56,12 +69,54 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+# What is embedded for a sentence when quotes are ranked: its start says what it is about,
+# and embedding cost grows with length.
+SENTENCE_VECTOR_CHARS = 80
+
+
+def sentence_vector_text(text: str, start: int, end: int) -> str:
+    """The text whose vector stands for the sentence `text[start:end]` in quote ranking."""
+    return text[start:end].strip()[:SENTENCE_VECTOR_CHARS]
+
+
+def quotable_sentences(text: str, ranges: list[tuple[int, int]]) -> list[str]:
+    """`sentence_vector_text` of every sentence quote ranking may embed for these ranges
+    of `text` (its chunks and the whole article), each once, empty ones left out."""
+    found: dict[str, None] = {}
+    for range_start, range_end in ranges:
+        for start, end in sentence_spans(text, range_start, range_end):
+            sentence = sentence_vector_text(text, start, end)
+            if sentence:
+                found[sentence] = None
+    return list(found)
+
+
+def soft_cut(window: str, *marks: Iterable[str]) -> int:
+    """Where to cut `window` so a piece ends at a soft break: just after the last mark that
+    starts in the window's second half, or `len(window)` (a hard cut) when there is none.
+
+    Each argument is a group of marks (a string is a group of its characters); the groups are
+    tried in order and, within a group, the latest mark wins. So one group cuts as late as
+    possible (chunks, quotes, Discord's pieces); a group per mark prefers a line end to a
+    sentence end to a word end (Slack's sections). The callers' marks differ on purpose: a
+    chunk or a quote is cut inside a sentence (commas, brackets), a chat message between
+    sentences first.
+    """
+    half = len(window) // 2
+    for group in marks:
+        at = max((window.rfind(mark) for mark in group), default=-1)
+        if at >= half:
+            best = max((mark for mark in group if window.rfind(mark) == at), key=len)
+            return at + len(best)
+    return len(window)
+
+
 def content_id(*parts: str, length: int = 16) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(rf"[a-z0-9]+(?:[._-][a-z0-9]+)*|[{CJK_CHARS}]+")
 STOPWORDS = frozenset(
     """
     the a an of to in and or is are was were be been

@@ -4,15 +4,15 @@
 `ingest_urls`. A URL is fetched through `ingest.fetch.GuardedClient` (timeouts, size cap,
 limited redirects, the private-address guard), recognised as an HTML page, a feed or a
 sitemap by its content type and its first bytes, and every page becomes an `Article` through
-`read_html_article`, then goes through `ingest_articles`, the same path as files: ids come
+`read_html_article` (a PDF or Word file through `ingest.documents`), then goes through `ingest_articles`, the same path as files: ids come
 from content, so an unchanged page adds nothing and a changed one replaces its chunks
 (`source_key` is the canonical URL).
 
-What was fetched is remembered in the Chroma collection `<collection>__web` (one small record
+What was fetched is remembered in the store's side records of kind `web` (one small record
 per URL: ETag, Last-Modified, body hash, the feed/sitemap entry date, the article id, and for
-feeds and sitemaps their links). It lives beside the articles rather than in a local file
+feeds and sitemaps their links). They live beside the articles rather than in a local file
 because bots may run as stateless replicas sharing one Chroma server, and because it must
-live and die with the collection it describes: a wiped or new collection starts with an empty
+live and die with the store they describe: a wiped or new collection starts with an empty
 cache. The cache is only an optimisation: a record is trusted only while its article is
 still in the store, and a lost or stale record costs one download, never a wrong answer.
 
@@ -41,11 +41,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from config import Settings
+from ingest.documents import document_format, read_document
 from ingest.fetch import FetchError, FetchResult, GuardedClient
-from ingest.models import Article, IngestReport, SkippedInput
+from ingest.models import Article, ArticleRecord, IngestReport, SkippedInput
 from ingest.pipeline import ingest_articles
 from ingest.reader import UnreadableArticle, decode_bytes, read_html_article
-from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
+from ingest.store import ArticleStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ def detect_kind(content_type: str, body: bytes) -> str | None:
     kind = _ROOT_KINDS.get(_root_element(body) or b"")
     if kind:
         return kind
+    if document_format(media_type=content_type, body=body):
+        return HTML  # a PDF or Word file is a page like any other (read by `read_page`)
     if content_type in _HTML_TYPES:
         return HTML  # a page that does not start with <html>
     return None
@@ -128,26 +131,21 @@ class SeenURL:
 
 
 class WebCache:
-    """`SeenURL` records in the Chroma collection `<collection>__web`."""
+    """`SeenURL` records kept beside the store (`ArticleStore.side_records("web")`)."""
 
     def __init__(self, store: ArticleStore) -> None:
-        try:
-            self._collection = store.client.get_or_create_collection(
-                f"{store.name}__web", embedding_function=None
-            )
-        except Exception as exc:
-            raise StoreUnavailable(f"cannot open the web cache of {store.name!r}: {exc}") from exc
+        self._records = store.side_records("web")
 
     @staticmethod
     def _id(url: str) -> str:
         return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
 
     def get(self, url: str) -> SeenURL | None:
-        got = self._collection.get(ids=[self._id(url)], include=["metadatas", "documents"])
-        if not got["ids"]:
+        got = self._records.get(self._id(url))
+        if got is None:
             return None
-        meta = got["metadatas"][0] or {}
-        links = json.loads(got["documents"][0] or "[]")
+        document, meta = got
+        links = json.loads(document or "[]")
         return SeenURL(
             url=str(meta.get("url", url)),
             kind=str(meta.get("kind", HTML)),
@@ -160,21 +158,18 @@ class WebCache:
         )
 
     def put(self, seen: SeenURL) -> None:
-        self._collection.upsert(
-            ids=[self._id(seen.url)],
-            documents=[json.dumps(seen.links, ensure_ascii=False)],
-            embeddings=[[1.0]],
-            metadatas=[
-                {
-                    "url": seen.url,
-                    "kind": seen.kind,
-                    "etag": seen.etag,
-                    "last_modified": seen.last_modified,
-                    "body_hash": seen.body_hash,
-                    "article_id": seen.article_id,
-                    "stamp": seen.stamp,
-                }
-            ],
+        self._records.put(
+            self._id(seen.url),
+            json.dumps(seen.links, ensure_ascii=False),
+            {
+                "url": seen.url,
+                "kind": seen.kind,
+                "etag": seen.etag,
+                "last_modified": seen.last_modified,
+                "body_hash": seen.body_hash,
+                "article_id": seen.article_id,
+                "stamp": seen.stamp,
+            },
         )
 
 
@@ -427,10 +422,13 @@ def read_page(result: FetchResult) -> Article:
     A canonical URL on another site is not believed (a page could otherwise claim another
     site's article and replace its chunks): then the fetched URL is the link.
     """
+    fetched = result.final_url.split("#", 1)[0]
+    file_format = document_format(media_type=result.content_type, body=result.body)
+    if file_format:
+        return read_document(result.body, fetched, file_format, url=fetched)
     html = _decode_html(result.body, result.charset)
     if not html.strip():
         raise UnreadableArticle("empty page")
-    fetched = result.final_url.split("#", 1)[0]
     article = read_html_article(html, fetched, fetched)
     link = (article.url or "").split("#", 1)[0]
     if not link or not _same_site(link, fetched):
@@ -540,13 +538,9 @@ def run_watch(
 
 
 def _print_refresh(report: IngestReport) -> None:
-    print(
-        f"refreshed {report.articles} articles: {report.chunks_added} chunks added, "
-        f"{report.chunks_unchanged} unchanged, {report.chunks_removed} removed",
-        flush=True,
-    )
-    for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr, flush=True)
+    print(f"refreshed {report.summary()}", flush=True)
+    for line in report.skipped_lines():
+        print(line, file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

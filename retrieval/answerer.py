@@ -12,9 +12,7 @@ LLM writer), and is the public face: `ask`, `aask` and `explain`. Adapters call 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import threading
 import uuid
 from collections.abc import Sequence
@@ -24,9 +22,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from config import Settings
-from ingest.store import ArticleRecord, ArticleStore, StoreUnavailable
+from ingest.cleaning import strip_markup
+from ingest.store import ArticleStore, StoreUnavailable
 from retrieval.keyword import KeywordIndex
-from retrieval.models import Answer, Turn
+from retrieval.models import Answer, ArticleRecord, Turn
 from retrieval.quotes import Candidate, QuoteSpan, SentenceSimilarity
 from retrieval.relevance import DEFAULT_MIN_CONFIDENCE, Decision, RelevanceFeatures
 from retrieval.steps import (
@@ -248,7 +247,7 @@ class Answerer:
     def _similarity(self, store: ArticleStore) -> SentenceSimilarity:
         with self._lock:
             if store.name not in self._similarities:
-                self._similarities[store.name] = SentenceSimilarity(store.embeddings.embed_documents)
+                self._similarities[store.name] = SentenceSimilarity(store.sentence_vectors)
             return self._similarities[store.name]
 
     def _index(self, store: ArticleStore) -> KeywordIndex:
@@ -272,7 +271,7 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     """Strip control characters and markup noise; trim over-long questions with a note."""
     notes: list[str] = []
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question or "")
-    cleaned = _strip_markup(cleaned)
+    cleaned = strip_markup(cleaned)
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > MAX_QUESTION_CHARS:
         cleaned = cleaned[:MAX_QUESTION_CHARS]
@@ -280,17 +279,3 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     if cleaned and not any(ch.isalnum() for ch in cleaned):
         return "", notes
     return cleaned, notes
-
-
-_SCRIPT_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
-_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)\s]*\)")
-_MD_MARK = re.compile(r"\*\*|__|~~|`+|(?<!\w)\*|\*(?!\w)|^\s*(?:>+|#{1,6}|[-+])\s+", re.M)
-
-
-def _strip_markup(text: str) -> str:
-    """Pasted HTML and markdown: keep the words, drop tags, scripts and emphasis marks."""
-    text = _SCRIPT_BLOCK.sub(" ", html.unescape(text))
-    text = _HTML_TAG.sub(" ", text)
-    text = _MD_LINK.sub(lambda m: m.group(1), text)
-    return _MD_MARK.sub(" ", text)

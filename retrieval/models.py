@@ -1,9 +1,15 @@
-"""The answer object every adapter renders: `Answer` with its verified `Quote`s."""
+"""The objects every adapter renders: `Answer` with its verified `Quote`s, and the
+`ArticleRecord`s of a sources listing (the store's type, re-exported for adapters)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Literal
+
+from ingest.models import ArticleRecord
+
+__all__ = ["Answer", "ArticleRecord", "Quote", "Turn"]
 
 
 @dataclass(frozen=True)
@@ -12,6 +18,9 @@ class Quote:
 
     `url` already carries a `#:~:text=` fragment that highlights the quote when the article
     has a URL; otherwise it is None and adapters show `title` and `source` (the file name).
+    A quote from a PDF or Word file has its `page` (1-based); a PDF's `url` is `URL#page=N`.
+    Adapters show `page_label` ("p. 2") beside a link and `location` ("report.pdf, p. 2")
+    when there is no link.
     """
 
     text: str
@@ -23,6 +32,20 @@ class Quote:
     start: int
     end: int
     score: float
+    page: int | None = None
+
+    @property
+    def page_label(self) -> str:
+        """"p. N" for a quote from a PDF or Word file, else ""."""
+        return f"p. {self.page}" if self.page else ""
+
+    @property
+    def location(self) -> str:
+        """What adapters show for a quote without a usable link: "name.pdf, p. N" for a
+        document, the source file otherwise."""
+        if not self.page:
+            return self.source
+        return f"{PurePath(self.source).name}, {self.page_label}"
 
 
 @dataclass(frozen=True)

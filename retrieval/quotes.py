@@ -17,7 +17,7 @@ from urllib.parse import quote as percent_encode
 
 import numpy as np
 
-from ingest.text import fold, has_cjk, sentence_spans
+from ingest.text import fold, has_cjk, sentence_spans, sentence_vector_text
 
 MAX_QUOTE_CHARS = 300
 MAX_QUOTE_SENTENCES = 3
@@ -27,7 +27,6 @@ LEXICAL_WEIGHT = 0.55
 FOLLOWING_QUOTE_RATIO = 0.6
 RERANK_SENTENCES = 12
 DENSE_SENTENCE_WEIGHT = 0.3
-RERANK_CHARS = 80  # embedding cost grows with length; a sentence's start says what it is about
 
 _LATIN = re.compile(r"[a-z0-9]+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -210,7 +209,7 @@ def _rerank(
     found: dict[tuple[str, int], float],
 ) -> list[tuple[float, float, Candidate, int, int]]:
     head, tail = scored[:RERANK_SENTENCES], scored[RERANK_SENTENCES:]
-    sentences = [texts[c.article_id][s:e].strip()[:RERANK_CHARS] for _, _, c, s, e in head]
+    sentences = [sentence_vector_text(texts[c.article_id], s, e) for _, _, c, s, e in head]
     cosines = similarity(query_vector, sentences)
     for (_, _, cand, start, _), cos in zip(head, cosines, strict=True):
         found[(cand.article_id, start)] = cos
@@ -286,6 +285,17 @@ def is_verbatim(quote_text: str, article_text: str, start: int, end: int) -> boo
         and 0 <= start < end <= len(article_text)
         and article_text[start:end] == quote_text
     )
+
+
+def quote_url(url: str, quote_text: str, file_format: str = "", page: int | None = None) -> str:
+    """The link that takes a reader to a quote: `url#page=N` into a PDF (browsers' PDF viewers
+    open that page), the bare URL of a Word file, a text fragment into a web page."""
+    if file_format == "pdf":
+        base = url.split("#", 1)[0]
+        return f"{base}#page={page}" if page else base
+    if file_format:
+        return url.split("#", 1)[0]
+    return text_fragment_url(url, quote_text)
 
 
 def text_fragment_url(url: str, quote_text: str) -> str:

@@ -26,8 +26,8 @@ from retrieval.quotes import (
     QuoteSpan,
     SentenceSimilarity,
     is_verbatim,
+    quote_url,
     select_quotes,
-    text_fragment_url,
 )
 from retrieval.relevance import (
     DEFAULT_MIN_CONFIDENCE,
@@ -256,17 +256,23 @@ def verify(
         if record is None:
             continue
         records[span.article_id] = record
+        page = record.page_at(span.start)
         quotes.append(
             Quote(
                 text=quote_text,
                 title=record.title,
-                url=text_fragment_url(record.url, quote_text) if record.url else None,
+                url=(
+                    quote_url(record.url, quote_text, record.file_format, page)
+                    if record.url
+                    else None
+                ),
                 published=record.published,
                 source=record.source,
                 article_id=span.article_id,
                 start=span.start,
                 end=span.end,
                 score=round(span.score, 4),
+                page=page,
             )
         )
     if not quotes:

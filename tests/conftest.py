@@ -9,17 +9,8 @@ from pathlib import Path
 import pytest
 
 from config import Settings, load_settings
-
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE_ARTICLES = REPO / "examples" / "articles"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings isolated from the developer's `.env` and environment."""
-    values: dict[str, object] = {"chroma_path": tmp_path / "chroma", "_env_file": None}
-    values.update(overrides)
-    return load_settings(**values)
+from tests.support.chroma import chroma_server  # noqa: F401  (a fixture for the tests)
+from tests.support.settings import SAMPLE_ARTICLES, make_settings
 
 
 @pytest.fixture(autouse=True)

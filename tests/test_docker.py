@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.support.settings import REPO
 
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
@@ -533,7 +533,7 @@ class _Replay:
 @pytest.mark.slow
 def test_dockerfile_build_replayed_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     from bot.health import start_health_server
-    from tests.conftest import make_settings
+    from tests.support.settings import make_settings
 
     global_args, stages = parse_dockerfile()
     replay = _Replay(tmp_path)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -22,7 +20,9 @@ import pytest
 
 from bot.logs import configure_logging
 from config import Settings
-from tests.bot.fake_slack import (
+from tests.support.cli import clean_env, run_cli
+from tests.support.embeddings import MODEL_NAME
+from tests.support.fake_slack import (
     BOT_USER,
     FakeSlack,
     button_click,
@@ -31,8 +31,7 @@ from tests.bot.fake_slack import (
     start_http_bot,
     wait_until,
 )
-from tests.conftest import REPO, make_settings
-from tests.ingest.hash_embeddings import MODEL_NAME
+from tests.support.settings import make_settings
 
 SLACK_BOT = "xoxb-1111111111-2222222222-AbCdEfGhIjKlMnOpQrStUvWx"
 SLACK_APP = "xapp-1-A0123456789-1234567890123-abcdef0123456789"
@@ -72,15 +71,11 @@ def test_masked_settings_show_every_setting_but_no_secret(tmp_path: Path) -> Non
 
 
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+    return run_cli(
+        *args,
         cwd=tmp_path,  # no .env of the developer's is read
-        env={**clean, "PYTHONPATH": str(REPO), "CITEBOT_CHROMA_PATH": str(tmp_path / "chroma"),
-             "CITEBOT_EMBEDDING_MODEL": MODEL_NAME, **env},
-        capture_output=True, text=True, timeout=300,
+        env=clean_env(CITEBOT_CHROMA_PATH=str(tmp_path / "chroma"),
+                      CITEBOT_EMBEDDING_MODEL=MODEL_NAME, **env),
     )
 
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sys
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,12 @@ from discord.http import Route
 
 from bot.discord import APOLOGY, CitebotDiscord, serve_discord
 from bot.feedback import FeedbackStore
+from bot.health import HealthServer
 from ingest.models import IngestReport
 from ingest.store import ArticleRecord
 from retrieval.models import Answer, Quote, Turn
-from tests.bot.fake_discord import (
+from tests.support.answers import StubAnswerer, make_answer, make_quote
+from tests.support.fake_discord import (
     ADMIN_ROLE_ID,
     ADMIN_ROLE_NAME,
     APP_ID,
@@ -46,57 +48,24 @@ from tests.bot.fake_discord import (
     member,
     slash,
 )
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 TOKEN = "test-token-Mzk4NzY1NDMyMTA5ODc2NTQz.secret"
 
 
-def _quote(text: str, title: str = "Sample article", url: str | None = "https://example.com/a",
-           published: str | None = "2024-05-01") -> Quote:
-    return Quote(text=text, title=title, url=url, published=published, source="a.txt",
-                 article_id="art1", start=0, end=len(text), score=0.9)
+
+def _quote(text: str, **fields: Any) -> Quote:
+    return make_quote(text, **{"title": "Sample article", "published": "2024-05-01", **fields})
 
 
-ANSWER = Answer(
-    question="",
+ANSWER = make_answer(
     text="Here is what “Sample article” says:",
-    confident=True,
     quotes=[
         _quote("The first quoted sentence."),
         _quote("第二段引文。", title="另一篇", url=None, published=None),
     ],
     answer_id="abc123def456",
-    sources_searched=14,
 )
-
-
-class StubAnswerer:
-    """What the adapter uses of `retrieval.Answerer`: `aask`, `sources`, `store`."""
-
-    def __init__(self, answer: Answer = ANSWER, records: Sequence[ArticleRecord] = (),
-                 fail: Exception | None = None, store: Any = None) -> None:
-        self.answer = answer
-        self.records = list(records)
-        self.fail = fail
-        self.asked: list[tuple[str, tuple[Turn, ...], str | None]] = []
-        self.stores: list[str | None] = []
-        self._store = store
-
-    async def aask(self, question: str, history: Sequence[Turn] = (), *,
-                   collection: str | None = None) -> Answer:
-        self.asked.append((question, tuple(history), collection))
-        if self.fail:
-            raise self.fail
-        return replace(self.answer, question=question)
-
-    def sources(self, collection: str | None = None) -> list[ArticleRecord]:
-        if self.fail:
-            raise self.fail
-        return self.records
-
-    def store(self, collection: str | None = None) -> Any:
-        self.stores.append(collection)
-        return self._store if self._store is not None else object()
 
 
 async def until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -188,7 +157,7 @@ def _ephemeral_reply(fake: FakeDiscord, token: str) -> str | None:
 
 
 async def test_startup_syncs_commands_to_configured_guilds(fake: FakeDiscord, start_bot: StartBot) -> None:
-    await start_bot(StubAnswerer(), discord_guild_ids=GUILD_ID)
+    await start_bot(StubAnswerer(ANSWER), discord_guild_ids=GUILD_ID)
     assert fake.find("GET", "/gateway/bot"), "the gateway URL must come from the configured API"
     assert fake.identify is not None and fake.identify["token"] == TOKEN
     synced = fake.find("PUT", f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
@@ -202,7 +171,7 @@ async def test_startup_syncs_commands_to_configured_guilds(fake: FakeDiscord, st
 
 
 async def test_startup_syncs_globally_without_guild_ids(fake: FakeDiscord, start_bot: StartBot) -> None:
-    await start_bot(StubAnswerer())
+    await start_bot(StubAnswerer(ANSWER))
     assert fake.find("PUT", f"/applications/{APP_ID}/commands")
     assert not fake.find("PUT", rf"/applications/{APP_ID}/guilds/\d+/commands")
 
@@ -213,7 +182,7 @@ async def test_startup_syncs_globally_without_guild_ids(fake: FakeDiscord, start
 async def test_ask_defers_then_answers_with_quotes_sources_and_buttons(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids
 ) -> None:
-    answerer = StubAnswerer()
+    answerer = StubAnswerer(ANSWER)
     await start_bot(answerer, channel_collections={CHANNEL_ID: "team-docs"})
     token = await _ask(fake, ids, "What does the article say?")
 
@@ -228,7 +197,8 @@ async def test_ask_defers_then_answers_with_quotes_sources_and_buttons(
     assert "\\[1\\] [Sample article](https://example.com/a) · 2024-05-01" in text
     assert "> 第二段引文。" in text and "**另一篇** · a.txt" in text
     assert body["embeds"][-1]["footer"]["text"] == "Searched 14 sources · answer abc123def456"
-    assert custom_ids(body) == ["citebot:fb:up:abc123def456", "citebot:fb:down:abc123def456"]
+    assert custom_ids(body) == ["citebot:fb:up:abc123def456:What does the article say?",
+                                "citebot:fb:down:abc123def456:What does the article say?"]
     assert answerer.asked == [("What does the article say?", (), "team-docs")]
 
 
@@ -304,7 +274,7 @@ async def test_mentions_in_a_quote_ping_nobody(
 
 
 async def test_rate_limit_refuses_privately(fake: FakeDiscord, start_bot: StartBot, ids: _Ids) -> None:
-    answerer = StubAnswerer()
+    answerer = StubAnswerer(ANSWER)
     await start_bot(answerer, rate_limit_per_minute=2)
     tokens = [await _ask(fake, ids, f"question {n}") for n in range(3)]
     refusal = await until(lambda: _ephemeral_reply(fake, tokens[2]))
@@ -320,7 +290,7 @@ async def test_rate_limit_refuses_privately(fake: FakeDiscord, start_bot: StartB
 async def test_allowed_channels_restrict_where_the_bot_answers(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids
 ) -> None:
-    answerer = StubAnswerer()
+    answerer = StubAnswerer(ANSWER)
     await start_bot(answerer, discord_allowed_channels=CHANNEL_ID)
     token = await _ask(fake, ids, "here?", channel_id=OTHER_CHANNEL_ID)
     refusal = await until(lambda: _ephemeral_reply(fake, token))
@@ -395,7 +365,7 @@ async def test_sources_are_paged_with_buttons(fake: FakeDiscord, start_bot: Star
 
 
 async def test_help_is_private(fake: FakeDiscord, start_bot: StartBot, ids: _Ids) -> None:
-    await start_bot(StubAnswerer())
+    await start_bot(StubAnswerer(ANSWER))
     token = await _command(fake, ids, "help")
     text = await until(lambda: _ephemeral_reply(fake, token))
     assert text and "/ask" in text and "/sources" in text and "/ingest" in text
@@ -407,7 +377,7 @@ async def test_help_is_private(fake: FakeDiscord, start_bot: StartBot, ids: _Ids
 async def test_feedback_click_is_recorded(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
 ) -> None:
-    await start_bot(StubAnswerer())
+    await start_bot(StubAnswerer(ANSWER))
     token = await _ask(fake, ids, "Was this useful?")
     body = (await until(lambda: fake.followups(token)))[0]
     message = next(m for m in fake.messages if m["components"] == body["components"])
@@ -421,6 +391,72 @@ async def test_feedback_click_is_recorded(
     records = FeedbackStore(tmp_path / "feedback.sqlite3").all()
     assert [(r.platform, r.answer_id, r.question, r.user_id, r.vote) for r in records] == [
         ("discord", "abc123def456", "Was this useful?", "1500000000000000007", "down")]
+
+
+async def test_feedback_and_follow_ups_survive_a_restart(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
+) -> None:
+    """Nothing lives in the process: another client (a restart, a second replica) records a
+    click with its question and answers a reply to an earlier answer as a follow-up."""
+    first = await start_bot(StubAnswerer(ANSWER))
+    token = await _ask(fake, ids, "Who said it?")
+    body = (await until(lambda: fake.followups(token)))[0]
+    answer_message = next(m for m in fake.messages if m["components"] == body["components"])
+    await first.close()
+
+    answerer = StubAnswerer(ANSWER)
+    await start_bot(answerer)
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        custom_ids(body)[0], answer_message, token=click_token, interaction_id=click_id))
+    assert await until(lambda: _ephemeral_reply(fake, click_token)) == "Thanks for the feedback!"
+    records = FeedbackStore(tmp_path / "feedback.sqlite3").all()
+    assert [(r.answer_id, r.question, r.vote) for r in records] == [
+        ("abc123def456", "Who said it?", "up")]
+
+    # The /ask answer replies to nothing: its question comes from its buttons.
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        "And when?", message_id="1800000000000000011", reply_to=answer_message["id"]))
+    assert await until(lambda: answerer.asked)
+    assert answerer.asked == [
+        ("And when?", (Turn("user", "Who said it?"), Turn("assistant", ANSWER.text)), None)]
+
+
+async def test_a_long_chain_of_replies_is_read_back_from_discord(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    answerer = StubAnswerer(ANSWER)
+    await start_bot(answerer)
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}> Q1?", message_id="1800000000000000021", mentions=[BOT_USER]))
+    for n in (2, 3, 4):
+        await until(lambda n=n: len(fake.channel_messages()) >= n - 1)
+        await fake.dispatch("MESSAGE_CREATE", guild_message(
+            f"Q{n}?", message_id=f"18000000000000000{20 + n}", reply_to=fake.messages[-1]["id"]))
+    await until(lambda: len(fake.channel_messages()) >= 4)
+    said = Turn("assistant", ANSWER.text)
+    assert [q for q, _, _ in answerer.asked] == ["Q1?", "Q2?", "Q3?", "Q4?"]
+    assert answerer.asked[1][1] == (Turn("user", "Q1?"), said)
+    assert answerer.asked[3][1] == (
+        Turn("user", "Q1?"), said, Turn("user", "Q2?"), said, Turn("user", "Q3?"), said)
+    # Every answer replies to its question, so the chain is there for Discord's users too.
+    assert [str(m["message_reference"]["message_id"]) for m in fake.channel_messages()] == [
+        f"18000000000000000{20 + n}" for n in (1, 2, 3, 4)]
+
+
+def test_feedback_custom_id_fits_discord_with_a_long_question() -> None:
+    from bot.discord.buttons import FeedbackButton, feedback_custom_id
+    from bot.discord_render import discord_len
+
+    question = "陈信翰为什么拒绝了扎克伯格开出的天价薪酬，这和他后来的选择有什么关系？" * 4
+    custom_id = feedback_custom_id("down", "abc123def456", question)
+    assert discord_len(custom_id) <= 100 and custom_id.endswith("…")
+    assert custom_id.startswith("citebot:fb:down:abc123def456:陈信翰为什么")
+    match = FeedbackButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+    assert match and match["answer_id"] == "abc123def456"
+    # Buttons sent before questions were carried still match (and record no question).
+    old = FeedbackButton.__discord_ui_compiled_template__.fullmatch("citebot:fb:up:abc123")
+    assert old and old["question"] is None
 
 
 # --- /ingest -----------------------------------------------------------------------------------
@@ -448,7 +484,7 @@ def web_ingest(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
 async def test_ingest_is_refused_for_a_plain_member(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]]
 ) -> None:
-    answerer = StubAnswerer()
+    answerer = StubAnswerer(ANSWER)
     await start_bot(answerer, discord_admin_role=ADMIN_ROLE_NAME)
     token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"),
                            who=member(roles=[MEMBER_ROLE_ID]))
@@ -471,7 +507,7 @@ async def test_ingest_by_url_is_allowed_for_admins(
     admin_role: str, who: dict[str, Any],
 ) -> None:
     store = object()
-    answerer = StubAnswerer(store=store)
+    answerer = StubAnswerer(store_object=store)
     await start_bot(answerer, discord_admin_role=admin_role,
                     channel_collections={CHANNEL_ID: "team-docs"})
     token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"), who=who)
@@ -485,7 +521,7 @@ async def test_ingest_by_url_is_allowed_for_admins(
 async def test_ingest_permission_is_checked_on_every_call(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]]
 ) -> None:
-    await start_bot(StubAnswerer(), discord_admin_role=ADMIN_ROLE_NAME)
+    await start_bot(StubAnswerer(ANSWER), discord_admin_role=ADMIN_ROLE_NAME)
     allowed = await _command(fake, ids, "ingest", _url_option("https://example.com/1"),
                              who=member(roles=[ADMIN_ROLE_ID]))
     assert await until(lambda: fake.followups(allowed))
@@ -496,13 +532,35 @@ async def test_ingest_permission_is_checked_on_every_call(
     assert [urls for urls, _, _ in web_ingest] == [["https://example.com/1"]]
 
 
+@pytest.mark.parametrize(
+    ("filename", "size", "reason"),
+    [("tool.exe", 10, "unsupported file type .exe"), ("blank.md", 0, "empty file"),
+     ("huge.md", 3_000_000, "file too large (3.0 MB > CITEBOT_MAX_FILE_MB=2)")],
+)
+async def test_an_upload_the_ingest_would_refuse_is_refused_before_downloading(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, filename: str, size: int, reason: str
+) -> None:
+    answerer = StubAnswerer(ANSWER)
+    await start_bot(answerer, max_file_mb=2)
+    attachment = {"id": "1700000000000000002", "filename": filename, "size": size,
+                  "url": f"{fake.base}/attachments/{filename}",
+                  "proxy_url": f"{fake.base}/attachments/{filename}"}
+    token = await _command(
+        fake, ids, "ingest", [{"name": "file", "type": 11, "value": attachment["id"]}],
+        who=member(permissions=SEND_MESSAGES | MANAGE_GUILD),
+        resolved={"attachments": {attachment["id"]: attachment}})
+    refusal = await until(lambda: _ephemeral_reply(fake, token))
+    assert refusal == f"I can't add {filename}: {reason}."  # the ingest package's own words
+    assert answerer.stores == []
+
+
 async def test_ingest_attachment_into_a_real_store(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
 ) -> None:
     from ingest.store import ArticleStore
 
     store = ArticleStore(make_settings(tmp_path))
-    answerer = StubAnswerer(store=store)
+    answerer = StubAnswerer(store_object=store)
     await start_bot(answerer)
     fake.files["note.md"] = (
         "# 测试文章\n\n> link: https://example.com/note\n\n这是一篇用于测试上传的文章。它只有两句话。\n"
@@ -519,6 +577,43 @@ async def test_ingest_attachment_into_a_real_store(
     assert [r.title for r in store.articles()] == ["测试文章"]
 
 
+@pytest.mark.parametrize(
+    ("filename", "reply"),
+    [("report.pdf", "Added 1 article"), ("scan.pdf", "no text layer: scanned or image-only PDF")],
+)
+async def test_ingest_pdf_attachment(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path, filename: str, reply: str
+) -> None:
+    from ingest.store import ArticleStore
+    from tests.support.documents import FERRY, make_pdf, make_scanned_pdf
+    from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+
+    store = ArticleStore(
+        make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=HashEmbeddings()
+    )
+    await start_bot(StubAnswerer(ANSWER, store_object=store))
+    made = tmp_path / filename
+    make_pdf(made, FERRY) if filename == "report.pdf" else make_scanned_pdf(made)
+    fake.files[filename] = made.read_bytes()
+    attachment = {"id": "1700000000000000002", "filename": filename,
+                  "size": len(fake.files[filename]), "url": f"{fake.base}/attachments/{filename}",
+                  "proxy_url": f"{fake.base}/attachments/{filename}",
+                  "content_type": "application/pdf"}
+    token = await _command(
+        fake, ids, "ingest", [{"name": "file", "type": 11, "value": attachment["id"]}],
+        who=member(permissions=SEND_MESSAGES | MANAGE_GUILD),
+        resolved={"attachments": {attachment["id"]: attachment}})
+    messages = await until(lambda: fake.followups(token) or _ephemeral_reply(fake, token),
+                           timeout=60)
+    assert reply in str(messages), messages
+    if filename == "report.pdf":
+        [record] = store.articles()
+        assert (record.title, record.file_format, len(record.pages)) == (
+            "Riverside Ferry Annual Review", "pdf", 3)
+    else:
+        assert store.articles() == []
+
+
 async def test_ingest_url_through_real_web_ingestion(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path
 ) -> None:
@@ -526,7 +621,7 @@ async def test_ingest_url_through_real_web_ingestion(
 
     settings = make_settings(tmp_path, allow_private_urls=True)  # the page is on 127.0.0.1
     store = ArticleStore(settings)
-    await start_bot(StubAnswerer(store=store), allow_private_urls=True)
+    await start_bot(StubAnswerer(store_object=store), allow_private_urls=True)
     fake.files["tide.html"] = (
         b"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         b"<title>Spring tides in Port Ellis</title></head><body><article>"
@@ -548,7 +643,7 @@ async def test_ingest_url_through_real_web_ingestion(
 async def test_mention_answers_and_a_reply_is_a_follow_up(
     fake: FakeDiscord, start_bot: StartBot
 ) -> None:
-    answerer = StubAnswerer()
+    answerer = StubAnswerer(ANSWER)
     await start_bot(answerer)
     await fake.dispatch("MESSAGE_CREATE", guild_message(
         f"<@{BOT_USER['id']}> Who said it?", message_id="1800000000000000001",
@@ -598,9 +693,12 @@ async def test_serve_with_a_refused_token_exits_2_after_starting_health(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:
     started: list[tuple[Any, Any]] = []
-    health = types.ModuleType("bot.health")
-    health.start_health_server = lambda settings, answerer: started.append((settings, answerer))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.health", health)
+
+    def start_health_server(settings: Any, answerer: Any) -> HealthServer:
+        started.append((settings, answerer))
+        return HealthServer(port=None)
+
+    monkeypatch.setattr("bot.discord.serve.start_health_server", start_health_server)
     fake.reject_token = True
     settings = make_settings(tmp_path, discord_token=TOKEN, discord_api_url=fake.api_url)
     with caplog.at_level(logging.DEBUG):

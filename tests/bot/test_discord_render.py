@@ -23,17 +23,17 @@ from bot.discord_render import (
 )
 from ingest.store import ArticleRecord
 from retrieval.models import Answer, Quote
+from tests.support.answers import make_answer, make_quote
 
 
 def _quote(text: str, title: str = "Title", url: str | None = "https://example.com/a") -> Quote:
-    return Quote(text=text, title=title, url=url, published="2024-05-01", source="a.txt",
-                 article_id="a", start=0, end=len(text), score=1.0)
+    return make_quote(text, title=title, url=url, published="2024-05-01")
 
 
 def _answer(text: str = "Answer.", quotes: list[Quote] | None = None,
             notes: list[str] | None = None) -> Answer:
-    return Answer(question="q", text=text, confident=True, quotes=quotes or [],
-                  answer_id="id1", sources_searched=3, notes=notes or [])
+    return make_answer("q", text, quotes or [], answer_id="id1", sources_searched=3,
+                       notes=notes or [])
 
 
 def _assert_within_limits(messages: list[list]) -> None:

@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.doctor import run_doctor
 from config import Settings
-from tests.conftest import FIXTURES, make_settings
+from tests.support.settings import FIXTURES, make_settings
 
 BOT = "xoxb-1111111111-2222222222-AbCdEfGhIjKlMnOpQrStUvWx"
 APP = "xapp-1-A0123456789-1234567890123-abcdef0123456789"

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import socket
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +15,9 @@ import pytest
 from bot.health import HealthServer, start_health_server
 from config import Settings
 from retrieval import Answerer
-from tests.conftest import FIXTURES, make_settings
+from tests.support.cli import clean_env, run_cli
+from tests.support.net import free_port
+from tests.support.settings import FIXTURES, make_settings
 
 SERVER_MODE_ARTICLES = FIXTURES / "server_mode"
 
@@ -51,11 +50,6 @@ def _get(url: str) -> tuple[int, dict[str, object]]:
         return exc.code, json.loads(exc.read())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def test_healthy_store_reports_its_size(small_store: Settings, servers: list[HealthServer]) -> None:
     answerer = Answerer(small_store)
@@ -80,7 +74,7 @@ def test_healthy_store_reports_its_size(small_store: Settings, servers: list[Hea
 def test_unreachable_store_is_503_with_the_reason(
     tmp_path: Path, servers: list[HealthServer]
 ) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     settings = make_settings(tmp_path, chroma_url=url)
     server = start_health_server(settings, Answerer(settings), port=0, host="127.0.0.1")
     servers.append(server)
@@ -113,7 +107,7 @@ def test_port_zero_in_settings_means_no_endpoint(tmp_path: Path) -> None:
 def test_port_and_host_come_from_settings(
     small_store: Settings, servers: list[HealthServer]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = small_store.model_copy(update={"health_port": port, "health_host": "127.0.0.1"})
     server = start_health_server(settings, Answerer(settings))
     servers.append(server)
@@ -147,15 +141,8 @@ def test_close_frees_the_port(small_store: Settings) -> None:
 
 def _healthcheck(port: int, cwd: Path) -> subprocess.CompletedProcess[str]:
     """What the image's HEALTHCHECK runs, with the image's way of passing the port."""
-    env = {**os.environ, "CITEBOT_HEALTH_PORT": str(port), "CITEBOT_HEALTH_HOST": "0.0.0.0"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot.health"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = clean_env(CITEBOT_HEALTH_PORT=str(port), CITEBOT_HEALTH_HOST="0.0.0.0")
+    return run_cli(module="bot.health", cwd=cwd, env=env, timeout=60)
 
 
 def test_healthcheck_command_exit_status(
@@ -167,13 +154,13 @@ def test_healthcheck_command_exit_status(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "ok"
 
-    down = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}")
+    down = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
     unhealthy = start_health_server(down, Answerer(down), port=0, host="127.0.0.1")
     servers.append(unhealthy)
     done = _healthcheck(unhealthy.port or 0, tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("503:")
 
-    done = _healthcheck(_free_port(), tmp_path)
+    done = _healthcheck(free_port(), tmp_path)
     assert done.returncode == 1
     assert "cannot reach http://127.0.0.1:" in done.stderr

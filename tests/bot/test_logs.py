@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.logs import configure_logging
-from tests.conftest import make_settings
+from tests.support.settings import make_settings
 
 SLACK_BOT = "xoxb-1111111111-2222222222-AbCdEfGhIjKlMnOpQrStUvWx"
 SLACK_APP = "xapp-1-A0123456789-1234567890123-abcdef0123456789"

@@ -14,16 +14,15 @@ import pytest
 from bot.feedback import FeedbackStore
 from bot.slack_render import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, unescape
 from retrieval.models import Answer, Turn
-from tests.bot.fake_slack import (
+from tests.support.answers import StubAnswerer, make_quote
+from tests.support.fake_slack import (
     BOT_USER,
     FakeSlack,
     HttpBot,
-    StubAnswerer,
     button_click,
     event_body,
     mention,
     message,
-    quote,
     slash_command,
     start_http_bot,
     wait_until,
@@ -81,7 +80,7 @@ async def test_mention_is_answered_in_its_thread_with_quote_and_link(bot: HttpBo
     assert any("Searched 14 sources" in t for t in texts)
     assert set(_buttons(answer["blocks"])) == {FEEDBACK_UP, FEEDBACK_DOWN}
     assert "About Who said what?:" in answer["text"]  # the plain-text fallback
-    assert bot.answerer.asked == [("Who said what?", [], None)]
+    assert bot.answerer.asked == [("Who said what?", (), None)]
     reaction = {"channel": "C1", "timestamp": TS, "name": "hourglass_flowing_sand"}
     assert await wait_until(lambda: bot.fake.called("reactions.remove"))
     for method in ("reactions.add", "reactions.remove"):
@@ -117,7 +116,7 @@ async def test_retry_of_an_event_being_handled_gives_no_second_answer(
 
     def slow(question: str, history: Sequence[Turn]) -> Answer:
         gate.wait(10)
-        return Answer(question, "Slow answer", True, [quote("A quote.")], "slow1", 3)
+        return Answer(question, "Slow answer", True, [make_quote("A quote.")], "slow1", 3)
 
     bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=slow))
     try:
@@ -147,7 +146,7 @@ async def test_untrusted_quote_and_title_cannot_ping_or_link(
     nasty = "<!channel> <!here> hi <@U999> see <#C123|general> A&B <https://evil.example|click>"
 
     def reply(question: str, history: Sequence[Turn]) -> Answer:
-        bad = quote(
+        bad = make_quote(
             nasty, title="<!everyone> Title > <@U1>", url="https://example.com/?a=1&b=<2>|x"
         )
         return Answer(question, "Answer <!here>", True, [bad], "esc1", 1)
@@ -235,9 +234,9 @@ async def test_answer_channel_gets_every_top_level_message_once(
         await bot.post(event_body(mention(f"<@{BOT_USER}> sentinel", ts="1700000010.000100")))
         assert await wait_until(lambda: len(fake.posted()) == 3)
         assert bot.answerer.asked == [
-            ("What is new?", [], "docs"),
-            ("And this?", [], "docs"),
-            ("sentinel", [], None),
+            ("What is new?", (), "docs"),
+            ("And this?", (), "docs"),
+            ("sentinel", (), None),
         ]
         assert [p["thread_ts"] for p in fake.posted()[:2]] == [TS, ts2]
     finally:
@@ -260,10 +259,10 @@ async def test_direct_message_is_answered_in_the_dm_with_recent_history(bot: Htt
     assert posted and posted[0]["channel"] == "D1" and "thread_ts" not in posted[0]
     question, history, _ = bot.answerer.asked[0]
     assert question == "What did he say?"
-    assert history == [
+    assert history == (
         Turn("user", "Who is Greg Brockman?"),
         Turn("assistant", "He co-founded OpenAI."),
-    ]
+    )
 
 
 async def test_empty_mention_gets_help(bot: HttpBot) -> None:
@@ -377,7 +376,7 @@ async def test_very_long_answer_is_split_within_slack_limits(
     long_quote = "第一句很长。" * 1200
 
     def reply(question: str, history: Sequence[Turn]) -> Answer:
-        return Answer(question, long_text, True, [quote(long_quote), quote("short")], "long1", 9)
+        return Answer(question, long_text, True, [make_quote(long_quote), make_quote("short")], "long1", 9)
 
     bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=reply))
     try:
@@ -428,7 +427,7 @@ async def test_store_down_gives_an_apology_in_the_thread(
 async def test_crashing_chain_gives_an_apology_and_a_logged_traceback(
     fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot = await _start(fake, tmp_path, answerer=StubAnswerer(fail=True))
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(fail=RuntimeError("the chain broke")))
     try:
         with caplog.at_level(logging.INFO):
             await bot.post(event_body(mention(f"<@{BOT_USER}> boom?", ts=TS)))

@@ -21,7 +21,7 @@ from bot.slack_render import (
 )
 from ingest.store import ArticleRecord
 from retrieval.models import Answer
-from tests.bot.fake_slack import quote
+from tests.support.answers import make_quote
 
 
 def _all_texts(messages: list) -> list[str]:
@@ -60,8 +60,8 @@ def test_answer_layout() -> None:
         "Here is what 2 articles say:",
         True,
         [
-            quote("Line one.\nLine two."),
-            quote("无链接的引用。", title="本地文章", url=None, published=None),
+            make_quote("Line one.\nLine two."),
+            make_quote("无链接的引用。", title="本地文章", url=None, published=None),
         ],
         "abc123",
         14,
@@ -95,7 +95,7 @@ def test_not_confident_answer_has_no_quotes_but_feedback() -> None:
 
 def test_huge_answer_is_split_then_trimmed_never_over_the_limits() -> None:
     text = ("x" * 99 + "\n") * 2000 + "<&>" * 3000  # 200k characters plus escapes
-    answer = Answer("q", text, True, [quote("q" * 9000)], "big", 1)
+    answer = Answer("q", text, True, [make_quote("q" * 9000)], "big", 1)
     messages = render_answer(answer, share=True)
     assert 2 <= len(messages) <= MAX_MESSAGES
     for message in messages:
@@ -108,7 +108,7 @@ def test_huge_answer_is_split_then_trimmed_never_over_the_limits() -> None:
 
 
 def test_long_quote_is_split_into_block_quotes_without_breaking_entities() -> None:
-    answer = Answer("q", "lead", True, [quote("a&b " * 2000)], "q1", 1)
+    answer = Answer("q", "lead", True, [make_quote("a&b " * 2000)], "q1", 1)
     texts = _all_texts(render_answer(answer))
     quoted = [t for t in texts if t.startswith("> ")]
     assert len(quoted) >= 3

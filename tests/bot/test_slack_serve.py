@@ -4,9 +4,7 @@ against the sample store (the issue's "done when"), and Socket Mode with a clean
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +15,8 @@ import pytest
 from bot.slack import serve_slack
 from bot.slack_render import unescape
 from config import Settings
-from tests.bot.fake_slack import (
+from tests.support.cli import clean_env
+from tests.support.fake_slack import (
     APP_TOKEN,
     BOT_USER,
     FakeSlack,
@@ -27,6 +26,7 @@ from tests.bot.fake_slack import (
     signed_post,
     wait_until,
 )
+from tests.support.net import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHEN = "陈信翰拒绝了谁开出的天价薪酬？"
@@ -69,22 +69,15 @@ def test_rejected_bot_token_exits_2(
     assert "SLACK_BOT_TOKEN" in err and "invalid_auth" in err and "xoxb-wrong" not in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _start(args: list[str], env: dict[str, str], tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     log_path = tmp_path / "serve.log"
-    full_env = {
-        **os.environ,
+    full_env = clean_env(
         **env,
-        "PYTHONPATH": str(REPO),
-        "CITEBOT_HEALTH_PORT": "0",
-        "CITEBOT_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
-        "CITEBOT_LOG_LEVEL": "DEBUG",
-    }
+        CITEBOT_HEALTH_PORT="0",
+        CITEBOT_FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
+        CITEBOT_LOG_LEVEL="DEBUG",
+    )
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "slack", *args],
@@ -152,7 +145,7 @@ def _article_texts(settings: Settings) -> list[str]:
 async def test_serve_slack_http_answers_a_signed_mention_about_the_samples(
     fake: FakeSlack, sample_store_copy: Settings, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         "SLACK_API_URL": fake.base_url,
         "SLACK_BOT_TOKEN": "xoxb-test",

@@ -11,12 +11,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import build_slack_app
-from tests.bot.fake_slack import (
+from tests.support.answers import StubAnswerer
+from tests.support.fake_slack import (
     APP_TOKEN,
     BOT_TOKEN,
     BOT_USER,
     FakeSlack,
-    StubAnswerer,
     bot_settings,
     event_body,
     mention,

@@ -11,8 +11,6 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,9 +21,10 @@ from ingest.pipeline import ingest_paths, read_inputs
 from ingest.reader import UnreadableArticle, read_article_file
 from ingest.store import ArticleStore
 from retrieval.keyword import KeywordIndex
-from tests.conftest import REPO, make_settings
-from tests.ingest.hash_embeddings import MODEL_NAME, HashEmbeddings
 from tests.ingest.store_checks import assert_consistent
+from tests.support.cli import clean_env, run_cli
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
 
 SOLAR = "Farmers in Kansas installed solar panels above their crops. The shade cut water use by a third."
 TIDAL = "A tidal turbine off the coast of Orkney powered two thousand homes through the winter."
@@ -210,16 +209,10 @@ def test_a_file_without_read_permission_is_reported(tmp_path: Path) -> None:
 
 
 def _cli_ingest(folder: Path, chroma: Path) -> tuple[int, dict[str, object]]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))},
-        "CITEBOT_CHROMA_PATH": str(chroma),
-        "CITEBOT_EMBEDDING_MODEL": MODEL_NAME,
-        "CITEBOT_MAX_FILE_MB": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "ingest", str(folder), "--json"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    env = clean_env(
+        CITEBOT_CHROMA_PATH=str(chroma), CITEBOT_EMBEDDING_MODEL=MODEL_NAME, CITEBOT_MAX_FILE_MB="1"
     )
+    done = run_cli("ingest", str(folder), "--json", env=env)
     assert done.stdout.strip(), done.stderr
     return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
 

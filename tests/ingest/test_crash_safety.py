@@ -3,7 +3,7 @@
 - A `citebot ingest` SIGKILLed between two chunk writes of an article leaves a usable store,
   and the next run completes it without duplicates and without re-embedding what was written.
   The kill point is made deterministic by gated stand-in embeddings
-  (`tests.ingest.hash_embeddings.GatedHashEmbeddings`), not by timing.
+  (`tests.support.embeddings.GatedHashEmbeddings`), not by timing.
 - Two ingests of overlapping folders at once, as two threads sharing one `ArticleStore`. The
   embedded Chroma store is single-process by design (several processes writing one
   directory is not supported by Chroma); a multi-process deployment uses the Chroma server
@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -29,12 +28,13 @@ from config import Settings
 from ingest.chunking import chunk_article
 from ingest.models import IngestReport
 from ingest.pipeline import ingest_paths, read_inputs
-from ingest.store import ArticleStore
+from ingest.store import WRITE_BATCH, ArticleStore
 from retrieval import Answer, Answerer
 from retrieval.keyword import KeywordIndex
-from tests.conftest import REPO, make_settings
-from tests.ingest.hash_embeddings import GATED_MODEL_NAME, MODEL_NAME, HashEmbeddings
 from tests.ingest.store_checks import assert_consistent
+from tests.support.cli import clean_env
+from tests.support.embeddings import GATED_MODEL_NAME, MODEL_NAME, HashEmbeddings
+from tests.support.settings import REPO, make_settings
 
 _SENTENCES = [
     "The harbour authority approved a new ferry terminal after a long public consultation.",
@@ -58,7 +58,7 @@ def _crash_corpus(folder: Path) -> Path:
         "# Lighthouse keepers\n\nThe last lighthouse keeper on the island retired in 1987. "
         "Automation replaced the crew, but the lamp still turns every night.\n"
     )
-    (folder / "b-harbour.md").write_text(_long_article("Harbour", 150))  # three write batches
+    (folder / "b-harbour.md").write_text(_long_article("Harbour", 300))  # two write batches
     (folder / "c-seagrass.md").write_text(
         "# Seagrass meadows\n\nDivers replanted seagrass in the bay. Young fish returned within two summers.\n"
     )
@@ -95,19 +95,20 @@ def test_an_ingest_killed_midway_leaves_a_usable_store_and_a_rerun_completes_it(
     expected = _expected_chunks(corpus, settings)
     by_size = sorted(expected, key=expected.get)  # type: ignore[arg-type]
     harbour_id = by_size[-1]
-    assert expected[harbour_id] > 128
+    assert expected[harbour_id] > WRITE_BATCH
 
     gate = tmp_path / "gate"
     gate.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))},
-        "CITEBOT_CHROMA_PATH": str(settings.chroma_path),
-        "CITEBOT_EMBEDDING_MODEL": GATED_MODEL_NAME,
-        "TEST_INGEST_GATE_DIR": str(gate),
-        # Embedding calls: 1 for the lighthouse article, then 2 per 64-chunk write of the
-        # harbour article. Blocking on the 4th call leaves 64 harbour chunks written.
-        "TEST_INGEST_GATE_AFTER": "3",
-    }
+    env = clean_env(
+        CITEBOT_CHROMA_PATH=str(settings.chroma_path),
+        CITEBOT_EMBEDDING_MODEL=GATED_MODEL_NAME,
+        TEST_INGEST_GATE_DIR=str(gate),
+        # Embedding calls: one per write batch of WRITE_BATCH chunks (the first holds the
+        # lighthouse article and the start of the harbour article), then one for the
+        # sentences of the articles the batch completed (the lighthouse). Blocking on the
+        # 3rd call leaves the lighthouse article complete and part of the harbour written.
+        TEST_INGEST_GATE_AFTER="2",
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "ingest", str(corpus)],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -124,7 +125,7 @@ def test_an_ingest_killed_midway_leaves_a_usable_store_and_a_rerun_completes_it(
     assert len(records) == 1, "only the first article was complete at the kill"
     (first_id,) = records
     partial = store.chunk_count() - expected[first_id]
-    assert partial == 64, "the kill should fall between two chunk writes of the harbour article"
+    assert partial == WRITE_BATCH - expected[first_id], "the kill should fall between two writes"
 
     # Usable as it is: listing, keyword search and answering see only complete articles.
     index = KeywordIndex(store)
@@ -137,8 +138,8 @@ def test_an_ingest_killed_midway_leaves_a_usable_store_and_a_rerun_completes_it(
 
     report = ingest_paths([corpus], store, show_progress=False)
     assert report.articles == len(expected) and not report.skipped
-    assert report.chunks_unchanged == expected[first_id] + 64  # nothing embedded twice
-    assert report.chunks_added == sum(expected.values()) - expected[first_id] - 64
+    assert report.chunks_unchanged == expected[first_id] + partial  # nothing embedded twice
+    assert report.chunks_added == sum(expected.values()) - expected[first_id] - partial
     assert {r.article_id: r.chunks for r in store.articles()} == expected
     assert store.chunk_count() == sum(expected.values())
     assert_consistent(store)
@@ -270,16 +271,16 @@ def test_an_article_edited_after_an_interrupted_ingest_leaves_no_orphan_chunks(
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     article = corpus / "harbour.md"
-    article.write_text(_long_article("Harbour", 100))
+    article.write_text(_long_article("Harbour", 300))
     settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
-    failing = ArticleStore(settings, embeddings=_FailingEmbeddings(fail_on_call=3))
+    failing = ArticleStore(settings, embeddings=_FailingEmbeddings(fail_on_call=2))
     with pytest.raises(RuntimeError, match="killed"):
         ingest_paths([corpus], failing, show_progress=False)
-    assert failing.articles() == [] and failing.chunk_count() == 64  # half written
+    assert failing.articles() == [] and failing.chunk_count() == WRITE_BATCH  # partly written
 
-    article.write_text(_long_article("Harbour", 100).replace("ferry terminal", "cruise terminal"))
+    article.write_text(_long_article("Harbour", 300).replace("ferry terminal", "cruise terminal"))
     store = ArticleStore(settings, embeddings=HashEmbeddings())
     report = ingest_paths([corpus], store, show_progress=False)
     assert report.articles == 1
-    assert_consistent(store)  # the unfinished version's 64 chunks are gone
+    assert_consistent(store)  # the unfinished version's chunks are gone
     assert store.chunk_count() == sum(_expected_chunks(corpus, settings).values())

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,8 @@ from config import Settings
 from ingest import ArticleStore, ingest_paths
 from ingest.embeddings import load_embeddings
 from ingest.store import EmbeddingModelMismatch
-from tests.conftest import FIXTURES, REPO, SAMPLE_ARTICLES, make_settings
+from tests.support.cli import clean_env, run_cli
+from tests.support.settings import FIXTURES, SAMPLE_ARTICLES, make_settings
 
 
 class CountingEmbeddings(Embeddings):
@@ -34,17 +33,8 @@ class CountingEmbeddings(Embeddings):
         return self.base.embed_query(text)
 
 
-def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))}
-    env["CITEBOT_CHROMA_PATH"] = str(settings.chroma_path)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, env=clean_env(CITEBOT_CHROMA_PATH=str(settings.chroma_path)))
 
 
 def _articles_folder(tmp_path: Path) -> Path:
@@ -54,7 +44,7 @@ def _articles_folder(tmp_path: Path) -> Path:
 
 
 def test_cli_reingesting_the_samples_adds_nothing(sample_store_copy: Settings) -> None:
-    result = run_cli(sample_store_copy, "ingest", str(SAMPLE_ARTICLES), "--json")
+    result = _cli(sample_store_copy, "ingest", str(SAMPLE_ARTICLES), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(summary) == {"articles", "chunks_added", "chunks_unchanged", "chunks_removed", "skipped"}
@@ -64,7 +54,7 @@ def test_cli_reingesting_the_samples_adds_nothing(sample_store_copy: Settings) -
 
 
 def test_cli_sources_lists_the_36kr_link(sample_store_copy: Settings) -> None:
-    result = run_cli(sample_store_copy, "sources", "--json")
+    result = _cli(sample_store_copy, "sources", "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert len(rows) == 14
@@ -121,7 +111,7 @@ def test_bad_files_are_reported_and_the_rest_ingested(tmp_path: Path) -> None:
     (folder / "empty.txt").write_bytes(b"")
     (folder / "image.txt").write_bytes(bytes(range(256)) * 8)
     settings = make_settings(tmp_path)
-    result = run_cli(settings, "ingest", str(folder), str(tmp_path / "missing"), "--json")
+    result = _cli(settings, "ingest", str(folder), str(tmp_path / "missing"), "--json")
     assert result.returncode == 1, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     reasons = {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}

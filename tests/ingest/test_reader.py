@@ -13,7 +13,7 @@ from ingest.reader import (
     read_html_article,
     read_text_articles,
 )
-from tests.conftest import FIXTURES, SAMPLE_ARTICLES
+from tests.support.settings import FIXTURES, SAMPLE_ARTICLES
 
 MB = 1_000_000
 

@@ -9,106 +9,27 @@ server is back on the same port and path.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.health import start_health_server
 from config import Settings
 from ingest import ArticleStore, ingest_paths
 from retrieval import Answerer
 from retrieval.answerer import ERROR_TEXT
-from tests.conftest import FIXTURES, make_settings
+from tests.support.chroma import ChromaServer
+from tests.support.cli import clean_env, run_cli
+from tests.support.net import free_port
+from tests.support.settings import FIXTURES, make_settings
 
 ARTICLES = FIXTURES / "server_mode"
-BIN = Path(sys.executable).parent
 QUESTIONS = [
     "How long does the harbour ferry crossing take now?",
     "云岭村的图书馆收到了多少本新书？",
     "What powers the harbour ferry?",
 ]
-START_DEADLINE_S = 60.0
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ChromaServer:
-    """`chroma run --path PATH --host 127.0.0.1 --port PORT`, started and stopped by pid."""
-
-    def __init__(self, path: Path, log: Path) -> None:
-        self.path = path
-        self.port = _free_port()
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        executable = BIN / "chroma"
-        assert executable.exists(), f"no chroma CLI next to {sys.executable}"
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(executable), "run", "--path", str(self.path)]
-                + ["--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + START_DEADLINE_S
-        while not self._heartbeat():
-            if self.process.poll() is not None:
-                pytest.fail(f"chroma run exited with {self.process.returncode}:\n{self._tail()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(
-                    f"chroma run did not answer within {START_DEADLINE_S} s:\n{self._tail()}"
-                )
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-
-    def _heartbeat(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2) as response:
-                return response.status == 200
-        except (OSError, urllib.error.URLError):
-            return False
-
-    def _tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
-    server = ChromaServer(tmp_path / "server-data", tmp_path / "chroma.log")
-    server.start()
-    yield server
-    server.stop()
 
 
 def _server_settings(tmp_path: Path, server: ChromaServer) -> Settings:
@@ -148,16 +69,8 @@ def test_same_answers_as_the_embedded_store(tmp_path: Path, chroma_server: Chrom
 
 
 def test_cli_names_the_server_it_cannot_reach(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
-    env = {**os.environ, "CITEBOT_CHROMA_URL": url}
-    done = subprocess.run(
-        [str(BIN / "citebot"), "sources"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    url = f"http://127.0.0.1:{free_port()}"
+    done = run_cli("sources", cwd=tmp_path, env=clean_env(CITEBOT_CHROMA_URL=url), timeout=120)
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Chroma server at {url} (CITEBOT_CHROMA_URL)" in done.stderr
     assert "Traceback" not in done.stderr

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-import math
 import os
 import re
 import signal
@@ -25,14 +24,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from langchain_core.embeddings import Embeddings
 
 import ingest.web as web
 from config import Settings
 from ingest import ArticleStore, IngestReport
 from ingest.fetch import USER_AGENT, GuardedClient, IPAddress, address_problem
 from ingest.web import detect_kind, ingest_urls, run_watch
-from tests.conftest import FIXTURES, REPO, make_settings
+from tests.support.cli import clean_env, run_cli
+from tests.support.embeddings import HashEmbeddings
+from tests.support.settings import FIXTURES, make_settings
 
 WEB = FIXTURES / "web"
 CANONICAL = {
@@ -174,25 +174,9 @@ def site() -> Iterator[Site]:
 
 # --- stores with instant embeddings -----------------------------------------------------------
 
-class _BigramEmbeddings(Embeddings):
-    """Deterministic stand-in vectors: these tests are about bookkeeping, not relevance."""
-
-    def _vector(self, text: str) -> list[float]:
-        counts = [0.0] * 32
-        for i in range(len(text) - 1):
-            counts[hashlib.blake2b(text[i : i + 2].encode(), digest_size=1).digest()[0] % 32] += 1
-        norm = math.sqrt(sum(c * c for c in counts)) or 1.0
-        return [c / norm for c in counts]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
-
-
 def _store(settings: Settings) -> ArticleStore:
-    return ArticleStore(settings, embeddings=_BigramEmbeddings())
+    # Stand-in vectors: these tests are about bookkeeping, not relevance.
+    return ArticleStore(settings, embeddings=HashEmbeddings())
 
 
 @pytest.fixture
@@ -574,11 +558,9 @@ def test_watch_without_feeds_says_so(settings: Settings, capsys: pytest.CaptureF
 
 @pytest.mark.slow
 def test_watch_stops_cleanly_on_ctrl_c(site: Site, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))}
-    env.update(
+    env = clean_env(
         CITEBOT_CHROMA_PATH=str(tmp_path / "chroma"),
         CITEBOT_FEEDS=f"{site.base}/gone.xml",  # a 404: nothing to embed
-        PYTHONPATH=str(REPO),
     )
     watcher = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "watch"],
@@ -609,17 +591,11 @@ def test_cli_ingests_a_feed_once_and_answers_with_the_canonical_link(
     site: Site, tmp_path: Path
 ) -> None:
     chroma = tmp_path / "chroma"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "SLACK_", "DISCORD_"))}
-    env.update(CITEBOT_CHROMA_PATH=str(chroma), PYTHONPATH=str(REPO))
+    env = clean_env(CITEBOT_CHROMA_PATH=str(chroma))
 
     def ingest() -> dict[str, object]:
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "ingest", f"{site.base}/feed.xml", "--json"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        done = run_cli(
+            "ingest", f"{site.base}/feed.xml", "--json", cwd=tmp_path, env=env, timeout=600
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])

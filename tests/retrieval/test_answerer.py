@@ -104,8 +104,10 @@ def test_json_shape(sample_answerer: Answerer) -> None:
     data = json.loads(json.dumps(sample_answerer.ask("陈信翰拒绝了谁开出的天价薪酬？").as_json()))
     assert set(data) == {"question", "answer", "confident", "quotes"}
     assert set(data["quotes"][0]) == {
-        "text", "title", "url", "published", "source", "article_id", "start", "end", "score"
+        "text", "title", "url", "published", "source", "article_id", "start", "end", "score",
+        "page",
     }
+    assert data["quotes"][0]["page"] is None  # a text article has no pages
 
 
 def test_fake_llm_answer_keeps_only_verified_quotes(sample_settings: Settings) -> None:

@@ -23,7 +23,7 @@ from bot import discord_render, slack_render
 from config import Settings
 from ingest import ArticleStore, ingest_paths
 from retrieval import Answer, Answerer, Quote
-from tests.conftest import FIXTURES, make_settings
+from tests.support.settings import FIXTURES, make_settings
 
 HOSTILE = FIXTURES / "hostile"
 ARTICLE_URL = "https://news.example.org/harbour-festival-2024"

@@ -90,6 +90,7 @@ class FakeDiscord:
         self.identify: dict[str, Any] | None = None
         self.files: dict[str, bytes] = {}
         self.messages: list[dict[str, Any]] = []  # every message object it handed out
+        self.received: dict[str, dict[str, Any]] = {}  # users' messages it dispatched, by id
         self.reject_token = False
         self.ack_window = 3.0  # Discord: the first response within 3 s
         self.token_ttl = 15 * 60.0  # Discord: follow-ups for 15 minutes
@@ -166,6 +167,9 @@ class FakeDiscord:
         match = re.fullmatch(rf"/webhooks/{APP_ID}/([^/]+)(/messages/@original)?", path)
         if match:
             return self._webhook(method, match.group(1), bool(match.group(2)), body)
+        match = re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)
+        if match and method == "GET":
+            return self._get_message(match.group(1), match.group(2))
         match = re.fullmatch(r"/channels/(\d+)/(messages|typing)", path)
         if match and method == "POST":
             if match.group(2) == "typing":
@@ -196,6 +200,14 @@ class FakeDiscord:
             return self._limits(body or {}) or json_response(self.message(body or {}))
         return _error(405, 0, "405: Method Not Allowed")
 
+    def _get_message(self, channel_id: str, message_id: str) -> web.Response:
+        """GET a message: one it handed out or one a user sent (10008 for any other)."""
+        found = self.received.get(message_id) or next(
+            (m for m in self.messages if m["id"] == message_id), None)
+        if found is None or found["channel_id"] != channel_id:
+            return _error(404, 10008, "Unknown Message")
+        return json_response(found)
+
     async def _attachment(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
         if name not in self.files:
@@ -213,6 +225,11 @@ class FakeDiscord:
             "embeds": body.get("embeds") or [], "components": body.get("components") or [],
             "pinned": False, "flags": body.get("flags", 0),
         }
+        reference = body.get("message_reference")
+        if reference:  # a reply, as Discord records it
+            message["type"] = 19
+            message["message_reference"] = {"message_id": str(reference["message_id"]),
+                                            "channel_id": channel_id, "guild_id": GUILD_ID}
         self.messages.append(message)
         return message
 
@@ -293,6 +310,8 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         if event == "INTERACTION_CREATE":
             self.issue(data["id"], data["token"])
+        if event == "MESSAGE_CREATE":
+            self.received[data["id"]] = data
         self._seq += 1
         await self._send({"op": 0, "t": event, "s": self._seq, "d": data})
 

@@ -17,8 +17,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -28,8 +28,7 @@ from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
 from config import Settings, load_settings
-from ingest.store import ArticleRecord
-from retrieval.models import Answer, Quote, Turn
+from tests.support.answers import StubAnswerer
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test"
@@ -431,61 +430,6 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any
 
 
 # --- the bot under test ---------------------------------------------------------------------
-
-
-def quote(
-    text: str,
-    *,
-    title: str = "An article",
-    url: str | None = "https://example.com/a",
-    published: str | None = "2025-08-16",
-) -> Quote:
-    return Quote(
-        text=text,
-        title=title,
-        url=url,
-        published=published,
-        source="a.txt",
-        article_id="art1",
-        start=0,
-        end=len(text),
-        score=0.9,
-    )
-
-
-@dataclass
-class StubAnswerer:
-    """Stands in for `retrieval.Answerer`: records what it was asked, answers from `reply`."""
-
-    reply: Callable[[str, Sequence[Turn]], Answer] | None = None
-    records: list[ArticleRecord] = field(default_factory=list)
-    asked: list[tuple[str, list[Turn], str | None]] = field(default_factory=list)
-    fail: bool = False
-
-    def ask(
-        self, question: str, history: Sequence[Turn] = (), *, collection: str | None = None
-    ) -> Answer:
-        self.asked.append((question, list(history), collection))
-        if self.fail:
-            raise RuntimeError("the chain broke")
-        if self.reply is not None:
-            return self.reply(question, history)
-        return Answer(
-            question=question,
-            text=f"About {question}:",
-            confident=True,
-            quotes=[quote("Brockman said compute is the bottleneck.")],
-            answer_id=f"ans{len(self.asked)}",
-            sources_searched=14,
-        )
-
-    async def aask(
-        self, question: str, history: Sequence[Turn] = (), *, collection: str | None = None
-    ) -> Answer:
-        return await asyncio.to_thread(self.ask, question, history, collection=collection)
-
-    def sources(self, collection: str | None = None) -> list[ArticleRecord]:
-        return self.records
 
 
 def bot_settings(tmp_path: Path, **overrides: object) -> Settings:

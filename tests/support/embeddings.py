@@ -2,7 +2,7 @@
 
 Ingest tests that check bookkeeping (what was skipped, orphan chunks, duplicates, crash
 recovery) do not need the real model, which embeds ~20 passages/s on a shared 2-core machine.
-Selected with `CITEBOT_EMBEDDING_MODEL=tests.ingest.hash_embeddings.HashEmbeddings` (the
+Selected with `CITEBOT_EMBEDDING_MODEL=tests.support.embeddings.HashEmbeddings` (the
 store records the name, so every process that opens such a store must use the same name).
 
 `GatedHashEmbeddings` lets a crash test stop an ingest at a known point: after
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-MODEL_NAME = "tests.ingest.hash_embeddings.HashEmbeddings"
-GATED_MODEL_NAME = "tests.ingest.hash_embeddings.GatedHashEmbeddings"
+MODEL_NAME = "tests.support.embeddings.HashEmbeddings"
+GATED_MODEL_NAME = "tests.support.embeddings.GatedHashEmbeddings"
 _DIMENSIONS = 64
 
 

@@ -1,0 +1,96 @@
+"""What every chat adapter does the same way, written once: console, Slack and Discord.
+
+An adapter translates a chat event into `(question, history, collection)` and an `Answer`
+into chat markup. Everything between those two translations is the same on every platform
+and lives here:
+
+- `ask`: ask the answerer and log what went wrong. It always returns an `Answer`; one with
+  `error` set is an apology (the answerer's own words, or `APOLOGY` when answering raised),
+  which every adapter shows as plain text: `answer.error` is the one check.
+- `refusal`: the rate-limit message, with one rounding rule for the wait.
+- `HISTORY_TURNS` / `conversation_after`: how much of a conversation is passed on.
+- `record_feedback`: a 👍/👎 into the `FeedbackStore`, off the event loop.
+- `EXIT_OK` / `EXIT_CONFIG`: what `citebot serve` exits with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from bot.feedback import FeedbackStore, Vote
+from bot.ratelimit import RateLimiter
+from retrieval.models import Answer, Turn
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+# Turns of conversation an adapter passes on with a follow-up (user and assistant turns).
+HISTORY_TURNS = 6
+EXIT_OK = 0
+EXIT_CONFIG = 2  # a token or setting is missing or refused: fix the configuration
+
+
+class AsyncAnswerer(Protocol):
+    """What the chat adapters use of `retrieval.Answerer`."""
+
+    async def aask(
+        self, question: str, history: Sequence[Turn] = (), *, collection: str | None = None
+    ) -> Answer: ...
+
+    def sources(self, collection: str | None = None) -> Any: ...
+
+    def store(self, collection: str | None = None) -> Any: ...
+
+
+async def ask(
+    answerer: AsyncAnswerer, question: str, history: Sequence[Turn], collection: str | None
+) -> Answer:
+    """The answer; when answering raised, an apology in its place. Failures are logged here.
+
+    Whatever went wrong, the result is an `Answer`: one with `error` set is an apology, and
+    an adapter shows its `text` plainly (no quotes, no feedback buttons).
+    """
+    try:
+        answer: Answer = await answerer.aask(question, history, collection=collection)
+    except Exception as exc:
+        log.exception("answering a question failed")
+        return Answer(question, APOLOGY, confident=False, error=exc.__class__.__name__)
+    if answer.error:
+        log.error("answer %s failed: %s", answer.answer_id, answer.error)
+    return answer
+
+
+def refusal(limiter: RateLimiter, user_id: str) -> str | None:
+    """The polite refusal when `user_id` asked too often, else None (and the question counts).
+
+    The wait is rounded up: told "wait 3 s", the asker is never refused again after 3 s.
+    """
+    if limiter.allow(user_id):
+        return None
+    wait = max(1, math.ceil(limiter.retry_after(user_id)))
+    asked = f"{limiter.per_minute} question{'s' if limiter.per_minute != 1 else ''}"
+    return f"You've asked {asked} in the last minute. Please wait {wait} s and ask again."
+
+
+def conversation_after(history: Sequence[Turn], question: str, reply: str) -> list[Turn]:
+    """The conversation after one more question and reply, cut to the last `HISTORY_TURNS`."""
+    turns = [*history, Turn("user", question), Turn("assistant", reply)]
+    return turns[-HISTORY_TURNS:]
+
+
+async def record_feedback(
+    store: FeedbackStore, platform: str, answer_id: str, question: str, user_id: str, vote: Vote
+) -> bool:
+    """Record a vote (SQLite, in a worker thread); False, logged, when it could not be."""
+    try:
+        await asyncio.to_thread(store.record, platform, answer_id, question, user_id, vote)
+    except Exception:
+        log.exception("recording feedback on answer %s failed", answer_id)
+        return False
+    log.info("feedback %s on answer %s from %s", vote, answer_id, user_id)
+    return True
+

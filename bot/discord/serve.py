@@ -1,0 +1,50 @@
+"""`citebot serve discord`: run the bot with its health endpoint; exit codes say why it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import discord
+
+from bot.core import EXIT_CONFIG, EXIT_OK, AsyncAnswerer
+from bot.discord.client import CitebotDiscord
+from bot.health import start_health_server
+from config import Settings
+
+
+async def run_discord(settings: Settings, answerer: AsyncAnswerer, token: str) -> None:
+    """Start the health endpoint and run the bot until it is closed."""
+    health = start_health_server(settings, answerer)
+    try:
+        async with CitebotDiscord(settings, answerer) as client:
+            await client.start(token)
+    finally:
+        health.close()
+
+
+def serve_discord(settings: Settings) -> int:
+    """`citebot serve discord`: 0 after a clean stop, 2 when the token is missing or refused."""
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        print(
+            "citebot: DISCORD_TOKEN is not set. Create a bot in the Discord developer portal "
+            "and put its token in DISCORD_TOKEN (see README, section Discord).",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    from retrieval import Answerer
+
+    answerer = Answerer(settings)
+    try:
+        asyncio.run(run_discord(settings, answerer, token))
+    except discord.LoginFailure:
+        print(
+            "citebot: Discord refused DISCORD_TOKEN (401 Unauthorized): check the bot token.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    except discord.PrivilegedIntentsRequired:
+        print("citebot: Discord refused the requested gateway intents.", file=sys.stderr)
+        return EXIT_CONFIG
+    return EXIT_OK

@@ -1,0 +1,142 @@
+"""What a Slack message asks and what came before it, read back from Slack.
+
+Slack keeps the conversation, so the adapter needs no memory of its own to answer a
+follow-up: a thread is re-read with `conversations.replies`, a DM's last minutes with
+`conversations.history`, and the bot's own messages there are its earlier answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core import HISTORY_TURNS
+from bot.slack.delivery import error_code
+from bot.slack.state import Expiring
+from bot.slack_render import unescape
+from retrieval.models import Turn
+
+log = logging.getLogger(__name__)
+
+DM_HISTORY_S = 900
+TURN_CHARS = 1000
+REPLIES_LIMIT = 100
+
+
+def question_from_slack(text: str, bot_user_id: str | None) -> str:
+    """Slack mrkdwn → the plain question: the bot's mention removed, other mentions, channel
+    names and links as readable text, entities decoded."""
+    if bot_user_id:
+        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+    text = re.sub(r"<@([A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "@" + (m.group(2) or m.group(1)), text)
+    text = re.sub(r"<#([A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or m.group(1)), text)
+    text = re.sub(r"<!([^>|]+)(?:\|([^>]*))?>", lambda m: m.group(2) or "@" + m.group(1), text)
+    text = re.sub(
+        r"<([a-z][a-z0-9+.-]*:[^>|]+)(?:\|([^>]*))?>", lambda m: m.group(2) or m.group(1), text
+    )
+    return " ".join(unescape(text).split())
+
+
+def mentions(text: str, bot_user_id: str | None) -> bool:
+    return bool(bot_user_id) and f"<@{bot_user_id}" in text
+
+
+def is_own(message: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """Whether citebot wrote `message` (as its bot or as its bot user)."""
+    bot_id, bot_user_id = context.bot_id, context.bot_user_id
+    return bool(
+        (bot_id and message.get("bot_id") == bot_id)
+        or (bot_user_id and message.get("user") == bot_user_id)
+    )
+
+
+def _later(ts: str, than: str) -> bool:
+    try:
+        return float(ts) > float(than)
+    except ValueError:
+        return ts > than
+
+
+async def thread_replies(
+    client: AsyncWebClient, channel: str, root: str
+) -> list[dict[str, Any]]:
+    """The messages of a thread, oldest first; [] (logged) when Slack refuses."""
+    try:
+        response = await client.conversations_replies(
+            channel=channel, ts=root, limit=REPLIES_LIMIT
+        )
+    except SlackApiError as exc:
+        log.warning("conversations.replies failed in %s: %s", channel, error_code(exc))
+        return []
+    return list(response.get("messages") or [])
+
+
+async def follow_up_replies(
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    channel: str,
+    root: str,
+    *,
+    answered: Expiring[bool],
+    quiet: Expiring[bool],
+) -> list[dict[str, Any]] | None:
+    """The thread's messages if citebot has answered in it, else None (not a follow-up).
+
+    `answered` and `quiet` only save a `conversations.replies` call per message in threads
+    citebot is known to be in, or known to be out of, for a while.
+    """
+    key = f"{channel}:{root}"
+    if quiet.get(key) and not answered.get(key):
+        return None
+    replies = await thread_replies(client, channel, root)
+    if answered.get(key) or any(is_own(m, context) for m in replies):
+        answered.put(key, True)
+        return replies
+    quiet.put(key, True)
+    return None
+
+
+async def conversation_before(
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    event: dict[str, Any],
+    *,
+    dm: bool,
+    replies: list[dict[str, Any]] | None,
+) -> list[Turn]:
+    """The conversation before this message: its thread, or a DM's last few minutes."""
+    channel, ts, root = event.get("channel", ""), event["ts"], event.get("thread_ts")
+    if root and root != ts:
+        messages = replies if replies is not None else await thread_replies(client, channel, root)
+    elif dm:
+        try:
+            response = await client.conversations_history(
+                channel=channel,
+                latest=ts,
+                inclusive=False,
+                limit=HISTORY_TURNS,
+                oldest=f"{max(0.0, float(ts) - DM_HISTORY_S):.6f}",
+            )
+        except (SlackApiError, ValueError) as exc:
+            log.warning("conversations.history failed in %s: %s", channel, exc.__class__.__name__)
+            return []
+        messages = list(reversed(response.get("messages") or []))
+    else:
+        return []
+    turns: list[Turn] = []
+    for message in messages:
+        if not _later(ts, str(message.get("ts", ""))):
+            continue
+        own = is_own(message, context)
+        if not own and (message.get("bot_id") or message.get("subtype")):
+            continue
+        text = message.get("text") or ""
+        text = unescape(text) if own else question_from_slack(text, context.bot_user_id)
+        if text.strip():
+            turns.append(Turn("assistant" if own else "user", text[:TURN_CHARS]))
+    return turns[-HISTORY_TURNS:]

@@ -1,0 +1,138 @@
+"""The store's public API: one write path for many articles, vectors given or embedded in
+large batches, side records, bounded caches, and sentence vectors embedded once at ingest.
+
+Stand-in embeddings (`tests.support.embeddings`) that count what they embed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ingest.store as store_module
+from ingest.chunking import chunk_article
+from ingest.models import Article, EmbeddedArticle
+from ingest.reader import read_text_articles
+from ingest.store import ArticleStore, WriteCounts, embedding_text
+from retrieval import Answerer
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
+
+
+class CountingEmbeddings(HashEmbeddings):
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.texts: list[str] = []
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        self.texts += texts
+        return super().embed_documents(texts)
+
+
+def _article(n: int, topic: str = "harbour") -> Article:
+    body = " ".join(f"The {topic} report {n} line {i} says the ferry runs on time." for i in range(12))
+    [article] = read_text_articles(f"# {topic} {n}\n\n{body}\n", f"{topic}-{n}.md")
+    return article
+
+
+@pytest.fixture
+def model() -> CountingEmbeddings:
+    return CountingEmbeddings()
+
+
+@pytest.fixture
+def store(tmp_path: Path, model: CountingEmbeddings) -> ArticleStore:
+    return ArticleStore(make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=model)
+
+
+def test_chunks_of_many_articles_are_embedded_in_few_large_batches(
+    store: ArticleStore, model: CountingEmbeddings
+) -> None:
+    articles = [_article(n) for n in range(100)]
+    items = [(a, chunk_article(a, store.settings.chunk_chars)) for a in articles]
+    total = sum(len(chunks) for _, chunks in items)
+    assert total > store_module.WRITE_BATCH  # more than one batch
+    counts = store.add_articles(items)
+    assert counts == [WriteCounts(len(chunks), 0, 0) for _, chunks in items]
+    # One model call per write batch of chunks (then the sentences of the articles each
+    # batch completed, in batches as large), and no text embedded twice.
+    batch = store_module.WRITE_BATCH
+    assert model.calls[0] == batch and total - batch in model.calls
+    assert len(model.calls) <= 2 + len(set(model.texts)) // batch + 2
+    assert len(model.texts) == len(set(model.texts))
+    assert store.chunk_count() == total and store.article_count() == 100
+    assert store.stored_article_ids([a.article_id for a in articles] + ["nope"]) == {
+        a.article_id for a in articles
+    }
+
+    model.calls.clear()
+    assert store.add_articles(items) == [WriteCounts(0, len(chunks), 0) for _, chunks in items]
+    assert model.calls == []  # unchanged text is never embedded again
+
+
+def test_an_edited_article_reuses_the_vectors_of_its_unchanged_chunks(
+    store: ArticleStore, model: CountingEmbeddings
+) -> None:
+    first = _article(1)
+    store.add_article(first, chunk_article(first, 300))
+    body = first.text.replace("line 11", "line eleven")
+    [edited] = read_text_articles(f"# {first.title}\n\n{body.split(chr(10), 2)[-1]}", "harbour-1.md")
+    edited_chunks = chunk_article(edited, 300)
+    old_texts = {c.text for c in chunk_article(first, 300)}
+    model.calls.clear()
+    counts = store.add_article(edited, edited_chunks)
+    assert counts.added == len(edited_chunks) and counts.removed == len(old_texts)
+    changed = [c for c in edited_chunks if c.text not in old_texts]
+    assert model.calls[0] == len(changed)  # only the changed chunks went to the model
+    assert [r.article_id for r in store.articles()] == [edited.article_id]
+
+
+def test_vectors_computed_elsewhere_are_stored_as_they_are(store: ArticleStore) -> None:
+    article = _article(7)
+    chunks = chunk_article(article, 300)
+    vectors = np.asarray(  # numpy rows, as a benchmark or another pipeline hands them over
+        [HashEmbeddings().embed_query(f"anything {i}") for i in range(len(chunks))], np.float32
+    )
+    [counts] = store.write_embedded([EmbeddedArticle(article, chunks, vectors)])
+    assert counts == WriteCounts(len(chunks), 0, 0)
+    [hit] = store.dense_search(vectors[-1].tolist(), 1)
+    assert hit.chunk_id == chunks[-1].chunk_id and hit.similarity == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="one vector per chunk"):
+        store.write_embedded([EmbeddedArticle(_article(8), chunks, vectors[:1])])
+
+
+def test_sentences_are_embedded_at_ingest_so_a_question_embeds_none(
+    store: ArticleStore, model: CountingEmbeddings
+) -> None:
+    article = _article(3)
+    store.add_article(article, chunk_article(article, 300))
+    answerer = Answerer(store.settings, store=store)
+    model.calls.clear()
+    answer = answerer.ask("Does the harbour ferry run on time?")
+    assert answer.confident and answer.error is None
+    assert model.calls == []  # the query is embedded with embed_query, sentences were stored
+    sentences = ["The harbour report 3 line 4 says the ferry runs on time.", "not stored at all"]
+    assert np.allclose(store.sentence_vectors(sentences), HashEmbeddings().embed_documents(sentences))
+    assert model.calls == [1]  # only the unknown one
+
+
+def test_side_records_live_beside_the_store(store: ArticleStore) -> None:
+    records = store.side_records("web")
+    assert records.get("k") is None
+    records.put("k", "[]", {"etag": "x"})
+    assert store.side_records("web").get("k") == ("[]", {"etag": "x"})
+
+
+def test_the_article_text_cache_is_bounded(
+    store: ArticleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "TEXT_CACHE_ARTICLES", 3)
+    articles = [_article(n, "kelp") for n in range(6)]
+    store.add_articles([(a, chunk_article(a, 300)) for a in articles])
+    texts = store.article_texts([a.article_id for a in articles])
+    assert texts == {a.article_id: a.text for a in articles}
+    assert len(store._text_cache) == 3
+    assert embedding_text("T", " x ") == "T\n x"

@@ -1,0 +1,38 @@
+"""`ingest.text.soft_cut`: the one rule for cutting text at a soft break."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingest.text import soft_cut
+
+
+def test_cuts_after_the_last_mark_in_the_second_half() -> None:
+    window = "一二三，四五六七，八九十"
+    assert soft_cut(window, "，") == len("一二三，四五六七，")
+    assert soft_cut("ab, cd, efgh", ",") == len("ab, cd,")
+
+
+def test_a_mark_in_the_first_half_only_means_a_hard_cut() -> None:
+    assert soft_cut("ab，cdefghijkl", "，") == len("ab，cdefghijkl")
+    assert soft_cut("abcdefgh", "，") == 8
+
+
+def test_groups_are_tried_in_order_and_multi_character_marks_are_kept_whole() -> None:
+    window = "Short intro, then a sentence ends. Then more"
+    # A sentence end in the second half wins over a later comma or space...
+    assert window[: soft_cut(window, [". "], [", "], [" "])] == "Short intro, then a sentence ends. "
+    # ...unless it is in the first half.
+    late = "One. Two three four five six seven, eight"
+    assert late[: soft_cut(late, [". "], [", "], [" "])] == "One. Two three four five six seven, "
+    # One group: the latest mark of any kind.
+    assert window[: soft_cut(window, [". ", ", ", " "])] == "Short intro, then a sentence ends. Then "
+
+
+@given(st.text(alphabet="ab ，。\n", max_size=60), st.sampled_from(["，。", " \n", "a"]))
+def test_the_cut_is_in_the_second_half_and_ends_on_a_mark(window: str, marks: str) -> None:
+    cut = soft_cut(window, marks)
+    assert len(window) // 2 < cut <= len(window) or cut == len(window)
+    if cut < len(window):
+        assert window[cut - 1] in marks

@@ -1,0 +1,162 @@
+"""The keyword index: BM25 ranking, kept in step with writes by other processes, persisted,
+and never making a question wait for a large update (it answers from the previous index).
+
+Stand-in embeddings (`tests.support.embeddings`): these tests are about the index's
+bookkeeping, not about relevance.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+import retrieval.keyword as keyword
+from config import Settings
+from ingest.chunking import chunk_article
+from ingest.reader import read_text_articles
+from ingest.store import ArticleStore
+from retrieval import Answerer
+from retrieval.keyword import KeywordIndex
+from tests.support.chroma import ChromaServer
+from tests.support.cli import clean_env, run_cli
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
+
+LIGHTHOUSE = (
+    "# Lighthouse keepers\n\nThe last lighthouse keeper on the island retired in 1987. "
+    "Automation replaced the crew, but the lamp still turns every night.\n"
+)
+SEAGRASS = (
+    "# Seagrass meadows\n\nDivers replanted seagrass in the bay. Young fish returned within "
+    "two summers.\n"
+)
+KELP = "# Kelp farming\n\nA kelp farm off the headland harvested forty tonnes this spring.\n"
+FERRY = "# 渡轮\n\n港口的电动渡轮现在只需十一分钟就能横渡海湾。\n"
+
+
+def _add(store: ArticleStore, text: str, name: str) -> str:
+    [article] = read_text_articles(text, name)
+    store.add_article(article, chunk_article(article, store.settings.chunk_chars))
+    return article.article_id
+
+
+def _found(index: KeywordIndex, question: str) -> list[str]:
+    return [hit.article_id for hit in index.search(question, 5)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ArticleStore:
+    return ArticleStore(
+        make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=HashEmbeddings()
+    )
+
+
+def test_ranks_the_chunk_with_the_rarer_words_first(store: ArticleStore) -> None:
+    lighthouse = _add(store, LIGHTHOUSE, "lighthouse.md")
+    seagrass = _add(store, SEAGRASS, "seagrass.md")
+    kelp = _add(store, KELP, "kelp.md")
+    ferry = _add(store, FERRY, "ferry.md")
+    index = KeywordIndex(store)
+    assert _found(index, "When did the lighthouse keeper retire?") == [lighthouse]
+    assert _found(index, "seagrass fish") == [seagrass]
+    assert _found(index, "How much kelp did the farm harvest?")[0] == kelp
+    assert _found(index, "渡轮要多久？") == [ferry]  # jieba words, stopwords dropped
+    assert _found(index, "What is the capital of Peru?") == []
+    assert index.search("", 5) == [] and index.search("lighthouse", 0) == []
+
+
+def test_follows_this_process_and_persists_for_the_next(store: ArticleStore) -> None:
+    lighthouse = _add(store, LIGHTHOUSE, "lighthouse.md")
+    index = KeywordIndex(store)
+    assert _found(index, "lighthouse keeper") == [lighthouse]
+    kelp = _add(store, KELP, "kelp.md")
+    assert _found(index, "kelp farm") == [kelp]  # a small change is applied before searching
+    store.forget(lighthouse)
+    assert _found(index, "lighthouse keeper") == []
+    assert index.indexed_revision() == store.revision()
+
+    reopened = KeywordIndex(store)  # a new process opens the file: nothing to fetch
+    fetched: list[int] = []
+    reopened.on_batch = fetched.append
+    assert _found(reopened, "kelp farm") == [kelp]
+    assert fetched == [] and reopened.chunk_count() == store.chunk_count()
+
+
+def test_a_question_during_an_update_is_answered_from_the_previous_index(
+    store: ArticleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lighthouse = _add(store, LIGHTHOUSE, "lighthouse.md")
+    index = KeywordIndex(store)
+    assert _found(index, "lighthouse keeper") == [lighthouse]
+    answerer = Answerer(store.settings, store=store)
+    answerer._indexes[store.name] = index  # the answerer searches this very index
+    before = answerer.ask("When did the last lighthouse keeper retire?")
+    assert before.confident and before.quotes[0].article_id == lighthouse
+
+    monkeypatch.setattr(keyword, "INLINE_ARTICLES", 0)  # every change is a "large" one
+    started, release = threading.Event(), threading.Event()
+
+    def pause(_: int) -> None:
+        started.set()
+        assert release.wait(timeout=120), "the test never released the update"
+
+    index.on_batch = pause
+    seagrass = _add(store, SEAGRASS, "seagrass.md")
+    store.forget(lighthouse)
+    assert _found(index, "seagrass fish") == []  # the update started and paused ...
+    assert started.wait(timeout=120)
+    # ... and meanwhile questions are answered from the index as it was.
+    assert _found(index, "lighthouse keeper") == [lighthouse]
+    assert _found(index, "seagrass fish") == []
+    during = answerer.ask("Divers replanted seagrass in the bay")
+    assert during.error is None
+    [thread] = [t for t in threading.enumerate() if t.name == "keyword-index-update"]
+
+    release.set()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert _found(index, "seagrass fish") == [seagrass]
+    assert _found(index, "lighthouse keeper") == []
+    after = answerer.ask("Divers replanted seagrass in the bay")
+    assert after.confident and after.quotes[0].article_id == seagrass
+
+
+def _citebot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = clean_env(
+        CITEBOT_CHROMA_URL=str(settings.chroma_url),
+        CITEBOT_CHROMA_PATH=str(settings.chroma_path),
+        CITEBOT_EMBEDDING_MODEL=MODEL_NAME,
+    )
+    done = run_cli(*args, env=env)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_stays_right_when_another_process_ingests_and_forgets(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    settings = make_settings(
+        tmp_path, chroma_url=chroma_server.url, chroma_path=tmp_path / "bot", embedding_model=MODEL_NAME
+    )
+    store = ArticleStore(settings, embeddings=HashEmbeddings())
+    lighthouse = _add(store, LIGHTHOUSE, "lighthouse.md")
+    index = KeywordIndex(store)
+    assert _found(index, "lighthouse keeper") == [lighthouse]
+
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "seagrass.md").write_text(SEAGRASS)
+    (folder / "kelp.md").write_text(KELP)
+    _citebot(settings, "ingest", str(folder))  # the ingest container, `watch`, ...
+    seagrass, kelp = _found(index, "seagrass fish"), _found(index, "kelp farm")
+    assert len(seagrass) == len(kelp) == 1 and seagrass != kelp
+    assert _found(index, "lighthouse keeper") == [lighthouse]
+
+    _citebot(settings, "forget", lighthouse)
+    assert _found(index, "lighthouse keeper") == []
+    assert _found(index, "seagrass fish") == seagrass
+    assert index.chunk_count() == store.chunk_count()
+    assert index.indexed_revision() == store.revision()
