@@ -30,6 +30,7 @@ COPY bot/ bot/
 COPY config/ config/
 COPY ingest/ ingest/
 COPY retrieval/ retrieval/
+COPY evaluation/ evaluation/
 # DL3013: the version of citebot installed is the one just built into /wheels (--no-index).
 # hadolint ignore=DL3013
 RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[${CITEBOT_EXTRAS}]" \

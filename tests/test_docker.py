@@ -650,7 +650,7 @@ def test_the_image_leaves_out_chromas_server_side_and_default_embedding() -> Non
 @pytest.mark.parametrize("store", ["embedded", "server"])
 def test_citebot_never_imports_what_the_image_leaves_out(tmp_path: Path, store: str) -> None:
     """Ingest and ask, in a fresh interpreter where importing a left-out package fails."""
-    from tests.ingest.test_server_mode import ChromaServer
+    from tests.support.chroma import ChromaServer
 
     site = tmp_path / "blocker"
     site.mkdir()

@@ -34,6 +34,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,8 +42,8 @@ from typing import Any
 
 import pytest
 
-from tests.bot.fake_slack import BOT_USER, FakeSlack, event_body, mention
-from tests.conftest import FIXTURES, REPO
+from tests.support.fake_slack import BOT_USER, FakeSlack, event_body, mention
+from tests.support.settings import FIXTURES, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -284,7 +285,9 @@ def _project_copy(root: Path) -> Path:
     project.mkdir()
     for name in ["compose.yaml", "Dockerfile", ".dockerignore", "pyproject.toml", "README.md"]:
         shutil.copy2(REPO / name, project / name)
-    for package in ["bot", "config", "ingest", "retrieval"]:
+    project_table = tomllib.loads((REPO / "pyproject.toml").read_text())
+    for pattern in project_table["tool"]["setuptools"]["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
         shutil.copytree(
             REPO / package, project / package, ignore=shutil.ignore_patterns("__pycache__")
         )
