@@ -50,6 +50,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """`citebot sources [--json]`: what has been ingested."""
+    from bot.console import one_line
     from ingest.store import ArticleStore
 
     records = ArticleStore(_settings()).articles()
@@ -57,8 +58,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print(json.dumps([r.as_json() for r in records], ensure_ascii=False))
         return EXIT_OK
     for r in records:
-        print(f"{r.article_id}  {r.published or '          '}  {r.chunks:4d} chunks  {r.title}")
-        print(f"{'':18}{r.url or r.source}")
+        title = one_line(r.title)
+        print(f"{r.article_id}  {r.published or '          '}  {r.chunks:4d} chunks  {title}")
+        print(f"{'':18}{one_line(r.url or r.source)}")
     print(f"{len(records)} articles")
     return EXIT_OK
 
@@ -93,10 +95,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """`citebot chat`: a console conversation."""
+    """`citebot chat [--json]`: a console conversation (`--json`: one JSON line per question)."""
     from bot.console import run_chat
 
-    return run_chat(_settings())
+    return run_chat(_settings(), json_lines=args.json)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -135,6 +137,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         cache_dir=None if args.no_cache else DEFAULT_CACHE_DIR,
         show_progress=show_progress,
         progress=BarProgress() if show_progress else Progress(),
+        after_unrelated=args.after_unrelated,
     )
     try:
         report = run_eval_command(options, _settings())
@@ -181,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a console conversation")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="read one question per stdin line, print one JSON object per answer; /new starts over",
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("serve", help="run the Slack or Discord bot")
@@ -200,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-cache", action="store_true", help="do not reuse ./data/eval-cache vectors")
     p.add_argument("--no-baseline", action="store_true", help="skip the LangChain recipe")
+    p.add_argument(
+        "--after-unrelated",
+        action="store_true",
+        help="ask every question again after an unrelated exchange; report both side by side",
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("watch", help="refresh the configured feeds (CITEBOT_FEEDS)")
@@ -225,10 +238,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        from ingest.store import EmbeddingModelMismatch, StoreUnavailable
+        from ingest.store import (
+            EmbeddingModelMismatch,
+            StoreUnavailable,
+            describe_location,
+            is_store_error,
+        )
 
         if isinstance(exc, StoreUnavailable | EmbeddingModelMismatch):
             print(f"citebot: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if is_store_error(exc):  # e.g. the Chroma server went away mid-run
+            detail = (str(exc).splitlines() or [""])[0][:200]
+            print(
+                f"citebot: the Chroma store at {describe_location(_settings())} failed: "
+                f"{exc.__class__.__name__}" + (f": {detail}" if detail else ""),
+                file=sys.stderr,
+            )
             return EXIT_ERROR
         raise
 

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 
 import discord
 
-from ingest.text import soft_cut
+from ingest.text import display_text, soft_cut
 from retrieval.models import Answer, ArticleRecord, Quote
+from retrieval.quotes import shorter_links
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
@@ -97,8 +98,11 @@ def safe_url(url: str | None) -> str | None:
     url = url.strip()
     if not re.match(r"^https?://[^\s/]+", url, re.IGNORECASE) or not url.isprintable():
         return None
-    cleaned = _defang_url(url)
-    return cleaned if len(cleaned) <= _URL_CHARS else None
+    for variant in shorter_links(url):  # the text fragment shortened, then dropped
+        cleaned = _defang_url(variant)
+        if len(cleaned) <= _URL_CHARS:
+            return cleaned
+    return None
 
 
 def trim(text: str, limit: int) -> str:
@@ -123,7 +127,7 @@ def plain_message(text: str) -> str:
 
 def link(title: str, url: str | None) -> str:
     """`[title](url)` with the title escaped and the url made safe; the bare title without one."""
-    text = escape_text(trim(" ".join(title.split()) or "untitled", _TITLE_CHARS))
+    text = escape_text(trim(" ".join(display_text(title).split()) or "untitled", _TITLE_CHARS))
     target = safe_url(url)
     return f"[{text}]({target})" if target else f"**{text}**"
 
@@ -153,7 +157,7 @@ def source_line(number: int, quote: Quote) -> str:
     `report.pdf, p. 2` or `[title](url#page=2) · p. 2` for a document)."""
     parts = [f"\\[{number}\\] {link(quote.title, quote.url)}"]
     if not safe_url(quote.url) and quote.source:
-        parts.append(escape_text(trim(quote.location, _TITLE_CHARS)))
+        parts.append(escape_text(trim(display_text(quote.location), _TITLE_CHARS)))
     elif quote.page:
         parts.append(quote.page_label)
     if quote.published:
@@ -256,7 +260,7 @@ def _source_entry(number: int, record: ArticleRecord) -> str:
     if record.published:
         parts.append(escape_text(record.published))
     if not safe_url(record.url):
-        parts.append(escape_text(trim(record.source, _TITLE_CHARS)))
+        parts.append(escape_text(trim(display_text(record.source), _TITLE_CHARS)))
     parts.append(f"{record.chunks} chunk{'s' if record.chunks != 1 else ''}")
     return " · ".join(parts)
 

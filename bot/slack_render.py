@@ -22,8 +22,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.core import APOLOGY
-from ingest.text import soft_cut
+from ingest.text import display_text, soft_cut
 from retrieval.models import Answer, ArticleRecord, Quote
+from retrieval.quotes import shorter_links
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
@@ -32,6 +33,9 @@ FALLBACK_CHARS = 3000
 MAX_MESSAGES = 4
 BUTTON_VALUE_CHARS = 2000
 TITLE_CHARS = 200
+# A link's target, escaped: with its title and date it must fit a 3,000-character context
+# element; a 5,000-character article URL made Slack refuse the whole message.
+LINK_URL_CHARS = 2000
 
 FEEDBACK_UP = "citebot_feedback_up"
 FEEDBACK_DOWN = "citebot_feedback_down"
@@ -69,14 +73,19 @@ def unescape(text: str) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """An http(s) url made safe inside `<url|label>`, or None if it is not one."""
+    """An http(s) url made safe inside `<url|label>` and at most `LINK_URL_CHARS` long (its
+    text fragment shortened, then dropped, when needed), or None if it is not one."""
     if not url or any(ch.isspace() or not ch.isprintable() for ch in url):
         return None
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
-    return url.replace("&", "&amp;")
+    for variant in shorter_links(url):
+        variant = variant.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+        variant = variant.replace("&", "&amp;")
+        if len(variant) <= LINK_URL_CHARS:
+            return variant
+    return None
 
 
 def link(url: str | None, title: str) -> str:
@@ -329,7 +338,7 @@ def _trim(text: str, limit: int) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    return _trim(" ".join((text or "").split()), limit)
+    return _trim(" ".join(display_text(text or "").split()), limit)
 
 
 _SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")

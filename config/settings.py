@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(False, validation_alias=_env("CITEBOT_ALLOW_PRIVATE_URLS"))
     http_timeout_s: float = Field(15.0, gt=0, validation_alias=_env("CITEBOT_HTTP_TIMEOUT"))
     max_download_mb: float = Field(10.0, gt=0, validation_alias=_env("CITEBOT_MAX_DOWNLOAD_MB"))
+    # Downloads per run (one `citebot ingest`, one `watch` refresh, one chat `/ingest`): a
+    # sitemap index can fan out to a million pages.
+    fetch_budget: int = Field(2000, ge=1, validation_alias=_env("CITEBOT_FETCH_BUDGET"))
     feeds: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_env("CITEBOT_FEEDS")
     )

@@ -10,6 +10,9 @@ from evaluation.metrics import QUALITY_KEYS
 def format_table(report: dict[str, Any]) -> str:
     """citebot beside the recipe, the per-language breakdown, then the other figures."""
     baseline = report.get("baseline") or {}
+    after = report.get("after_unrelated")
+    if after is not None:
+        return _side_by_side(report, after, baseline)
     lines = [
         f"{report['dataset']}: {report['articles']} articles, {report['chunks']} chunks, "
         f"{report['questions']} questions"
@@ -52,3 +55,37 @@ def _language_lines(report: dict[str, Any]) -> list[str]:
     for lang, row in abstain.items():
         lines.append(f"abstain ({lang}){'':<7}{row['questions']:>6}{row['abstain_rate']:>10.3f}")
     return lines
+
+
+def _side_by_side(report: dict[str, Any], after: dict[str, Any], baseline: dict[str, Any]) -> str:
+    """`--after-unrelated`: each metric alone and after an unrelated exchange, and the
+    difference (the target: within 1 point)."""
+    lines = [
+        f"{report['dataset']}: {report['articles']} articles, {report['questions']} questions"
+        + (f", {report['unanswerable_questions']} unanswerable" if report["unanswerable_questions"] else ""),
+        "",
+        f"{'metric':<16}{'alone':>10}{'after-unrelated':>17}{'change':>9}{'recipe':>10}",
+    ]
+    keys = [*QUALITY_KEYS, "answered_rate"]
+    if report["abstain_rate"] is not None:
+        keys.append("abstain_rate")
+    for key in keys:
+        theirs = f"{baseline[key]:.3f}" if key in baseline else "-"
+        change = (after[key] - report[key]) * 100
+        lines.append(f"{key:<16}{report[key]:>10.3f}{after[key]:>17.3f}{change:>+8.1f}p{theirs:>10}")
+    for pair, row in (report.get("by_language") or {}).items():
+        if len(report.get("by_language") or {}) < 2:
+            break
+        other = (after.get("by_language") or {}).get(pair, {})
+        lines.append(
+            f"{pair + ' hit@300':<16}{row['answer_hit@300']:>10.3f}"
+            f"{other.get('answer_hit@300', 0.0):>17.3f}"
+            f"{(other.get('answer_hit@300', 0.0) - row['answer_hit@300']) * 100:>+8.1f}p"
+        )
+    lines += [
+        "",
+        f"ask p50 {report['ask_p50_ms']} ms alone, {after['ask_p50_ms']} ms after; "
+        f"p95 {report['ask_p95_ms']} ms alone, {after['ask_p95_ms']} ms after",
+        f"errors: {report['errors']} alone, {after['errors']} after; {report['eval_s']} s in all",
+    ]
+    return "\n".join(lines)

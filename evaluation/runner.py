@@ -33,6 +33,7 @@ from evaluation.progress import Progress
 from evaluation.recipe import RECIPE_NAME, RecipeBaseline
 from evaluation.vectors import DEFAULT_CACHE_DIR, EvalEmbeddings, cache_for
 from ingest.embeddings import load_embeddings
+from retrieval import Turn
 
 
 class EvalInputError(ValueError):
@@ -49,6 +50,7 @@ class EvalOptions:
     cache_dir: Path | None = DEFAULT_CACHE_DIR
     show_progress: bool = False
     progress: Progress = field(default_factory=Progress)
+    after_unrelated: bool = False
 
 
 def run_eval(
@@ -125,6 +127,11 @@ def run_eval(
                 if records is not None:
                     records.append(_record(question, asked, None))
                 advance(1)
+        after: dict[str, Any] | None = None
+        if options.after_unrelated:
+            after, after_results, after_abstained = _after_unrelated(
+                citebot, eval_set.questions, unanswerable, progress, records
+            )
         if cache:
             cache.close()
 
@@ -151,6 +158,14 @@ def run_eval(
         "abstain_by_language": abstention_by_language(unanswerable, abstained),
         "eval_s": round(time.perf_counter() - run_started, 1),
     }
+    if after is not None:
+        report["after_unrelated"] = {
+            **after,
+            "by_language": by_language_pair(
+                eval_set.questions, after_results, eval_set.article_languages()
+            ),
+            "abstain_by_language": abstention_by_language(unanswerable, after_abstained),
+        }
     if recipe:
         report["baseline"] = {
             "recipe": RECIPE_NAME,
@@ -158,6 +173,77 @@ def run_eval(
             **summarise(recipe_results),
         }
     return report
+
+
+def unrelated_exchanges(questions: list[EvalQuestion]) -> dict[str, EvalQuestion]:
+    """For each gold article, the question about another article that is asked before its
+    questions: the first question of the article half-way round the set's article order
+    (deterministic, never the same article while the set has two)."""
+    firsts: dict[str, EvalQuestion] = {}
+    for question in questions:
+        if question.gold_article_id is not None:
+            firsts.setdefault(question.gold_article_id, question)
+    order = list(firsts)
+    if len(order) < 2:
+        return {}
+    step = len(order) // 2
+    return {a: firsts[order[(i + step) % len(order)]] for i, a in enumerate(order)}
+
+
+def _after_unrelated(
+    citebot: CitebotChain,
+    questions: list[EvalQuestion],
+    unanswerable: list[EvalQuestion],
+    progress: Progress,
+    records: list[dict[str, Any]] | None,
+) -> tuple[dict[str, Any], list[QuestionResult], list[bool]]:
+    """Every question again, with an unrelated exchange (a question about another article
+    of the set and citebot's answer to it) as the conversation so far."""
+    unrelated = unrelated_exchanges(questions)
+    order = list(unrelated)
+    histories: dict[str, tuple[Turn, ...]] = {}
+
+    def history_for(article_id: str | None, index: int) -> tuple[Turn, ...]:
+        if not order:
+            return ()
+        key = article_id if article_id in unrelated else order[index % len(order)]
+        if key not in histories:
+            earlier = unrelated[key]
+            reply = citebot.ask(earlier.question)
+            histories[key] = (Turn("user", earlier.question), Turn("assistant", reply.text))
+        return histories[key]
+
+    results: list[QuestionResult] = []
+    abstained: list[bool] = []
+    latencies: list[float] = []
+    errors = 0
+    total = len(questions) + len(unanswerable)
+    with progress.task("asking after an unrelated exchange", total) as advance:
+        for index, question in enumerate([*questions, *unanswerable]):
+            history = history_for(question.gold_article_id, index)
+            asked = citebot.ask(question.question, history)
+            latencies.append(asked.seconds)
+            errors += asked.error
+            result = None
+            if question.gold_article_id is not None:
+                result = score_question(question, asked.shown, asked.ranked, asked.confident)
+                results.append(result)
+            else:
+                abstained.append(not asked.confident)
+            if records is not None:
+                row = _record(question, asked, result)
+                row["after"] = history[0].text if history else None
+                records.append(row)
+            advance(1)
+    summary = {
+        **summarise(results),
+        "abstain_rate": round(sum(abstained) / len(abstained), 4) if abstained else None,
+        "answered_rate": answered_rate(results),
+        "errors": errors,
+        "ask_p50_ms": percentile_ms(latencies, 50),
+        "ask_p95_ms": percentile_ms(latencies, 95),
+    }
+    return summary, results, abstained
 
 
 def _record(question: EvalQuestion, asked: Asked, result: QuestionResult | None) -> dict[str, Any]:

@@ -10,9 +10,22 @@ Answers are also cached for the client's lifetime (one ingest batch), so a host 
 address it was checked with. Proxies from the environment are ignored: a proxy would make
 the check meaningless.
 
-Responses are streamed and abandoned as soon as they pass the size cap, redirects are
-followed by hand (at most `MAX_REDIRECTS`, http/https only), and every failure becomes a
-`FetchError` whose message is the reason shown to the user.
+Where private addresses are allowed (the operator's CLI, `watch`, CITEBOT_ALLOW_PRIVATE_URLS=1),
+link-local and cloud metadata addresses are still refused, and each redirect hop is judged on
+its own: a hop may go into the private network only when the host that sent the redirect is
+itself private (a public site cannot steer citebot inside).
+
+Bounds, so that no response can exhaust memory or time:
+- size: the body is decoded here, not by httpx, with zlib's `max_length`, so citebot never
+  holds more than CITEBOT_MAX_DOWNLOAD_MB (plus one network read) however well it compresses;
+  only `identity`, `gzip` and `deflate` are accepted, one layer at most (stacked or other
+  encodings, such as zstd or br, are refused unread);
+- time: one deadline per fetch (3 × CITEBOT_HTTP_TIMEOUT), redirects, headers and body
+  included, enforced on every socket read and write (`_DeadlineStream`), so a server that
+  trickles bytes cannot hold a fetch open.
+
+Redirects are followed by hand (at most `MAX_REDIRECTS`, http/https only), and every failure
+becomes a `FetchError` whose message is the reason shown to the user.
 """
 
 from __future__ import annotations
@@ -22,7 +35,9 @@ import logging
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -46,6 +61,8 @@ ACCEPT = (
     "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
     "application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.1"
 )
+ACCEPT_ENCODING = "gzip, deflate"  # the encodings `_BodyDecoder` decodes with an output bound
+DEADLINE_TIMEOUTS = 3  # a whole fetch may take this many CITEBOT_HTTP_TIMEOUTs
 
 # Cloud metadata endpoints. Most are link-local anyway; Azure's wire server is not.
 METADATA_ADDRESSES = frozenset(
@@ -82,20 +99,38 @@ class BlockedAddress(FetchError):
     """The host resolves to an address that citebot must not connect to."""
 
 
-def address_problem(ip: IPAddress) -> str | None:
-    """Why citebot must not connect to `ip` (e.g. "a private address"), or None if it may."""
+def _reached(ip: IPAddress) -> IPAddress:
+    """The IPv4 host an IPv6 address actually reaches (mapped, 6to4, Teredo, NAT64), or `ip`."""
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
         if embedded is None and ip in _NAT64:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
-            return address_problem(embedded)  # the IPv4 host actually reached
+            return embedded
+    return ip
+
+
+def never_allowed(ip: IPAddress) -> str | None:
+    """Why `ip` is refused even where private addresses are allowed, or None.
+
+    Link-local and cloud metadata addresses serve instance credentials: no setting opens them.
+    """
+    ip = _reached(ip)
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
-    if ip.is_loopback:
-        return "a loopback address"
     if ip.is_link_local:
         return "a link-local address"
+    return None
+
+
+def address_problem(ip: IPAddress) -> str | None:
+    """Why citebot must not connect to `ip` (e.g. "a private address"), or None if it may."""
+    ip = _reached(ip)
+    refused = never_allowed(ip)
+    if refused:
+        return refused
+    if ip.is_loopback:
+        return "a loopback address"
     if ip.is_multicast:
         return "a multicast address"
     if ip.is_unspecified:
@@ -163,22 +198,26 @@ class _GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         addresses = self._book.resolve(host, port)
-        if not self._allow_private:
-            for ip in addresses:
-                problem = self._policy(ip)
-                if problem:
-                    raise BlockedAddress(
-                        f"refused: {host} resolves to {ip}, {problem} "
-                        "(allowed only with CITEBOT_ALLOW_PRIVATE_URLS=1)"
-                    )
+        for ip in addresses:
+            refused = never_allowed(ip)
+            if refused:
+                raise BlockedAddress(f"refused: {host} resolves to {ip}, {refused} (never fetched)")
+            problem = None if self._allow_private else self._policy(ip)
+            if problem:
+                raise BlockedAddress(
+                    f"refused: {host} resolves to {ip}, {problem} "
+                    "(allowed only with CITEBOT_ALLOW_PRIVATE_URLS=1)"
+                )
         failure: Exception | None = None
         for ip in addresses:
             try:
-                return self._inner.connect_tcp(
-                    str(ip), port, timeout, local_address, socket_options
+                stream = self._inner.connect_tcp(
+                    str(ip), port, _within_deadline(timeout), local_address, socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
+            else:
+                return _DeadlineStream(stream)
         assert failure is not None
         raise failure
 
@@ -192,6 +231,129 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+class _Deadline:
+    """The end of the current fetch; `reached` records that a read was cut short by it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.reached = False
+
+
+_current_deadline: ContextVar[_Deadline | None] = ContextVar("citebot_fetch_deadline", default=None)
+
+
+def _within_deadline(timeout: float | None) -> float | None:
+    """`timeout`, shortened to what is left of the current fetch's deadline."""
+    deadline = _current_deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline.at - time.monotonic()
+    if timeout is None or left < timeout:
+        deadline.reached = True
+        if left <= 0:
+            raise httpcore.ReadTimeout("the fetch's deadline has passed")
+        return left
+    return timeout
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the current fetch's deadline.
+
+    httpx's timeouts apply to each read: a server sending one byte per read, headers
+    included, would otherwise never time out.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _within_deadline(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _within_deadline(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, _within_deadline(timeout))
+        return _DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _OverCap(Exception):
+    """The decoded body passed the size cap."""
+
+
+class _BodyDecoder:
+    """Decodes a body as it arrives, never producing more than `limit` + 1 bytes.
+
+    httpx's own decoders have no output bound (a few KB of stacked gzip or zstd expand to
+    gigabytes within one read); zlib's `max_length` gives one.
+    """
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self._gzip = encoding == "gzip"
+        self._wbits = zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS
+        self._inflater = zlib.decompressobj(self._wbits) if encoding != "identity" else None
+        self._first = True
+        self._limit = limit
+        self.body = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        if self._inflater is None:
+            self._keep(data)
+            return
+        while data:
+            after_member = self._inflater.eof
+            if after_member:
+                if not self._gzip:
+                    return  # bytes after a deflate stream's end are ignored
+                self._inflater = zlib.decompressobj(self._wbits)  # the next gzip member
+            try:
+                out = self._inflater.decompress(data, self._limit + 1 - len(self.body))
+            except zlib.error as exc:
+                if after_member:
+                    return  # trailing bytes that are not another member: ignored, as httpx does
+                if self._first and not self._gzip:
+                    # "deflate" is sent both zlib-wrapped (correct) and raw (common).
+                    self._first = False
+                    self._wbits = -zlib.MAX_WBITS
+                    self._inflater = zlib.decompressobj(self._wbits)
+                    continue
+                raise FetchError(f"corrupt {'gzip' if self._gzip else 'deflate'} body") from exc
+            self._first = False
+            self._keep(out)
+            data = self._inflater.unused_data if self._inflater.eof else self._inflater.unconsumed_tail
+
+    def _keep(self, data: bytes) -> None:
+        if len(self.body) + len(data) > self._limit:
+            raise _OverCap
+        self.body += data
+
+
+def _content_encoding(response: httpx.Response) -> str:
+    """The body's one encoding (`identity`, `gzip` or `deflate`); refuses anything else."""
+    layers = [
+        value.strip().lower()
+        for value in response.headers.get_list("content-encoding", split_commas=True)
+        if value.strip() and value.strip().lower() != "identity"
+    ]
+    layers = ["gzip" if layer == "x-gzip" else layer for layer in layers]
+    if len(layers) > 1:
+        raise FetchError(f"refused: stacked content encodings ({', '.join(layers)})")
+    if layers and layers[0] not in {"gzip", "deflate"}:
+        raise FetchError(f"refused: unsupported content encoding {layers[0]!r}")
+    return layers[0] if layers else "identity"
 
 
 @dataclass(frozen=True)
@@ -275,7 +437,7 @@ class GuardedClient:
             timeout=httpx.Timeout(self.timeout_s),
             follow_redirects=False,
             trust_env=False,
-            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT},
+            headers={"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         )
 
     def close(self) -> None:
@@ -308,26 +470,49 @@ class GuardedClient:
         last_modified: str | None = None,
         private_ok: bool = False,
     ) -> FetchResult:
-        """GET `url` (conditionally when given validators); raises `FetchError` with the reason."""
-        client = self._permissive if private_ok and self._permissive is not None else self._strict
+        """GET `url` (conditionally when given validators); raises `FetchError` with the reason.
+
+        `private_ok`: the first hop may reach a private address (see the module docstring).
+        """
+        deadline = _Deadline(DEADLINE_TIMEOUTS * self.timeout_s)
+        token = _current_deadline.set(deadline)
+        try:
+            return self._fetch(url, etag, last_modified, private_ok, deadline)
+        finally:
+            _current_deadline.reset(token)
+
+    def _fetch(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        private_ok: bool,
+        deadline: _Deadline,
+    ) -> FetchResult:
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        deadline = time.monotonic() + 3 * self.timeout_s
+        hop_private_ok = private_ok and self._permissive is not None
         current = url
         for _hop in range(self.max_redirects + 1):
             _check_url(current)
+            client = self._permissive if hop_private_ok and self._permissive else self._strict
             try:
                 with client.stream("GET", current, headers=headers) as response:
                     if response.status_code in REDIRECT_STATUSES and "location" in response.headers:
+                        # A redirect is a link the host gave: it may lead into the private
+                        # network only when that host is itself private.
+                        hop_private_ok = hop_private_ok and self.targets_private(current)
                         current = urljoin(current, response.headers["location"]).split("#", 1)[0]
                         continue
                     return self._result(url, current, response, deadline)
             except FetchError:
                 raise
             except httpx.TimeoutException as exc:
+                if deadline.reached:
+                    raise FetchError(self._too_slow()) from exc
                 raise FetchError(f"timed out after {self.timeout_s:g} s") from exc
             except httpx.InvalidURL as exc:
                 raise FetchError(f"invalid URL: {exc}") from exc
@@ -337,8 +522,11 @@ class GuardedClient:
                 raise FetchError(f"download failed: {_short(exc)}") from exc
         raise FetchError(f"too many redirects (more than {self.max_redirects})")
 
+    def _too_slow(self) -> str:
+        return f"timed out after {DEADLINE_TIMEOUTS * self.timeout_s:g} s (download too slow)"
+
     def _result(
-        self, url: str, final_url: str, response: httpx.Response, deadline: float
+        self, url: str, final_url: str, response: httpx.Response, deadline: _Deadline
     ) -> FetchResult:
         status = response.status_code
         if status >= 400:
@@ -366,7 +554,7 @@ class GuardedClient:
             last_modified=response.headers.get("last-modified"),
         )
 
-    def _read_capped(self, response: httpx.Response, deadline: float) -> bytes:
+    def _read_capped(self, response: httpx.Response, deadline: _Deadline) -> bytes:
         limit_mb = f"{self.max_bytes / 1e6:g}"
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
@@ -374,17 +562,15 @@ class GuardedClient:
                 f"too large ({int(declared) / 1e6:.1f} MB declared > "
                 f"CITEBOT_MAX_DOWNLOAD_MB={limit_mb})"
             )
-        parts: list[bytes] = []
-        size = 0
-        for part in response.iter_bytes():
-            size += len(part)
-            if size > self.max_bytes:
-                raise FetchError(f"too large (over CITEBOT_MAX_DOWNLOAD_MB={limit_mb} MB)")
-            if time.monotonic() > deadline:
-                # Each read was within the timeout, but the whole download drags on.
-                raise FetchError(f"timed out after {3 * self.timeout_s:g} s (download too slow)")
-            parts.append(part)
-        return b"".join(parts)
+        decoder = _BodyDecoder(_content_encoding(response), self.max_bytes)
+        try:
+            for raw in response.iter_raw():  # raw: decoded here, with an output bound
+                decoder.feed(raw)
+                if time.monotonic() > deadline.at:
+                    raise FetchError(self._too_slow())
+        except _OverCap:
+            raise FetchError(f"too large (over CITEBOT_MAX_DOWNLOAD_MB={limit_mb} MB)") from None
+        return bytes(decoder.body)
 
 
 def _check_url(url: str) -> None:

@@ -11,6 +11,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ingest.text import display_text
+
 
 @dataclass(frozen=True)
 class Article:
@@ -160,7 +162,7 @@ class IngestReport:
 
     def skipped_lines(self) -> list[str]:
         """`skipped PATH: reason`, one per input that was not ingested."""
-        return [f"skipped {s.path}: {s.reason}" for s in self.skipped]
+        return [display_text(f"skipped {s.path}: {s.reason}") for s in self.skipped]
 
     def merge(self, other: IngestReport) -> None:
         self.articles += other.articles

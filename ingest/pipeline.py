@@ -1,29 +1,38 @@
 """The ingestion pipeline: paths (or already-read articles) → chunks → the store.
 
 Bad input never stops a batch: each file that cannot be read is reported by name with the
-reason, and everything else is ingested. Web ingestion (`ingest.web`) reads pages into
+reason, and everything else is ingested. Nor does an article the store refuses: the store's
+error becomes its skip reason, unless the store itself stopped answering, which ends the run
+with `StoreUnavailable` (the CLI's exit 2). Other errors (the embedding model's) are not the
+article's fault and end the run as they are. Web ingestion (`ingest.web`) reads pages into
 `Article`s and hands them to `ingest_articles`, so files and URLs share one path.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from ingest.chunking import chunk_article
-from ingest.models import Article, IngestReport, SkippedInput
+from ingest.models import Article, Chunk, IngestReport, SkippedInput
 from ingest.reader import SUPPORTED_SUFFIXES, UnreadableArticle, read_article_file
-from ingest.store import ArticleStore
+from ingest.store import ArticleStore, is_store_error
+
+log = logging.getLogger(__name__)
 
 
 def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Iterator[Path]:
     """Files under the given paths (folders recursively, in name order), each once.
 
     Hidden files are passed over; a missing path or a symlink loop is reported, not fatal.
+    Inside a folder, a symlink that leads outside it is not followed (reported): dropping a
+    link to /etc/passwd into an articles folder must not make it quotable. A file named
+    directly is read wherever it is.
     """
     seen: set[Path] = set()
     for raw in paths:
@@ -40,6 +49,7 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                 seen.add(resolved)
                 yield path
             continue
+        root = path.resolve()
         for folder, dirs, files in os.walk(path, followlinks=False, onerror=None):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
@@ -50,6 +60,11 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                     resolved = file.resolve(strict=True)
                 except (OSError, RuntimeError):
                     report.skipped.append(SkippedInput(str(file), "symlink loop or broken link"))
+                    continue
+                if not resolved.is_relative_to(root):
+                    report.skipped.append(
+                        SkippedInput(str(file), f"symlink leading outside {path} (not followed)")
+                    )
                     continue
                 if resolved in seen:
                     continue
@@ -93,19 +108,48 @@ def ingest_articles(
         stored = store.stored_article_ids([article.article_id for article, _ in planned])
         new = []
         for article, chunks in planned:
-            report.articles += 1
             if article.article_id in stored:
                 # The same text (from this file, or another file or encoding): stored already.
+                report.articles += 1
                 report.chunks_unchanged += len(chunks)
                 advance(len(chunks))
             else:
                 new.append((article, chunks))
-        for counts in store.add_articles(new, on_embedded=advance):
-            advance(counts.unchanged)
-            report.chunks_added += counts.added
-            report.chunks_unchanged += counts.unchanged
-            report.chunks_removed += counts.removed
+        _store_new(new, store, report, advance)
     return report
+
+
+def _store_new(
+    items: list[tuple[Article, list[Chunk]]],
+    store: ArticleStore,
+    report: IngestReport,
+    advance: Callable[[int], None],
+) -> None:
+    """New articles in one batched write. When the store refuses it, they are written one at
+    a time: the article the store refuses gets the error as its skip reason, the rest go in
+    (ids come from content, so what the failed write stored already is not written twice)."""
+    if not items:
+        return
+    try:
+        written = store.add_articles(items, on_embedded=advance)
+    except Exception as exc:
+        if not is_store_error(exc):
+            raise
+        store.heartbeat()  # raises StoreUnavailable when the store itself is gone
+        if len(items) == 1:
+            reason = f"store error: {exc.__class__.__name__}: {exc}"
+            log.warning("not stored %s: %s", items[0][0].source, reason)
+            report.skipped.append(SkippedInput(items[0][0].source, reason[:300]))
+            return
+        for item in items:
+            _store_new([item], store, report, advance)
+        return
+    for counts in written:
+        advance(counts.unchanged)
+        report.articles += 1
+        report.chunks_added += counts.added
+        report.chunks_unchanged += counts.unchanged
+        report.chunks_removed += counts.removed
 
 
 def ingest_paths(

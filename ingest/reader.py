@@ -9,15 +9,21 @@ body, then a `Month D, YYYY · N min · author` line) becomes one article per po
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ingest.cleaning import clean_markdown, normalise
 from ingest.models import Article
 from ingest.text import content_id
+
+log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 
@@ -128,6 +134,40 @@ def _decode_legacy(data: bytes) -> str:
     return str(best)
 
 
+# --- links -------------------------------------------------------------------------------------
+
+_HOST_LABEL = re.compile(r"^(?!-)[\w-]{1,63}(?<!-)$")
+
+
+def link_problem(url: str) -> str | None:
+    """Why `url` cannot be an article's link, or None: only http(s) URLs with a real host name.
+
+    `javascript:` and `data:` links, credentials (`https://bank.example@evil.example/` goes to
+    evil.example), spaces, control characters and malformed hosts or ports are refused.
+    """
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in url):
+        return "spaces or control characters in the link"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        return "not an http(s) link"
+    if "@" in parts.netloc:
+        return "a link with user info (the host is what follows the @)"
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return "a malformed port"
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    if not host or "_" in host or not all(_HOST_LABEL.match(label) for label in labels):
+        return "no valid host name"
+    return None
+
+
 # --- text and markdown articles -------------------------------------------------------------
 
 _HEADER_LINE = re.compile(r"^>\s*(id|link|title|url|date|published|author)\s*:\s*(.*?)\s*$", re.I)
@@ -194,7 +234,11 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
             if field in {"link", "url"} or (
                 field == "id" and value.startswith("http") and not meta.url
             ):
-                meta.url = value or meta.url
+                problem = link_problem(value) if value else None
+                if problem:
+                    log.warning("%s: `> %s:` dropped, %s: %r", source, field, problem, value[:200])
+                else:
+                    meta.url = value or meta.url
             elif field == "title":
                 meta.title = value or None
             elif field in {"date", "published"}:
@@ -304,7 +348,7 @@ def read_html_article(
     canonical = _canonical_link(html) or document.url or url
     meta = _Meta(
         title=document.title,
-        url=canonical if canonical and canonical.startswith("http") else url,
+        url=canonical if canonical and not link_problem(canonical) else url,
         published=parse_date(document.date) if document.date else _published_meta(html),
         author=document.author,
     )

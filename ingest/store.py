@@ -35,7 +35,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -60,18 +60,24 @@ __all__ = [
     "WriteCounts",
     "describe_location",
     "embedding_text",
+    "is_store_error",
     "open_client",
 ]
 
 _PAGE = 1000
 # Chunks embedded and written per Chroma call. Large batches keep the model busy and the
-# number of writes small; 256 ids per call stay far below SQLite's variable limit.
+# number of writes small; 256 ids per call stay far below SQLite's variable limit. Every call
+# that takes ids, or reads the metadata of what a `where` matches, goes in batches of this
+# size (`_batches`, `_iter_metadatas`): each id becomes one SQLite variable, and a 12 MB
+# file's ~40k chunk ids in one call failed with "too many SQL variables" (chromadb 1.5).
 WRITE_BATCH = 256
 # Full article texts kept in memory for quoting (ids are content hashes, so entries never go
 # stale); bounded so a long-running bot does not hold the whole store.
 TEXT_CACHE_ARTICLES = 2048
 # Chroma needs a vector for every record; article and side records are looked up by id only.
 _NO_VECTOR = [1.0]
+
+_T = TypeVar("_T")
 
 
 class StoreUnavailable(RuntimeError):
@@ -269,19 +275,24 @@ class ArticleStore:
         """
         wanted = list(dict.fromkeys(article_ids))
         if not cached:
-            got = self._articles.get(ids=wanted, include=["documents"])
-            return dict(zip(got["ids"], got["documents"], strict=True))
+            return self._documents(wanted)
         with self._cache_lock:
             found = {a: self._text_cache[a] for a in wanted if a in self._text_cache}
             for article_id in found:
                 self._text_cache.move_to_end(article_id)
         missing = [a for a in wanted if a not in found]
         if missing:
-            got = self._articles.get(ids=missing, include=["documents"])
-            fetched = dict(zip(got["ids"], got["documents"], strict=True))
+            fetched = self._documents(missing)
             found.update(fetched)
             self._remember_texts(fetched)
         return {a: found[a] for a in wanted if a in found}
+
+    def _documents(self, article_ids: list[str]) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for batch in _batches(article_ids):
+            got = self._articles.get(ids=batch, include=["documents"])
+            texts.update(zip(got["ids"], got["documents"], strict=True))
+        return texts
 
     def sentence_vectors(self, texts: list[str]) -> list[list[float]]:
         """Vectors of quotable sentences (`ingest.text.sentence_vector_text`): the ones
@@ -300,15 +311,12 @@ class ArticleStore:
     def chunks_of(self, article_ids: Sequence[str]) -> list[StoredChunk]:
         """The stored chunks of these articles, with their keyword tokens."""
         chunks: list[StoredChunk] = []
-        ids = list(article_ids)
-        for start in range(0, len(ids), WRITE_BATCH):
-            got = self._chunks.get(
-                where={"article_id": {"$in": ids[start : start + WRITE_BATCH]}},
-                include=["metadatas"],
-            )
+        for batch in _batches(list(article_ids)):
             chunks += [
                 StoredChunk(cid, str(meta.get("article_id", "")), str(meta.get("tokens", "")))
-                for cid, meta in zip(got["ids"], got["metadatas"], strict=True)
+                for cid, meta in self._iter_metadatas(
+                    self._chunks, where={"article_id": {"$in": batch}}
+                )
             ]
         return chunks
 
@@ -347,11 +355,14 @@ class ArticleStore:
         return hits
 
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        got = self._chunks.get(ids=chunk_ids, include=["documents", "metadatas"])
-        return {
-            cid: (text, meta)
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for batch in _batches(chunk_ids):
+            got = self._chunks.get(ids=batch, include=["documents", "metadatas"])
+            for cid, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            ):
+                found[cid] = (text, meta)
+        return found
 
     def side_records(self, kind: str) -> SideRecords:
         """Records of `kind` kept beside this store (and dropped with it)."""
@@ -572,22 +583,25 @@ class ArticleStore:
         """Chunks of other versions of these sources whose write was interrupted (they have
         no article record, so the version check cannot see them): an ingest killed midway,
         then the file edited before the re-run. Returns chunks removed per source key."""
-        found = self._chunks.get(where={"source_key": {"$in": keys}}, include=["metadatas"])
+        found = list(self._iter_metadatas(self._chunks, where={"source_key": {"$in": keys}}))
         others = {
             str(m["article_id"])
-            for m in found["metadatas"]
+            for _, m in found
             if str(m["article_id"]) != keep.get(str(m.get("source_key")))
         }
         if not others:
             return {}
-        recorded = set(self._articles.get(ids=list(others), include=[])["ids"])
+        recorded: set[str] = set()
+        for batch in _batches(list(others)):
+            recorded.update(self._articles.get(ids=batch, include=[])["ids"])
         unfinished = others - recorded
         stale: dict[str, list[str]] = {}
-        for cid, meta in zip(found["ids"], found["metadatas"], strict=True):
+        for cid, meta in found:
             if str(meta["article_id"]) in unfinished:
                 stale.setdefault(str(meta.get("source_key")), []).append(cid)
         for ids in stale.values():
-            self._chunks.delete(ids=ids)
+            for batch in _batches(ids):
+                self._chunks.delete(ids=batch)
         return {key: len(ids) for key, ids in stale.items()}
 
     def _delete_articles(self, article_ids: list[str]) -> int:
@@ -616,14 +630,32 @@ class ArticleStore:
     def _bump_revision(self) -> None:
         self._articles.modify(metadata={"revision": uuid.uuid4().hex})
 
-    def _iter_metadatas(self, collection: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _iter_metadatas(
+        self, collection: Any, where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of every record (matching `where`), a page at a time: Chroma reads
+        the metadata of a `where` match with one SQL variable per record (see WRITE_BATCH)."""
         offset = 0
         while True:
-            page = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            page = collection.get(where=where, include=["metadatas"], limit=_PAGE, offset=offset)
             yield from zip(page["ids"], page["metadatas"], strict=True)
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _batches(items: Sequence[_T], size: int = WRITE_BATCH) -> Iterator[list[_T]]:
+    """`items` in slices of at most `size`: what one Chroma call may take (see WRITE_BATCH)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def is_store_error(exc: BaseException) -> bool:
+    """True when `exc` was raised by Chroma: its own errors, or its HTTP client's."""
+    import chromadb.errors
+    import httpx
+
+    return isinstance(exc, chromadb.errors.ChromaError | httpx.HTTPError)
 
 
 def _sentence_id(sentence: str) -> str:

@@ -111,12 +111,33 @@ def soft_cut(window: str, *marks: Iterable[str]) -> int:
     return len(window)
 
 
+# Characters that act on a terminal or reorder a line instead of being shown: C0 and C1
+# controls and DEL (ESC starts terminal escape sequences, CR overwrites the line), and the
+# bidirectional marks, embeddings, overrides and isolates (U+202E shows `gnp.exe` as
+# `exe.png`). Tabs and line breaks are kept.
+_UNDISPLAYABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def display_text(text: str) -> str:
+    """`text` as it may be shown to a person (console, Slack, Discord): without the
+    characters that would act instead of being shown. For file names, titles, URLs and
+    reasons, which come from files and pages and so from anyone."""
+    return _UNDISPLAYABLE.sub("", text)
+
+
 def content_id(*parts: str, length: int = 16) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]
 
 
 _WORD = re.compile(rf"[a-z0-9]+(?:[._-][a-z0-9]+)*|[{CJK_CHARS}]+")
+# Words the keyword (BM25) index leaves out. There are two tokenizers on purpose, each with
+# its own stop list: this one makes jieba *words* for the index (a stopword is a whole word:
+# 什么, 的), while `retrieval.quotes.lexical_units` makes character *bigrams* to score
+# sentences against a question, so its list (`_QUESTION_UNITS`) holds the bigrams question
+# words break into (是什, 为什). A word list cannot filter bigrams, nor the other way round.
 STOPWORDS = frozenset(
     """
     the a an of to in and or is are was were be been

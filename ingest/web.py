@@ -21,7 +21,9 @@ private, loopback, link-local or metadata address is ever contacted. With
 `allow_private=True` (the operator's CLI and `watch`) a URL that itself points into the
 private network may be fetched, along with what it links to; links found on a public site
 (feed entries, sitemap entries, redirects) are still held to the strict rule, so a public
-feed cannot steer citebot to internal services.
+feed cannot steer citebot to internal services. Each document is judged by its own host: a
+private sitemap index that lists a public sitemap does not lend that sitemap its trust.
+Link-local and cloud metadata addresses are refused whatever is allowed (`ingest.fetch`).
 """
 
 from __future__ import annotations
@@ -197,7 +199,9 @@ def ingest_urls(
                 report.skipped.append(SkippedInput(raw, "not an http(s) URL"))
                 continue
             private_ok = allow_private and client.targets_private(url)
+            walker.root = url
             walker.visit(url, kinds={HTML, FEED, SITEMAP}, private_ok=private_ok)
+        walker.report_budget()
     finally:
         if own_client:
             client.close()
@@ -221,6 +225,10 @@ class _Walker:
         self.report = report
         self.show_progress = show_progress
         self.visited: set[str] = set()
+        self.budget = store.settings.fetch_budget
+        self.fetches = 0
+        self.root = ""  # the URL given, whose links are being followed
+        self.unfetched: dict[str, int] = {}  # per given URL: links left for want of budget
 
     def visit(
         self, url: str, *, kinds: set[str], private_ok: bool, stamp: str = "", depth: int = 0
@@ -239,6 +247,10 @@ class _Walker:
         if seen is not None and trusted and stamp and seen.stamp == stamp:
             self._unchanged(seen, record, private_ok, depth)
             return
+        if self.fetches >= self.budget:
+            self.unfetched[self.root] = self.unfetched.get(self.root, 0) + 1
+            return
+        self.fetches += 1
         try:
             result = self.client.fetch(
                 url,
@@ -319,6 +331,7 @@ class _Walker:
         new.links = self._capped(result.url, new.links)
         # Written before the entries: entries that fail are retried (they have no record).
         self.cache.put(new)
+        private_ok = self._links_private_ok(result.final_url, private_ok)
         for link, stamp in new.links:
             self.visit(link, kinds={HTML}, private_ok=private_ok, stamp=stamp)
 
@@ -331,6 +344,7 @@ class _Walker:
         new.links = self._capped(result.url, links)
         new.kind = SITEMAP_INDEX if is_index else SITEMAP
         self.cache.put(new)
+        private_ok = self._links_private_ok(result.final_url, private_ok)
         self._sitemap_links(result.url, is_index, new.links, private_ok, depth)
 
     def _sitemap_links(
@@ -358,11 +372,25 @@ class _Walker:
             if record is not None:
                 self._count_unchanged(record)
             return
+        private_ok = self._links_private_ok(seen.url, private_ok)
         if seen.kind == FEED:
             for link, stamp in seen.links:
                 self.visit(link, kinds={HTML}, private_ok=private_ok, stamp=stamp)
             return
         self._sitemap_links(seen.url, seen.kind == SITEMAP_INDEX, seen.links, private_ok, depth)
+
+    def report_budget(self) -> None:
+        """One line per given URL whose links were left unfetched by CITEBOT_FETCH_BUDGET."""
+        for root, left in self.unfetched.items():
+            self._skip(
+                root,
+                f"stopped after {self.fetches} pages (CITEBOT_FETCH_BUDGET={self.budget}): "
+                f"{left} more {'link' if left == 1 else 'links'} not followed",
+            )
+
+    def _links_private_ok(self, url: str, private_ok: bool) -> bool:
+        """Links may lead into the private network only from a document on a private host."""
+        return private_ok and self.client.targets_private(url)
 
     def _record(self, seen: SeenURL | None) -> ArticleRecord | None:
         if seen is None or seen.kind != HTML or not seen.article_id:

@@ -1,7 +1,8 @@
 """Turning a question into an `Answer`: the LangChain runnable chain behind every adapter.
 
-    condense → retrieve (dense + BM25, fused) → select quotes → write (extractive or LLM)
-             → verify (every quote is the article as stored, at its offsets)
+    read in conversation (alone, or with the history when the question depends on it:
+      condense → retrieve (dense + BM25, fused) → select quotes, once or twice)
+    → write (extractive or LLM) → verify (every quote is the article as stored, at its offsets)
 
 Each step is a function of retrieval/steps.py from one typed value to the next; this module
 composes them, holds what they share (stores, keyword indexes, sentence-vector caches, the
@@ -24,6 +25,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from config import Settings
 from ingest.cleaning import strip_markup
 from ingest.store import ArticleStore, StoreUnavailable
+from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Answer, ArticleRecord, Turn
 from retrieval.quotes import Candidate, QuoteSpan, SentenceSimilarity
@@ -146,10 +148,16 @@ class Answerer:
             from retrieval.llm import LLMWriter
 
             self._writer = LLMWriter(settings, chat_model)
-        self.selection_chain: Runnable = (
-            RunnableLambda(condense, name="condense")
+        # One reading of a question: condense → retrieve → select. The conversation rule
+        # (retrieval/conversation.py) runs it alone, and again with the history when the
+        # question may depend on it, and keeps the reading the evidence supports.
+        self.reading_chain: Runnable = (
+            RunnableLambda(lambda pair: condense(*pair), name="condense")
             | RunnableLambda(self._retrieve, name="retrieve")
             | RunnableLambda(self._select, name="select_quotes")
+        )
+        self.selection_chain: Runnable = RunnableLambda(
+            self._read_in_conversation, name="read_in_conversation"
         )
         self.chain: Runnable = self.selection_chain | RunnableLambda(
             self._write_and_verify, name="write_and_verify"
@@ -227,6 +235,11 @@ class Answerer:
         )
 
     # --- the steps, bound to this answerer's stores, indexes and writer ------------------------
+
+    def _read_in_conversation(self, question: Question) -> Selection:
+        return read_in_conversation(
+            question, lambda reading, text: self.reading_chain.invoke((reading, text))
+        )
 
     def _retrieve(self, search: Search) -> Retrieved:
         store = self.store(search.question.collection)

@@ -319,6 +319,20 @@ def text_fragment_url(url: str, quote_text: str) -> str:
     return f"{base}#:~:text={directive}"
 
 
+def shorter_links(url: str) -> list[str]:
+    """`url`, then shorter forms that still lead to the article, for a renderer that has a
+    length limit: the text fragment reduced to its start (`#:~:text=start`), then no
+    fragment at all. A renderer takes the first that fits, or no link."""
+    variants = [url]
+    base, marker, directive = url.partition("#:~:text=")
+    if marker:
+        start = directive.split(",", 1)[0]
+        if start and start != directive:
+            variants.append(f"{base}#:~:text={start}")
+        variants.append(base)
+    return variants
+
+
 def _word_cut(line: str, limit: int, from_end: bool) -> str:
     words = line.split()
     picked: list[str] = []

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
-from ingest.text import has_cjk, keyword_tokens
+from ingest.text import has_cjk
 from retrieval.keyword import KeywordHit, KeywordIndex
 from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
@@ -45,7 +45,6 @@ CANDIDATE_CHUNKS = 8
 RRF_K = 60
 ARTICLE_SCAN = 1
 ARTICLE_DISCOUNT = 0.5
-FOLLOW_UP_KEYWORDS = 6
 
 NOT_FOUND = {
     "zh": "抱歉，我在已收录的文章中没有找到与这个问题相关的内容。",
@@ -120,12 +119,10 @@ class Writer(Protocol):
     def keep_cited(self, text: str, quote_count: int) -> str: ...
 
 
-def condense(question: Question) -> Search:
-    """A standalone search text: a short follow-up borrows the previous question's words."""
-    previous = [turn.text for turn in question.history if turn.role == "user"]
-    if previous and len(keyword_tokens(question.text)) <= FOLLOW_UP_KEYWORDS:
-        return Search(question, f"{previous[-1]}\n{question.text}")
-    return Search(question, question.text)
+def condense(question: Question, text: str | None = None) -> Search:
+    """The search for one reading of the question: its own text, or `text` (the question
+    with its conversation, chosen by retrieval/conversation.py)."""
+    return Search(question, question.text if text is None else text)
 
 
 def fuse(dense: Sequence[ChunkHit], keyword: Sequence[KeywordHit]) -> dict[str, float]:

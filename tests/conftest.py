@@ -56,3 +56,42 @@ def sample_store_copy(sample_store_dir: Path, tmp_path: Path) -> Settings:
     target = tmp_path / "chroma"
     shutil.copytree(sample_store_dir, target)
     return make_settings(tmp_path, chroma_path=target)
+
+
+CONVERSATIONS = Path(__file__).resolve().parent / "fixtures" / "conversations"
+
+
+@pytest.fixture(scope="session")
+def conversation_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A store of the follow-up fixtures' articles (XQuAD en/zh, CMRC), built once.
+
+    Do not write to it. The conversations asked on it are in `conversation_fixtures`.
+    """
+    from evaluation import load_eval_set
+    from ingest import ArticleStore
+    from ingest.pipeline import ingest_articles
+
+    root = tmp_path_factory.mktemp("conversation-store")
+    settings = load_settings(chroma_path=root / "chroma", _env_file=None)
+    articles = load_eval_set(CONVERSATIONS / "articles.json").articles
+    report = ingest_articles(articles, ArticleStore(settings), show_progress=False)
+    assert report.articles == len(articles) == 11
+    return settings
+
+
+@pytest.fixture(scope="session")
+def conversation_answerer(conversation_settings: Settings):
+    """An extractive `Answerer` over the conversation store (read-only use)."""
+    from retrieval import Answerer
+
+    return Answerer(conversation_settings)
+
+
+@pytest.fixture(scope="session")
+def conversation_fixtures() -> list[dict]:
+    """The follow-up conversations of tests/fixtures/conversations/conversations.json."""
+    import json
+
+    path = CONVERSATIONS / "conversations.json"
+    return json.loads(path.read_text(encoding="utf-8"))["conversations"]
+

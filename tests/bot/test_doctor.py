@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.doctor import run_doctor
 from config import Settings
+from tests.support.net import free_port
 from tests.support.settings import FIXTURES, make_settings
 
 BOT = "xoxb-1111111111-2222222222-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -46,12 +46,6 @@ def _check_line(output: str, name: str) -> str:
         if match:
             return f"{match.group(1)} {match.group(2)}"
     raise AssertionError(f"no {name!r} check in:\n{output}")
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_all_parts_ok(filled_store: Path, tmp_path: Path) -> None:
@@ -103,7 +97,7 @@ def test_configuration_is_printed_with_secrets_masked(filled_store: Path, tmp_pa
 
 
 def test_unreachable_server_fails_and_names_the_url(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     code, output = _doctor(make_settings(tmp_path, chroma_url=url))
     assert code == 1
     line = _check_line(output, "store")

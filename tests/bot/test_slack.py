@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
@@ -17,12 +18,14 @@ from retrieval.models import Answer, Turn
 from tests.support.answers import StubAnswerer, make_quote
 from tests.support.fake_slack import (
     BOT_USER,
+    SECRET,
     FakeSlack,
     HttpBot,
     button_click,
     event_body,
     mention,
     message,
+    signed_headers,
     slash_command,
     start_http_bot,
     wait_until,
@@ -102,6 +105,51 @@ async def test_bad_signatures_get_401_and_no_answer(bot: HttpBot) -> None:
     # Bolt answers 401 before anything is scheduled, so nothing can still be on its way
     assert bot.answerer.asked == []
     assert bot.fake.posted() == []
+
+
+async def _post_raw(bot: HttpBot, raw: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    import aiohttp
+
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(bot.url, data=raw, headers=headers) as response,
+    ):
+        return response.status, await response.text()
+
+
+_MALFORMED = {
+    "not JSON": (b"{not json", "application/json"),
+    "a JSON array": (b"[1, 2, 3]", "application/json"),
+    "a JSON string": (b'"hello"', "application/json"),
+    "not UTF-8": (b'{"type": "\xff\xfe"}', "application/json"),
+    "a form payload that is an array": (b"payload=%5B1%5D", "application/x-www-form-urlencoded"),
+}
+
+
+@pytest.mark.parametrize("kind", list(_MALFORMED))
+async def test_a_malformed_body_is_401_unsigned_and_400_signed_with_one_log_line(
+    bot: HttpBot, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw, content_type = _MALFORMED[kind]
+    signed = signed_headers("", content_type=content_type)
+    stamp = signed["X-Slack-Request-Timestamp"].encode()
+    # Signed over the raw bytes, as Slack does (slack_sdk's verifier only takes UTF-8).
+    digest = hmac.new(SECRET.encode(), b"v0:" + stamp + b":" + raw, "sha256").hexdigest()
+    signed["X-Slack-Signature"] = f"v0={digest}"
+    with caplog.at_level(logging.INFO):
+        unsigned = await _post_raw(bot, raw, {"Content-Type": content_type})
+        stamp_not_a_number = await _post_raw(
+            bot, raw, {**signed, "X-Slack-Request-Timestamp": "soon"}
+        )
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+        status, _ = await _post_raw(bot, raw, signed)
+
+    assert unsigned[0] == 401 and stamp_not_a_number[0] == 401
+    assert status == 400
+    (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert line.levelno == logging.WARNING and "malformed body" in line.getMessage()
+    assert line.exc_info is None
+    assert bot.answerer.asked == [] and bot.fake.posted() == []
 
 
 async def test_url_verification_challenge(bot: HttpBot) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from evaluation import HIT_KEYS, QUALITY_KEYS, EvalOptions, run_eval
+from evaluation import HIT_KEYS, QUALITY_KEYS, EvalOptions, load_eval_set, run_eval
+from evaluation.runner import unrelated_exchanges
 from tests.support.settings import make_settings
 
 EVAL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "eval"
@@ -67,3 +68,36 @@ def test_eval_command_prints_every_key_as_json_and_caches_vectors(
     assert again["ingest_cached_chunks"] == report["ingest_embedded_chunks"]
     assert "baseline" not in again
     assert again["abstain_rate"] is None
+    assert "after_unrelated" not in again
+
+
+def test_each_article_gets_an_unrelated_question_from_another_article() -> None:
+    tiny = load_eval_set(TINY)
+    exchanges = unrelated_exchanges(tiny.questions)
+    assert set(exchanges) == {a.article_id for a in tiny.articles}
+    for article_id, earlier in exchanges.items():
+        assert earlier.gold_article_id != article_id
+    assert unrelated_exchanges(tiny.questions[:1]) == {}  # one article: nothing unrelated
+
+
+@pytest.mark.slow
+def test_after_unrelated_reports_each_metric_alone_and_after(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CITEBOT_CHROMA_PATH", str(tmp_path / "chroma"))
+    args = ["eval", str(TINY), "--unanswerable", str(OTHER), "--after-unrelated", "--no-baseline"]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    after = report["after_unrelated"]
+    for key in (*QUALITY_KEYS, "abstain_rate", "answered_rate", "ask_p50_ms", "ask_p95_ms"):
+        assert isinstance(after[key], int | float), key
+    assert set(after["by_language"]) == set(report["by_language"])
+    rows = [json.loads(line) for line in
+            (tmp_path / "data" / "eval-cache" / "tiny_squad.last-run.jsonl").open()]
+    asked_after = [row for row in rows if row.get("after")]
+    assert len(asked_after) == 10  # 5 answerable + 5 unanswerable, each after an exchange
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    assert "after-unrelated" in table.splitlines()[2]
+    assert any(line.startswith("answer_hit@300") for line in table.splitlines())

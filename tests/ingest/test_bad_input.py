@@ -58,6 +58,7 @@ BAD: dict[str, str] = {
     "dangling.md": "broken link",
     "pipe.txt": "not a regular file",
     "locked.txt": "permission denied",
+    "passwd.txt": "symlink leading outside",
 }
 
 HUGE_BYTES = 50_000_000
@@ -83,6 +84,9 @@ def _write_corpus(folder: Path) -> Path:
     os.symlink("loop-a.md", folder / "loop-b.md")
     os.symlink("gone.md", folder / "dangling.md")
     os.mkfifo(folder / "pipe.txt")
+    outside = folder.parent / "outside-secret.txt"
+    outside.write_text("root:x:0:0:root:/root:/bin/bash — not an article, never quotable.")
+    os.symlink(outside, folder / "passwd.txt")
     (folder / "locked.txt").write_text("A perfectly good article that the process may not read.")
     return folder
 
@@ -230,3 +234,69 @@ def test_cli_json_exits_1_when_something_was_skipped(corpus: Path, tmp_path: Pat
     (clean / "solar.md").write_bytes(GOOD["solar.md"][0])
     code, summary = _cli_ingest(clean, tmp_path / "cli-chroma")
     assert (code, summary["articles"], summary["skipped"]) == (0, 1, [])
+
+
+# --- one large file, or one article the store refuses, never stops the batch --------------------
+
+LARGE_CHUNKS = 50_000
+
+
+def _large_article(chunks: int) -> str:
+    """One sentence per 80-character chunk, each a little different."""
+    return "".join(
+        f"Reading {i:05d} of the harbour tide gauge was logged at dawn by the keeper.\n"
+        for i in range(chunks)
+    )
+
+
+@pytest.mark.slow
+def test_an_article_of_fifty_thousand_chunks_is_stored_beside_a_small_one(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "large"
+    folder.mkdir()
+    (folder / "gauge-log.txt").write_text(_large_article(LARGE_CHUNKS))
+    (folder / "solar.md").write_bytes(GOOD["solar.md"][0])
+    settings = make_settings(tmp_path, chunk_chars=80, embedding_model=MODEL_NAME)
+    store = ArticleStore(settings, embeddings=HashEmbeddings())
+
+    report = ingest_paths([folder], store, show_progress=False)
+
+    assert report.skipped == [] and report.articles == 2
+    by_name = {Path(r.source).name: r for r in store.articles()}
+    assert by_name["gauge-log.txt"].chunks >= LARGE_CHUNKS
+    assert store.chunk_count() == report.chunks_added == sum(r.chunks for r in by_name.values())
+    # Every id-taking call is batched: reading the large article back, and forgetting it.
+    large = by_name["gauge-log.txt"]
+    assert len(store.chunks_by_id([f"{large.article_id}-{i:04d}" for i in range(large.chunks)])) \
+        == large.chunks
+    assert store.forget(large.article_id) == large.chunks
+    assert store.chunk_count() == by_name["solar.md"].chunks
+
+
+def test_an_article_the_store_refuses_is_skipped_with_the_reason_and_the_rest_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chromadb.errors import InternalError
+
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "solar.md").write_bytes(GOOD["solar.md"][0])
+    (folder / "tidal.txt").write_bytes(GOOD["tidal.txt"][0])
+    store = ArticleStore(make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=HashEmbeddings())
+    real_add = store.add_articles
+
+    def add_articles(items, **kwargs):  # type: ignore[no-untyped-def]
+        if any(article.source.endswith("solar.md") for article, _ in items):
+            raise InternalError("too many SQL variables")
+        return real_add(items, **kwargs)
+
+    monkeypatch.setattr(store, "add_articles", add_articles)
+    report = ingest_paths([folder], store, show_progress=False)
+
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("solar.md", "store error: InternalError: too many SQL variables")
+    ]
+    assert report.articles == 1
+    assert [Path(r.source).name for r in store.articles()] == ["tidal.txt"]
+    assert_consistent(store)

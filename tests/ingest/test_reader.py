@@ -132,3 +132,36 @@ def test_html_article_metadata() -> None:
     assert article.title == "The lighthouse of the south"
     assert article.published == "2024-05-06"
     assert "built in 1868" in article.text and "Home | About" not in article.text
+
+
+@pytest.mark.parametrize(
+    ("link", "problem"),
+    [
+        ("javascript:alert(1)", "not an http(s) link"),
+        ("data:text/html,<b>hi</b>", "not an http(s) link"),
+        ("https://www.example.com@evil.example/", "user info"),
+        ("http:///no-host", "no valid host name"),
+        ("https://exa mple.com/", "spaces or control characters"),
+        ("https://example.com/\u202egnp.exe", "spaces or control characters"),
+        ("https://example.com:99999/", "malformed port"),
+    ],
+)
+def test_a_header_link_that_is_not_a_real_web_link_is_dropped_with_a_warning(
+    link: str, problem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = f"> link: {link}\n> title: Harbour notice\n\nThe ferry now runs every hour.\n"
+    with caplog.at_level("WARNING", logger="ingest.reader"):
+        [article] = read_text_articles(text, "notice.md")
+
+    assert article.url is None and article.source_key == "notice.md"
+    assert article.title == "Harbour notice"
+    (record,) = caplog.records
+    assert "notice.md" in record.getMessage() and problem in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "link", ["https://www.36kr.com/p/1", "http://intranet:8080/a", "https://例子.中国/文章", "http://[::1]/x"]
+)
+def test_real_web_links_are_kept(link: str) -> None:
+    [article] = read_text_articles(f"> link: {link}\n\nThe ferry now runs every hour.\n", "n.md")
+    assert article.url == link

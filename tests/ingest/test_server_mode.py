@@ -9,6 +9,11 @@ server is back on the same port and path.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,8 +23,10 @@ from config import Settings
 from ingest import ArticleStore, ingest_paths
 from retrieval import Answerer
 from retrieval.answerer import ERROR_TEXT
+from tests.ingest.store_checks import assert_consistent
 from tests.support.chroma import ChromaServer
 from tests.support.cli import clean_env, run_cli
+from tests.support.embeddings import GATED_MODEL_NAME, HashEmbeddings
 from tests.support.net import free_port
 from tests.support.settings import FIXTURES, make_settings
 
@@ -74,6 +81,69 @@ def test_cli_names_the_server_it_cannot_reach(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Chroma server at {url} (CITEBOT_CHROMA_URL)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_server_dying_mid_ingest_ends_it_with_exit_2_and_one_line(
+    tmp_path: Path, chroma_server: ChromaServer
+) -> None:
+    """The chunks are written, then the server dies before the rest: a short message, exit 2
+    (README, Command line), no traceback."""
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = clean_env(
+        CITEBOT_CHROMA_URL=chroma_server.url,
+        CITEBOT_CHROMA_PATH=str(tmp_path / "unused"),
+        CITEBOT_EMBEDDING_MODEL=GATED_MODEL_NAME,
+        TEST_INGEST_GATE_AFTER="1",  # the chunks' batch passes; the next call waits
+        TEST_INGEST_GATE_DIR=str(gate),
+    )
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ingest", str(ARTICLES)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not (gate / "blocked").exists():
+            assert ingest.poll() is None, ingest.communicate()
+            assert time.monotonic() < deadline, "the ingest never reached the gate"
+            time.sleep(0.05)  # polling interval, not a timing assumption
+        assert chroma_server.process is not None
+        os.kill(chroma_server.process.pid, signal.SIGKILL)
+        chroma_server.process.wait(timeout=30)
+        (gate / "release").touch()
+        _, err = ingest.communicate(timeout=300)
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+
+    assert ingest.returncode == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("citebot:")]
+    assert len(lines) == 1 and chroma_server.url in lines[0], err
+
+    # What held: once the server is back, a re-run completes the store exactly as a clean
+    # run builds it, with no duplicates or orphans.
+    chroma_server.start()  # same port, same --path
+    rerun = run_cli(
+        "ingest", str(ARTICLES), "--json", cwd=tmp_path, env={**env, "TEST_INGEST_GATE_AFTER": "0"}
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    served = ArticleStore(
+        make_settings(tmp_path, chroma_url=chroma_server.url, embedding_model=GATED_MODEL_NAME),
+        embeddings=HashEmbeddings(),
+    )
+    clean = ArticleStore(
+        make_settings(tmp_path / "clean", embedding_model=GATED_MODEL_NAME),
+        embeddings=HashEmbeddings(),
+    )
+    ingest_paths([ARTICLES], clean, show_progress=False)
+    assert_consistent(served)
+    assert [r.as_json() for r in served.articles()] == [r.as_json() for r in clean.articles()]
+    assert sorted(served.iter_chunk_metadatas()) == sorted(clean.iter_chunk_metadatas())
 
 
 def _health(port: int) -> tuple[int, dict[str, object]]:

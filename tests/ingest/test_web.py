@@ -8,6 +8,7 @@ resolver stubs: no test sends traffic anywhere but the loopback interface (a gua
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import ipaddress
 import json
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,7 +34,7 @@ from ingest.fetch import USER_AGENT, GuardedClient, IPAddress, address_problem
 from ingest.web import detect_kind, ingest_urls, run_watch
 from tests.support.cli import clean_env, run_cli
 from tests.support.embeddings import HashEmbeddings
-from tests.support.settings import FIXTURES, make_settings
+from tests.support.settings import FIXTURES, REPO, make_settings
 
 WEB = FIXTURES / "web"
 CANONICAL = {
@@ -47,14 +49,15 @@ CANONICAL = {
 class Site:
     """Static pages (path → status, headers, body) plus a few misbehaving endpoints."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.release = threading.Event()  # set at teardown: frees blocked handlers
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.headers_trickled = threading.Event()  # /trickle-headers sent its last header byte
+        self.server = ThreadingHTTPServer((host, 0), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"http://{host}:{self.port}"
 
     def fixture(self, name: str) -> bytes:
         return (WEB / name).read_bytes().replace(b"{{BASE}}", self.base.encode())
@@ -87,6 +90,7 @@ class Site:
                     "/drip": self._drip,
                     "/huge": self._huge,
                     "/huge-declared": self._huge_declared,
+                    "/trickle-headers": self._trickle_headers,
                 }.get(self.path)
                 try:
                     if special:
@@ -120,6 +124,21 @@ class Site:
                 while not site.release.wait(0.02):  # a few bytes at a time, forever
                     self.wfile.write(b"<p>.</p>")
                     self.wfile.flush()
+
+            def _trickle_headers(self) -> None:
+                """A whole, valid page, its headers sent one byte every 50 ms (about 8 s)."""
+                page = site.fixture("en-bridge.html")
+                head = (
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    f"Content-Length: {len(page)}\r\nX-Padding: {'.' * 80}\r\n\r\n"
+                ).encode()
+                for i in range(len(head)):
+                    if site.release.wait(0.05):
+                        return
+                    self.wfile.write(head[i : i + 1])
+                site.headers_trickled.set()
+                self.wfile.write(page)
+                self.close_connection = True
 
             def _huge(self) -> None:
                 self.send_response(200)
@@ -332,6 +351,27 @@ def test_sitemap_indexes_lead_to_sitemaps_and_their_pages(site: Site, store: Art
     assert site.paths()[seen_before:] == ["/sitemap-index.xml"]
 
 
+def test_a_sitemap_fan_out_stops_at_the_fetch_budget(site: Site, tmp_path: Path) -> None:
+    store = _store(make_settings(tmp_path, fetch_budget=4))
+    index = "".join(f"<sitemap><loc>{site.base}/s{n}.xml</loc></sitemap>" for n in (1, 2))
+    site.add("/index.xml", f"<sitemapindex>{index}</sitemapindex>".encode(), "text/xml")
+    pages = {"/s1.xml": ["en", "zh"], "/s2.xml": ["bridge"]}
+    for path, keys in pages.items():
+        urls = "".join(f"<url><loc>{site.base}{CANONICAL[k]}</loc></url>" for k in keys)
+        site.add(path, f"<urlset>{urls}</urlset>".encode(), "text/xml")
+
+    report = _ingest([f"{site.base}/index.xml"], store)
+
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (
+            f"{site.base}/index.xml",
+            "stopped after 4 pages (CITEBOT_FETCH_BUDGET=4): 1 more link not followed",
+        )
+    ]
+    assert site.paths() == ["/index.xml", "/s1.xml", CANONICAL["en"], CANONICAL["zh"]]
+    assert report.articles == 2
+
+
 # --- failures ----------------------------------------------------------------------------------
 
 def test_each_bad_url_is_reported_and_the_batch_goes_on(site: Site, tmp_path: Path) -> None:
@@ -358,6 +398,108 @@ def test_each_bad_url_is_reported_and_the_batch_goes_on(site: Site, tmp_path: Pa
         assert re.search(pattern, reasons.pop(site.base + path)), (path, pattern)
     assert reasons == {"ftp://x/y": "not an http(s) URL"}
     assert report.articles == 1 and store.article_count() == 1
+
+
+# --- what held against hostile input: a test each, so it keeps holding -------------------------
+
+def test_a_redirect_chain_is_followed_to_its_end_within_the_limit(
+    site: Site, store: ArticleStore
+) -> None:
+    for hop in range(1, 5):  # /hop1 → /hop2 → … → /hop5 → the article: 5 redirects
+        site.redirect(f"/hop{hop}", f"/hop{hop + 1}", status=302 if hop % 2 else 307)
+    site.redirect("/hop5", CANONICAL["bridge"], status=308)
+    site.redirect("/long1", "/long2")
+    for hop in range(2, 7):
+        site.redirect(f"/long{hop}", f"/long{hop + 1}")
+
+    report = _ingest([f"{site.base}/hop1", f"{site.base}/long1"], store)
+
+    assert report.articles == 1
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (f"{site.base}/long1", "too many redirects (more than 5)")
+    ]
+
+
+def test_a_page_of_a_hundred_thousand_nested_tags_is_handled(
+    site: Site, store: ArticleStore
+) -> None:
+    body = b"<html><body>" + b"<div>" * 100_000 + b"deep" + b"</div>" * 100_000 + b"</body></html>"
+    site.add("/nested", body, "text/html")
+    report = _ingest([f"{site.base}/nested", site.base + CANONICAL["en"]], store)
+
+    # The page is read or refused with a reason; either way the batch goes on.
+    assert report.articles + len(report.skipped) == 2
+    assert site.base + CANONICAL["en"] in _by_url(store)
+
+
+def test_a_feed_of_ten_thousand_entries_is_capped_at_a_thousand(
+    site: Site, tmp_path: Path
+) -> None:
+    store = _store(make_settings(tmp_path, fetch_budget=3))  # the cap, not the fetching, is tested
+    items = "".join(f"<item><link>{site.base}/e/{n}</link></item>" for n in range(10_000))
+    feed = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>"
+    site.add("/big-feed.xml", feed.encode(), "application/rss+xml")
+
+    report = _ingest([f"{site.base}/big-feed.xml"], store)
+
+    reasons = [s.reason for s in report.skipped if s.path == f"{site.base}/big-feed.xml"]
+    assert "only the first 1000 of 10000 links were followed" in reasons
+    assert "stopped after 3 pages (CITEBOT_FETCH_BUDGET=3): 998 more links not followed" in reasons
+    assert site.paths() == ["/big-feed.xml", "/e/0", "/e/1"]
+
+
+def test_a_sitemap_index_that_lists_itself_is_read_once(site: Site, store: ArticleStore) -> None:
+    index = (
+        f"<sitemapindex><sitemap><loc>{site.base}/self.xml</loc></sitemap>"
+        f"<sitemap><loc>{site.base}/sitemap.xml</loc></sitemap></sitemapindex>"
+    )
+    site.add("/self.xml", index.encode(), "text/xml")
+    report = _ingest([f"{site.base}/self.xml"], store)
+
+    assert report.skipped == [] and report.articles == 2
+    assert site.paths().count("/self.xml") == 1
+
+
+_SECRET_FILE_TEXT = "root:x:0:0"
+
+
+@pytest.mark.parametrize("kind", ["sitemap", "feed"])
+def test_external_entities_and_billion_laughs_are_not_expanded(
+    site: Site, store: ArticleStore, tmp_path: Path, kind: str
+) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_text(_SECRET_FILE_TEXT)
+    # l9 would expand to 10⁹ "lol"s.
+    laughs = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
+    )
+    doctype = f'<!DOCTYPE r [<!ENTITY xxe SYSTEM "file://{secret}">{laughs}]>'
+    if kind == "sitemap":
+        body = f"<?xml version='1.0'?>{doctype}<urlset><url><loc>{site.base}/x?&xxe;&l9;</loc></url></urlset>"
+        site.add("/evil.xml", body.encode(), "application/xml")
+    else:
+        body = (
+            f"<?xml version='1.0'?>{doctype}<rss version='2.0'><channel><title>&xxe;&l9;</title>"
+            f"<item><link>{site.base}/x?&xxe;&l9;</link></item></channel></rss>"
+        )
+        site.add("/evil.xml", body.encode(), "application/rss+xml")
+
+    report = _ingest([f"{site.base}/evil.xml"], store)
+
+    requested = " ".join(site.paths())
+    assert _SECRET_FILE_TEXT not in requested and "lollollol" not in requested
+    assert len(requested) < 1000
+    assert all(_SECRET_FILE_TEXT not in s.reason for s in report.skipped)
+
+
+def test_a_utf16_page_without_a_bom_is_read(site: Site, store: ArticleStore) -> None:
+    page = site.fixture("en-bridge.html").decode("utf-8")
+    site.add("/utf16", page.encode("utf-16-le"), "text/html")  # no charset, no BOM
+    report = _ingest([f"{site.base}/utf16"], store)
+
+    assert report.skipped == [] and report.articles == 1
+    (record,) = store.articles()
+    assert "Copper Creek" in record.title
 
 
 # --- the private-address guard -----------------------------------------------------------------
@@ -433,7 +575,8 @@ def test_private_and_metadata_addresses_are_refused(
 
     reasons = {s.path: s.reason for s in report.skipped}
     assert "10.0.0.1, a private address" in reasons["http://intranet.test/page"]
-    assert "a cloud metadata address" in reasons["http://metadata.test/page"]
+    metadata = reasons.pop("http://metadata.test/page")
+    assert "a cloud metadata address (never fetched)" in metadata
     assert "::1, a loopback address" in reasons["http://loopback6.test/page"]
     assert "a private address" in reasons["http://mapped.test/page"]
     assert "172.16.0.9" in reasons["http://mixed.test/page"]
@@ -519,6 +662,194 @@ def test_a_host_keeps_the_address_it_was_checked_with(
 
     assert report.skipped == [] and report.articles == 2
     assert resolver.calls == ["rebind.test"]
+
+
+def test_allowing_private_addresses_never_allows_metadata_ones(
+    site: Site, store: ArticleStore, connections: list[tuple[str, int]]
+) -> None:
+    site.redirect("/to-metadata", f"http://metadata.test:{site.port}/latest/meta-data/", 302)
+    site.redirect("/to-link-local", f"http://[fe80::1]:{site.port}/", 302)
+    resolver = StubResolver(
+        {"127.0.0.1": ["127.0.0.1"], "metadata.test": ["169.254.169.254"], "fe80::1": ["fe80::1"]}
+    )
+    client = GuardedClient(timeout_s=5, max_bytes=100_000, allow_private=True, resolver=resolver)
+    urls = [f"{site.base}/to-metadata", f"{site.base}/to-link-local"]
+    report = ingest_urls(urls, store, allow_private=True, client=client)
+
+    reasons = [s.reason for s in report.skipped]
+    assert len(reasons) == 2
+    assert "169.254.169.254, a cloud metadata address (never fetched)" in reasons[0]
+    assert "fe80::1, a link-local address (never fetched)" in reasons[1]
+    assert {ip for ip, _ in connections} == {"127.0.0.1"}
+
+
+def test_each_redirect_hop_is_judged_on_its_own(
+    site: Site, store: ArticleStore, connections: list[tuple[str, int]]
+) -> None:
+    """Private → public → private: the public host cannot send citebot back inside."""
+    public = Site(host="127.0.0.2").start()
+    try:
+        site.redirect("/out", f"http://public.test:{public.port}/bounce", 302)
+        public.redirect("/bounce", f"{site.base}{CANONICAL['en']}", 302)
+        site.redirect("/inside", CANONICAL["bridge"], 302)
+        resolver = StubResolver({"127.0.0.1": ["127.0.0.1"], "public.test": ["127.0.0.2"]})
+        client = GuardedClient(
+            timeout_s=5,
+            max_bytes=100_000,
+            allow_private=True,
+            resolver=resolver,
+            policy=lambda ip: None if str(ip) == "127.0.0.2" else address_problem(ip),
+        )
+        report = ingest_urls(
+            [f"{site.base}/out", f"{site.base}/inside"], store, allow_private=True, client=client
+        )
+    finally:
+        public.stop()
+
+    (skipped,) = report.skipped
+    assert skipped.path == f"{site.base}/out"
+    assert "refused: 127.0.0.1 resolves to 127.0.0.1, a loopback address" in skipped.reason
+    assert public.paths() == ["/bounce"]
+    # A private host's own redirect stays inside: followed.
+    assert report.articles == 1 and site.paths() == ["/out", "/inside", CANONICAL["bridge"]]
+
+
+def test_a_public_sitemap_listed_by_a_private_index_gets_no_private_trust(
+    site: Site, store: ArticleStore, connections: list[tuple[str, int]]
+) -> None:
+    public = Site(host="127.0.0.2").start()
+    try:
+        index = f"<sitemapindex><sitemap><loc>http://public.test:{public.port}/s.xml</loc>"
+        site.add("/index.xml", f"{index}</sitemap></sitemapindex>".encode(), "text/xml")
+        inside = f"<urlset><url><loc>{site.base}{CANONICAL['en']}</loc></url></urlset>"
+        public.add("/s.xml", inside.encode(), "text/xml")
+        resolver = StubResolver({"127.0.0.1": ["127.0.0.1"], "public.test": ["127.0.0.2"]})
+        client = GuardedClient(
+            timeout_s=5,
+            max_bytes=100_000,
+            allow_private=True,
+            resolver=resolver,
+            policy=lambda ip: None if str(ip) == "127.0.0.2" else address_problem(ip),
+        )
+        report = ingest_urls([f"{site.base}/index.xml"], store, allow_private=True, client=client)
+    finally:
+        public.stop()
+
+    (skipped,) = report.skipped
+    assert skipped.path == site.base + CANONICAL["en"] and "a loopback address" in skipped.reason
+    assert site.paths() == ["/index.xml"] and public.paths() == ["/s.xml"]
+
+
+# --- hostile responses: bounded memory and time --------------------------------------------------
+
+_BOMB_MB = 1024  # what each bomb expands to
+
+
+def _deflate_bomb(megabytes: int) -> bytes:
+    """Raw deflate data expanding to `megabytes` MB of zeros, built in milliseconds: after a
+    full flush the compressor starts afresh, so every 1 MB block compresses to the same bytes."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = compressor.compress(bytes(1 << 20)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return block * megabytes + compressor.flush()
+
+
+def _gzip(deflated: bytes) -> bytes:
+    # The trailer's CRC is never reached by a bounded reader: zeros will do.
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + deflated + bytes(8)
+
+
+def _bomb(encoding: str) -> bytes:
+    if encoding == "zstd":
+        zstandard = pytest.importorskip("zstandard")
+        frame = zstandard.ZstdCompressor(level=1).compress(bytes(64 << 20))
+        return frame * (_BOMB_MB // 64)
+    inner = _gzip(_deflate_bomb(_BOMB_MB))
+    if encoding == "gzip, gzip":
+        return gzip.compress(inner)
+    return inner if encoding == "gzip" else _deflate_bomb(_BOMB_MB)
+
+
+_PEAK_RSS = """
+import json, resource, sys
+from ingest.fetch import FetchError, GuardedClient
+
+client = GuardedClient(timeout_s=10, max_bytes=2_000_000, allow_private=True)
+client.fetch(sys.argv[1] + "/warm-up", private_ok=True)  # imports and connection pool ready
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    client.fetch(sys.argv[1] + "/bomb", private_ok=True)
+    reason = None
+except FetchError as exc:
+    reason = str(exc)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"reason": reason, "growth_mb": (after - before) / 1024}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("encoding", "reason"),
+    [
+        ("gzip", r"too large \(over CITEBOT_MAX_DOWNLOAD_MB=2 MB\)"),
+        ("deflate", r"too large \(over CITEBOT_MAX_DOWNLOAD_MB=2 MB\)"),
+        ("gzip, gzip", r"refused: stacked content encodings \(gzip, gzip\)"),
+        ("zstd", r"refused: unsupported content encoding 'zstd'"),
+    ],
+)
+def test_a_compression_bomb_never_makes_citebot_hold_more_than_the_cap(
+    site: Site, encoding: str, reason: str
+) -> None:
+    """Each body expands to 1 GB; the fetching process grows by the 2 MB cap and a little."""
+    body = _bomb(encoding)
+    assert len(body) < 2_000_000  # under the cap as sent: only decoding can exceed it
+    site.add("/bomb", body, "text/html", **{"Content-Encoding": encoding})
+    site.add("/warm-up", b"<html><body><p>warm</p></body></html>", "text/html")
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, site.base],
+        cwd=REPO,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(done.stdout)
+    assert re.search(reason, measured["reason"] or ""), measured
+    assert measured["growth_mb"] < 32, measured  # 1 GB without a bound on the decoder
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", lambda page: gzip.compress(page[:500]) + gzip.compress(page[500:])),  # 2 members
+        ("deflate", zlib.compress),  # zlib-wrapped, as the standard says
+        ("deflate", _raw_deflate),  # raw, as many servers send it
+        ("identity", lambda page: page),
+    ],
+)
+def test_compressed_pages_are_read(
+    site: Site, store: ArticleStore, encoding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    site.add("/packed", encode(site.fixture("en-bridge.html")), "text/html", **{"Content-Encoding": encoding})
+    report = _ingest([f"{site.base}/packed"], store)
+
+    assert report.skipped == [] and report.articles == 1
+    assert site.requests[0][1].get("Accept-Encoding") == "gzip, deflate"
+
+
+def test_one_deadline_covers_the_headers_too(site: Site, tmp_path: Path) -> None:
+    """Each header byte arrives well within the read timeout, but the fetch must end."""
+    store = _store(make_settings(tmp_path, http_timeout_s=0.3))
+    report = _ingest([f"{site.base}/trickle-headers"], store)
+
+    (skipped,) = report.skipped
+    assert skipped.reason == "timed out after 0.9 s (download too slow)"
+    assert not site.headers_trickled.is_set()  # it gave up while the headers still came
+    assert store.article_count() == 0
 
 
 # --- citebot watch -----------------------------------------------------------------------------

@@ -6,8 +6,9 @@ Selected with `CITEBOT_EMBEDDING_MODEL=tests.support.embeddings.HashEmbeddings` 
 store records the name, so every process that opens such a store must use the same name).
 
 `GatedHashEmbeddings` lets a crash test stop an ingest at a known point: after
-`TEST_INGEST_GATE_AFTER` calls it creates `$TEST_INGEST_GATE_DIR/blocked` and waits forever,
-so the test can SIGKILL the process with some but not all of the chunks written.
+`TEST_INGEST_GATE_AFTER` calls it creates `$TEST_INGEST_GATE_DIR/blocked` and waits, so the
+test can SIGKILL the process with some but not all of the chunks written — or do something
+else (stop the Chroma server) and create `$TEST_INGEST_GATE_DIR/release` to let it go on.
 """
 
 from __future__ import annotations
@@ -54,5 +55,8 @@ class GatedHashEmbeddings(HashEmbeddings):
         self._calls += 1
         if self._gate_dir and self._after and self._calls > self._after:
             Path(self._gate_dir, "blocked").write_text(str(self._calls - 1))
-            threading.Event().wait()  # until the test kills this process
+            release = Path(self._gate_dir, "release")
+            while not release.exists():  # or until the test kills this process
+                threading.Event().wait(0.05)
+            self._after = 0  # released: no second gate
         return super().embed_documents(texts)

@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.support.net import serve_on_loopback
+
 APP_ID = "1000000000000000001"
 BOT_ID = "1000000000000000002"
 GUILD_ID = "1100000000000000001"
@@ -110,9 +112,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = await serve_on_loopback(self._runner)
         self.base = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.base}/api/v10"
         self.gateway_url = f"ws://127.0.0.1:{self.port}/gateway-ws"

@@ -29,6 +29,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from config import Settings, load_settings
 from tests.support.answers import StubAnswerer
+from tests.support.net import serve_on_loopback
 
 SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test"
@@ -227,9 +228,7 @@ class FakeSlack:
             app.router.add_post("/respond/{hook}", self._respond)
             self.runner = web.AppRunner(app, access_log=None)
             await self.runner.setup()
-            site = web.TCPSite(self.runner, "127.0.0.1", 0)
-            await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.port = await serve_on_loopback(self.runner)
             ready.set()
 
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -468,9 +467,8 @@ async def start_http_bot(
     settings = bot_settings(tmp_path, slack_api_url=fake.base_url, **overrides)
     answerer = answerer or StubAnswerer()
     client = AsyncWebClient(token=BOT_TOKEN, base_url=fake.base_url)
-    runner = web.AppRunner(build_web_app(build_slack_app(settings, answerer, client)))
+    app = build_slack_app(settings, answerer, client)
+    runner = web.AppRunner(build_web_app(app, signing_secret=SECRET))
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = await serve_on_loopback(runner)
     return HttpBot(fake, answerer, settings, f"http://127.0.0.1:{port}/slack/events", runner)

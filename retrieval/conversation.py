@@ -1,0 +1,176 @@
+"""When a question is read with the conversation before it: one rule for every adapter.
+
+A follow-up ("Where did he study?", "那他的妻子呢？") means nothing alone; a new question
+after an unrelated one must not drag the old topic along. So history is never prepended
+blindly: the question is first retrieved and judged on its own, and only a question that
+*depends* on the conversation is tried again with it:
+
+- it refers back (他/她/它/他们/这/那/该/其/此…, he/she/it/they/this/that/there…), or
+- it is elliptical: two content words of its own or fewer ("And in 2010?", "那妻子呢？").
+
+Then the evidence decides (`keeps_context`, a pure function): the combined reading is kept
+only when it is confident and the question's own words back its best quote (half of them
+are in it; a one-word question has none to check), and then when the question alone is not confident, or — for a
+question that refers back — when the combined reading is at least as confident as it.
+A question that stands on its own is answered on its own merits, exactly as `citebot ask`
+answers it. The console (`citebot chat`), a Slack thread and a Discord reply chain all pass
+their turns to `Answerer.ask(question, history)`, which applies this rule.
+
+The margins were measured with `citebot eval --after-unrelated` (an unrelated exchange as
+history must change nothing) and the follow-up fixtures in tests/fixtures/conversations/
+(see BENCHMARKS.md, "Conversations").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from ingest.text import fold, keyword_tokens
+from retrieval.models import Turn
+from retrieval.steps import Question, Selection
+
+# A question with at most this many keyword tokens (stopwords and pronouns removed) is
+# elliptical: "And his wife?" (1), "那2010年呢？" (2), "What about Tesla's?" (2).
+ELLIPTICAL_KEYWORDS = 2
+# How much more confident the combined reading must be when the question alone is already
+# confident (it refers back, but may also stand on its own: "Where is its capital?").
+# Confidences saturate at 1.0, so a positive margin would never let "When did he die?"
+# (0.84 alone, about another article) take the conversation's reading.
+REFERS_BACK_MARGIN = 0.0
+# A question with this many content words or fewer cannot stand on its own at all.
+ONE_WORD = 1
+# How many earlier questions a context may chain (a follow-up of a follow-up).
+CONTEXT_QUESTIONS = 2
+
+# Chinese pronouns and demonstratives, minus the compounds in which they refer to nothing
+# (其他, 其中, 尤其, 应该, 因此, 那么, 这样 …).
+_ZH_REFERS_BACK = re.compile(
+    r"(?<!其)他(?!人)|她|它|(?<![尤极与])其(?![他中实次余])|这(?!样|么)|那(?!么|样)"
+    r"|(?<!应)该|(?<![因如从彼])此(?!外)"
+)
+_EN_REFERS_BACK = re.compile(
+    r"\b(?:he|she|it|they|him|her|his|hers|its|their|theirs|them|this|that|these|those"
+    r"|there|then)\b",
+    re.IGNORECASE,
+)
+# Pronouns and question words: not what a question says on its own ("那是哪一年？" says nothing).
+_PRONOUN_TOKENS = frozenset(
+    "he she it they him her his hers its their theirs them this that these those there then "
+    "about 他 她 它 他们 她们 它们 这 那 该 其 此 这个 那个 这些 那些 这是 那是 那场 这场 "
+    "一个 一年 哪一年 哪年 哪支 哪位 哪家 哪国 多长 多久 多大 何时 会".split()
+)
+
+NOTE = {
+    "en": "I read this together with your earlier question: “{context}”.",
+    "zh": "我结合了你之前的问题来理解这一问：“{context}”。",
+}
+
+
+def refers_back(question: str) -> bool:
+    """Whether the question has a pronoun or demonstrative that may point at earlier turns
+    (Traditional script folded to Simplified first: 這, 該 are 这, 该)."""
+    folded = fold(question)
+    return bool(_ZH_REFERS_BACK.search(folded) or _EN_REFERS_BACK.search(folded))
+
+
+def own_keywords(question: str) -> list[str]:
+    """The question's content words, pronouns removed (what it says on its own)."""
+    return [t for t in keyword_tokens(question) if t not in _PRONOUN_TOKENS]
+
+
+def is_elliptical(question: str) -> bool:
+    """Too few words of its own to be a question on its own ("And in 2010?")."""
+    return len(own_keywords(question)) <= ELLIPTICAL_KEYWORDS
+
+
+def depends_on_conversation(question: str) -> bool:
+    """Worth trying with the conversation: it refers back or is elliptical."""
+    return refers_back(question) or is_elliptical(question)
+
+
+def conversation_context(history: Sequence[Turn]) -> str:
+    """The earlier question(s) a follow-up continues, oldest first ('' when there are none).
+
+    The last question is the context; when it was itself a follow-up, the one before it is
+    kept too (up to `CONTEXT_QUESTIONS`), so "Who founded X?" → "Where did he study?" →
+    "And when?" still knows who "he" is.
+    """
+    asked = [turn.text.strip() for turn in history if turn.role == "user" and turn.text.strip()]
+    context: list[str] = []
+    for text in reversed(asked):
+        context.insert(0, text)
+        if len(context) >= CONTEXT_QUESTIONS or not depends_on_conversation(text):
+            break
+    return "\n".join(context)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How strongly one reading answers the question (the relevance decision), and — for the
+    combined reading — whether the question's own words back its best quote."""
+
+    confidence: float
+    confident: bool
+    supported: bool = True
+
+
+def keeps_context(alone: Evidence, combined: Evidence, refers: bool) -> bool:
+    """Whether the reading with the conversation replaces the question alone.
+
+    Only a confident combined reading whose best quote the question itself supports is ever
+    kept (the earlier question alone must not carry the answer). It wins when the question
+    alone is not confident; when the question alone is confident it wins only for a question
+    that refers back, and only when it is at least as confident (by `REFERS_BACK_MARGIN`).
+    """
+    if not (combined.confident and combined.supported):
+        return False
+    if not alone.confident:
+        return True
+    return refers and combined.confidence >= alone.confidence + REFERS_BACK_MARGIN
+
+
+def read_in_conversation(
+    question: Question, select_for: Callable[[Question, str], Selection]
+) -> Selection:
+    """The selection for `question`: alone, or with its conversation when the rule says so.
+
+    `select_for(question, search_text)` retrieves and selects quotes for one reading; it runs
+    once for a question that stands alone and twice for one that may depend on the history.
+    The combined reading carries a note naming the earlier question it was read with.
+    """
+    alone = select_for(question, question.text)
+    context = conversation_context(question.history)
+    if not context or not depends_on_conversation(question.text):
+        return alone
+    note = NOTE[question.language].format(context=context.replace("\n", " / "))
+    combined = select_for(replace(question, notes=(*question.notes, note)),
+                          f"{context}\n{question.text}")
+    combined_evidence = evidence(combined, supported=_supports(question.text, combined))
+    if keeps_context(evidence(alone), combined_evidence, refers_back(question.text)):
+        return combined
+    return alone
+
+
+def evidence(selection: Selection, supported: bool = True) -> Evidence:
+    """The decision behind one reading."""
+    return Evidence(selection.decision.confidence, selection.confident, supported)
+
+
+def _supports(question: str, combined: Selection) -> bool:
+    """Whether the question's own words back the combined reading's best quote: at least
+    half of them are in it ("agree", "finance" for "What did they agree to finance?" after a
+    question about Tesla). A question of one content word or none cannot stand alone, so it
+    needs no backing; "What is the capital of Peru?" (two) does, and is not read with a
+    conversation about something else. (Measured: backing by "the question alone found that
+    article among its candidates" let 3 of 74 unanswerable CMRC questions take an unrelated
+    article's quote in a 20-article store.)"""
+    if not combined.spans:
+        return False
+    own = list(dict.fromkeys(own_keywords(question)))
+    if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back
+        return True
+    best = combined.spans[0]
+    quoted = fold(combined.retrieved.texts.get(best.article_id, "")[best.start : best.end])
+    return 2 * sum(word in quoted for word in own) >= len(own)

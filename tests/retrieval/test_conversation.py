@@ -1,0 +1,121 @@
+"""The conversation rule: when a question is read with the conversation before it.
+
+The pure parts (what refers back, what is elliptical, which earlier questions make the
+context, when the evidence keeps it) are tables; the whole rule runs on the follow-up
+fixtures (tests/fixtures/conversations/) through the real chain.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import Answer, Turn
+from retrieval.conversation import (
+    Evidence,
+    conversation_context,
+    depends_on_conversation,
+    is_elliptical,
+    keeps_context,
+    refers_back,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "refers", "elliptical"),
+    [
+        ("Where did he study?", True, True),
+        ("What did they agree to finance?", True, True),
+        ("And in 2010?", False, True),
+        ("那他的妻子呢？", True, True),
+        ("2014年呢？", False, True),
+        ("這部電影的導演是誰？", True, False),  # Traditional: 這 is 这
+        ("该剧的导演是谁？", True, True),
+        ("How many people use OpenAI products every week?", False, False),
+        ("Greg Brockman 认为 AI 发展的关键瓶颈是什么？", False, False),
+        ("其他国家的首都在哪里？", False, False),  # 其他 refers to nothing earlier
+        ("我们应该如何评价因此而来的改革措施？", False, False),  # 应该, 因此
+    ],
+)
+def test_what_refers_back_and_what_is_elliptical(
+    question: str, refers: bool, elliptical: bool
+) -> None:
+    assert refers_back(question) is refers
+    assert is_elliptical(question) is elliptical
+    assert depends_on_conversation(question) is (refers or elliptical)
+
+
+def test_the_context_is_the_last_question_and_what_it_continued() -> None:
+    assert conversation_context([]) == ""
+    standalone = [Turn("user", "Who founded OpenAI?"), Turn("assistant", "Here is what…")]
+    assert conversation_context(standalone) == "Who founded OpenAI?"
+    chained = [*standalone, Turn("user", "Where did he study?"), Turn("assistant", "…")]
+    assert conversation_context(chained) == "Who founded OpenAI?\nWhere did he study?"
+    moved_on = [*chained, Turn("user", "What is the capital of Peru today?")]
+    assert conversation_context(moved_on) == "What is the capital of Peru today?"
+
+
+SURE, UNSURE = Evidence(0.8, True), Evidence(0.3, False)
+
+
+@pytest.mark.parametrize(
+    ("alone", "combined", "refers", "kept"),
+    [
+        (UNSURE, SURE, False, True),  # elliptical, weak alone, strong together
+        (UNSURE, SURE, True, True),
+        (UNSURE, UNSURE, True, False),  # nothing gained: the question alone
+        (UNSURE, Evidence(0.9, True, supported=False), True, False),  # only the old topic found it
+        (SURE, Evidence(0.99, True), False, False),  # it stands on its own
+        (Evidence(0.9, True), Evidence(0.8, True), True, False),  # refers back, but weaker
+        (Evidence(0.6, True), Evidence(0.9, True), True, True),  # refers back, as strong or more
+        (Evidence(0.6, True), Evidence(0.9, True), False, False),
+    ],
+)
+def test_when_the_evidence_keeps_the_context(
+    alone: Evidence, combined: Evidence, refers: bool, kept: bool
+) -> None:
+    assert keeps_context(alone, combined, refers) is kept
+
+
+def _hit(answer: Answer, answers: list[str]) -> bool:
+    return answer.confident and any(a in q.text for q in answer.quotes for a in answers)
+
+
+def _shown(answer: Answer) -> tuple[bool, list[tuple[str, str]]]:
+    return answer.confident, [(q.article_id, q.text) for q in answer.quotes]
+
+
+@pytest.mark.slow
+def test_follow_ups_find_their_answer_and_a_new_topic_is_answered_as_alone(
+    conversation_answerer, conversation_fixtures: list[dict]
+) -> None:
+    follow_ups, hits, misses = 0, 0, []
+    for conversation in conversation_fixtures:
+        history: list[Turn] = []
+        for number, turn in enumerate(conversation["turns"]):
+            answer = conversation_answerer.ask(turn["question"], history)
+            if number:
+                follow_ups += 1
+                if _hit(answer, turn["answers"]):
+                    hits += 1
+                else:
+                    misses.append((conversation["id"], turn["question"]))
+            history += [Turn("user", turn["question"]), Turn("assistant", answer.text)]
+        new = conversation["new_topic"]
+        after = conversation_answerer.ask(new["question"], history)
+        alone = conversation_answerer.ask(new["question"])
+        assert _shown(after) == _shown(alone), conversation["id"]
+        assert _hit(alone, new["answers"]), conversation["id"]
+        assert not any("earlier question" in n or "之前的问题" in n for n in after.notes)
+    assert follow_ups == 20
+    assert hits >= 18, misses  # the issue's target: at least 9 in 10
+
+
+@pytest.mark.slow
+def test_a_follow_up_read_with_the_conversation_says_so(conversation_answerer) -> None:
+    first = "Who did Tesla partner with in 1886?"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask("When did he die?", history)
+    assert _hit(answer, ["7 January 1943"])
+    assert answer.notes == [f"I read this together with your earlier question: “{first}”."]
+    alone = conversation_answerer.ask("When did he die?")
+    assert not _hit(alone, ["7 January 1943"]) or alone.notes == []
