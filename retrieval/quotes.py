@@ -29,7 +29,9 @@ RERANK_SENTENCES = 12
 DENSE_SENTENCE_WEIGHT = 0.3
 
 _LATIN = re.compile(r"[a-z0-9]+")
-# Question words carry no evidence; they are left out of lexical matching.
+# Question words carry no evidence; they are left out of lexical matching. These are the
+# character bigrams and words `lexical_units` makes of them (是什, 为什), not the jieba words
+# of the keyword index's own stop list (`ingest.text.STOPWORDS`): each filters its tokenizer.
 _QUESTION_UNITS = frozenset(
     """
     什么 是什 哪个 哪些 哪里 哪一 哪位 怎么 怎样 如何 为什 么? 多少 几个 是谁 是否 是哪 有哪 请问
