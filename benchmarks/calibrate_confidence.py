@@ -22,6 +22,7 @@ from evaluation import answer_hit, load_eval_set, other_questions, swap_question
 from evaluation.chain import CitebotChain
 from evaluation.vectors import DEFAULT_CACHE_DIR, EvalEmbeddings, cache_for
 from ingest.embeddings import load_embeddings
+from ingest.text import has_cjk
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
 
@@ -61,7 +62,7 @@ def main() -> int:
                 "answerable": answerable,
                 **explanation.features.as_json(),
                 "confidence": explanation.decision.confidence,
-                "question_cjk": any("\u4e00" <= ch <= "\u9fff" for ch in question.question),
+                "question_cjk": has_cjk(question.question),
                 "hit600": bool(gold) and answer_hit(shown, gold, question.answers, 600),
                 "hit300": bool(gold) and answer_hit(shown, gold, question.answers, 300),
             }

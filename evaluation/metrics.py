@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from evaluation.dataset import EvalQuestion, Language
+from retrieval.steps import fuse
 
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "mrr")
 HIT_BUDGETS = (300, 600)
 HIT_KEYS = tuple(f"answer_hit@{b}" for b in HIT_BUDGETS)
 QUALITY_KEYS = RETRIEVAL_KEYS + HIT_KEYS
 RANK_DEPTH = 5
-RRF_K = 60
 LANGUAGE_PAIRS = ("en→en", "zh→en", "en→zh", "zh→zh")
 
 
@@ -62,12 +62,9 @@ def extend_ranking(first: Sequence[str], more: Sequence[str], depth: int = RANK_
     return ranked
 
 
-def fuse_rankings(*rankings: Sequence[str], k: int = RRF_K) -> list[str]:
-    """Reciprocal-rank fusion of several rankings of ids (best first)."""
-    scores: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+def fuse_rankings(*rankings: Sequence[str]) -> list[str]:
+    """Ids ranked by the chain's own reciprocal-rank fusion (`retrieval.steps.fuse`), best first."""
+    scores = fuse(*rankings)
     return sorted(scores, key=lambda item: -scores[item])
 
 

@@ -17,7 +17,7 @@ from urllib.parse import quote as percent_encode
 
 import numpy as np
 
-from ingest.text import fold, has_cjk, sentence_spans, sentence_vector_text
+from ingest.text import CJK_RUN, fold, has_cjk, sentence_spans, sentence_vector_text, soft_cut
 
 MAX_QUOTE_CHARS = 300
 MAX_QUOTE_SENTENCES = 3
@@ -29,8 +29,9 @@ RERANK_SENTENCES = 12
 DENSE_SENTENCE_WEIGHT = 0.3
 
 _LATIN = re.compile(r"[a-z0-9]+")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-# Question words carry no evidence; they are left out of lexical matching.
+# Question words carry no evidence; they are left out of lexical matching. These are the
+# character bigrams and words `lexical_units` makes of them (是什, 为什), not the jieba words
+# of the keyword index's own stop list (`ingest.text.STOPWORDS`): each filters its tokenizer.
 _QUESTION_UNITS = frozenset(
     """
     什么 是什 哪个 哪些 哪里 哪一 哪位 怎么 怎样 如何 为什 么? 多少 几个 是谁 是否 是哪 有哪 请问
@@ -45,7 +46,7 @@ def lexical_units(text: str, characters: bool = True) -> list[str]:
     `characters`, and always for one-character runs) and lower-case Latin words and numbers."""
     folded = fold(text)
     units = _LATIN.findall(folded)
-    for run in _CJK_RUN.findall(folded):
+    for run in CJK_RUN.findall(folded):
         if characters or len(run) == 1:
             units.extend(run)
         units.extend(run[i : i + 2] for i in range(len(run) - 1))
@@ -187,7 +188,7 @@ def select_quotes(
         ]
         if overlapping:
             window_start, window_end = start, end
-            window_start, window_end = _fit(text, window_start, window_end)
+            window_start, window_end = _cut_to_limit(text, window_start, window_end)
         chosen.append(
             QuoteSpan(
                 cand.article_id,
@@ -228,7 +229,7 @@ def _rerank(
 
 def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tuple[int, int]:
     """Extend a sentence with its neighbours (the more relevant side first) up to the limits."""
-    start, end = _fit(text, start, end)
+    start, end = _cut_to_limit(text, start, end)
     paragraph_start = text.rfind("\n\n", 0, start) + 1 if "\n\n" in text[:start] else 0
     paragraph_end = text.find("\n\n", end)
     paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
@@ -252,25 +253,23 @@ def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tup
         else:
             j += 1
             end = spans[j][1]
-    return _trim(text, start, end)
+    return _strip_spaces(text, start, end)
 
 
 def _length(text: str, start: int, end: int) -> int:
     return len(text[start:end].strip())
 
 
-def _fit(text: str, start: int, end: int) -> tuple[int, int]:
+def _cut_to_limit(text: str, start: int, end: int) -> tuple[int, int]:
     """Cut an over-long sentence to the limit at a soft break."""
-    start, end = _trim(text, start, end)
+    start, end = _strip_spaces(text, start, end)
     if end - start <= MAX_QUOTE_CHARS:
         return start, end
-    window = text[start : start + MAX_QUOTE_CHARS]
-    cut = max(window.rfind(ch) for ch in "，,、；;：: ") + 1
-    end = start + (cut if cut > MAX_QUOTE_CHARS // 2 else MAX_QUOTE_CHARS)
-    return _trim(text, start, end)
+    end = start + soft_cut(text[start : start + MAX_QUOTE_CHARS], "，,、；;：: ")
+    return _strip_spaces(text, start, end)
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def _strip_spaces(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
-from ingest.text import has_cjk, in_script_of
-from retrieval.keyword import KeywordHit, KeywordIndex
+from ingest.store import ArticleStore, StoreUnavailable
+from ingest.text import has_cjk, in_script_of, is_cjk
+from retrieval.keyword import KeywordIndex
 from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
     Candidate,
@@ -125,10 +125,10 @@ def condense(question: Question, text: str | None = None) -> Search:
     return Search(question, question.text if text is None else text)
 
 
-def fuse(dense: Sequence[ChunkHit], keyword: Sequence[KeywordHit]) -> dict[str, float]:
-    """Reciprocal-rank fusion of the dense and keyword rankings: chunk id → score."""
+def fuse(*rankings: Sequence[str]) -> dict[str, float]:
+    """Reciprocal-rank fusion of rankings of ids (the dense and keyword ones): id → score."""
     fused: dict[str, float] = {}
-    for ranking in ([h.chunk_id for h in dense], [h.chunk_id for h in keyword]):
+    for ranking in rankings:
         for rank, chunk_id in enumerate(ranking):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
     return fused
@@ -145,7 +145,7 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         raise
     except Exception as exc:
         raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
-    fused = fuse(dense, keyword)
+    fused = fuse([h.chunk_id for h in dense], [h.chunk_id for h in keyword])
     best_ids = sorted(fused, key=lambda c: -fused[c])[:CANDIDATE_CHUNKS]
     dense_by_id = {h.chunk_id: h for h in dense}
     missing = [c for c in best_ids if c not in dense_by_id]
@@ -282,7 +282,7 @@ def verify(
 
 def is_chinese(text: str) -> bool:
     """Mostly CJK (a fifth of the characters or more): answered in Chinese."""
-    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    cjk = sum(map(is_cjk, text))
     return cjk >= max(1, len(text.strip()) // 5)
 
 

@@ -591,3 +591,109 @@ def test_dockerfile_build_replayed_in_a_fresh_virtualenv(tmp_path: Path) -> None
         assert done.returncode == 0, done.stdout + done.stderr
     finally:
         server.close()
+
+
+# --- what the image leaves out is never imported ---------------------------------------------
+
+_BLOCKER = """
+import sys
+
+BLOCKED = {blocked!r}
+
+
+class _Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"citebot imported {{name}}, which the image leaves out")
+        return None
+
+
+sys.meta_path.insert(0, _Blocker())
+"""
+
+
+def _packages_left_out() -> list[str]:
+    """The distributions the Dockerfile uninstalls (other than pip)."""
+    _, stages = parse_dockerfile()
+    names: list[str] = []
+    for run in stages[0].all("RUN"):
+        for part in run.args.split("&&"):
+            words = part.split()
+            if words[:2] == ["pip", "uninstall"]:
+                names += [w for w in words[2:] if not w.startswith("-") and w != "pip"]
+    return names
+
+
+def _modules_of(distributions: list[str]) -> set[str]:
+    import importlib.metadata
+
+    wanted = {importlib.metadata.distribution(d).metadata["Name"] for d in distributions}
+    return {
+        module
+        for module, owners in importlib.metadata.packages_distributions().items()
+        if set(owners) & wanted and not module.startswith("_")
+    }
+
+
+def test_the_image_leaves_out_chromas_server_side_and_default_embedding() -> None:
+    left_out = _packages_left_out()
+    assert {"kubernetes", "onnxruntime", "tokenizers"} <= set(left_out)
+    modules = _modules_of(left_out)
+    assert {"kubernetes", "onnxruntime", "tokenizers", "huggingface_hub"} <= modules
+    # Nothing citebot declares itself is removed.
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    declared = {re.split(r"[<>=\[ ;]", d)[0].lower() for d in project["project"]["dependencies"]}
+    assert not declared & {n.lower() for n in left_out}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("store", ["embedded", "server"])
+def test_citebot_never_imports_what_the_image_leaves_out(tmp_path: Path, store: str) -> None:
+    """Ingest and ask, in a fresh interpreter where importing a left-out package fails."""
+    from tests.support.chroma import ChromaServer
+
+    site = tmp_path / "blocker"
+    site.mkdir()
+    blocked = sorted(_modules_of(_packages_left_out()))
+    (site / "sitecustomize.py").write_text(_BLOCKER.format(blocked=blocked))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "PYTHON"))}
+    env.update(
+        PYTHONPATH=str(site),
+        CITEBOT_CHROMA_PATH=str(tmp_path / "chroma"),
+        CITEBOT_FEEDBACK_DB=str(tmp_path / "feedback.sqlite3"),
+    )
+    server = None
+    if store == "server":
+        server = ChromaServer(tmp_path / "server-data", tmp_path / "chroma.log")
+        server.start()
+        env["CITEBOT_CHROMA_URL"] = server.url
+    # `citebot ingest` then `citebot ask` in one interpreter (one model load).
+    script = (
+        "import sys; from bot.cli import main; "
+        f"sys.exit(main(['ingest', '--json', {str(REPO / 'tests/fixtures/server_mode')!r}]) "
+        "or main(['ask', '--json', 'When does the first ferry leave?']))"
+    )
+    try:
+        probe = subprocess.run(
+            [str(DEV_BIN / "python"), "-c", f"import {blocked[0]}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "which the image leaves out" in probe.stderr, "the blocker is not active"
+        done = subprocess.run(
+            [str(DEV_BIN / "python"), "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        ingested, answer = (json.loads(line) for line in done.stdout.splitlines()[-2:])
+        assert ingested["articles"] == 2
+        assert any("six in the morning" in q["text"] for q in answer["quotes"]), answer
+    finally:
+        if server is not None:
+            server.stop()
