@@ -537,7 +537,8 @@ async def test_ingest_permission_is_checked_on_every_call(
 @pytest.mark.parametrize(
     ("filename", "size", "reason"),
     [("tool.exe", 10, "unsupported file type .exe"), ("blank.md", 0, "empty file"),
-     ("huge.md", 3_000_000, "file too large (3.0 MB > CITEBOT_MAX_FILE_MB=2)")],
+     ("huge.md", 3_000_000,
+      "file too large (3.0 MB; the limit is 2.0 MB, CITEBOT_MAX_FILE_MB=2)")],
 )
 async def test_an_upload_the_ingest_would_refuse_is_refused_before_downloading(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, filename: str, size: int, reason: str
