@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -16,6 +18,13 @@ from config import Settings, SettingsError, get_settings
 EXIT_OK = 0
 EXIT_SKIPPED = 1
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
+
+# `ftp://…`, `file://…`: any scheme followed by `://` is a URL, never a file name.
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# Commands that run as services: they log at INFO by default; the others only warn.
+_SERVICE_COMMANDS = {"serve", "watch"}
 
 
 def _settings() -> Settings:
@@ -24,15 +33,23 @@ def _settings() -> Settings:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """`citebot ingest PATH... [--json]`: files, folders and (with ingest.web) URLs."""
-    from ingest.models import IngestReport
+    from ingest.models import IngestReport, SkippedInput
     from ingest.pipeline import ingest_paths
     from ingest.store import ArticleStore
 
     settings = _settings()
     store = ArticleStore(settings)
-    urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
-    paths = [p for p in args.paths if p not in urls]
     report = IngestReport()
+    urls, paths = [], []
+    for given in args.paths:
+        scheme = _URL_SCHEME.match(given)
+        if scheme is None:
+            paths.append(given)
+        elif scheme.group(1).lower() in ("http", "https"):
+            urls.append(given)
+        else:
+            reason = f"unsupported URL scheme {scheme.group(1)}:// (only http:// and https://)"
+            report.skipped.append(SkippedInput(given, reason))
     if paths:
         report.merge(ingest_paths(paths, store))
     if urls:
@@ -52,46 +69,64 @@ def cmd_sources(args: argparse.Namespace) -> int:
     """`citebot sources [--json]`: what has been ingested."""
     from bot.console import one_line
     from ingest.store import ArticleStore
+    from ingest.text import plural
 
-    records = ArticleStore(_settings()).articles()
+    settings = _settings()
+    records = ArticleStore(settings).articles()
+    if not records:
+        _say_store_is_empty(settings)
     if args.json:
         print(json.dumps([r.as_json() for r in records], ensure_ascii=False))
         return EXIT_OK
     for r in records:
+        chunks = plural(r.chunks, "chunk")
         title = one_line(r.title)
-        print(f"{r.article_id}  {r.published or '          '}  {r.chunks:4d} chunks  {title}")
+        print(f"{r.article_id}  {r.published or '          '}  {chunks:>11}  {title}")
         print(f"{'':18}{one_line(r.url or r.source)}")
-    print(f"{len(records)} articles")
+    if records:
+        print(plural(len(records), "article"))
     return EXIT_OK
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
     """`citebot forget ARTICLE_ID`: remove an article and its chunks."""
     from ingest.store import ArticleStore
+    from ingest.text import plural
 
-    store = ArticleStore(_settings())
+    settings = _settings()
+    store = ArticleStore(settings)
     try:
         removed = store.forget(args.article_id)
     except KeyError:
+        if store.article_count() == 0:
+            _say_store_is_empty(settings)
         print(f"no article with id {args.article_id} (see `citebot sources`)", file=sys.stderr)
         return EXIT_ERROR
-    print(f"forgot {args.article_id}: {removed} chunks removed")
+    print(f"forgot {args.article_id}: {plural(removed, 'chunk')} removed")
     return EXIT_OK
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """`citebot ask [--json] QUESTION...`: several questions, one model load."""
+    """`citebot ask [--json] QUESTION...`: several questions, one model load.
+
+    Exit status 2 when any question could not be answered because the store could not be
+    searched (its answer is the apology, with `error` set), so a script can tell.
+    """
     from bot.console import render_answer
     from retrieval import Answerer
 
-    answerer = Answerer(_settings())
+    settings = _settings()
+    answerer = Answerer(settings)
+    _warn_if_store_is_empty(settings, answerer)
+    failed = 0
     for question in args.questions:
         answer = answerer.ask(question)
+        failed += answer.error is not None
         if args.json:
             print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
         else:
             print(render_answer(answer), flush=True)
-    return EXIT_OK
+    return EXIT_ERROR if failed else EXIT_OK
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -158,32 +193,95 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return run_watch(_settings(), once=args.once)
 
 
+def _say_store_is_empty(settings: Settings) -> None:
+    from ingest.store import empty_store_message
+
+    print(f"citebot: {empty_store_message(settings)}", file=sys.stderr)
+
+
+def _warn_if_store_is_empty(settings: Settings, answerer: object) -> None:
+    """Once per command, before the answers (which would all be "I don't know")."""
+    from ingest.store import StoreUnavailable
+
+    try:
+        empty = not answerer.sources()  # type: ignore[attr-defined]
+    except StoreUnavailable:
+        return  # each answer reports it, and the exit status says so
+    if empty:
+        _say_store_is_empty(settings)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("citebot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _add_verbose(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    # On subcommands the default is SUPPRESS, so `citebot -v ask …` is not reset by `ask`.
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0 if top else argparse.SUPPRESS,
+        help="show progress (info) logs; -vv also debug logs",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="citebot",
         description="Answer questions about your articles with verbatim, linked quotes.",
+        epilog="Exit status: 0 ok, 1 some input skipped (ingest) or a check failed (doctor), "
+        "2 configuration, store or usage error, or a question that could not be answered (ask).",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "-V", "--version", action="version", version=f"citebot {_version()}",
+        help="print the version and exit",
+    )
+    _add_verbose(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="add files, folders or URLs to the store")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+        _add_verbose(p, top=False)
+        return p
+
+    p = command("ingest", "add files, folders or URLs to the store")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH",
+        help="a file, a folder (read recursively) or an http(s) URL of a page, feed or sitemap",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("sources", help="list the ingested articles")
-    p.add_argument("--json", action="store_true")
+    p = command("sources", "list the ingested articles")
+    p.add_argument("--json", action="store_true", help="print the list as one JSON array")
     p.set_defaults(func=cmd_sources)
 
-    p = sub.add_parser("forget", help="remove an article and its chunks")
-    p.add_argument("article_id", metavar="ARTICLE_ID")
+    p = command("forget", "remove an article and its chunks")
+    p.add_argument("article_id", metavar="ARTICLE_ID", help="the id `citebot sources` shows")
     p.set_defaults(func=cmd_forget)
 
-    p = sub.add_parser("ask", help="answer questions")
-    p.add_argument("questions", nargs="+", metavar="QUESTION")
+    p = command("ask", "answer questions")
+    p.add_argument("questions", nargs="+", metavar="QUESTION", help="one or more questions")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("chat", help="a console conversation")
+    p = command("chat", "a console conversation")
     p.add_argument(
         "--json",
         action="store_true",
@@ -191,21 +289,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("serve", help="run the Slack or Discord bot")
-    p.add_argument("platform", choices=["slack", "discord"])
+    p = command("serve", "run the Slack or Discord bot")
+    p.add_argument("platform", choices=["slack", "discord"], help="which bot to run")
     p.add_argument("--http", action="store_true", help="Slack: Events API over HTTP")
-    p.add_argument("--port", type=int, default=3000, help="Slack --http port")
+    p.add_argument("--port", type=int, default=3000, help="Slack --http port (default 3000)")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("doctor", help="check the configuration and each part")
+    p = command("doctor", "check the configuration and each part")
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("eval", help="measure quality on a SQuAD-style QA set")
-    p.add_argument("dataset", metavar="DATASET")
-    p.add_argument("--limit", type=int, default=None)
-    p.add_argument("--unanswerable", default=None, metavar="OTHER.json")
-    p.add_argument("--questions", default=None, metavar="OTHER.json")
-    p.add_argument("--json", action="store_true")
+    p = command("eval", "measure quality on a SQuAD-style QA set")
+    p.add_argument("dataset", metavar="DATASET", help="a SQuAD-style JSON file (CMRC, DRCD, XQuAD)")
+    p.add_argument(
+        "--limit", type=_positive_int, default=None, metavar="N",
+        help="use the first N articles of DATASET (each with all its questions); default all",
+    )
+    p.add_argument(
+        "--unanswerable", default=None, metavar="OTHER.json",
+        help="also ask the questions of another set, which these articles cannot answer, "
+        "and report abstain_rate",
+    )
+    p.add_argument(
+        "--questions", default=None, metavar="OTHER.json",
+        help="ask the questions of a parallel set instead (same ids, e.g. English questions "
+        "about Chinese articles)",
+    )
+    p.add_argument("--json", action="store_true", help="print the figures as JSON on the last line")
     p.add_argument("--no-cache", action="store_true", help="do not reuse ./data/eval-cache vectors")
     p.add_argument("--no-baseline", action="store_true", help="skip the LangChain recipe")
     p.add_argument(
@@ -215,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("watch", help="refresh the configured feeds (CITEBOT_FEEDS)")
+    p = command("watch", "refresh the configured feeds (CITEBOT_FEEDS)")
     p.add_argument("--once", action="store_true", help="refresh once and exit")
     p.set_defaults(func=cmd_watch)
     return parser
@@ -230,13 +339,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.logs import configure_logging
 
     try:
-        configure_logging(_settings())
-        return func(args)
+        verbose = getattr(args, "verbose", 0)
+        configure_logging(
+            _settings(),
+            level="DEBUG" if verbose > 1 else "INFO" if verbose else None,
+            default_level="INFO" if args.command in _SERVICE_COMMANDS else "WARNING",
+            console=args.command not in _SERVICE_COMMANDS,
+        )
+        code = func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except SettingsError as exc:
         print(f"citebot: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:
         from ingest.store import (
             EmbeddingModelMismatch,
@@ -257,6 +376,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return EXIT_ERROR
         raise
+
+
+def _reader_went_away() -> int:
+    """`citebot sources | head -2`: the reader closed the pipe. Stop quietly, as Unix tools do;
+    stdout goes to /dev/null so Python's final flush does not report it again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 
 from bot.core import conversation_after
+from bot.quote_groups import group_by_article, quote_location
 from config import Settings
 from ingest.text import display_text
 from retrieval import Answer, Answerer, Turn
@@ -14,18 +17,22 @@ SAMPLE_QUESTION = "Greg Brockman 认为 AI 发展的关键瓶颈是什么？"
 
 
 def render_answer(answer: Answer) -> str:
-    """Plain text: the answer, each quote indented, each source with its link and date."""
+    """Plain text: the answer, then per article a heading (title, date) and its quotes, each
+    with its number and, under it, its link (with the page of a document) or its file."""
     lines = [answer.text]
     for note in answer.notes:
         lines.append(f"({note})")
-    for number, quote in enumerate(answer.quotes, 1):
+    for group in group_by_article(answer.quotes):
         lines.append("")
-        lines.extend(f"    {line}" for line in quote.text.splitlines())
-        where = f"{quote.url} ({quote.page_label})" if quote.url and quote.page else None
-        where = where or quote.url or quote.location
-        date = f", {quote.published}" if quote.published else ""
-        lines.append(f"  [{number}] {one_line(quote.title)}{date}")
-        lines.append(f"      {one_line(where)}")
+        heading = [one_line(group.title) or "untitled", group.published]
+        lines.append(" · ".join(part for part in heading if part))
+        for item in group.quotes:
+            quote = item.quote
+            for index, line in enumerate(quote.text.splitlines() or [""]):
+                lines.append(f"  {f'[{item.number}]' if index == 0 else '':<5}{line}")
+            page = f" ({quote.page_label})" if quote.page else ""
+            where = f"{quote.url}{page}" if quote.url else quote_location(quote)
+            lines.append(f"       {one_line(where)}")
     # Everything shown comes from articles, files and pages: nothing may act on the terminal.
     return display_text("\n".join(lines))
 
@@ -36,39 +43,52 @@ def one_line(text: str) -> str:
 
 
 NEW_CONVERSATION = "/new"
+QUIT_WORDS = frozenset({"exit", "quit"})
 
 
 def answer_json(answer: Answer) -> dict[str, object]:
-    """One `citebot chat --json` line: the `ask --json` keys plus `notes`."""
+    """One `citebot chat --json` line: the `ask --json` keys (`notes` included)."""
     return {**answer.as_json(), "notes": list(answer.notes)}
 
 
 def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
     """Read questions from stdin; follow-ups keep the conversation so far, `/new` starts over.
 
-    With `json_lines` every stdin line is a question and each answer is one JSON object on
-    stdout, flushed at once (for scripts). Otherwise, when stdin is not a terminal (e.g.
-    `make demo` in CI) it answers one sample question and exits, unless questions are piped in.
+    In a terminal: line editing and history (readline), `exit`, `quit`, an empty line or
+    Ctrl-D to leave. With `json_lines` every stdin line is a question and each answer is one
+    JSON object on stdout, flushed at once (for scripts). Otherwise, when stdin is not a
+    terminal (e.g. `make demo` in CI) it answers the piped questions, or one sample question.
     """
+    from ingest.store import empty_store_message
+    from ingest.text import plural
+
     answerer = Answerer(settings)
     interactive = sys.stdin.isatty() and not json_lines
+    count = len(answerer.sources())
+    if count == 0:
+        print(f"citebot: {empty_store_message(settings)}", file=sys.stderr, flush=True)
     if json_lines:
-        lines = (line.rstrip("\r\n") for line in sys.stdin)
+        lines: Iterator[str] = (line.rstrip("\r\n") for line in sys.stdin)
     elif interactive:
-        count = len(answerer.sources())
-        print(f"citebot: {count} articles. Ask a question "
-              f"({NEW_CONVERSATION} starts a new conversation; empty line or Ctrl-D to quit).")
+        _enable_line_editing()
+        print(
+            f"citebot: {plural(count, 'article')}. Ask a question ({NEW_CONVERSATION} starts a "
+            "new conversation; exit, quit, an empty line or Ctrl-D to leave)."
+        )
         lines = _prompted_lines()
     else:
         piped = [line for line in sys.stdin.read().splitlines() if line.strip()]
         lines = iter(piped or [SAMPLE_QUESTION])
     history: list[Turn] = []
-    for question in lines:
-        if not question.strip():
+    for line in lines:
+        question = line.strip()
+        if not question:
             if json_lines:
                 continue
             break
-        if question.strip() == NEW_CONVERSATION:
+        if not json_lines and question.lower() in QUIT_WORDS:
+            break
+        if question == NEW_CONVERSATION:
             history = []
             if not json_lines:
                 print("(new conversation)\n", flush=True)
@@ -85,9 +105,17 @@ def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
     return 0
 
 
-def _prompted_lines():
+def _enable_line_editing() -> None:
+    """Arrow keys, Ctrl-A/E and the up-arrow history for `input()` (GNU readline or libedit)."""
+    # Python built without it (Windows): plain input() still works.
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (importing it is what turns it on for input())
+
+
+def _prompted_lines() -> Iterator[str]:
     while True:
         try:
             yield input("> ")
-        except EOFError:
+        except EOFError:  # Ctrl-D: end the prompt's line so the shell starts on a fresh one
+            print()
             return

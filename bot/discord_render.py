@@ -18,8 +18,16 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.quote_groups import (
+    QUOTE_LINK_LABEL,
+    ArticleQuotes,
+    NumberedQuote,
+    group_by_article,
+    quote_location,
+    source_label,
+)
 from ingest.text import display_text, soft_cut
-from retrieval.models import Answer, ArticleRecord, Quote
+from retrieval.models import Answer, ArticleRecord
 from retrieval.quotes import shorter_links
 
 CONTENT_LIMIT = 2000
@@ -152,26 +160,36 @@ def quote_lines(text: str) -> list[str]:
     return [f"> {escape_text(piece)}" for piece in _pieces(text)]
 
 
-def source_line(number: int, quote: Quote) -> str:
-    """`[1] [title](url) · 2024-05-01` (title and file name when the article has no URL;
-    `report.pdf, p. 2` or `[title](url#page=2) · p. 2` for a document)."""
-    parts = [f"\\[{number}\\] {link(quote.title, quote.url)}"]
-    if not safe_url(quote.url) and quote.source:
-        parts.append(escape_text(trim(display_text(quote.location), _TITLE_CHARS)))
-    elif quote.page:
-        parts.append(quote.page_label)
-    if quote.published:
-        parts.append(escape_text(quote.published))
+def article_heading(group: ArticleQuotes) -> str:
+    """`[title](url) · 2024-05-01` (the bold title without a URL)."""
+    parts = [link(group.title, group.url)]
+    if group.published:
+        parts.append(escape_text(group.published))
     return " · ".join(parts)
 
 
+def quote_link(item: NumberedQuote) -> str:
+    """`[2] [open at this quote](url#:~:text=…)` (`· p. 3` for a PDF), the link that
+    highlights this quote; without one, `[2] report.pdf, p. 2`."""
+    quote = item.quote
+    target = safe_url(quote.url)
+    number = f"\\[{item.number}\\]"
+    if not target:
+        return f"{number} {escape_text(trim(display_text(quote_location(quote)), _TITLE_CHARS))}"
+    page = f" · {quote.page_label}" if quote.page else ""
+    return f"{number} [{QUOTE_LINK_LABEL}]({target}){page}"
+
+
 def answer_blocks(answer: Answer) -> list[list[str]]:
-    """The answer as blocks of lines: its text, its notes, then each quote with its source."""
+    """The answer as blocks of lines: its text, its notes, then per article a heading and
+    its quotes, each quote with its number and link."""
     blocks = [[escape_text(piece) for piece in _pieces(answer.text)] or ["…"]]
     for note in answer.notes:
         blocks.append([f"*{escape_text(piece)}*" for piece in _pieces(note)])
-    for number, quote in enumerate(answer.quotes, 1):
-        blocks.append([*quote_lines(quote.text), source_line(number, quote)])
+    for group in group_by_article(answer.quotes):
+        for index, item in enumerate(group.quotes):
+            heading = [article_heading(group)] if index == 0 else []
+            blocks.append([*heading, *quote_lines(item.quote.text), quote_link(item)])
     return [block for block in blocks if block]
 
 
@@ -260,7 +278,7 @@ def _source_entry(number: int, record: ArticleRecord) -> str:
     if record.published:
         parts.append(escape_text(record.published))
     if not safe_url(record.url):
-        parts.append(escape_text(trim(display_text(record.source), _TITLE_CHARS)))
+        parts.append(escape_text(trim(display_text(source_label(record.source)), _TITLE_CHARS)))
     parts.append(f"{record.chunks} chunk{'s' if record.chunks != 1 else ''}")
     return " · ".join(parts)
 

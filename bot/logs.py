@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from config import Settings, redact_secrets
 
@@ -47,17 +48,67 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(settings: Settings) -> None:
+class _ConsoleFormatter(logging.Formatter):
+    """For commands people run by hand: `citebot: warning: …`, no timestamp, no traceback
+    (the message names the problem; `-v` shows the details)."""
+
+    def __init__(self, tracebacks: bool) -> None:
+        super().__init__("citebot: %(levelname)s: %(message)s")
+        self._tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.levelname = record.levelname.lower()
+        if not self._tracebacks:
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return super().format(record)
+
+
+def configure_logging(
+    settings: Settings,
+    *,
+    level: str | None = None,
+    default_level: str = "INFO",
+    console: bool = False,
+) -> None:
+    """Route every log record to stderr, redacted, one line per event.
+
+    The level is `level` (from `-v`), else CITEBOT_LOG_LEVEL, else `default_level` (INFO for
+    services, WARNING for commands). `console` output is short lines for people; services
+    keep timestamps and logger names (or JSON lines with CITEBOT_LOG_JSON).
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RedactingFilter(settings))
+    chosen = level or settings.log_level or default_level
     if settings.log_json:
         handler.setFormatter(_JsonFormatter())
+    elif console:
+        handler.setFormatter(_ConsoleFormatter(tracebacks=chosen in ("DEBUG", "INFO")))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
+    root.setLevel(chosen)
     import bm25s  # noqa: F401  (it sets its own logger to DEBUG when imported)
 
     for noisy in ("httpx", "chromadb", "urllib3", "jieba", "bm25s", "discord.gateway"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+async def log_store_size(settings: Settings, answerer: Any) -> None:
+    """The bots' start-up line about the store: its size, or (once) that it is empty and
+    where it is, since every answer would then be "I don't know"."""
+    import asyncio
+
+    from ingest.store import empty_store_message
+
+    log = logging.getLogger("bot")
+    try:
+        count = len(await asyncio.to_thread(answerer.sources))
+    except Exception as exc:  # answers will apologise until the store is back
+        log.warning("the store is not available yet: %s", exc)
+        return
+    if count:
+        log.info("%d article%s in the store", count, "" if count == 1 else "s")
+    else:
+        log.warning(empty_store_message(settings))

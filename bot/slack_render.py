@@ -22,8 +22,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.core import APOLOGY
+from bot.quote_groups import (
+    QUOTE_LINK_LABEL,
+    ArticleQuotes,
+    NumberedQuote,
+    group_by_article,
+    quote_location,
+    source_label,
+)
 from ingest.text import display_text, soft_cut
-from retrieval.models import Answer, ArticleRecord, Quote
+from retrieval.models import Answer, ArticleRecord
 from retrieval.quotes import shorter_links
 
 SECTION_CHARS = 3000
@@ -110,10 +118,13 @@ def render_answer(
     parts += _sections(answer.text, quote=False)
     for note in answer.notes:
         parts.append(_context(f"_{escape(_one_line(note, 500))}_", note))
-    for number, quote in enumerate(answer.quotes, 1):
-        parts += _sections(quote.text, quote=True)
-        source = _source_line(number, quote)
-        parts.append(_context(source, unescape(source)))
+    for group in group_by_article(answer.quotes):
+        heading = _article_heading(group)
+        parts.append(_context(heading, unescape(heading)))
+        for item in group.quotes:
+            parts += _sections(item.quote.text, quote=True)
+            line = _quote_link(item)
+            parts.append(_context(line, unescape(line)))
     footer: list[Block] = []
     searched = (
         f"Searched {answer.sources_searched} source{'s' if answer.sources_searched != 1 else ''}"
@@ -160,7 +171,7 @@ def render_sources(records: Sequence[ArticleRecord]) -> SlackMessage:
         if record.published:
             line += f" · {escape(record.published)}"
         if not safe_url(record.url):
-            line += f" · `{escape(_one_line(record.source, 200))}`"
+            line += f" · `{escape(_one_line(source_label(record.source), 200))}`"
         pending = sum(len(x) + 1 for x in lines)
         if len(blocks) + 2 >= MAX_BLOCKS or used + pending + len(line) > MESSAGE_CHARS - 200:
             break
@@ -223,15 +234,23 @@ def _as_quote(text: str) -> str:
     return "\n".join("> " + escape(line) for line in text.split("\n"))
 
 
-def _source_line(number: int, quote: Quote) -> str:
-    line = f"[{number}] {link(quote.url, quote.title)}"
-    if quote.page and safe_url(quote.url):
-        line += f" · {quote.page_label}"
-    if quote.published:
-        line += f" · {escape(quote.published)}"
-    if not safe_url(quote.url):
-        line += f" · `{escape(_one_line(quote.location, 200))}`"
+def _article_heading(group: ArticleQuotes) -> str:
+    """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01` without a URL."""
+    line = link(group.url, group.title)
+    if group.published:
+        line += f" · {escape(group.published)}"
     return line
+
+
+def _quote_link(item: NumberedQuote) -> str:
+    """`[2] <url#:~:text=…|open at this quote>` (`· p. 3` for a PDF), the link that
+    highlights this quote; without one, `[2] `report.pdf, p. 2``."""
+    quote = item.quote
+    href = safe_url(quote.url)
+    if not href:
+        return f"[{item.number}] `{escape(_one_line(quote_location(quote), 200))}`"
+    page = f" · {quote.page_label}" if quote.page else ""
+    return f"[{item.number}] <{href}|{QUOTE_LINK_LABEL}>{page}"
 
 
 def _buttons(answer: Answer, *, feedback: bool, share: bool) -> list[Block]:

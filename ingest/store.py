@@ -105,6 +105,17 @@ def describe_location(settings: Settings) -> str:
     return settings.chroma_url or str(settings.chroma_path)
 
 
+def empty_store_message(settings: Settings, collection: str | None = None) -> str:
+    """What every reading command says, once, when the store holds no article: where it
+    looked (a store made by accident in another folder is the usual cause) and what to run."""
+    where = settings.chroma_url or str(settings.chroma_path.resolve())
+    return (
+        f"the store at {where} (collection {collection or settings.collection!r}) is empty: "
+        "add articles with `citebot ingest PATH…`, or point CITEBOT_CHROMA_PATH "
+        "(or CITEBOT_CHROMA_URL) at the store you ingested into"
+    )
+
+
 def open_client(settings: Settings) -> Any:
     """A Chroma client: `HttpClient` when CITEBOT_CHROMA_URL is set, else the embedded store."""
     import chromadb

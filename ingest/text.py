@@ -170,3 +170,39 @@ def keyword_tokens(text: str) -> list[str]:
         elif word not in STOPWORDS:
             tokens.append(word)
     return tokens
+
+
+def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
+    """`1 article`, `2 articles`, `0 articles` (English count phrases in messages)."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
+
+
+def format_size(size_bytes: float) -> str:
+    """A byte count as people read it: `512 bytes`, `2.3 KB`, `14.1 MB` (decimal units)."""
+    if size_bytes < 1000:
+        return plural(int(size_bytes), "byte")
+    value, unit = size_bytes / 1e3, "KB"
+    for next_unit in ("MB", "GB"):
+        if round(value) < 1000:
+            break
+        value, unit = value / 1000, next_unit
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
+def is_traditional(text: str) -> bool:
+    """Written in Traditional script: more characters that only Traditional uses (conversion
+    to Simplified changes them) than characters that only Simplified uses."""
+    if not _CJK.search(text):
+        return False
+    simplified, traditional = zhconv.convert(text, "zh-hans"), zhconv.convert(text, "zh-hant")
+    if len(simplified) != len(text) or len(traditional) != len(text):
+        return simplified != text and traditional == text
+    only_traditional = sum(a != b for a, b in zip(text, simplified, strict=True))
+    only_simplified = sum(a != b for a, b in zip(text, traditional, strict=True))
+    return only_traditional > only_simplified
+
+
+def in_script_of(question: str, chinese: str) -> str:
+    """Citebot's own Chinese wording (written in Simplified) in the script of the question:
+    a Traditional question gets Traditional replies. Never for quotes or titles."""
+    return zhconv.convert(chinese, "zh-hant") if is_traditional(question) else chinese

@@ -25,6 +25,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from config import Settings
 from ingest.cleaning import strip_markup
 from ingest.store import ArticleStore, StoreUnavailable
+from ingest.text import in_script_of
 from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Answer, ArticleRecord, Turn
@@ -64,6 +65,10 @@ MAX_QUESTION_CHARS = 2000
 ERROR_TEXT = {
     "zh": "抱歉，现在无法检索文章库，请稍后再试。",
     "en": "Sorry, I can't search the articles right now. Please try again in a moment.",
+}
+LONG_QUESTION_NOTE = {
+    "zh": f"你的问题太长，我只用了前 {MAX_QUESTION_CHARS} 个字。",
+    "en": f"Your question was long; I used its first {MAX_QUESTION_CHARS} characters.",
 }
 EMPTY_TEXT = (
     "Ask me a question about the ingested articles, e.g. `What did Greg Brockman say about GPT-6?`"
@@ -183,7 +188,7 @@ class Answerer:
         cleaned, notes = clean_question(question)
         if not cleaned:
             return Answer(
-                question=question,
+                question=cleaned,
                 text=EMPTY_TEXT,
                 confident=False,
                 notes=notes,
@@ -199,7 +204,8 @@ class Answerer:
         except Exception as exc:  # a chat must never see a stack trace
             log.exception("answering failed")
             answer = self._error_answer(cleaned, f"{exc.__class__.__name__}: {exc}")
-        answer.question = question
+        answer.question = cleaned  # the question as it was used: cleaned and trimmed
+        answer.notes = answer.notes or list(notes)  # the apology keeps the notes too
         return answer
 
     async def aask(
@@ -273,7 +279,7 @@ class Answerer:
         language = "zh" if is_chinese(question) else "en"
         return Answer(
             question=question,
-            text=ERROR_TEXT[language],
+            text=in_script_of(question, ERROR_TEXT[language]),
             confident=False,
             answer_id=uuid.uuid4().hex[:12],
             error=detail,
@@ -288,7 +294,11 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > MAX_QUESTION_CHARS:
         cleaned = cleaned[:MAX_QUESTION_CHARS]
-        notes.append(f"Your question was long; I used its first {MAX_QUESTION_CHARS} characters.")
+        notes.append(
+            in_script_of(cleaned, LONG_QUESTION_NOTE["zh"])
+            if is_chinese(cleaned)
+            else LONG_QUESTION_NOTE["en"]
+        )
     if cleaned and not any(ch.isalnum() for ch in cleaned):
         return "", notes
     return cleaned, notes

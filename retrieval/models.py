@@ -81,4 +81,5 @@ class Answer:
             "answer": self.text,
             "confident": self.confident,
             "quotes": [asdict(q) for q in self.quotes],
+            "notes": list(self.notes),
         }

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ingest.store import ArticleStore, StoreUnavailable
-from ingest.text import has_cjk, is_cjk
+from ingest.text import has_cjk, in_script_of, is_cjk
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
@@ -232,7 +232,7 @@ def verify(
     answer_id = uuid.uuid4().hex[:12]
     not_found = Answer(
         question.text,
-        NOT_FOUND[question.language],
+        in_script_of(question.text, NOT_FOUND[question.language]),
         False,
         [],
         answer_id,
@@ -274,7 +274,7 @@ def verify(
         )
     if not quotes:
         return not_found
-    text = draft.text or extractive_lead(quotes, question.language)
+    text = draft.text or extractive_lead(quotes, question.language, question.text)
     if writer is not None and draft.text:
         text = writer.keep_cited(text, len(quotes))
     return Answer(question.text, text, True, quotes, answer_id, searched, notes=list(question.notes))
@@ -286,13 +286,13 @@ def is_chinese(text: str) -> bool:
     return cjk >= max(1, len(text.strip()) // 5)
 
 
-def extractive_lead(quotes: list[Quote], language: str) -> str:
-    """The line above the quotes when no LLM writes the answer."""
+def extractive_lead(quotes: list[Quote], language: str, question: str = "") -> str:
+    """The line above the quotes when no LLM writes the answer, in the question's language
+    and script (the titles stay as the articles write them)."""
     titles = list(dict.fromkeys(q.title for q in quotes))
     if language == "zh":
-        return f"以下摘录来自《{titles[0]}》" + (
-            f"等 {len(titles)} 篇文章：" if len(titles) > 1 else "："
-        )
+        more = f"等 {len(titles)} 篇文章：" if len(titles) > 1 else "："
+        return in_script_of(question, "以下摘录来自《") + titles[0] + "》" + more
     if len(titles) == 1:
         return f"Here is what “{titles[0]}” says:"
     return f"Here is what {len(titles)} articles say:"

@@ -20,10 +20,15 @@ from bot.discord.delivery import NO_MENTIONS, apologise, reply_plainly, reply_wi
 from bot.discord.endpoint import use_api_base, use_gateway_of_api
 from bot.discord.history import follow_up_history, question_text
 from bot.feedback import FeedbackStore
+from bot.logs import log_store_size
 from bot.ratelimit import RateLimiter
 from config import Settings
 
 log = logging.getLogger(__name__)
+
+# citebot has no voice: discord.py's start-up warnings about PyNaCl and davey do not apply.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 
 class CitebotDiscord(discord.Client):
@@ -57,6 +62,7 @@ class CitebotDiscord(discord.Client):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(FeedbackButton, SourcesPageButton)
         await self._sync_commands()
+        await log_store_size(self.settings, self.answerer)
 
     async def _sync_commands(self) -> None:
         """Guild commands appear at once; global ones can take up to an hour."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import aiohttp
 import discord
 
 from bot.core import EXIT_CONFIG, EXIT_OK, AsyncAnswerer
@@ -46,5 +47,12 @@ def serve_discord(settings: Settings) -> int:
         return EXIT_CONFIG
     except discord.PrivilegedIntentsRequired:
         print("citebot: Discord refused the requested gateway intents.", file=sys.stderr)
+        return EXIT_CONFIG
+    except (aiohttp.ClientError, discord.GatewayNotFound, OSError, TimeoutError) as exc:
+        print(
+            f"citebot: cannot reach Discord at DISCORD_API_URL={settings.discord_api_url} "
+            f"({exc.__class__.__name__})",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     return EXIT_OK

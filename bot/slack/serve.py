@@ -27,6 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import EXIT_CONFIG, EXIT_OK, AsyncAnswerer
 from bot.feedback import FeedbackStore
 from bot.health import start_health_server
+from bot.logs import log_store_size
 from bot.ratelimit import RateLimiter
 from bot.slack.delivery import error_code
 from bot.slack.listeners import SlackBot
@@ -166,11 +167,7 @@ async def _serve(settings: Settings, answerer: AsyncAnswerer, http: bool, port: 
         )
         return EXIT_CONFIG
     log.info("signed in to Slack as %s (team %s)", auth.get("user_id"), auth.get("team_id"))
-    try:
-        count = len(await asyncio.to_thread(answerer.sources))
-        log.info("%d articles in the store", count)
-    except Exception as exc:  # answers will apologise until the store is back
-        log.warning("the store is not available yet: %s", exc)
+    await log_store_size(settings, answerer)
     health = start_health_server(settings, answerer)
     try:
         await _run_until_stopped(settings, build_slack_app(settings, answerer, client), http, port)

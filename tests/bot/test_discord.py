@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -194,8 +195,9 @@ async def test_ask_defers_then_answers_with_quotes_sources_and_buttons(
     text = embed_text(body)
     assert text.startswith("Here is what “Sample article” says:")
     assert "> The first quoted sentence." in text
-    assert "\\[1\\] [Sample article](https://example.com/a) · 2024-05-01" in text
-    assert "> 第二段引文。" in text and "**另一篇** · a.txt" in text
+    assert "[Sample article](https://example.com/a) · 2024-05-01" in text
+    assert "\\[1\\] [open at this quote](https://example.com/a)" in text
+    assert "> 第二段引文。\n\\[2\\] a.txt" in text and "**另一篇**" in text
     assert body["embeds"][-1]["footer"]["text"] == "Searched 14 sources · answer abc123def456"
     assert custom_ids(body) == ["citebot:fb:up:abc123def456:What does the article say?",
                                 "citebot:fb:down:abc123def456:What does the article say?"]
@@ -725,6 +727,9 @@ async def test_end_to_end_with_the_sample_store(
     assert body["allowed_mentions"] == {"parse": []}
     quote_lines = [line for line in embed_text(body).splitlines() if line.startswith("> ")]
     assert any("扎克伯格" in line for line in quote_lines)
-    # The sample files carry no link: the source is named by title and file.
-    assert "\\[1\\] **" in embed_text(body) and "examples/articles/" in embed_text(body)
+    # The sample files carry no link: the source is named by title and file name, never by
+    # the server's path to it.
+    text = embed_text(body)
+    assert re.search(r"^\\\[1\\\] [0-9a-f\\_]+\.txt$", text, re.M), text
+    assert "examples/articles/" not in text
     assert "Searched 14 sources" in body["embeds"][-1]["footer"]["text"]

@@ -83,8 +83,10 @@ def test_answer_layout_has_sources_and_footer_last() -> None:
     assert len(messages) == 1 and len(messages[0]) == 1
     description = messages[0][0].description or ""
     assert description.split("\n") == [
-        "Answer.", "", "> One.", "\\[1\\] [Title](https://example.com/a) · 2024-05-01",
-        "", "> Two.", "\\[2\\] **Title** · a.txt · 2024-05-01"]
+        "Answer.", "",
+        "[Title](https://example.com/a) · 2024-05-01", "> One.",
+        "\\[1\\] [open at this quote](https://example.com/a)", "",
+        "**Title** · 2024-05-01", "> Two.", "\\[2\\] a.txt"]
     assert messages[0][0].footer.text == "Searched 3 sources · answer id1"
 
 

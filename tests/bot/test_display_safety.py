@@ -49,12 +49,12 @@ def test_slack_shows_no_control_characters() -> None:
     (message,) = slack_render.render_answer(_hostile_answer())
     blocks = json.dumps(message.blocks, ensure_ascii=False)
     assert _unsafe_in(blocks) == [] and _unsafe_in(message.text) == []
-    assert "notes/[31mred.md" in blocks
+    assert "`[31mred.md`" in blocks and "notes/" not in blocks  # the file's name only
 
 
 def test_discord_shows_no_control_characters() -> None:
     shown = "\n".join(line for block in discord_render.answer_blocks(_hostile_answer()) for line in block)
-    assert _unsafe_in(shown) == [] and "notes/\\[31mred.md" in shown
+    assert _unsafe_in(shown) == [] and "\\[1\\] \\[31mred.md" in shown  # the file's name only
 
 
 def test_source_lists_and_skip_reports_show_no_control_characters() -> None:

@@ -220,11 +220,11 @@ async def test_untrusted_quote_and_title_cannot_ping_or_link(
             "> &lt;!channel&gt; &lt;!here&gt; hi &lt;@U999&gt; see &lt;#C123|general&gt; "
             "A&amp;B &lt;https://evil.example|click&gt;"
         ) in texts
-        assert unescape(texts[1][2:]) == nasty  # still the verbatim quote once unescaped
-        source = next(t for t in texts if t.startswith("[1]"))
-        assert source.startswith(
-            "[1] <https://example.com/?a=1&amp;b=%3C2%3E%7Cx|&lt;!everyone&gt; Title &gt; &lt;@U1&gt;>"
+        assert unescape(texts[2][2:]) == nasty  # still the verbatim quote once unescaped
+        assert texts[1].startswith(
+            "<https://example.com/?a=1&amp;b=%3C2%3E%7Cx|&lt;!everyone&gt; Title &gt; &lt;@U1&gt;>"
         )
+        assert texts[3] == "[1] <https://example.com/?a=1&amp;b=%3C2%3E%7Cx|open at this quote>"
         quote_blocks = [b for b in posted[0]["blocks"] if b["type"] == "section"]
         assert all(b["text"]["verbatim"] is True for b in quote_blocks)
     finally:
@@ -383,7 +383,7 @@ async def test_slash_command_answers_ephemerally_and_lists_sources(bot: HttpBot)
     text = "\n".join(_texts(listing[0]["blocks"]))
     assert "2 articles" in text
     assert "<https://example.com/1|OpenAI &lt;!here&gt; news> · 2025-08-16" in text
-    assert "*Local notes* · `notes/b.md`" in text
+    assert "*Local notes* · `b.md`" in text  # the file's name, not where it is on the server
 
     await bot.post(slash_command("", fake.response_url("h3")))
     usage = await wait_until(lambda: [b for h, b in fake.responses if h == "h3"])

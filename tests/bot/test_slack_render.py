@@ -72,7 +72,9 @@ def test_answer_layout() -> None:
     assert kinds == [
         "section",
         "context",
+        "context",
         "section",
+        "context",
         "context",
         "section",
         "context",
@@ -80,10 +82,13 @@ def test_answer_layout() -> None:
         "actions",
     ]
     texts = _all_texts([message])
-    assert texts[2] == "> Line one.\n> Line two."
-    assert texts[3] == "[1] <https://example.com/a|An article> · 2025-08-16"
-    assert texts[5] == "[2] *本地文章* · `a.txt`"
-    assert texts[6] == "Searched 14 sources"
+    assert texts[2] == "<https://example.com/a|An article> · 2025-08-16"
+    assert texts[3] == "> Line one.\n> Line two."
+    assert texts[4] == "[1] <https://example.com/a|open at this quote>"
+    assert texts[5] == "*本地文章*"
+    assert texts[6] == "> 无链接的引用。"
+    assert texts[7] == "[2] `a.txt`"
+    assert texts[8] == "Searched 14 sources"
     assert "Line one." in message.text and "Here is what" in message.text
 
 

@@ -4,6 +4,7 @@ against the sample store (the issue's "done when"), and Socket Mode with a clean
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import subprocess
 import sys
@@ -172,12 +173,18 @@ async def test_serve_slack_http_answers_a_signed_mention_about_the_samples(
     chen_quotes, chen_sources = _quotes_and_sources(chen["blocks"])
     assert any("扎克伯格" in q and "10億美元" in q for q in chen_quotes)
     assert all(any(q in text for text in texts) for q in chen_quotes)  # verbatim
-    assert "OpenAI兩大90後" in chen_sources[0]  # this sample article has no url: title + file
+    # This sample article has no url: the heading is its title, each quote names the file.
+    assert re.match(r"^\[1\] `[0-9a-f_]+\.txt`$", chen_sources[0]), chen_sources
+    headings = [e["text"] for b in chen["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert headings[0].startswith("*OpenAI兩大90後"), headings
     brockman_quotes, brockman_sources = _quotes_and_sources(brockman["blocks"])
     assert all(any(q in text for text in texts) for q in brockman_quotes)
     assert any("关键瓶颈" in q for q in brockman_quotes)
     assert brockman_sources[0].startswith(f"[1] <{BROCKMAN_URL}#:~:text=")
-    assert "|OpenAIGPT-6> · 2025-08-16" in brockman_sources[0]
+    brockman_headings = [
+        e["text"] for b in brockman["blocks"] if b["type"] == "context" for e in b["elements"]
+    ]
+    assert f"<{BROCKMAN_URL}|OpenAIGPT-6> · 2025-08-16" in brockman_headings
 
     log = log_path.read_text()
     assert "xoxb-test" not in log

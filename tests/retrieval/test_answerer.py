@@ -102,7 +102,7 @@ def test_follow_up_uses_the_previous_question(sample_answerer: Answerer) -> None
 
 def test_json_shape(sample_answerer: Answerer) -> None:
     data = json.loads(json.dumps(sample_answerer.ask("陈信翰拒绝了谁开出的天价薪酬？").as_json()))
-    assert set(data) == {"question", "answer", "confident", "quotes"}
+    assert set(data) == {"question", "answer", "confident", "quotes", "notes"}
     assert set(data["quotes"][0]) == {
         "text", "title", "url", "published", "source", "article_id", "start", "end", "score",
         "page",

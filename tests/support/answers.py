@@ -20,14 +20,15 @@ def make_quote(
     source: str = "a.txt",
     **fields: Any,
 ) -> Quote:
-    """A quote of `text`, the whole of article `art1`; `fields` override any other field."""
+    """A quote of `text`, the whole of its article (one article per title and link, so
+    quotes with another title are from another article); `fields` override any other field."""
     values: dict[str, Any] = {
         "text": text,
         "title": title,
         "url": url,
         "published": published,
         "source": source,
-        "article_id": "art1",
+        "article_id": f"{title}|{url}",
         "start": 0,
         "end": len(text),
         "score": 0.9,

@@ -27,17 +27,25 @@ def run_cli(
     env: dict[str, str] | None = None,
     timeout: float = 300,
     module: str = "bot.cli",
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bot.cli ARGS` (or another `module`), its output captured as text.
 
     `env` defaults to `clean_env()`; pass `clean_env(CITEBOT_…=…)` to set variables. A `cwd`
-    outside the repository makes sure no `.env` of the developer's is read.
+    outside the repository makes sure no `.env` of the developer's is read. `input` is piped
+    to its stdin.
     """
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=cwd,
         env=clean_env() if env is None else env,
+        input=input,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def cli_command(*args: str, module: str = "bot.cli") -> list[str]:
+    """The argv of `citebot ARGS` (for a test that starts it itself, e.g. on a terminal)."""
+    return [sys.executable, "-m", module, *args]

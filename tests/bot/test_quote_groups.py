@@ -1,0 +1,107 @@
+"""Quotes grouped by article, and file sources shown by name, alike in console, Slack, Discord."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from bot import console, discord_render, slack_render
+from bot.quote_groups import article_url, group_by_article, source_label
+from retrieval.models import Answer, ArticleRecord, Quote
+
+SERVER_DIR = "/srv/citebot/private-articles/2024"
+LINK = "https://example.com/lighthouse"
+
+
+def _quote(text: str, article: str, *, url: str | None = LINK) -> Quote:
+    title = {"a": "The lighthouse", "b": "Tide tables"}[article]
+    return Quote(
+        text=text, title=title, url=f"{url}#:~:text={quote(text[:8])}" if url else None,
+        published="2024-05-01", source=f"{SERVER_DIR}/{article}.md", article_id=article,
+        start=0, end=len(text), score=1.0,
+    )
+
+
+ANSWER = Answer(
+    "Who keeps the light?", "Here is what 2 articles say:", True,
+    [_quote("The keeper lights it.", "a"), _quote("High tide at six.", "b", url=None),
+     _quote("Ships pass at night.", "a")],
+    "id1", 2,
+)
+
+
+def test_groups_keep_answer_numbers_and_first_appearance_order() -> None:
+    groups = group_by_article(ANSWER.quotes)
+    assert [(g.article_id, [q.number for q in g.quotes]) for g in groups] == [
+        ("a", [1, 3]), ("b", [2])
+    ]
+    assert groups[0].url == LINK and groups[1].url is None
+    assert groups[1].source == "b.md"
+
+
+def test_source_label_and_article_url() -> None:
+    assert source_label(f"{SERVER_DIR}/notes.txt") == "notes.txt"
+    assert source_label("C:\\Users\\me\\notes.txt") == "notes.txt"
+    assert source_label("https://example.com/a") == "https://example.com/a"
+    assert article_url(f"{LINK}#:~:text=abc") == LINK and article_url(None) is None
+    assert article_url("https://example.com/r.pdf#page=3") == "https://example.com/r.pdf"
+
+
+def _console() -> str:
+    return console.render_answer(ANSWER)
+
+
+def _slack() -> str:
+    lines = []
+    for message in slack_render.render_answer(ANSWER):
+        for block in message.blocks:
+            if block["type"] == "section":
+                lines.append(block["text"]["text"])
+            elif block["type"] == "context":
+                lines.extend(element["text"] for element in block["elements"])
+    return "\n".join(lines)
+
+
+def _discord() -> str:
+    return "\n".join(
+        e.description or "" for m in discord_render.render_answer(ANSWER) for e in m
+    )
+
+
+def test_one_heading_per_article_and_one_link_per_quote_everywhere() -> None:
+    for name, text in (("console", _console()), ("slack", _slack()), ("discord", _discord())):
+        assert text.count("The lighthouse") == 1, (name, text)
+        assert text.count("Tide tables") == 1, (name, text)
+        for cited in ANSWER.quotes:
+            if cited.url:
+                assert text.count(cited.url) == 1, (name, cited.url, text)
+        # [3] is from article a: it is listed under a's heading, before b's.
+        heading, second, other = (
+            text.index("The lighthouse"), text.index("Ships pass"), text.index("Tide tables")
+        )
+        assert heading < second < other, (name, text)
+
+
+def test_console_layout() -> None:
+    assert _console().splitlines() == [
+        "Here is what 2 articles say:",
+        "",
+        "The lighthouse · 2024-05-01",
+        "  [1]  The keeper lights it.",
+        f"       {LINK}#:~:text=The%20keep",
+        "  [3]  Ships pass at night.",
+        f"       {LINK}#:~:text=Ships%20pa",
+        "",
+        "Tide tables · 2024-05-01",
+        "  [2]  High tide at six.",
+        "       b.md",
+    ]
+
+
+def test_the_server_directory_never_reaches_chat_users() -> None:
+    record = ArticleRecord("b", "Tide tables", None, "2024-05-01", f"{SERVER_DIR}/b.md", "k", 3)
+    slack_sources = slack_render.render_sources([record])
+    discord_sources, _, _ = discord_render.render_sources_page([record], 0, "docs")
+    shown = [_console(), _slack(), _discord(), str(slack_sources.blocks),
+             discord_sources.description or ""]
+    for text in shown:
+        assert SERVER_DIR not in text and "b.md" in text, text

@@ -1,0 +1,50 @@
+"""citebot's own words come in the question's script and language: a Traditional Chinese
+question gets a Traditional lead line, apology and notes; the quotes keep the article's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.text import in_script_of, is_traditional
+from retrieval import Answerer
+from tests.support.settings import make_settings
+
+TRADITIONAL = "陳信翰拒絕了誰開出的天價薪酬？"
+SIMPLIFIED = "陈信翰拒绝了谁开出的天价薪酬？"
+
+
+def test_script_detection() -> None:
+    assert is_traditional(TRADITIONAL) and is_traditional("燈塔在哪裡？")
+    assert not is_traditional(SIMPLIFIED) and not is_traditional("Who keeps the light?")
+    assert in_script_of(TRADITIONAL, "以下摘录来自") == "以下摘錄來自"
+    assert in_script_of(SIMPLIFIED, "以下摘录来自") == "以下摘录来自"
+
+
+def test_a_traditional_question_gets_a_traditional_lead(sample_answerer: Answerer) -> None:
+    traditional = sample_answerer.ask(TRADITIONAL)
+    simplified = sample_answerer.ask(SIMPLIFIED)
+    assert traditional.confident and simplified.confident
+    assert traditional.text.startswith("以下摘錄來自《"), traditional.text
+    assert simplified.text.startswith("以下摘录来自《"), simplified.text
+    # the title inside the lead is the article's own, in its own script
+    title = traditional.quotes[0].title
+    assert f"《{title}》" in traditional.text
+
+
+def test_a_traditional_question_gets_traditional_i_dont_know(sample_answerer: Answerer) -> None:
+    answer = sample_answerer.ask("火星上的天氣預報是什麼樣的？")
+    assert not answer.confident
+    assert answer.text.startswith("抱歉，我在已收錄的文章中沒有找到"), answer.text
+
+
+def test_notes_and_apology_in_the_questions_language(tmp_path: Path) -> None:
+    answerer = Answerer(make_settings(tmp_path, chroma_url="http://127.0.0.1:9"))
+    long_traditional = "燈塔的守護者是誰？" * 300
+    answer = answerer.ask(long_traditional)
+    assert answer.error is not None
+    assert answer.text == "抱歉，現在無法檢索文章庫，請稍後再試。"
+    assert answer.notes == ["你的問題太長，我只用了前 2000 個字。"]
+    assert answerer.ask("Who keeps the light? " * 200).notes == [
+        "Your question was long; I used its first 2000 characters."
+    ]
+    assert answerer.ask("灯塔的守护者是谁？" * 300).notes == ["你的问题太长，我只用了前 2000 个字。"]
