@@ -29,7 +29,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -43,6 +42,7 @@ from typing import Any
 import pytest
 
 from tests.support.fake_slack import BOT_USER, FakeSlack, event_body, mention
+from tests.support.net import free_port, stop_process
 from tests.support.settings import FIXTURES, REPO
 
 pytestmark = pytest.mark.slow
@@ -126,12 +126,6 @@ def _port_free(port: int) -> bool:
         return True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Engine:
     docker: str
@@ -151,14 +145,7 @@ class Engine:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+        stop_process(process, grace_s=60)
 
 
 def _engine_answers(docker: str, env: dict[str, str]) -> bool:
@@ -421,8 +408,8 @@ def deployment() -> Iterator[Deployment]:
             COMPOSE_FILE="compose.yaml:compose.host-network.yaml",
             CITEBOT_IMAGE=CITEBOT_IMAGE,
             E2E_PYTHON_IMAGE=PYTHON_IMAGE,
-            E2E_SLACK_HEALTH_PORT=str(_free_port()),
-            E2E_DISCORD_HEALTH_PORT=str(_free_port()),
+            E2E_SLACK_HEALTH_PORT=str(free_port()),
+            E2E_DISCORD_HEALTH_PORT=str(free_port()),
         )
         fake: FakeSlack | None = None
         project: Path | None = None
