@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import EVAL_DIR, REPO, log, percentile_ms
+from common import EVAL_DIR, REPO, log, peak_rss_mb, percentile_ms
 
 from evaluation import load_eval_set
 from ingest.chunking import chunk_article
@@ -45,10 +44,6 @@ def _bm25s() -> Any:
             "`.venv/bin/pip install bm25s` for the comparison, or run with --engines fts5"
         ) from None
     return bm25s
-
-
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def corpus(cache: Path) -> dict[str, list]:
@@ -71,7 +66,7 @@ def run_engine(engine: str, size: int, cache: Path) -> dict[str, float]:
     docs = [data["docs"][i % len(data["docs"])] for i in range(size)]
     questions = [q.split() for q in data["questions"] if q]
     keyword_tokens("预热")  # jieba's dictionary is loaded once per process, by either engine
-    before = _rss_mb()
+    before = peak_rss_mb()
     result: dict[str, float] = {}
     if engine == "bm25s":
         import numpy as np
@@ -140,7 +135,7 @@ def run_engine(engine: str, size: int, cache: Path) -> dict[str, float]:
     result["query_cpu_p95_ms"] = percentile_ms(cpu, 95)
     result["query_p50_ms"] = percentile_ms(times, 50)
     result["query_p95_ms"] = percentile_ms(times, 95)
-    result["rss_growth_mb"] = _rss_mb() - before
+    result["rss_growth_mb"] = round(peak_rss_mb() - before, 1)
     return {k: round(v, 2) for k, v in result.items()}
 
 
