@@ -13,6 +13,8 @@ articles, each asked once. Reports p50/p95 of each and the ratio loaded/quiet (t
 the sentences embedded per question (0 on a store built with sentence vectors, the current
 format: `TEST_SAMPLE_STORE_CACHE=/work/cache/sample-store`, or none prebuilt, so the sample
 is ingested) and the 1-minute load average at the start and end of each half.
+`--ingest-nice N` runs the neighbouring ingest at that nice value (what an operator can do
+with `nice citebot ingest`), `--policies` picks the wait policies to measure.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from retrieval import Answerer
 RESULTS = REPO / "benchmarks" / "neighbour-load-results.json"
 
 
-def measure(n: int) -> dict[str, Any]:
+def measure(n: int, ingest_nice: int = 0) -> dict[str, Any]:
     """Runs in a subprocess whose environment carries the wait policy under test."""
     with tempfile.TemporaryDirectory(prefix="citebot-neighbour-") as tmp:
         chroma_path = Path(tmp) / "chroma"
@@ -71,6 +73,7 @@ def measure(n: int) -> dict[str, Any]:
         ingest = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "ingest", str(articles)],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=(lambda: os.nice(ingest_nice)) if ingest_nice else None,
         )
         try:
             time.sleep(5)  # let the neighbour load its model and start embedding
@@ -84,6 +87,7 @@ def measure(n: int) -> dict[str, Any]:
             ingest.wait()
     return {
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "ingest_nice": ingest_nice,
         "quiet_p50_ms": percentile_ms(quiet, 50),
         "quiet_p95_ms": percentile_ms(quiet, 95),
         "loaded_p50_ms": percentile_ms(loaded, 50),
@@ -111,15 +115,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=20)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--ingest-nice", type=int, default=0,
+                        help="nice value of the neighbouring ingest (0: as citebot runs)")
+    parser.add_argument("--policies", default="PASSIVE,ACTIVE")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.n)))
+        print(json.dumps(measure(args.n, args.ingest_nice)))
         return 0
     rows = []
-    for policy in ("PASSIVE", "ACTIVE"):
+    for policy in args.policies.split(","):
         out = subprocess.run(
-            [sys.executable, __file__, "--measure", "-n", str(args.n)],
+            [sys.executable, __file__, "--measure", "-n", str(args.n),
+             "--ingest-nice", str(args.ingest_nice)],
             cwd=REPO, env={**os.environ, "OMP_WAIT_POLICY": policy},
             capture_output=True, text=True, check=False,
         )
