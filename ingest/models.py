@@ -113,6 +113,7 @@ class ChunkHit:
     start: int
     end: int
     similarity: float
+    language: str = ""  # 'zh' / 'en'; '' for chunks stored before chunks carried one
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from langchain_core.embeddings import Embeddings
 from config import Settings
 from ingest.embeddings import load_embeddings
 from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, EmbeddedArticle, StoredChunk
-from ingest.text import content_id, keyword_tokens, quotable_sentences
+from ingest.text import LANGUAGES, content_id, keyword_tokens, language_of, quotable_sentences
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ class ArticleStore:
         self._write_lock = threading.Lock()
         self._cache_lock = threading.Lock()
         self._text_cache: OrderedDict[str, str] = OrderedDict()
+        self._languages: tuple[str, frozenset[str]] = ("", frozenset())
         try:
             self._chunks = self.client.get_or_create_collection(
                 self.name,
@@ -331,14 +332,66 @@ class ArticleStore:
             ]
         return chunks
 
+    def languages(self) -> frozenset[str]:
+        """The languages ('zh', 'en') the chunks are written in, re-read when the store changes.
+
+        Chunks written before they carried a `language` have none; a store of only those is
+        searched whole.
+        """
+        revision = self.revision()
+        if self._languages[0] != revision:
+            found = frozenset(
+                language
+                for language in LANGUAGES
+                if self._chunks.get(where={"language": language}, limit=1, include=[])["ids"]
+            )
+            self._languages = (revision, frozenset() if self._has_unlabelled() else found)
+        return self._languages[1]
+
+    def _has_unlabelled(self) -> bool:
+        # `$nin` also matches records without the key: chunks written before they had one.
+        unlabelled = {"language": {"$nin": list(LANGUAGES)}}
+        return bool(self._chunks.get(where=unlabelled, limit=1, include=[])["ids"])
+
+    def _label_languages(self) -> None:
+        """Give chunks stored before chunks carried a `language` theirs (any write does it)."""
+        if not self._has_unlabelled():
+            return
+        while True:
+            page = self._chunks.get(
+                where={"language": {"$nin": list(LANGUAGES)}},
+                include=["documents", "metadatas"],
+                limit=WRITE_BATCH,
+            )
+            if not page["ids"]:
+                return
+            self._chunks.update(
+                ids=page["ids"],
+                metadatas=[
+                    {**meta, "language": language_of(text)}
+                    for text, meta in zip(page["documents"], page["metadatas"], strict=True)
+                ],
+            )
+
     def dense_search(
-        self, query_vector: list[float], k: int, article_ids: list[str] | None = None
+        self,
+        query_vector: list[float],
+        k: int,
+        article_ids: list[str] | None = None,
+        *,
+        language: str | None = None,
     ) -> list[ChunkHit]:
-        """The `k` chunks nearest the query vector (cosine similarity, highest first)."""
+        """The `k` chunks nearest the query vector (cosine similarity, highest first),
+        optionally only those of some articles or of one language (`languages()`)."""
         count = self._chunks.count()
         if count == 0:
             return []
-        where = {"article_id": {"$in": article_ids}} if article_ids else None
+        filters: list[dict[str, Any]] = []
+        if article_ids:
+            filters.append({"article_id": {"$in": article_ids}})
+        if language:
+            filters.append({"language": language})
+        where = filters[0] if len(filters) == 1 else ({"$and": filters} if filters else None)
         found = self._chunks.query(
             query_embeddings=[query_vector],
             n_results=min(k, count),
@@ -361,6 +414,7 @@ class ArticleStore:
                     start=int(meta["start"]),
                     end=int(meta["end"]),
                     similarity=1.0 - float(distance),
+                    language=str(meta.get("language") or ""),
                 )
             )
         return hits
@@ -639,6 +693,7 @@ class ArticleStore:
                 self._text_cache.popitem(last=False)
 
     def _bump_revision(self) -> None:
+        self._label_languages()
         self._articles.modify(metadata={"revision": uuid.uuid4().hex})
 
     def _iter_metadatas(
@@ -687,6 +742,7 @@ def _chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "page": chunk.page or 0,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
+        "language": language_of(chunk.text),
     }
 
 

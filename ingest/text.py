@@ -52,6 +52,19 @@ def is_cjk(ch: str) -> bool:
     return bool(_CJK.fullmatch(ch))
 
 
+LANGUAGES = ("zh", "en")
+
+
+def language_of(text: str) -> str:
+    """'zh' when a fifth or more of the characters are CJK, else 'en'.
+
+    A fifth, not a half: Chinese text quotes Latin names and numbers verbatim (GPT-5, AtCoder,
+    2027) and stays Chinese; an English sentence with one Chinese name in it stays English.
+    """
+    cjk = len(_CJK.findall(text))
+    return "zh" if cjk and cjk >= len(text.strip()) // 5 else "en"
+
+
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of `text[start:end]`, trailing whitespace included.
 

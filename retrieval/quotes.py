@@ -17,7 +17,15 @@ from urllib.parse import quote as percent_encode
 
 import numpy as np
 
-from ingest.text import CJK_RUN, fold, has_cjk, sentence_spans, sentence_vector_text, soft_cut
+from ingest.text import (
+    CJK_RUN,
+    fold,
+    has_cjk,
+    language_of,
+    sentence_spans,
+    sentence_vector_text,
+    soft_cut,
+)
 
 MAX_QUOTE_CHARS = 300
 MAX_QUOTE_SENTENCES = 3
@@ -29,6 +37,8 @@ RERANK_SENTENCES = 12
 DENSE_SENTENCE_WEIGHT = 0.3
 
 _LATIN = re.compile(r"[a-z0-9]+")
+# Words an English question shares verbatim with Chinese text: names and numbers.
+_NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*[0-9][A-Za-z0-9]*)\b")
 # Question words carry no evidence; they are left out of lexical matching. These are the
 # character bigrams and words `lexical_units` makes of them (是什, 为什), not the jieba words
 # of the keyword index's own stop list (`ingest.text.STOPWORDS`): each filters its tokenizer.
@@ -62,6 +72,7 @@ class Candidate:
     end: int
     score: float
     dense: float
+    language: str = ""  # of the chunk ('' when the store does not say)
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,9 @@ class SentenceScorer:
 
     With `characters`, single CJK characters count too (finer matching, used to choose
     sentences); without, only bigrams and words (a stricter signal, used for relevance).
+    A sentence in the other language than the question's can only share its names and
+    numbers (Latin words of a Chinese question; capitalised words and numbers of an English
+    one): its coverage is of those.
     """
 
     def __init__(self, question: str, pool: list[str], characters: bool = True) -> None:
@@ -96,12 +110,26 @@ class SentenceScorer:
             u: math.log(1 + (n + 1) / (document_frequency.get(u, 0) + 0.5)) for u in units
         }
         self.total = sum(self.weights.values())
+        self.language = language_of(question)
+        if self.language == "zh":
+            crossing = set(_LATIN.findall(fold(question)))
+        else:
+            crossing = {fold(w) for w in _NAME_OR_NUMBER.findall(question)}
+        # One letter ("I", "A") is no name; a single digit still counts.
+        crossing = {u for u in crossing if len(u) > 1 or u.isdigit()}
+        self.crossing = {u: w for u, w in self.weights.items() if u in crossing}
+        self.crossing_total = sum(self.crossing.values())
 
-    def coverage(self, text: str) -> float:
-        if not self.total:
+    def coverage(self, text: str, language: str = "") -> float:
+        """The share of the question's weighted units in `text` (of its names and numbers,
+        when `language` is set and is not the question's)."""
+        weights, total = self.weights, self.total
+        if language and language != self.language:
+            weights, total = self.crossing, self.crossing_total
+        if not total:
             return 0.0
         present = set(lexical_units(text, self.characters))
-        return sum(w for u, w in self.weights.items() if u in present) / self.total
+        return sum(w for u, w in weights.items() if u in present) / total
 
 
 class SentenceSimilarity:
@@ -165,8 +193,9 @@ def select_quotes(
     strict_scorer = SentenceScorer(question, pool, characters=False)
     scored: list[tuple[float, float, Candidate, int, int]] = []
     for (cand, start, end), sentence in zip(sentences, pool, strict=True):
-        score = LEXICAL_WEIGHT * scorer.coverage(sentence) + (1 - LEXICAL_WEIGHT) * cand.score
-        scored.append((score, strict_scorer.coverage(sentence), cand, start, end))
+        coverage = scorer.coverage(sentence, cand.language)
+        score = LEXICAL_WEIGHT * coverage + (1 - LEXICAL_WEIGHT) * cand.score
+        scored.append((score, strict_scorer.coverage(sentence, cand.language), cand, start, end))
     scored.sort(key=lambda item: -item[0])
     cosines: dict[tuple[str, int], float] = {}
     if similarity is not None and query_vector is not None:
