@@ -6,7 +6,8 @@ a temporary store, asks every question through `Answerer.ask`, and scores it bes
 standard LangChain recipe on the same articles and embedding model:
 
 - `dataset`: the QA file read as articles and questions (with their languages);
-- `metrics`: recall@1/@5, MRR, answer_hit@300/@600, the per-language breakdown (pure);
+- `metrics`: recall@1/@5, MRR, answer_hit@300/@600, passage_hit, the per-language breakdown
+  (pure);
 - `vectors`: the on-disk document-vector cache (`./data/eval-cache`, `--no-cache` skips it);
 - `chain`: citebot's chain over the evaluation store; `recipe`: the LangChain baseline;
 - `runner`: one run → the `--json` object; `report`: the human-readable table.
@@ -30,6 +31,7 @@ from evaluation.metrics import (
     answer_hit,
     extend_ranking,
     fuse_rankings,
+    passage_hit,
     rank_metrics,
     score_question,
     summarise,
@@ -51,6 +53,7 @@ __all__ = [
     "language_of",
     "load_eval_set",
     "other_questions",
+    "passage_hit",
     "rank_metrics",
     "run_eval",
     "run_eval_command",

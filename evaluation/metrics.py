@@ -3,6 +3,8 @@
 - `recall@1`, `recall@5`, `mrr`: the gold article among the ranked articles;
 - `answer_hit@300`, `answer_hit@600`: a gold answer inside the first 300 / 600 characters of
   the quotes shown, within a quote from the gold article;
+- `passage_hit`: a whole gold answer inside the quotes shown from the gold article, in one
+  quote or spread over several (the measure for answers that are passages of a few sentences);
 - a question answered with `confident: false` is a miss on every metric.
 """
 
@@ -21,7 +23,10 @@ from retrieval.steps import fuse
 RETRIEVAL_KEYS = ("recall@1", "recall@5", "mrr")
 HIT_BUDGETS = (300, 600)
 HIT_KEYS = tuple(f"answer_hit@{b}" for b in HIT_BUDGETS)
-QUALITY_KEYS = RETRIEVAL_KEYS + HIT_KEYS
+QUALITY_KEYS = (*RETRIEVAL_KEYS, *HIT_KEYS, "passage_hit")
+# A quote that only partly overlaps an answer counts for that part when the overlap is at
+# least this long (shorter ones could be chance: a shared 的。 or "the").
+MIN_PARTIAL_OVERLAP = 10
 RANK_DEPTH = 5
 LANGUAGE_PAIRS = ("en→en", "zh→en", "en→zh", "zh→zh")
 
@@ -51,6 +56,44 @@ def answer_hit(
     return False
 
 
+def passage_hit(shown: Sequence[tuple[str, str]], gold: str, answers: Sequence[str]) -> bool:
+    """Whether the quotes shown from the gold article hold a whole gold answer together: one
+    quote containing it, or quotes that each cover a part of it (a passage shown as a quote
+    and the quote that continues it). Only whitespace between the parts may be missing."""
+    quotes = [text for article_id, text in shown if article_id == gold]
+    return any(_covered(answer, quotes) for answer in answers)
+
+
+def _covered(answer: str, quotes: Sequence[str]) -> bool:
+    covered = [ch.isspace() for ch in answer]
+    for quote in quotes:
+        if answer in quote:
+            return True
+        for start, end in _overlaps(answer, quote):
+            covered[start:end] = [True] * (end - start)
+    return bool(answer) and all(covered)
+
+
+def _overlaps(answer: str, quote: str) -> list[tuple[int, int]]:
+    """Parts of `answer` that `quote` holds: the quote inside it, its end as the answer's
+    start, its start as the answer's end."""
+    found: list[tuple[int, int]] = []
+    at = answer.find(quote) if quote else -1
+    while at >= 0:
+        found.append((at, at + len(quote)))
+        at = answer.find(quote, at + 1)
+    longest = min(len(answer), len(quote)) - 1
+    head = next((k for k in range(longest, MIN_PARTIAL_OVERLAP - 1, -1)
+                 if quote.endswith(answer[:k])), 0)
+    if head:
+        found.append((0, head))
+    tail = next((k for k in range(longest, MIN_PARTIAL_OVERLAP - 1, -1)
+                 if quote.startswith(answer[-k:])), 0)
+    if tail:
+        found.append((len(answer) - tail, len(answer)))
+    return found
+
+
 def extend_ranking(first: Sequence[str], more: Sequence[str], depth: int = RANK_DEPTH) -> list[str]:
     """`first` (deduplicated, in order), extended from `more` up to `depth` distinct ids."""
     ranked = list(dict.fromkeys(first))
@@ -76,6 +119,7 @@ class QuestionResult:
     confident: bool
     ranked: list[str]
     hits: dict[int, bool]
+    passage: bool = False
     rr: float = 0.0
     r1: float = 0.0
     r5: float = 0.0
@@ -95,7 +139,8 @@ def score_question(
     hits = {
         b: answer_hit(shown, question.gold_article_id, question.answers, b) for b in HIT_BUDGETS
     }
-    return QuestionResult(question.qid, True, list(ranked), hits, rr, r1, r5)
+    passage = passage_hit(shown, question.gold_article_id, question.answers)
+    return QuestionResult(question.qid, True, list(ranked), hits, passage=passage, rr=rr, r1=r1, r5=r5)
 
 
 def _mean(values: Iterable[float], n: int) -> float:
@@ -112,6 +157,7 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float]:
     }
     for budget in HIT_BUDGETS:
         summary[f"answer_hit@{budget}"] = _mean((float(r.hits[budget]) for r in results), n)
+    summary["passage_hit"] = _mean((float(r.passage) for r in results), n)
     return summary
 
 

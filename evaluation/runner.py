@@ -264,6 +264,7 @@ def _record(question: EvalQuestion, asked: Asked, result: QuestionResult | None)
                        if question.gold_article_id in result.ranked else None),
             hit300=result.hits[300],
             hit600=result.hits[600],
+            passage_hit=result.passage,
         )
     return row
 

@@ -9,6 +9,7 @@ from evaluation import (
     answer_hit,
     extend_ranking,
     fuse_rankings,
+    passage_hit,
     rank_metrics,
     score_question,
     summarise,
@@ -33,6 +34,30 @@ def test_answer_hit_counts_only_the_reading_budget_and_the_gold_article() -> Non
     assert not answer_hit([("other", "ANSWER")], "gold", ["ANSWER"], 600)
 
 
+PASSAGE = "第一句说明了原因和经过。第二句讲后来发生的事情。第三句是这件事的结果。"
+
+
+def test_passage_hit_needs_the_whole_answer_in_one_quote_or_spread_over_several() -> None:
+    first, second, third = "第一句说明了原因和经过。", "第二句讲后来发生的事情。", "第三句是这件事的结果。"
+    assert passage_hit([("gold", "前文。" + PASSAGE)], "gold", [PASSAGE])
+    # Cut after two sentences: two thirds shown, not a hit (answer_hit@300 would not count it
+    # either, but neither does it count the passage shown as two quotes).
+    assert not passage_hit([("gold", first + second)], "gold", [PASSAGE])
+    assert passage_hit([("gold", first + second), ("gold", third + "后文。")], "gold", [PASSAGE])
+    assert passage_hit([("gold", "前文。" + first), ("gold", second), ("gold", third)],
+                       "gold", [PASSAGE])
+    # English sentences shown as separate quotes lose only the space between them.
+    english = "It rained for a week. So the river rose."
+    assert passage_hit([("gold", "It rained for a week."), ("gold", "So the river rose.")],
+                       "gold", [english])
+    # The parts must come from the gold article; a chance overlap of a few characters is not one.
+    assert not passage_hit([("gold", first + second), ("other", third)], "gold", [PASSAGE])
+    # One character of the passage missing (第 of the third sentence) is a miss.
+    assert not passage_hit([("gold", first + second), ("gold", "三句是这件事的结果。")],
+                           "gold", [PASSAGE])
+    assert not passage_hit([("gold", first + second), ("gold", "的结果。")], "gold", [PASSAGE])
+
+
 def test_extend_ranking_and_fusion() -> None:
     assert extend_ranking(["a", "a", "b"], ["b", "c", "d", "e", "f", "g"]) == list("abcde")
     assert fuse_rankings(["x", "y"], ["y", "z"]) == ["y", "x", "z"]
@@ -53,6 +78,7 @@ def test_an_unconfident_answer_is_a_miss_and_summaries_are_means() -> None:
         "mrr": 0.5,
         "answer_hit@300": 0.3333,
         "answer_hit@600": 0.3333,
+        "passage_hit": 0.3333,
     }
 
 
