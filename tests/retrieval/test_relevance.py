@@ -1,5 +1,6 @@
 """The relevance decision as a table: typical features of answerable and unanswerable
-questions (means measured with benchmarks/calibrate_confidence.py), and its invariants."""
+questions (means measured with benchmarks/calibrate_confidence.py), and its invariants: the
+same-language rule and the fitted cross-language model."""
 
 from __future__ import annotations
 
@@ -49,13 +50,25 @@ def test_nothing_found_is_never_confident() -> None:
     assert confidence(RelevanceFeatures(0.99, 0.5, 1.0, 0.99, False, found=False)) == 0.0
 
 
-@pytest.mark.parametrize("field", ["top_dense", "margin", "sentence", "lead"])
+@pytest.mark.parametrize("field", ["top_dense", "margin", "sentence", "lead", "lexical"])
 def test_more_evidence_never_lowers_the_confidence(field: str) -> None:
     base = {"top_dense": 0.84, "margin": 0.04, "lexical": 0.2, "sentence": 0.84, "lead": 0.02}
     for cross in (False, True):
         low = RelevanceFeatures(**base, cross_language=cross, found=True)
-        high = RelevanceFeatures(**{**base, field: base[field] + 0.03}, cross_language=cross, found=True)
-        assert confidence(high) > confidence(low)
+        high = RelevanceFeatures(
+            **{**base, field: base[field] + 0.03}, cross_language=cross, found=True
+        )
+        assert confidence(high) >= confidence(low)
+        if cross:  # the fitted model weighs every feature
+            assert confidence(high) > confidence(low)
+
+
+def test_a_doubtful_language_gate_lowers_a_cross_language_confidence() -> None:
+    features = RelevanceFeatures(0.78, 0.047, 0.15, 0.79, True, found=True, lead=0.03)
+    doubtful = RelevanceFeatures(
+        0.78, 0.047, 0.15, 0.79, True, found=True, lead=0.03, language_certainty=0.8
+    )
+    assert decide(features).confident and not decide(doubtful).confident
 
 
 def test_the_threshold_is_a_probability_an_operator_sets() -> None:
