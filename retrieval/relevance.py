@@ -115,14 +115,14 @@ def relevance_features(
 # fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the
 # cross-language questions of the public sets (the commands and validation figures are in
 # BENCHMARKS.md, "I don't know" across languages).
-CROSS_INTERCEPT = -20.687
+CROSS_INTERCEPT = -23.841
 CROSS_COEFFICIENTS: dict[str, float] = {
-    "sentence": 3.549,
-    "top_dense": 7.503,
-    "margin": 74.749,
-    "lexical": 0.834,
-    "lead": 35.928,
-    "language_certainty": 8.234,
+    "sentence": 5.854,
+    "top_dense": 5.289,
+    "margin": 61.552,
+    "lexical": 0.718,
+    "lead": 39.615,
+    "language_certainty": 12.214,
 }
 
 
