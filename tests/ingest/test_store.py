@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import ingest.store as store_module
+import ingest.store._texts as text_cache_module
 from ingest.chunking import chunk_article
 from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
@@ -129,7 +130,7 @@ def test_side_records_live_beside_the_store(store: ArticleStore) -> None:
 def test_the_article_text_cache_is_bounded(
     store: ArticleStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "TEXT_CACHE_ARTICLES", 3)
+    monkeypatch.setattr(text_cache_module, "TEXT_CACHE_ARTICLES", 3)
     articles = [_article(n, "kelp") for n in range(6)]
     store.add_articles([(a, chunk_article(a, 300)) for a in articles])
     texts = store.article_texts([a.article_id for a in articles])

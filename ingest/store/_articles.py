@@ -1,0 +1,267 @@
+"""`ArticleStore`: the store's public face — open one collection, read it, and hand writes to
+the one write path (`ingest.store._writing`).
+
+Every read goes to the chromadb collections directly (listing, fetching texts, dense search,
+the keyword tokens of chunks, sentence vectors); the layout of the records is read through
+`ingest.store._layout`, so nothing here names a metadata field on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from config import Settings
+from ingest.embeddings import load_embeddings
+from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, EmbeddedArticle, StoredChunk
+from ingest.store._client import StoreUnavailable, describe_location, open_client
+from ingest.store._layout import (
+    PAGE,
+    article_record,
+    articles_collection_name,
+    batches,
+    chunk_hit,
+    iter_metadatas,
+    open_collections,
+    sentence_id,
+    side_collection_name,
+    stored_chunk,
+)
+from ingest.store._side import SideRecords
+from ingest.store._texts import TextCache
+from ingest.store._writing import ArticleWriter, WriteCounts
+
+
+class ArticleStore:
+    """Articles and their chunks in Chroma. One instance per collection and process.
+
+        store = ArticleStore(settings)                    # opens or creates the collection
+        store.add_articles([(article, chunk_article(article, 300))])
+        store.articles()                                  # [ArticleRecord, ...]
+        hits = store.dense_search(store.embeddings.embed_query("…"), k=10)
+        store.article_texts([hits[0].article_id])         # full texts, for quoting
+        store.revision()                                  # changes on every write
+        store.forget(article_id)
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        collection: str | None = None,
+        embeddings: Embeddings | None = None,
+        client: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.name = collection or settings.collection
+        self.model_name = settings.embedding_model
+        self._model = embeddings or load_embeddings(self.model_name)
+        self.client = client if client is not None else open_client(settings)
+        collections = open_collections(self.client, self.name, self.model_name, settings)
+        self._chunks = collections.chunks
+        self._articles = collections.articles
+        self._sentences = collections.sentences
+        self._text_cache = TextCache()
+        self._writer = ArticleWriter(collections, self._model, self._text_cache)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def embeddings(self) -> Embeddings:
+        """The store's embedding model (queries are embedded with it, chunks were)."""
+        return self._model
+
+    def heartbeat(self) -> None:
+        """Raise StoreUnavailable unless the store answers."""
+        try:
+            self._chunks.count()
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"the Chroma store at {describe_location(self.settings)} is not answering: "
+                f"{exc.__class__.__name__}"
+            ) from exc
+
+    def chunk_count(self) -> int:
+        return self._chunks.count()
+
+    def article_count(self) -> int:
+        return self._articles.count()
+
+    def revision(self) -> str:
+        """Changes whenever articles are added or removed (by any process)."""
+        collection = self.client.get_collection(
+            articles_collection_name(self.name), embedding_function=None
+        )
+        return str((collection.metadata or {}).get("revision", "")) + f"/{collection.count()}"
+
+    def articles(self) -> list[ArticleRecord]:
+        records = [article_record(aid, meta) for aid, meta in iter_metadatas(self._articles)]
+        return sorted(records, key=lambda r: (r.published or "", r.title), reverse=True)
+
+    def article_ids(self) -> list[str]:
+        """The ids of every stored article (complete articles only: the record is written
+        after all of its chunks)."""
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self._articles.get(include=[], limit=PAGE * 10, offset=offset)
+            ids += page["ids"]
+            if len(page["ids"]) < PAGE * 10:
+                return ids
+            offset += PAGE * 10
+
+    def stored_article_ids(self, article_ids: Sequence[str]) -> set[str]:
+        """Which of these articles are stored (complete)."""
+        stored: set[str] = set()
+        for batch in batches(list(dict.fromkeys(article_ids))):
+            stored.update(self._articles.get(ids=batch, include=[])["ids"])
+        return stored
+
+    def article(self, article_id: str) -> ArticleRecord | None:
+        got = self._articles.get(ids=[article_id], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        return article_record(got["ids"][0], got["metadatas"][0])
+
+    def article_texts(self, article_ids: list[str], *, cached: bool = True) -> dict[str, str]:
+        """Full cleaned texts by article id (ids are content hashes, so caching is safe).
+
+        `cached=False` reads them from Chroma again: the article as stored, for verification.
+        """
+        wanted = list(dict.fromkeys(article_ids))
+        if not cached:
+            return self._documents(wanted)
+        found = self._text_cache.get_many(wanted)
+        missing = [a for a in wanted if a not in found]
+        if missing:
+            fetched = self._documents(missing)
+            found.update(fetched)
+            self._text_cache.remember(fetched)
+        return {a: found[a] for a in wanted if a in found}
+
+    def _documents(self, article_ids: list[str]) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for batch in batches(article_ids):
+            got = self._articles.get(ids=batch, include=["documents"])
+            texts.update(zip(got["ids"], got["documents"], strict=True))
+        return texts
+
+    def sentence_vectors(self, texts: list[str]) -> list[list[float]]:
+        """Vectors of quotable sentences (`ingest.text.sentence_vector_text`): the ones
+        embedded at ingest are read from the store, any other is embedded now. Same contract
+        as `Embeddings.embed_documents`."""
+        unique = list(dict.fromkeys(texts))
+        vectors = self._stored_sentence_vectors(unique)
+        missing = [t for t in unique if t not in vectors]
+        if missing:
+            vectors.update(zip(missing, self._model.embed_documents(missing), strict=True))
+        return [list(vectors[t]) for t in texts]
+
+    def _stored_sentence_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:
+        by_id = {sentence_id(t): t for t in texts}
+        vectors: dict[str, Sequence[float]] = {}
+        for batch in batches(list(by_id)):
+            got = self._sentences.get(ids=batch, include=["embeddings"])
+            for sid, vector in zip(got["ids"], got["embeddings"], strict=True):
+                vectors[by_id[sid]] = vector
+        return vectors
+
+    def iter_chunk_metadatas(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        return iter_metadatas(self._chunks)
+
+    def chunks_of(self, article_ids: Sequence[str]) -> list[StoredChunk]:
+        """The stored chunks of these articles, with their keyword tokens."""
+        chunks: list[StoredChunk] = []
+        for batch in batches(list(article_ids)):
+            chunks += [
+                stored_chunk(cid, meta)
+                for cid, meta in iter_metadatas(self._chunks, where={"article_id": {"$in": batch}})
+            ]
+        return chunks
+
+    def dense_search(
+        self, query_vector: list[float], k: int, article_ids: list[str] | None = None
+    ) -> list[ChunkHit]:
+        """The `k` chunks nearest the query vector (cosine similarity, highest first)."""
+        count = self._chunks.count()
+        if count == 0:
+            return []
+        where = {"article_id": {"$in": article_ids}} if article_ids else None
+        found = self._chunks.query(
+            query_embeddings=[query_vector],
+            n_results=min(k, count),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            chunk_hit(cid, text, meta, distance)
+            for cid, text, meta, distance in zip(
+                found["ids"][0],
+                found["documents"][0],
+                found["metadatas"][0],
+                found["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for batch in batches(chunk_ids):
+            got = self._chunks.get(ids=batch, include=["documents", "metadatas"])
+            for cid, text, meta in zip(
+                got["ids"], got["documents"], got["metadatas"], strict=True
+            ):
+                found[cid] = (text, meta)
+        return found
+
+    def side_records(self, kind: str) -> SideRecords:
+        """Records of `kind` kept beside this store (and dropped with it)."""
+        try:
+            return SideRecords(
+                self.client.get_or_create_collection(
+                    side_collection_name(self.name, kind), embedding_function=None
+                )
+            )
+        except Exception as exc:
+            raise StoreUnavailable(f"cannot open the {kind} records of {self.name!r}: {exc}") from exc
+
+    # --- writing (the one write path: `ingest.store._writing`) --------------------------------
+
+    def add_article(
+        self,
+        article: Article,
+        chunks: list[Chunk],
+        on_embedded: Callable[[int], None] | None = None,
+    ) -> WriteCounts:
+        """Store one article (see `add_articles`)."""
+        return self.add_articles([(article, chunks)], on_embedded)[0]
+
+    def add_articles(
+        self,
+        items: Sequence[tuple[Article, Sequence[Chunk]]],
+        on_embedded: Callable[[int], None] | None = None,
+    ) -> list[WriteCounts]:
+        """Store articles, embedding their new chunks; one `WriteCounts` per item, in order.
+
+        New chunks of all the articles are embedded and written `WRITE_BATCH` at a time.
+        Text already stored (an edited article's unchanged parts) reuses its stored vector.
+        `on_embedded(n)` reports progress in chunks written.
+        """
+        return self._writer.write(
+            [(article, list(chunks), None) for article, chunks in items], on_embedded
+        )
+
+    def write_embedded(self, items: Sequence[EmbeddedArticle]) -> list[WriteCounts]:
+        """Store articles whose chunk vectors were computed elsewhere (same model)."""
+        for item in items:
+            if len(item.vectors) != len(item.chunks):
+                raise ValueError(f"{item.article.article_id}: one vector per chunk is needed")
+        return self._writer.write(
+            [(item.article, list(item.chunks), list(item.vectors)) for item in items], None
+        )
+
+    def forget(self, article_id: str) -> int:
+        """Remove an article and its chunks; returns how many chunks were removed."""
+        return self._writer.forget(article_id)

@@ -1,0 +1,71 @@
+"""Opening Chroma, embedded or server, and what its failures look like to the user.
+
+Every command and bot reaches the store through `open_client`, so "which store, and why it
+cannot be opened" is said the same way everywhere (`StoreUnavailable`, `describe_location`,
+`empty_store_message`); `is_store_error` tells a Chroma failure from a bug.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from config import Settings
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma store cannot be reached or opened; the message says which one and why."""
+
+
+def describe_location(settings: Settings) -> str:
+    return settings.chroma_url or str(settings.chroma_path)
+
+
+def empty_store_message(settings: Settings, collection: str | None = None) -> str:
+    """What every reading command says, once, when the store holds no article: where it
+    looked (a store made by accident in another folder is the usual cause) and what to run."""
+    where = settings.chroma_url or str(settings.chroma_path.resolve())
+    return (
+        f"the store at {where} (collection {collection or settings.collection!r}) is empty: "
+        "add articles with `citebot ingest PATH…`, or point CITEBOT_CHROMA_PATH "
+        "(or CITEBOT_CHROMA_URL) at the store you ingested into"
+    )
+
+
+def open_client(settings: Settings) -> Any:
+    """A Chroma client: `HttpClient` when CITEBOT_CHROMA_URL is set, else the embedded store."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        parsed = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname or "localhost",
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several types for a dead server
+            raise StoreUnavailable(
+                f"cannot reach the Chroma server at {settings.chroma_url} "
+                f"(CITEBOT_CHROMA_URL): {exc.__class__.__name__}"
+            ) from exc
+        return client
+    try:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreUnavailable(
+            f"cannot open the Chroma store at {settings.chroma_path} (CITEBOT_CHROMA_PATH): {exc}"
+        ) from exc
+
+
+def is_store_error(exc: BaseException) -> bool:
+    """True when `exc` was raised by Chroma: its own errors, or its HTTP client's."""
+    import chromadb.errors
+    import httpx
+
+    return isinstance(exc, chromadb.errors.ChromaError | httpx.HTTPError)

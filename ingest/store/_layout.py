@@ -1,0 +1,174 @@
+"""How the store lays its records out in Chroma: the only module that knows the collections'
+names, what metadata a chunk and an article carry, and how a record reads back.
+
+Three collections per store (see `ingest.store`): `<name>` (chunks), `<name>__articles` and
+`<name>__sentences`, plus `<name>__<kind>` for side records. Reading and writing both go
+through the functions here, so a field is named in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from config import Settings
+from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, StoredChunk
+from ingest.store._client import StoreUnavailable, describe_location
+from ingest.text import content_id, keyword_tokens
+
+PAGE = 1000
+# Chunks embedded and written per Chroma call. Large batches keep the model busy and the
+# number of writes small; 256 ids per call stay far below SQLite's variable limit. Every call
+# that takes ids, or reads the metadata of what a `where` matches, goes in batches of this
+# size (`batches`, `iter_metadatas`): each id becomes one SQLite variable, and a 12 MB
+# file's ~40k chunk ids in one call failed with "too many SQL variables" (chromadb 1.5).
+WRITE_BATCH = 256
+# Chroma needs a vector for every record; article and side records are looked up by id only.
+NO_VECTOR = [1.0]
+
+_T = TypeVar("_T")
+
+
+class EmbeddingModelMismatch(RuntimeError):
+    """The collection was built with another embedding model; vectors must not mix."""
+
+
+@dataclass(frozen=True)
+class Collections:
+    """The three Chroma collections of one store."""
+
+    chunks: Any
+    articles: Any
+    sentences: Any
+
+
+def articles_collection_name(name: str) -> str:
+    return f"{name}__articles"
+
+
+def side_collection_name(name: str, kind: str) -> str:
+    return f"{name}__{kind}"
+
+
+def open_collections(client: Any, name: str, model_name: str, settings: Settings) -> Collections:
+    """Open (or create) a store's collections; refuse one built with another model."""
+    try:
+        collections = Collections(
+            chunks=client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedding_model": model_name},
+            ),
+            articles=client.get_or_create_collection(
+                articles_collection_name(name), embedding_function=None
+            ),
+            sentences=client.get_or_create_collection(
+                f"{name}__sentences",
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine"},
+            ),
+        )
+    except Exception as exc:
+        raise StoreUnavailable(
+            f"cannot open collection {name!r} at {describe_location(settings)}: {exc}"
+        ) from exc
+    built_with = (collections.chunks.metadata or {}).get("embedding_model")
+    if built_with and built_with != model_name:
+        raise EmbeddingModelMismatch(
+            f"collection {name!r} was built with embedding model {built_with!r}, but "
+            f"CITEBOT_EMBEDDING_MODEL is {model_name!r}. Use another CITEBOT_COLLECTION "
+            "or re-ingest into a new one: vectors of different models cannot be mixed."
+        )
+    return collections
+
+
+def batches(items: Sequence[_T], size: int = WRITE_BATCH) -> Iterator[list[_T]]:
+    """`items` in slices of at most `size`: what one Chroma call may take (see WRITE_BATCH)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def iter_metadatas(
+    collection: Any, where: dict[str, Any] | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(id, metadata) of every record (matching `where`), a page at a time: Chroma reads
+    the metadata of a `where` match with one SQL variable per record (see WRITE_BATCH)."""
+    offset = 0
+    while True:
+        page = collection.get(where=where, include=["metadatas"], limit=PAGE, offset=offset)
+        yield from zip(page["ids"], page["metadatas"], strict=True)
+        if len(page["ids"]) < PAGE:
+            return
+        offset += PAGE
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What is embedded for a chunk: its article's title gives the chunk its context."""
+    return f"{title}\n{chunk_text}".strip()
+
+
+def sentence_id(sentence: str) -> str:
+    return content_id("sentence", sentence, length=24)
+
+
+def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
+    return {
+        "article_id": article.article_id,
+        "index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": article.title,
+        "url": article.url or "",
+        "published": article.published or "",
+        "source": article.source,
+        "source_key": article.source_key,
+        "page": chunk.page or 0,
+        "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
+        "embed_hash": content_id(embedding_text(article.title, chunk.text)),
+    }
+
+
+def article_metadata(article: Article, chunk_count: int) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "url": article.url or "",
+        "published": article.published or "",
+        "author": article.author or "",
+        "source": article.source,
+        "source_key": article.source_key,
+        "chunks": chunk_count,
+        "pages": ",".join(map(str, article.pages)),
+        "file_format": article.file_format,
+    }
+
+
+def article_record(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
+    return ArticleRecord(
+        article_id=article_id,
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url") or "") or None,
+        published=str(meta.get("published") or "") or None,
+        source=str(meta.get("source", "")),
+        source_key=str(meta.get("source_key", "")),
+        chunks=int(meta.get("chunks", 0)),
+        author=str(meta.get("author") or "") or None,
+        pages=tuple(int(p) for p in str(meta.get("pages") or "").split(",") if p),
+        file_format=str(meta.get("file_format") or ""),
+    )
+
+
+def chunk_hit(chunk_id: str, text: str, meta: dict[str, Any], distance: float) -> ChunkHit:
+    """A dense-search match; Chroma's cosine distance becomes a similarity (higher is nearer)."""
+    return ChunkHit(
+        chunk_id=chunk_id,
+        article_id=str(meta["article_id"]),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        similarity=1.0 - float(distance),
+    )
+
+
+def stored_chunk(chunk_id: str, meta: dict[str, Any]) -> StoredChunk:
+    return StoredChunk(chunk_id, str(meta.get("article_id", "")), str(meta.get("tokens", "")))

@@ -1,0 +1,251 @@
+"""The store's one write path: chunks with their vectors, then the article record, then the
+cleanup of earlier versions — in an order that an interrupted write cannot corrupt.
+
+Writes go to the chromadb collections directly, with the vectors passed as what they are:
+a chunk's document is its exact text but its vector is of title + text, which LangChain's
+`Chroma.add_documents` (one text, embedded by the store) cannot express. Chunks of many
+articles are embedded together and written `WRITE_BATCH` at a time; text already stored
+(an edited article's unchanged parts) reuses its stored vector, found by the hash of the
+embedded text. Removing an article (`forget`, or a replaced version) is here too, since it
+must keep the same order in reverse: chunks first, then the record.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.models import Article, Chunk
+from ingest.store._layout import (
+    NO_VECTOR,
+    WRITE_BATCH,
+    Collections,
+    article_metadata,
+    batches,
+    chunk_metadata,
+    embedding_text,
+    iter_metadatas,
+    sentence_id,
+)
+from ingest.store._texts import TextCache
+from ingest.text import content_id, quotable_sentences
+
+# One article to write: its chunks, and their vectors when computed elsewhere.
+WriteItem = tuple[Article, list[Chunk], list[Sequence[float]] | None]
+
+
+class WriteCounts(NamedTuple):
+    """What storing one article did to its chunks."""
+
+    added: int
+    unchanged: int
+    removed: int
+
+
+class ArticleWriter:
+    """Adds and removes articles of one store; one write at a time per process."""
+
+    def __init__(self, collections: Collections, model: Embeddings, texts: TextCache) -> None:
+        self._chunks = collections.chunks
+        self._articles = collections.articles
+        self._sentences = collections.sentences
+        self._model = model
+        self._texts = texts
+        self._lock = threading.Lock()
+
+    def write(
+        self, items: list[WriteItem], on_embedded: Callable[[int], None] | None
+    ) -> list[WriteCounts]:
+        """Store articles; one `WriteCounts` per item, in order. Chunks go in first and each
+        article record after all of its chunks, so an interrupted write leaves at worst
+        chunks that the next run finds already present. A previous version of the same
+        source (same URL, or same file) is removed once the new one is complete."""
+        with self._lock:
+            all_ids = [c.chunk_id for _, chunks, _ in items for c in chunks]
+            existing = self._existing_chunk_ids(all_ids)
+            pending: list[tuple[int, Article, Chunk, Sequence[float] | None]] = []
+            waiting = [0] * len(items)
+            for position, (article, chunks, vectors) in enumerate(items):
+                for n, chunk in enumerate(chunks):
+                    if chunk.chunk_id not in existing:
+                        vector = vectors[n] if vectors is not None else None
+                        pending.append((position, article, chunk, vector))
+                        waiting[position] += 1
+            counts: list[WriteCounts] = []
+            for start in range(0, len(pending), WRITE_BATCH):
+                batch = pending[start : start + WRITE_BATCH]
+                self._write_chunks(batch)
+                for position, *_ in batch:
+                    waiting[position] -= 1
+                done = len(counts)
+                while done < len(items) and waiting[done] == 0:
+                    done += 1
+                counts += self._finish(items[len(counts) : done], existing)
+                if on_embedded:
+                    on_embedded(len(batch))
+            counts += self._finish(items[len(counts) :], existing)
+            return counts
+
+    def forget(self, article_id: str) -> int:
+        """Remove an article and its chunks; returns how many chunks were removed."""
+        with self._lock:
+            if not self._articles.get(ids=[article_id], include=[])["ids"]:
+                raise KeyError(article_id)
+            removed = self._delete_articles([article_id])
+            self._bump_revision()
+            return removed
+
+    def _existing_chunk_ids(self, chunk_ids: list[str]) -> set[str]:
+        existing: set[str] = set()
+        for batch in batches(chunk_ids):
+            existing.update(self._chunks.get(ids=batch, include=[])["ids"])
+        return existing
+
+    def _write_chunks(self, batch: list[tuple[int, Article, Chunk, Sequence[float] | None]]) -> None:
+        """Embed what has no vector yet (reusing stored vectors of identical text) and write
+        the batch in one call."""
+        texts = [embedding_text(article.title, chunk.text) for _, article, chunk, _ in batch]
+        vectors: dict[str, Sequence[float]] = {}
+        for (_, _, _, given), text in zip(batch, texts, strict=True):
+            if given is not None:
+                vectors[text] = given
+        wanted = [t for t in dict.fromkeys(texts) if t not in vectors]
+        if wanted:
+            vectors.update(self._stored_vectors(wanted))
+            missing = [t for t in wanted if t not in vectors]
+            if missing:
+                vectors.update(zip(missing, self._model.embed_documents(missing), strict=True))
+        self._chunks.upsert(
+            ids=[chunk.chunk_id for _, _, chunk, _ in batch],
+            documents=[chunk.text for _, _, chunk, _ in batch],
+            metadatas=[chunk_metadata(article, chunk) for _, article, chunk, _ in batch],
+            embeddings=np.asarray([vectors[t] for t in texts], dtype=np.float32),
+        )
+
+    def _stored_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:
+        """Vectors already stored for identical embedded text, by text."""
+        by_hash = {content_id(t): t for t in texts}
+        found = self._chunks.get(
+            where={"embed_hash": {"$in": list(by_hash)}}, include=["metadatas", "embeddings"]
+        )
+        vectors: dict[str, Sequence[float]] = {}
+        for meta, vector in zip(found["metadatas"], found["embeddings"], strict=True):
+            text = by_hash.get(str(meta.get("embed_hash")))
+            if text is not None:
+                vectors[text] = vector
+        return vectors
+
+    def _finish(self, items: list[WriteItem], existing: set[str]) -> list[WriteCounts]:
+        """Record articles whose chunks are all written, replacing earlier versions."""
+        if not items:
+            return []
+        articles = [article for article, _, _ in items]
+        keys = list(dict.fromkeys(a.source_key for a in articles))
+        # The last article of a source in this group wins over the earlier ones.
+        last_of_source = {a.source_key: a.article_id for a in articles}
+        recorded = self._articles.get(where={"source_key": {"$in": keys}}, include=["metadatas"])
+        previous: dict[str, list[str]] = {}
+        for aid, meta in zip(recorded["ids"], recorded["metadatas"], strict=True):
+            key = str(meta.get("source_key", ""))
+            if last_of_source.get(key) != aid:
+                previous.setdefault(key, []).append(aid)
+        for article in articles:
+            if last_of_source[article.source_key] != article.article_id:
+                previous.setdefault(article.source_key, []).append(article.article_id)
+        removed_by_key: dict[str, int] = {}
+        for key, old_ids in previous.items():
+            removed_by_key[key] = self._delete_articles(list(dict.fromkeys(old_ids)))
+        for key, count in self._delete_unfinished_versions(keys, last_of_source).items():
+            removed_by_key[key] = removed_by_key.get(key, 0) + count
+        winners = [
+            (article, chunks)
+            for article, chunks, _ in items
+            if last_of_source[article.source_key] == article.article_id
+        ]
+        self._embed_sentences(winners)
+        if winners:
+            self._articles.upsert(
+                ids=[a.article_id for a, _ in winners],
+                documents=[a.text for a, _ in winners],
+                embeddings=[NO_VECTOR] * len(winners),
+                metadatas=[article_metadata(a, len(chunks)) for a, chunks in winners],
+            )
+        self._bump_revision()
+        self._texts.remember({a.article_id: a.text for a, _ in winners})
+        counts = []
+        for article, chunks, _ in items:
+            unchanged = sum(1 for c in chunks if c.chunk_id in existing)
+            removed = 0
+            if last_of_source[article.source_key] == article.article_id:
+                removed = removed_by_key.get(article.source_key, 0)
+            counts.append(WriteCounts(len(chunks) - unchanged, unchanged, removed))
+        return counts
+
+    def _embed_sentences(self, articles: list[tuple[Article, list[Chunk]]]) -> None:
+        """Embed each quotable sentence once, at ingest, so a question does not have to.
+
+        Kept by content (id = hash of the sentence text, vector only, no text), so sentences
+        shared by articles or versions are embedded once; `forget` leaves them (they are
+        not the article's text, and another article may share them).
+        """
+        texts: list[str] = []
+        for article, chunks in articles:
+            ranges = [(0, len(article.text))] + [(c.start, c.end) for c in chunks]
+            texts += quotable_sentences(article.text, ranges)
+        unique = list(dict.fromkeys(texts))
+        for batch in batches(unique):
+            ids = [sentence_id(t) for t in batch]
+            stored = set(self._sentences.get(ids=ids, include=[])["ids"])
+            missing = [t for t, i in zip(batch, ids, strict=True) if i not in stored]
+            if missing:
+                self._sentences.upsert(
+                    ids=[sentence_id(t) for t in missing],
+                    embeddings=np.asarray(self._model.embed_documents(missing), dtype=np.float32),
+                )
+
+    def _delete_unfinished_versions(
+        self, keys: list[str], keep: dict[str, str]
+    ) -> dict[str, int]:
+        """Chunks of other versions of these sources whose write was interrupted (they have
+        no article record, so the version check cannot see them): an ingest killed midway,
+        then the file edited before the re-run. Returns chunks removed per source key."""
+        found = list(iter_metadatas(self._chunks, where={"source_key": {"$in": keys}}))
+        others = {
+            str(m["article_id"])
+            for _, m in found
+            if str(m["article_id"]) != keep.get(str(m.get("source_key")))
+        }
+        if not others:
+            return {}
+        recorded: set[str] = set()
+        for batch in batches(list(others)):
+            recorded.update(self._articles.get(ids=batch, include=[])["ids"])
+        unfinished = others - recorded
+        stale: dict[str, list[str]] = {}
+        for cid, meta in found:
+            if str(meta["article_id"]) in unfinished:
+                stale.setdefault(str(meta.get("source_key")), []).append(cid)
+        for ids in stale.values():
+            for batch in batches(ids):
+                self._chunks.delete(ids=batch)
+        return {key: len(ids) for key, ids in stale.items()}
+
+    def _delete_articles(self, article_ids: list[str]) -> int:
+        """Remove articles' chunks, then their records; returns chunks removed."""
+        removed = 0
+        for batch in batches(article_ids):
+            chunk_ids = self._chunks.get(where={"article_id": {"$in": batch}}, include=[])["ids"]
+            for chunk_batch in batches(chunk_ids):
+                self._chunks.delete(ids=chunk_batch)
+            self._articles.delete(ids=batch)
+            removed += len(chunk_ids)
+        self._texts.drop(article_ids)
+        return removed
+
+    def _bump_revision(self) -> None:
+        self._articles.modify(metadata={"revision": uuid.uuid4().hex})
