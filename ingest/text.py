@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Literal
 
 import zhconv
 
@@ -50,6 +51,31 @@ def has_cjk(text: str) -> bool:
 def is_cjk(ch: str) -> bool:
     """Whether the character `ch` is a CJK character (`CJK_CHARS`)."""
     return bool(_CJK.fullmatch(ch))
+
+
+Language = Literal["en", "zh"]
+# The one rule for "this text is Chinese" (questions, answers, articles, eval sets): at least
+# one CJK character in every `CHINESE_SHARE` visible characters. A Chinese word is about 1.5
+# characters and an English one about 5 letters, so at a fifth a text holds about as many
+# Chinese words as English ones: below that it is English naming a Chinese place or person
+# ("An essay on 北京 and its hutongs"), above it Chinese with English terms ("GPT-5 的贪吃蛇游戏
+# 是谁做的？"). Whitespace counts for neither (English has far more of it). The first
+# `LANGUAGE_SAMPLE_CHARS` characters decide: enough for any article, and it bounds the cost
+# on a long one.
+CHINESE_SHARE = 5
+LANGUAGE_SAMPLE_CHARS = 2000
+
+
+def language_of(text: str) -> Language:
+    """"zh" when the text is Chinese by the rule above, "en" otherwise (also when empty)."""
+    visible = "".join(text[:LANGUAGE_SAMPLE_CHARS].split())
+    chinese = sum(1 for ch in visible if is_cjk(ch))
+    return "zh" if visible and chinese * CHINESE_SHARE >= len(visible) else "en"
+
+
+def is_chinese(text: str) -> bool:
+    """Whether `text` is Chinese (`language_of`): answered, and noted, in Chinese."""
+    return language_of(text) == "zh"
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

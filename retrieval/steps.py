@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ingest.store import ArticleStore, StoreUnavailable
-from ingest.text import has_cjk, in_script_of, is_cjk
+from ingest.text import has_cjk, in_script_of, is_chinese
 from retrieval.keyword import KeywordIndex
 from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
@@ -278,12 +278,6 @@ def verify(
     if writer is not None and draft.text:
         text = writer.keep_cited(text, len(quotes))
     return Answer(question.text, text, True, quotes, answer_id, searched, notes=list(question.notes))
-
-
-def is_chinese(text: str) -> bool:
-    """Mostly CJK (a fifth of the characters or more): answered in Chinese."""
-    cjk = sum(map(is_cjk, text))
-    return cjk >= max(1, len(text.strip()) // 5)
 
 
 def extractive_lead(quotes: list[Quote], language: str, question: str = "") -> str:
