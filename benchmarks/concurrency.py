@@ -14,7 +14,7 @@ temporary directory), the same 50 questions are asked
    with empty caches),
 
 and every parallel answer is compared with the one-at-a-time answer to the same question:
-same question text, same confidence, same quotes (article, offsets), distinct answer ids.
+same question text, the same `confident`, same quotes (article, offsets), distinct answer ids.
 The questions are the first 40 characters of the articles' sentences (as in
 tests/ingest/test_crash_safety.py), so each has a known source article.
 

@@ -11,19 +11,24 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.exit_status import (
+    EXIT_BROKEN_PIPE,
+    EXIT_ERROR,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+)
 from config import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
+    from ingest.fetch import GuardedClient
+    from ingest.models import IngestReport
+    from ingest.store import ArticleStore
     from retrieval import Answerer
-
-EXIT_OK = 0
-EXIT_SKIPPED = 1
-EXIT_ERROR = 2
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`
 
 # `ftp://…`, `file://…`: any scheme followed by `://` is a URL, never a file name.
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -66,7 +71,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(report.summary())
         for line in report.skipped_lines():
             print(line, file=sys.stderr)
-    return EXIT_SKIPPED if report.skipped else EXIT_OK
+    return EXIT_INCOMPLETE if report.skipped else EXIT_OK
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -208,9 +213,46 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     """`citebot watch`: refresh the configured feeds on a schedule."""
-    from ingest.web import run_watch
-
     return run_watch(_settings(), once=args.once)
+
+
+def run_watch(
+    settings: Settings,
+    once: bool,
+    *,
+    store: ArticleStore | None = None,
+    stop: threading.Event | None = None,
+    client_factory: Callable[[], GuardedClient] | None = None,
+) -> int:
+    """`citebot watch [--once]`: refresh CITEBOT_FEEDS now and every CITEBOT_WATCH_INTERVAL_MIN
+    (`ingest.web.watch_feeds`), printing each refresh. Ctrl-C and SIGTERM stop it with 0;
+    `--once` exits 1 when something was skipped."""
+    from ingest.web import watch_feeds
+
+    if not settings.feeds:
+        print("citebot watch: CITEBOT_FEEDS is empty: nothing to watch", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        report = watch_feeds(
+            settings,
+            once=once,
+            on_refresh=_print_refresh,
+            store=store,
+            stop=stop,
+            client_factory=client_factory,
+        )
+    except KeyboardInterrupt:
+        report = None
+    if report is None:
+        print("citebot watch: stopped", file=sys.stderr)
+        return EXIT_OK
+    return EXIT_INCOMPLETE if report.skipped else EXIT_OK
+
+
+def _print_refresh(report: IngestReport) -> None:
+    print(f"refreshed {report.summary()}", flush=True)
+    for line in report.skipped_lines():
+        print(line, file=sys.stderr, flush=True)
 
 
 def _say_store_is_empty(settings: Settings) -> None:

@@ -10,7 +10,6 @@ and lives here:
 - `refusal`: the rate-limit message, with one rounding rule for the wait.
 - `HISTORY_TURNS` / `conversation_after`: how much of a conversation is passed on.
 - `record_feedback`: a 👍/👎 into the `FeedbackStore`, off the event loop.
-- `EXIT_OK` / `EXIT_CONFIG`: what `citebot serve` exits with.
 """
 
 from __future__ import annotations
@@ -30,8 +29,6 @@ log = logging.getLogger(__name__)
 APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
 # Turns of conversation an adapter passes on with a follow-up (user and assistant turns).
 HISTORY_TURNS = 6
-EXIT_OK = 0
-EXIT_CONFIG = 2  # a token or setting is missing or refused: fix the configuration
 
 
 class AsyncAnswerer(Protocol):

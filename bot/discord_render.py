@@ -53,7 +53,7 @@ _LINE_START = re.compile(r"^(\s*)(?:([-+])|(\d+)\.)(?=\s|$)")
 _URL_UNSAFE = re.compile(r"[()\[\]<>*|\"`\\{}^\s]")
 
 COLOUR_ANSWER = discord.Colour.blurple()
-COLOUR_UNSURE = discord.Colour.light_grey()
+COLOUR_NOT_CONFIDENT = discord.Colour.light_grey()
 
 
 def discord_len(text: str) -> int:
@@ -261,7 +261,7 @@ def embed_len(embed: discord.Embed) -> int:
 
 def render_answer(answer: Answer) -> list[list[discord.Embed]]:
     """The answer as one or more messages of embeds; the footer is on the very last embed."""
-    colour = COLOUR_ANSWER if answer.confident else COLOUR_UNSURE
+    colour = COLOUR_ANSWER if answer.confident else COLOUR_NOT_CONFIDENT
     footer = footer_text(answer)
     descriptions = pack_descriptions(answer_blocks(answer))
     embeds = [discord.Embed(description=text, colour=colour) for text in descriptions]
@@ -310,7 +310,7 @@ def render_sources_page(
         embed = discord.Embed(
             title=trim(f"Sources in {collection}", TITLE_LIMIT),
             description="Nothing has been ingested yet. Admins can add articles with `/ingest`.",
-            colour=COLOUR_UNSURE,
+            colour=COLOUR_NOT_CONFIDENT,
         )
         return embed, 0, 1
     page = min(max(page, 0), len(pages) - 1)

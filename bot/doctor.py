@@ -22,12 +22,11 @@ from typing import Any, Literal, TextIO
 
 from langchain_core.embeddings import Embeddings
 
+from bot.exit_status import EXIT_INCOMPLETE, EXIT_OK
 from config import Settings, redact_secrets
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
-EXIT_OK = 0
-EXIT_FAILED = 1
 # An LLM check waits at most this long even when CITEBOT_LLM_TIMEOUT is longer.
 LLM_CHECK_TIMEOUT_S = 20.0
 
@@ -77,7 +76,7 @@ def run_doctor(
     failed = [c.name for c in checks if c.status == "fail"]
     if failed:
         print(f"\n{len(failed)} check(s) failed: {', '.join(failed)}", file=out)
-        return EXIT_FAILED
+        return EXIT_INCOMPLETE
     print("\nall required checks passed", file=out)
     return EXIT_OK
 

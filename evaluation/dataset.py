@@ -12,21 +12,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ingest.cleaning import normalise
 from ingest.models import Article
-from ingest.text import content_id, is_cjk
-
-Language = Literal["en", "zh"]
-
-
-def language_of(text: str) -> Language:
-    """"zh" when at least a fifth of a text's first 2,000 visible characters are Chinese,
-    "en" otherwise (the sets hold only the two; an English article may name a Chinese place)."""
-    visible = "".join(text[:2000].split())
-    chinese = sum(1 for ch in visible if is_cjk(ch))
-    return "zh" if visible and chinese * 5 >= len(visible) else "en"
+from ingest.text import Language, content_id, language_of
 
 
 @dataclass(frozen=True)

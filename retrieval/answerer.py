@@ -25,7 +25,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from config import Settings
 from ingest.cleaning import strip_markup
 from ingest.store import ArticleStore, StoreUnavailable
-from ingest.text import in_script_of
+from ingest.text import in_script_of, is_chinese
 from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
 from retrieval.languages import LanguageGate
@@ -41,7 +41,6 @@ from retrieval.steps import (
     Selection,
     Writer,
     condense,
-    is_chinese,
     retrieve,
     select,
     verify,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
-from ingest.text import in_script_of, is_cjk, keyword_tokens, language_of
+from ingest.text import in_script_of, keyword_tokens, language_of
 from retrieval.keyword import KeywordIndex
 from retrieval.languages import LanguageGate, judge
 from retrieval.languages import evidence as language_evidence
@@ -65,7 +65,7 @@ class Question:
 
     @property
     def language(self) -> str:
-        return "zh" if is_chinese(self.text) else "en"
+        return language_of(self.text)
 
 
 @dataclass(frozen=True)
@@ -364,12 +364,6 @@ MAX_WORD_CHARS = 40
 def has_words(text: str) -> bool:
     """Whether a question holds at least one keyword that could be a word."""
     return any(len(token) <= MAX_WORD_CHARS for token in keyword_tokens(text))
-
-
-def is_chinese(text: str) -> bool:
-    """Mostly CJK (a fifth of the characters or more): answered in Chinese."""
-    cjk = sum(map(is_cjk, text))
-    return cjk >= max(1, len(text.strip()) // 5)
 
 
 def extractive_lead(quotes: list[Quote], language: str, question: str = "") -> str:

@@ -8,8 +8,9 @@ import sys
 import aiohttp
 import discord
 
-from bot.core import EXIT_CONFIG, EXIT_OK, AsyncAnswerer
+from bot.core import AsyncAnswerer
 from bot.discord.client import CitebotDiscord
+from bot.exit_status import EXIT_ERROR, EXIT_OK
 from bot.health import start_health_server
 from config import Settings
 
@@ -33,7 +34,7 @@ def serve_discord(settings: Settings) -> int:
             "and put its token in DISCORD_TOKEN (see README, section Discord).",
             file=sys.stderr,
         )
-        return EXIT_CONFIG
+        return EXIT_ERROR
     from retrieval import Answerer
 
     answerer = Answerer(settings)
@@ -44,15 +45,15 @@ def serve_discord(settings: Settings) -> int:
             "citebot: Discord refused DISCORD_TOKEN (401 Unauthorized): check the bot token.",
             file=sys.stderr,
         )
-        return EXIT_CONFIG
+        return EXIT_ERROR
     except discord.PrivilegedIntentsRequired:
         print("citebot: Discord refused the requested gateway intents.", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_ERROR
     except (aiohttp.ClientError, discord.GatewayNotFound, OSError, TimeoutError) as exc:
         print(
             f"citebot: cannot reach Discord at DISCORD_API_URL={settings.discord_api_url} "
             f"({exc.__class__.__name__})",
             file=sys.stderr,
         )
-        return EXIT_CONFIG
+        return EXIT_ERROR
     return EXIT_OK

@@ -4,7 +4,7 @@ Socket Mode by default, or the Events API over HTTP. There the signature is chec
 raw bytes before anything parses them (Bolt parses first, so a malformed body, signed or
 not, became a 500 and an ERROR traceback): an unsigned, badly signed or stale request is a
 401, and a signed one that is not a valid Slack payload a 400 with one warning line. Configuration problems are found before anything starts and end
-the command with `EXIT_CONFIG` and one line naming the variable to set.
+the command with `EXIT_ERROR` and one line naming the variable to set.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import EXIT_CONFIG, EXIT_OK, AsyncAnswerer
+from bot.core import AsyncAnswerer
+from bot.exit_status import EXIT_ERROR, EXIT_OK
 from bot.feedback import FeedbackStore
 from bot.health import start_health_server
 from bot.logs import log_store_size
@@ -143,7 +144,7 @@ def serve_slack(settings: Settings, http: bool, port: int) -> int:
     problem = _missing_configuration(settings, http)
     if problem:
         print(f"citebot: {problem}", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_ERROR
     from retrieval import Answerer
 
     return asyncio.run(_serve(settings, Answerer(settings), http, port))
@@ -158,14 +159,14 @@ async def _serve(settings: Settings, answerer: AsyncAnswerer, http: bool, port: 
         auth = await client.auth_test()
     except SlackApiError as exc:
         print(f"citebot: Slack rejected SLACK_BOT_TOKEN ({error_code(exc)})", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_ERROR
     except (TimeoutError, ClientError, OSError) as exc:
         print(
             f"citebot: cannot reach Slack at SLACK_API_URL={settings.slack_api_url} "
             f"({exc.__class__.__name__})",
             file=sys.stderr,
         )
-        return EXIT_CONFIG
+        return EXIT_ERROR
     log.info("signed in to Slack as %s (team %s)", auth.get("user_id"), auth.get("team_id"))
     await log_store_size(settings, answerer)
     health = start_health_server(settings, answerer)

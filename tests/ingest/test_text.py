@@ -1,11 +1,13 @@
-"""`ingest.text.soft_cut`: the one rule for cutting text at a soft break."""
+"""`ingest.text`: the one rule for cutting text at a soft break (`soft_cut`) and the one rule
+for "this text is Chinese" (`language_of`)."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.text import soft_cut
+from ingest.text import is_chinese, language_of, soft_cut
 
 
 def test_cuts_after_the_last_mark_in_the_second_half() -> None:
@@ -36,3 +38,23 @@ def test_the_cut_is_in_the_second_half_and_ends_on_a_mark(window: str, marks: st
     assert len(window) // 2 < cut <= len(window) or cut == len(window)
     if cut < len(window):
         assert window[cut - 1] in marks
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("山村图书馆什么时候开门？", "zh"),
+        ("GPT-5 的贪吃蛇游戏是谁做的？", "zh"),  # Chinese with an English term
+        ("An essay on 北京 and its hutongs, and on the city's long history", "en"),
+        ("When does the harbour ferry run?", "en"),
+        ("", "en"),
+        ("   ", "en"),
+        # One CJK character in five visible ones is Chinese; whitespace counts for neither.
+        ("abcd李", "zh"),
+        ("a b c d 李", "zh"),
+        ("abcde李", "en"),
+    ],
+)
+def test_one_rule_says_which_texts_are_chinese(text: str, language: str) -> None:
+    assert language_of(text) == language
+    assert is_chinese(text) == (language == "zh")

@@ -27,11 +27,12 @@ from pathlib import Path
 
 import pytest
 
-import ingest.web as web
+import ingest.web._parse as page_reader
+from bot.cli import run_watch
 from config import Settings
 from ingest import ArticleStore, IngestReport
 from ingest.fetch import USER_AGENT, GuardedClient, IPAddress, address_problem
-from ingest.web import detect_kind, ingest_urls, run_watch
+from ingest.web import detect_kind, ingest_urls
 from tests.support.cli import clean_env, run_cli
 from tests.support.embeddings import HashEmbeddings
 from tests.support.settings import FIXTURES, REPO, make_settings
@@ -293,9 +294,9 @@ def test_a_page_without_validators_is_compared_by_content_hash(
 ) -> None:
     site.add_page("/plain", "en-bridge.html", etag=False)
     reads: list[str] = []
-    real_read = web.read_html_article
+    real_read = page_reader.read_html_article
     monkeypatch.setattr(
-        web, "read_html_article", lambda html, *a: reads.append(a[0]) or real_read(html, *a)
+        page_reader, "read_html_article", lambda html, *a: reads.append(a[0]) or real_read(html, *a)
     )
     _ingest([f"{site.base}/plain"], store)
     second = _ingest([f"{site.base}/plain"], store)
