@@ -168,9 +168,8 @@ def confidence(intercept: float, coefficients: dict[str, float], row: dict) -> f
     features = _features(row)
     if not (features.found and features.cross_language):
         return relevance.confidence(features)
-    x = cross_language_inputs(features)
-    z = intercept + sum(w * x[n] for n, w in coefficients.items())
-    return float(1.0 / (1.0 + np.exp(-z)))
+    fitted = relevance.cross_language_model(features, intercept, coefficients)
+    return max(fitted, relevance.names_rule(features))
 
 
 def report(rows: list[dict], intercept: float, coefficients: dict[str, float], threshold: float):

@@ -139,7 +139,7 @@ def _same_language_confidence(f: RelevanceFeatures) -> float:
         0.5 + (f.sentence - 0.89) * 5,
         min(0.5 + (f.top_dense - 0.86) * 5, 0.5 + (f.lexical - 0.1)),
         0.5 + (f.margin - 0.04) * 10,
-        min(0.5 + (f.sentence - 0.81) * 5, 0.5 + (f.lexical - 0.15)),
+        names_rule(f),
     )
     return min(1.0, max(0.0, score))
 
@@ -156,10 +156,25 @@ def cross_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
     }
 
 
-def _cross_language_confidence(f: RelevanceFeatures) -> float:
+def cross_language_model(f: RelevanceFeatures, intercept: float, coefficients: dict[str, float]) -> float:
+    """The fitted cross-language model with these coefficients (benchmarks/fit_relevance.py)."""
     x = cross_language_inputs(f)
-    z = CROSS_INTERCEPT + sum(weight * x[name] for name, weight in CROSS_COEFFICIENTS.items())
+    z = intercept + sum(weight * x[name] for name, weight in coefficients.items())
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def names_rule(f: RelevanceFeatures) -> float:
+    """A quoted sentence fairly close to the question (cosine ≥ 0.81) that holds its names and
+    numbers (coverage ≥ 0.15; across languages, of those alone: GPT-5, AtCoder and 2025 are
+    written the same in both)."""
+    return min(0.5 + (f.sentence - 0.81) * 5, 0.5 + (f.lexical - 0.15))
+
+
+def _cross_language_confidence(f: RelevanceFeatures) -> float:
+    """The fitted model, or the names rule: a name both texts write alike is evidence the
+    model's cosines, lower across languages, do not carry."""
+    fitted = cross_language_model(f, CROSS_INTERCEPT, CROSS_COEFFICIENTS)
+    return min(1.0, max(0.0, fitted, names_rule(f)))
 
 
 def confidence(features: RelevanceFeatures) -> float:
