@@ -169,3 +169,7 @@ class IngestReport:
         self.chunks_unchanged += other.chunks_unchanged
         self.chunks_removed += other.chunks_removed
         self.skipped.extend(other.skipped)
+
+
+class UnreadableArticle(ValueError):
+    """The input cannot become an article; the message is the reason shown to the user."""
