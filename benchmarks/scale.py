@@ -306,6 +306,7 @@ def measure(chroma_path: Path, questions_file: Path) -> dict[str, Any]:
     from retrieval.keyword import KeywordIndex
 
     spec = json.loads(questions_file.read_text(encoding="utf-8"))
+    load_start = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     answerer = Answerer(_settings(chroma_path))
     store = answerer.store()
@@ -422,6 +423,7 @@ def measure(chroma_path: Path, questions_file: Path) -> dict[str, Any]:
         "keyword_search_p95_ms": percentile_ms(keyword_t, 95),
         "rss_after_open_mb": rss_open,
         "peak_rss_mb": rss_peak,
+        "load_average_1m_start": load_start,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "latencies_ms": [round(t * 1000, 1) for t in latencies],
         "warm_latencies_ms": [round(t * 1000, 1) for t in warm_latencies],

@@ -89,9 +89,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(chosen)
-    import bm25s  # noqa: F401  (it sets its own logger to DEBUG when imported)
-
-    for noisy in ("httpx", "chromadb", "urllib3", "jieba", "bm25s", "discord.gateway"):
+    for noisy in ("httpx", "chromadb", "urllib3", "jieba", "discord.gateway"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 

@@ -11,7 +11,8 @@ share one Chroma server and stay stateless:
   `revision` that changes on every write, so readers know when to update keyword indexes.
 - `<collection>__sentences`: the vector of every quotable sentence, keyed by the hash of its
   text, embedded once at ingest so that ranking quotes at question time embeds nothing
-  (`sentence_vectors`).
+  (`sentence_vectors`); shared by the articles that contain the sentence, deleted when the
+  last of them is forgotten or replaced.
 
 Nobody outside this package knows that layout: everything goes through `ArticleStore`'s
 public methods and the names below. Inside, one module per part:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -96,7 +96,9 @@ class ArticleWriter:
         with self._lock:
             if not self._articles.get(ids=[article_id], include=[])["ids"]:
                 raise KeyError(article_id)
+            sentences = self._article_sentences([article_id])
             removed = self._delete_articles([article_id])
+            self._delete_unused_sentences(sentences)
             self._bump_revision()
             return removed
 
@@ -158,6 +160,8 @@ class ArticleWriter:
             if last_of_source[article.source_key] != article.article_id:
                 previous.setdefault(article.source_key, []).append(article.article_id)
         removed_by_key: dict[str, int] = {}
+        replaced = list(dict.fromkeys(aid for ids in previous.values() for aid in ids))
+        replaced_sentences = self._article_sentences(replaced) if replaced else set()
         for key, old_ids in previous.items():
             removed_by_key[key] = self._delete_articles(list(dict.fromkeys(old_ids)))
         for key, count in self._delete_unfinished_versions(keys, last_of_source).items():
@@ -167,7 +171,7 @@ class ArticleWriter:
             for article, chunks, _ in items
             if last_of_source[article.source_key] == article.article_id
         ]
-        self._embed_sentences(winners)
+        winner_sentences = self._embed_sentences(winners)
         if winners:
             self._articles.upsert(
                 ids=[a.article_id for a, _ in winners],
@@ -175,6 +179,8 @@ class ArticleWriter:
                 embeddings=[NO_VECTOR] * len(winners),
                 metadatas=[article_metadata(a, len(chunks)) for a, chunks in winners],
             )
+        # After the new versions are recorded: what they share with the old ones stays.
+        self._delete_unused_sentences(replaced_sentences - winner_sentences)
         self._bump_revision()
         self._texts.remember({a.article_id: a.text for a, _ in winners})
         counts = []
@@ -186,12 +192,13 @@ class ArticleWriter:
             counts.append(WriteCounts(len(chunks) - unchanged, unchanged, removed))
         return counts
 
-    def _embed_sentences(self, articles: list[tuple[Article, list[Chunk]]]) -> None:
-        """Embed each quotable sentence once, at ingest, so a question does not have to.
+    def _embed_sentences(self, articles: list[tuple[Article, list[Chunk]]]) -> set[str]:
+        """Embed each quotable sentence once, at ingest, so a question does not have to;
+        returns the articles' sentences.
 
         Kept by content (id = hash of the sentence text, vector only, no text), so sentences
-        shared by articles or versions are embedded once; `forget` leaves them (they are
-        not the article's text, and another article may share them).
+        shared by articles or versions are embedded once; `forget` and a replaced version
+        delete only those no stored article contains (`_delete_unused_sentences`).
         """
         texts: list[str] = []
         for article, chunks in articles:
@@ -207,6 +214,50 @@ class ArticleWriter:
                     ids=[sentence_id(t) for t in missing],
                     embeddings=np.asarray(self._model.embed_documents(missing), dtype=np.float32),
                 )
+        return set(unique)
+
+    def _article_sentences(self, article_ids: list[str]) -> set[str]:
+        """The quotable sentences of stored articles (as `_embed_sentences` found them: the
+        whole text and each chunk's range), read before the articles are deleted."""
+        texts: dict[str, str] = {}
+        for batch in batches(article_ids):
+            got = self._articles.get(ids=batch, include=["documents"])
+            texts.update(zip(got["ids"], got["documents"], strict=True))
+        ranges: dict[str, list[tuple[int, int]]] = {aid: [(0, len(t))] for aid, t in texts.items()}
+        for batch in batches(list(texts)):
+            for _, meta in iter_metadatas(self._chunks, where={"article_id": {"$in": batch}}):
+                ranges[str(meta["article_id"])].append((int(meta["start"]), int(meta["end"])))
+        return {s for aid, text in texts.items() for s in quotable_sentences(text, ranges[aid])}
+
+    def _delete_unused_sentences(self, sentences: set[str]) -> None:
+        """Delete the vectors of these sentences unless a stored article's text contains
+        them. A sentence is a substring of every article it was embedded for, so this keeps
+        every vector still used (and, rarely, one whose text another article contains outside
+        its quotable sentences). An ingest by another process that found a vector stored just
+        before this deletes it only costs that article's questions one embedding per sentence
+        (`sentence_vectors` embeds what is missing)."""
+        for batch in batches(sorted(sentences)):
+            unused = self._uncontained(batch)
+            if unused:
+                self._sentences.delete(ids=[sentence_id(t) for t in unused])
+
+    def _uncontained(self, texts: list[str]) -> list[str]:
+        """The texts no stored article contains: one query for the whole list, halved only
+        where some article contains one of them (most sentences are one article's own, and
+        a 50,000-chunk article has as many sentences: one query each took minutes)."""
+        if not texts:
+            return []
+        where: dict[str, Any] = (
+            {"$contains": texts[0]}
+            if len(texts) == 1
+            else {"$or": [{"$contains": t} for t in texts]}
+        )
+        if not self._articles.get(where_document=where, limit=1, include=[])["ids"]:
+            return texts
+        if len(texts) == 1:
+            return []
+        half = len(texts) // 2
+        return self._uncontained(texts[:half]) + self._uncontained(texts[half:])
 
     def _delete_unfinished_versions(
         self, keys: list[str], keep: dict[str, str]

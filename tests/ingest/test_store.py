@@ -120,6 +120,53 @@ def test_sentences_are_embedded_at_ingest_so_a_question_embeds_none(
     assert model.calls == [1]  # only the unknown one
 
 
+def _stored(store: ArticleStore, model: CountingEmbeddings, sentences: list[str]) -> list[bool]:
+    """Which sentences' vectors the store holds: asking for one it lacks embeds it."""
+    stored = []
+    for sentence in sentences:
+        model.calls.clear()
+        store.sentence_vectors([sentence])
+        stored.append(model.calls == [])
+    return stored
+
+
+def test_forget_deletes_the_sentence_vectors_no_other_article_uses(
+    store: ArticleStore, model: CountingEmbeddings
+) -> None:
+    shared = "Both reports end with the same harbour warning about fog."
+    own, other = (
+        read_text_articles(f"# {title}\n\n{body} {shared}\n", f"{title}.md")[0]
+        for title, body in (("ferry", "The ferry leaves at nine."), ("pier", "The pier opens at ten."))
+    )
+    store.add_articles([(a, chunk_article(a, 300)) for a in (own, other)])
+    own_sentence, other_sentence = "The ferry leaves at nine.", "The pier opens at ten."
+    assert _stored(store, model, [own_sentence, shared, other_sentence]) == [True, True, True]
+
+    store.forget(own.article_id)
+    # Only the forgotten article's own sentence goes; the shared one still serves the other.
+    assert _stored(store, model, [own_sentence, shared, other_sentence]) == [False, True, True]
+    store.forget(other.article_id)
+    assert _stored(store, model, [own_sentence, shared, other_sentence]) == [False, False, False]
+
+
+def test_an_edit_deletes_the_sentence_vectors_only_the_old_version_had(
+    store: ArticleStore, model: CountingEmbeddings
+) -> None:
+    first = _article(5)
+    store.add_article(first, chunk_article(first, 300))
+    [edited] = read_text_articles(
+        f"# {first.title}\n\n{first.text.split(chr(10), 2)[-1].replace('line 11', 'line eleven')}",
+        "harbour-5.md",
+    )
+    model.texts.clear()
+    store.add_article(edited, chunk_article(edited, 300))
+    old = "The harbour report 5 line 11 says the ferry runs on time."
+    new = "The harbour report 5 line eleven says the ferry runs on time."
+    kept = "The harbour report 5 line 4 says the ferry runs on time."
+    assert kept not in model.texts  # the sentence both versions have was not embedded again
+    assert _stored(store, model, [old, new, kept]) == [False, True, True]
+
+
 def test_side_records_live_beside_the_store(store: ArticleStore) -> None:
     records = store.side_records("web")
     assert records.get("k") is None
