@@ -168,7 +168,7 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
             first_line = clean_markdown(line)
         kept.append(line)
     body = clean_markdown("\n".join(kept))
-    title = meta.title or heading_title or _title_from_line(first_line) or Path(source).stem
+    title = meta.title or heading_title or title_from_line(first_line) or Path(source).stem
     return [_article(title, body, source, meta.url or key, meta)]
 
 
@@ -176,7 +176,9 @@ def _same_title(a: str, b: str) -> bool:
     return re.sub(r"\W", "", a).lower() == re.sub(r"\W", "", b).lower()
 
 
-def _title_from_line(line: str | None) -> str | None:
+def title_from_line(line: str | None) -> str | None:
+    """A title made of a text's first line (cut to 120 characters), for files that name none;
+    PDF and Word files without a title property use it too (`ingest.documents`)."""
     if not line:
         return None
     line = line.strip()
@@ -249,7 +251,7 @@ def read_html_article(
         author=document.author,
     )
     body = normalise(document.text)
-    title = meta.title or _title_from_line(body.split("\n", 1)[0]) or Path(source).stem
+    title = meta.title or title_from_line(body.split("\n", 1)[0]) or Path(source).stem
     return _article(title, body, source, meta.url or key or source, meta)
 
 
