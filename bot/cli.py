@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ingest.fetch import GuardedClient
     from ingest.models import IngestReport
     from ingest.store import ArticleStore
+    from retrieval import Answerer
 
 # `ftp://…`, `file://…`: any scheme followed by `://` is a URL, never a file name.
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -115,7 +116,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    """`citebot ask [--json] QUESTION...`: several questions, one model load.
+    """`citebot ask [--json|--explain] QUESTION...`: several questions, one model load.
 
     Exit status 2 when any question could not be answered because the store could not be
     searched (its answer is the apology, with `error` set), so a script can tell.
@@ -128,6 +129,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _warn_if_store_is_empty(settings, answerer)
     failed = 0
     for question in args.questions:
+        if args.explain:
+            failed += not _print_explanation(answerer, question)
+            continue
         answer = answerer.ask(question)
         failed += answer.error is not None
         if args.json:
@@ -135,6 +139,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             print(render_answer(answer), flush=True)
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def _print_explanation(answerer: Answerer, question: str) -> bool:
+    """Print `Answerer.explain` of one question as JSON; False when the store is down."""
+    from ingest.store import StoreUnavailable
+
+    try:
+        explanation = answerer.explain(question)
+    except StoreUnavailable as exc:
+        print(f"citebot: cannot search the store: {exc}", file=sys.stderr)
+        return False
+    print(json.dumps(explanation.as_json(), ensure_ascii=False, indent=2), flush=True)
+    return True
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -324,6 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("ask", "answer questions")
     p.add_argument("questions", nargs="+", metavar="QUESTION", help="one or more questions")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="print, as JSON, what decides each answer: candidates, language gate, "
+        "relevance features and the confidence against CITEBOT_MIN_CONFIDENCE",
+    )
     p.set_defaults(func=cmd_ask)
 
     p = command("chat", "a console conversation")

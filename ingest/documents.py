@@ -30,8 +30,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from ingest.models import Article
-from ingest.reader import UnreadableArticle, _title_from_line
+from ingest.models import Article, UnreadableArticle
+from ingest.reader import title_from_line
 from ingest.text import content_id, has_cjk
 
 PDF, DOCX = "pdf", "docx"
@@ -82,7 +82,7 @@ def read_document(
         )
     title = (
         _clean_title(document.title)
-        or _title_from_line(text.split("\n", 1)[0])
+        or title_from_line(text.split("\n", 1)[0])
         or Path(source).stem
     )
     return Article(

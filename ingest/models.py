@@ -2,7 +2,8 @@
 
 `Article` and `Chunk` go in; `ArticleRecord` (one stored article, as listed) and `ChunkHit` (a
 chunk found by dense search) come out. Nothing outside `ingest.store` needs to know how the
-store lays them out in Chroma.
+store lays them out in Chroma. `UnreadableArticle` is the one error of input that cannot
+become an article (readers, decoding and the web parsers raise it), here so all of them can.
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ class ChunkHit:
     start: int
     end: int
     similarity: float
+    language: str = ""  # 'zh' / 'en'; '' for chunks stored before chunks carried one
 
 
 @dataclass(frozen=True)
@@ -169,3 +171,7 @@ class IngestReport:
         self.chunks_unchanged += other.chunks_unchanged
         self.chunks_removed += other.chunks_removed
         self.skipped.extend(other.skipped)
+
+
+class UnreadableArticle(ValueError):
+    """The input cannot become an article; the message is the reason shown to the user."""

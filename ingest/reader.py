@@ -1,4 +1,5 @@
-"""Reading article files: bytes → text (any common encoding) → one or more `Article`s.
+"""Reading article files: bytes → text (any common encoding, `ingest.encodings`) → one or
+more `Article`s.
 
 Supported: `.txt`, `.md`, `.markdown` (plain or markdown, with the optional `> id:` /
 `> link:` / `> title:` header and `_Published on …_` line), `.html`/`.htm` (title, canonical
@@ -20,118 +21,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.cleaning import clean_markdown, normalise
-from ingest.models import Article
+from ingest.encodings import decode_bytes
+from ingest.models import Article, UnreadableArticle
 from ingest.text import content_id, format_size
 
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
-
-
-class UnreadableArticle(ValueError):
-    """The input cannot become an article; the message is the reason shown to the user."""
-
-
-# --- encodings -------------------------------------------------------------------------------
-
-_BOMS = [
-    (b"\xef\xbb\xbf", "utf-8-sig"),
-    (b"\xff\xfe\x00\x00", "utf-32"),
-    (b"\x00\x00\xfe\xff", "utf-32"),
-    (b"\xff\xfe", "utf-16"),
-    (b"\xfe\xff", "utf-16"),
-]
-
-
-def decode_bytes(data: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16/32, GB18030/GBK or Big5; refuse binary."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        first_bad = exc.start
-    sample = data[:4096]
-    # UTF-16 without a BOM: English text has many zero bytes, CJK text many control-like bytes.
-    if sample.count(0) > len(sample) // 4 or _looks_binary(sample):
-        utf16 = _guess_utf16(sample)
-        if utf16:
-            return data.decode(utf16, errors="replace")
-        raise UnreadableArticle("binary file (not text)")
-    if _damaged_utf8(data):
-        # Mostly valid multi-byte UTF-8 with a few broken sequences: a legacy codec would
-        # "succeed" and store mojibake, so refuse it and say where the damage starts.
-        raise UnreadableArticle(f"invalid UTF-8 (first bad byte at offset {first_bad})")
-    return _decode_legacy(data)
-
-
-def _damaged_utf8(data: bytes) -> bool:
-    text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd")
-    valid_multibyte = sum(1 for ch in text if ord(ch) > 127) - bad
-    return valid_multibyte >= 4 * max(1, bad)
-
-
-def _guess_utf16(sample: bytes) -> str | None:
-    even_zero = sum(1 for b in sample[0::2] if b == 0)
-    odd_zero = sum(1 for b in sample[1::2] if b == 0)
-    half = max(1, len(sample) // 2)
-    if odd_zero > 0.3 * half and even_zero < 0.05 * half:
-        return "utf-16-le"
-    if even_zero > 0.3 * half and odd_zero < 0.05 * half:
-        return "utf-16-be"
-    # CJK text in UTF-16 has few zero bytes; decide by which byte order yields CJK.
-    for encoding in ("utf-16-le", "utf-16-be"):
-        try:
-            text = sample[: len(sample) // 2 * 2].decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _readable_ratio(text) > 0.9:
-            return encoding
-    return None
-
-
-def _looks_binary(sample: bytes) -> bool:
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    return controls > len(sample) * 0.05
-
-
-def _readable_ratio(text: str) -> float:
-    if not text:
-        return 0.0
-    good = sum(
-        1 for ch in text if ch.isprintable() or ch in "\n\r\t" if not ("\ue000" <= ch <= "\uf8ff")
-    )
-    return good / len(text)
-
-
-def _decode_legacy(data: bytes) -> str:
-    """GB18030 vs Big5 (and other legacy codecs): strict decodes first, then the detector."""
-    strict: dict[str, str] = {}
-    for encoding in ("gb18030", "big5"):
-        try:
-            strict[encoding] = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    if len(strict) == 1:
-        return next(iter(strict.values()))
-    from charset_normalizer import from_bytes
-
-    if len(strict) == 2:
-        best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
-        if best is not None:
-            return strict.get(best.encoding, str(best))
-        return strict["gb18030"]
-    best = from_bytes(data).best()
-    if best is None or _readable_ratio(str(best)[:2000]) < 0.8:
-        try:
-            return data.decode("utf-8", errors="strict")
-        except UnicodeDecodeError:
-            raise UnreadableArticle(
-                "unknown text encoding (not UTF-8/16, GB18030 or Big5)"
-            ) from None
-    return str(best)
 
 
 # --- links -------------------------------------------------------------------------------------
@@ -272,7 +168,7 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
             first_line = clean_markdown(line)
         kept.append(line)
     body = clean_markdown("\n".join(kept))
-    title = meta.title or heading_title or _title_from_line(first_line) or Path(source).stem
+    title = meta.title or heading_title or title_from_line(first_line) or Path(source).stem
     return [_article(title, body, source, meta.url or key, meta)]
 
 
@@ -280,7 +176,9 @@ def _same_title(a: str, b: str) -> bool:
     return re.sub(r"\W", "", a).lower() == re.sub(r"\W", "", b).lower()
 
 
-def _title_from_line(line: str | None) -> str | None:
+def title_from_line(line: str | None) -> str | None:
+    """A title made of a text's first line (cut to 120 characters), for files that name none;
+    PDF and Word files without a title property use it too (`ingest.documents`)."""
     if not line:
         return None
     line = line.strip()
@@ -353,7 +251,7 @@ def read_html_article(
         author=document.author,
     )
     body = normalise(document.text)
-    title = meta.title or _title_from_line(body.split("\n", 1)[0]) or Path(source).stem
+    title = meta.title or title_from_line(body.split("\n", 1)[0]) or Path(source).stem
     return _article(title, body, source, meta.url or key or source, meta)
 
 

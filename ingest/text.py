@@ -54,6 +54,7 @@ def is_cjk(ch: str) -> bool:
 
 
 Language = Literal["en", "zh"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
 # The one rule for "this text is Chinese" (questions, answers, articles, eval sets): at least
 # one CJK character in every `CHINESE_SHARE` visible characters. A Chinese word is about 1.5
 # characters and an English one about 5 letters, so at a fifth a text holds about as many

@@ -28,6 +28,7 @@ from ingest.store import ArticleStore, StoreUnavailable
 from ingest.text import in_script_of, is_chinese
 from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
+from retrieval.languages import LanguageGate
 from retrieval.models import Answer, ArticleRecord, Turn
 from retrieval.quotes import Candidate, QuoteSpan, SentenceSimilarity
 from retrieval.relevance import DEFAULT_MIN_CONFIDENCE, Decision, RelevanceFeatures
@@ -90,6 +91,7 @@ class Explanation:
     texts: dict[str, str]
     features: RelevanceFeatures
     decision: Decision
+    gate: LanguageGate | None = None
 
     @property
     def confident(self) -> bool:
@@ -122,6 +124,7 @@ class Explanation:
                 for s in self.spans
             ],
             "features": self.features.as_json(),
+            "language_gate": self.gate.as_json() if self.gate else None,
             **self.decision.as_json(),
         }
 
@@ -237,6 +240,7 @@ class Answerer:
             texts=dict(retrieved.texts),
             features=selection.features,
             decision=selection.decision,
+            gate=retrieved.gate,
         )
 
     # --- the steps, bound to this answerer's stores, indexes and writer ------------------------

@@ -2,7 +2,9 @@
 
 A quote is one to three consecutive sentences copied exactly from an article (never more
 than `MAX_QUOTE_CHARS`), verified against the stored article text at its offsets before it
-may leave `retrieval/`, and linked with a URL text fragment that highlights it.
+may leave `retrieval/`, and linked with a URL text fragment that highlights it. A question
+that asks why, how or what happened (`is_passage_question`) is answered by a passage: its
+quotes take as many sentences as the same budget holds (see `_grow_passage`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from urllib.parse import quote as percent_encode
 
 import numpy as np
 
-from ingest.text import CJK_RUN, fold, has_cjk, sentence_spans, sentence_vector_text, soft_cut
+from ingest.text import (
+    CJK_RUN,
+    fold,
+    has_cjk,
+    language_of,
+    sentence_spans,
+    sentence_vector_text,
+    soft_cut,
+)
 
 MAX_QUOTE_CHARS = 300
 MAX_QUOTE_SENTENCES = 3
@@ -29,6 +39,8 @@ RERANK_SENTENCES = 12
 DENSE_SENTENCE_WEIGHT = 0.3
 
 _LATIN = re.compile(r"[a-z0-9]+")
+# Words an English question shares verbatim with Chinese text: names and numbers.
+_NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*[0-9][A-Za-z0-9]*)\b")
 # Question words carry no evidence; they are left out of lexical matching. These are the
 # character bigrams and words `lexical_units` makes of them (是什, 为什), not the jieba words
 # of the keyword index's own stop list (`ingest.text.STOPWORDS`): each filters its tokenizer.
@@ -39,6 +51,29 @@ _QUESTION_UNITS = frozenset(
     for on at by with from that this
     """.split()
 )
+
+
+# Questions whose answer is an explanation of several sentences: why, how (not "how many"
+# and the like, which ask for a number), what happened, the reason or cause. Matched on the
+# folded question (Simplified, lower case). "称为什么" / "成为什么" ask "called what", not why.
+_PASSAGE_QUESTION = re.compile(
+    r"(?<![称成作认视译名叫改变当分])为什么|为何|为啥|何以|怎么(?!说|称|叫|写|读)|怎样|如何|原因|"
+    r"发生了什么|什么导致|\bwhy\b|\bexplain|\bwhat happened|\breasons?\b|\bcaused?\b|"
+    r"\bhow\b(?! (?:many|much|long|old|far|big|large|tall|often|high|deep|wide|fast|heavy)\b)"
+)
+# A sentence opening with one of these continues the one before it ("所以…", "This …"), so a
+# passage that starts there takes the sentence before too.
+_CONTINUES = re.compile(
+    r"\W*(?:所以|因此|因而|于是|为此|对此|使得|使|这|此|它|其|同时|然而|但|而|并且|而且|另外|此外|最终|最后|结果"
+    r"|(?:so|therefore|thus|hence|this|that|these|those|it|its|they|second|secondly|then"
+    r"|however|as a result|also)\b)"
+)
+
+
+def is_passage_question(question: str) -> bool:
+    """Whether a question asks for an explanation (why, how, what happened), whose answer is
+    a passage of several sentences rather than a name, a date or a number."""
+    return bool(_PASSAGE_QUESTION.search(fold(question)))
 
 
 def lexical_units(text: str, characters: bool = True) -> list[str]:
@@ -62,6 +97,7 @@ class Candidate:
     end: int
     score: float
     dense: float
+    language: str = ""  # of the chunk ('' when the store does not say)
 
 
 @dataclass(frozen=True)
@@ -79,6 +115,9 @@ class SentenceScorer:
 
     With `characters`, single CJK characters count too (finer matching, used to choose
     sentences); without, only bigrams and words (a stricter signal, used for relevance).
+    A sentence in the other language than the question's can only share its names and
+    numbers (Latin words of a Chinese question; capitalised words and numbers of an English
+    one): its coverage is of those.
     """
 
     def __init__(self, question: str, pool: list[str], characters: bool = True) -> None:
@@ -96,12 +135,26 @@ class SentenceScorer:
             u: math.log(1 + (n + 1) / (document_frequency.get(u, 0) + 0.5)) for u in units
         }
         self.total = sum(self.weights.values())
+        self.language = language_of(question)
+        if self.language == "zh":
+            crossing = set(_LATIN.findall(fold(question)))
+        else:
+            crossing = {fold(w) for w in _NAME_OR_NUMBER.findall(question)}
+        # One letter ("I", "A") is no name; a single digit still counts.
+        crossing = {u for u in crossing if len(u) > 1 or u.isdigit()}
+        self.crossing = {u: w for u, w in self.weights.items() if u in crossing}
+        self.crossing_total = sum(self.crossing.values())
 
-    def coverage(self, text: str) -> float:
-        if not self.total:
+    def coverage(self, text: str, language: str = "") -> float:
+        """The share of the question's weighted units in `text` (of its names and numbers,
+        when `language` is set and is not the question's)."""
+        weights, total = self.weights, self.total
+        if language and language != self.language:
+            weights, total = self.crossing, self.crossing_total
+        if not total:
             return 0.0
         present = set(lexical_units(text, self.characters))
-        return sum(w for u, w in self.weights.items() if u in present) / self.total
+        return sum(w for u, w in weights.items() if u in present) / total
 
 
 class SentenceSimilarity:
@@ -165,8 +218,9 @@ def select_quotes(
     strict_scorer = SentenceScorer(question, pool, characters=False)
     scored: list[tuple[float, float, Candidate, int, int]] = []
     for (cand, start, end), sentence in zip(sentences, pool, strict=True):
-        score = LEXICAL_WEIGHT * scorer.coverage(sentence) + (1 - LEXICAL_WEIGHT) * cand.score
-        scored.append((score, strict_scorer.coverage(sentence), cand, start, end))
+        coverage = scorer.coverage(sentence, cand.language)
+        score = LEXICAL_WEIGHT * coverage + (1 - LEXICAL_WEIGHT) * cand.score
+        scored.append((score, strict_scorer.coverage(sentence, cand.language), cand, start, end))
     scored.sort(key=lambda item: -item[0])
     cosines: dict[tuple[str, int], float] = {}
     if similarity is not None and query_vector is not None:
@@ -174,19 +228,19 @@ def select_quotes(
 
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
+    passage = is_passage_question(question)
     for score, lexical, cand, start, end in scored:
         if len(chosen) >= max_quotes or score < FOLLOWING_QUOTE_RATIO * best:
             break
         text = texts[cand.article_id]
-        if any(q.article_id == cand.article_id and q.start < end and start < q.end for q in chosen):
+        taken = [(q.start, q.end) for q in chosen if q.article_id == cand.article_id]
+        if any(q_start < end and start < q_end for q_start, q_end in taken):
             continue
-        window_start, window_end = _grow_window(text, start, end, scorer)
-        overlapping = [
-            q
-            for q in chosen
-            if q.article_id == cand.article_id and q.start < window_end and window_start < q.end
-        ]
-        if overlapping:
+        if passage:
+            window_start, window_end = _grow_passage(text, start, end, taken)
+        else:
+            window_start, window_end = _grow_window(text, start, end, scorer)
+        if any(q_start < window_end and window_start < q_end for q_start, q_end in taken):
             window_start, window_end = start, end
             window_start, window_end = _cut_to_limit(text, window_start, window_end)
         chosen.append(
@@ -227,13 +281,18 @@ def _rerank(
     return rescored + [(min(score, floor), *rest) for score, *rest in tail]
 
 
-def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tuple[int, int]:
-    """Extend a sentence with its neighbours (the more relevant side first) up to the limits."""
-    start, end = _cut_to_limit(text, start, end)
+def _paragraph_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The sentences of the paragraph (between blank lines) that `start:end` is in."""
     paragraph_start = text.rfind("\n\n", 0, start) + 1 if "\n\n" in text[:start] else 0
     paragraph_end = text.find("\n\n", end)
     paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
-    spans = sentence_spans(text, paragraph_start, paragraph_end)
+    return sentence_spans(text, paragraph_start, paragraph_end)
+
+
+def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tuple[int, int]:
+    """Extend a sentence with its neighbours (the more relevant side first) up to the limits."""
+    start, end = _cut_to_limit(text, start, end)
+    spans = _paragraph_sentences(text, start, end)
     try:
         i = j = next(k for k, (s, e) in enumerate(spans) if s <= start < e)
     except StopIteration:
@@ -254,6 +313,40 @@ def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tup
             j += 1
             end = spans[j][1]
     return _strip_spaces(text, start, end)
+
+
+def _grow_passage(
+    text: str, start: int, end: int, taken: Sequence[tuple[int, int]] = ()
+) -> tuple[int, int]:
+    """The passage around the best sentence of an explanation question, within the budget.
+
+    An explanation usually starts at the sentence that matches the question and goes on in
+    the ones after it; a sentence that opens with a word continuing the one before (所以,
+    这, "This") takes that one first. So: the sentences before while the passage opens with
+    such a word, then those after, then those before, each while the whole stays within
+    `MAX_QUOTE_CHARS` and the paragraph, and never into a quote already `taken` (a second
+    quote may so continue the first).
+    """
+    start, end = _cut_to_limit(text, start, end)
+    before = max((t_end for t_start, t_end in taken if t_end <= start), default=0)
+    after = min((t_start for t_start, t_end in taken if t_start >= end), default=len(text))
+    spans = [(s, e) for s, e in _paragraph_sentences(text, start, end) if before <= s and e <= after]
+    here = [k for k, (s, e) in enumerate(spans) if s <= start and end <= e]
+
+    def fits(first: int, last: int) -> bool:
+        return _length(text, spans[first][0], spans[last][1]) <= MAX_QUOTE_CHARS
+
+    if not here or not fits(here[0], here[0]):  # a sentence cut to the limit: as it is
+        return start, end
+    i = j = here[0]
+
+    while i > 0 and _CONTINUES.match(fold(text[spans[i][0] : spans[i][1]])) and fits(i - 1, j):
+        i -= 1
+    while j + 1 < len(spans) and fits(i, j + 1):
+        j += 1
+    while i > 0 and fits(i - 1, j):
+        i -= 1
+    return _strip_spaces(text, spans[i][0], spans[j][1])
 
 
 def _length(text: str, start: int, end: int) -> int:

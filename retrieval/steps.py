@@ -15,11 +15,13 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from ingest.store import ArticleStore, StoreUnavailable
-from ingest.text import has_cjk, in_script_of, is_chinese
+from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
+from ingest.text import in_script_of, keyword_tokens, language_of
 from retrieval.keyword import KeywordIndex
+from retrieval.languages import LanguageGate, judge
+from retrieval.languages import evidence as language_evidence
 from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
     Candidate,
@@ -63,7 +65,7 @@ class Question:
 
     @property
     def language(self) -> str:
-        return "zh" if is_chinese(self.text) else "en"
+        return language_of(self.text)
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,11 @@ class Retrieved:
 
     search: Search
     query_vector: Sequence[float]
-    dense_similarities: tuple[float, ...]
+    # language ('' when the store does not say) → (article id, cosine) of its best chunks
+    dense: Mapping[str, tuple[tuple[str, float], ...]]
     candidates: tuple[Candidate, ...]
     texts: Mapping[str, str]
+    gate: LanguageGate | None = None  # in a store of both languages
 
 
 @dataclass(frozen=True)
@@ -135,48 +139,110 @@ def fuse(*rankings: Sequence[str]) -> dict[str, float]:
 
 
 def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrieved:
-    """Dense and keyword search, fused; the best chunks become candidates (scores 0..1)."""
+    """Dense and keyword search, fused; the best chunks become candidates (scores 0..1).
+
+    In a store of both languages each language's chunks are searched on their own and the
+    language gate (retrieval/languages.py) decides which language holds the answer: only its
+    chunks become candidates, so the question's own language cannot crowd the answer out.
+    """
     try:
         store.heartbeat()
         query_vector = store.embeddings.embed_query(search.text)
-        dense = store.dense_search(query_vector, DENSE_K)
+        languages = sorted(store.languages())
+        if len(languages) > 1:
+            by_language = {
+                lang: store.dense_search(query_vector, DENSE_K, language=lang)
+                for lang in languages
+            }
+        else:
+            by_language = {
+                languages[0] if languages else "": store.dense_search(query_vector, DENSE_K)
+            }
         keyword = index.search(search.text, KEYWORD_K)
+        dense_by_id = {h.chunk_id: h for hits in by_language.values() for h in hits}
+        extra: dict[str, tuple[str, dict[str, Any]]] = {}
+        if len(by_language) > 1:  # the language of every keyword hit is needed
+            missing = [h.chunk_id for h in keyword if h.chunk_id not in dense_by_id]
+            extra = store.chunks_by_id(missing) if missing else {}
     except StoreUnavailable:
         raise
     except Exception as exc:
         raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
-    fused = fuse([h.chunk_id for h in dense], [h.chunk_id for h in keyword])
-    best_ids = sorted(fused, key=lambda c: -fused[c])[:CANDIDATE_CHUNKS]
-    dense_by_id = {h.chunk_id: h for h in dense}
-    missing = [c for c in best_ids if c not in dense_by_id]
-    extra = store.chunks_by_id(missing) if missing else {}
-    top = fused[best_ids[0]] if best_ids else 1.0
+    language_by_id = {cid: hit.language for cid, hit in dense_by_id.items()}
+    language_by_id.update({cid: str(meta.get("language") or "") for cid, (_, meta) in extra.items()})
+    gate = None
+    if len(by_language) > 1:
+        own = search.question.language
+        other = next((lang for lang in by_language if lang != own), own)
+        found = {
+            lang: language_evidence(
+                lang,
+                [(h.article_id, h.similarity) for h in by_language[lang]],
+                [(h.article_id, h.score) for h in keyword if language_by_id.get(h.chunk_id) == lang],
+            )
+            for lang in (own, other)
+        }
+        gate = judge(own, found[own], found[other])
+    if gate is None:
+        dense = next(iter(by_language.values()))
+        ranking = [h.chunk_id for h in keyword]
+    else:
+        dense = by_language[gate.answer_language]
+        ranking = [h.chunk_id for h in keyword if language_by_id.get(h.chunk_id) == gate.answer_language]
+    fused = fuse([h.chunk_id for h in dense], ranking)
+    top = max(fused.values(), default=1.0)
+    scores = {chunk_id: value / top for chunk_id, value in fused.items()}
+    best_ids = sorted(scores, key=lambda c: -scores[c])[:CANDIDATE_CHUNKS]
+    try:
+        missing = [c for c in best_ids if c not in dense_by_id and c not in extra]
+        extra.update(store.chunks_by_id(missing) if missing else {})
+        candidates = _candidates(best_ids, scores, dense_by_id, extra)
+        texts = store.article_texts([c.article_id for c in candidates])
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
+    # The answer may sit in a chunk of the best article that ranked lower: its whole text
+    # is searched too, at a discount, so the sentence scorer can still find it there.
+    for article_id in list(dict.fromkeys(c.article_id for c in candidates))[:ARTICLE_SCAN]:
+        best = max((c for c in candidates if c.article_id == article_id), key=lambda c: c.score)
+        text = texts.get(article_id, "")
+        candidates.append(
+            Candidate(article_id, 0, len(text), best.score * ARTICLE_DISCOUNT, 0.0, best.language)
+        )
+    return Retrieved(
+        search=search,
+        query_vector=query_vector,
+        dense={
+            lang: tuple((h.article_id, h.similarity) for h in hits)
+            for lang, hits in by_language.items()
+        },
+        candidates=tuple(candidates),
+        texts=texts,
+        gate=gate,
+    )
+
+
+def _candidates(
+    best_ids: Sequence[str],
+    scores: Mapping[str, float],
+    dense_by_id: Mapping[str, ChunkHit],
+    extra: Mapping[str, tuple[str, dict[str, Any]]],
+) -> list[Candidate]:
+    """The chunks of `best_ids` as candidates, from their dense hit or their stored record."""
     candidates: list[Candidate] = []
     for chunk_id in best_ids:
         if chunk_id in dense_by_id:
             hit = dense_by_id[chunk_id]
-            found = (hit.article_id, hit.start, hit.end, hit.similarity)
+            place = (hit.article_id, hit.start, hit.end, hit.similarity, hit.language)
         elif chunk_id in extra:
             meta = extra[chunk_id][1]
-            found = (str(meta["article_id"]), int(meta["start"]), int(meta["end"]), 0.0)
+            article_id, start, end = str(meta["article_id"]), int(meta["start"]), int(meta["end"])
+            place = (article_id, start, end, 0.0, str(meta.get("language") or ""))
         else:
             continue
-        article_id, start, end, similarity = found
-        candidates.append(Candidate(article_id, start, end, fused[chunk_id] / top, similarity))
-    texts = store.article_texts([c.article_id for c in candidates])
-    # The answer may sit in a chunk of the best article that ranked lower: its whole text
-    # is searched too, at a discount, so the sentence scorer can still find it there.
-    for article_id in list(dict.fromkeys(c.article_id for c in candidates))[:ARTICLE_SCAN]:
-        best = max(c.score for c in candidates if c.article_id == article_id)
-        text = texts.get(article_id, "")
-        candidates.append(Candidate(article_id, 0, len(text), best * ARTICLE_DISCOUNT, 0.0))
-    return Retrieved(
-        search=search,
-        query_vector=query_vector,
-        dense_similarities=tuple(hit.similarity for hit in dense),
-        candidates=tuple(candidates),
-        texts=texts,
-    )
+        candidates.append(Candidate(*place[:3], scores[chunk_id], *place[3:]))
+    return candidates
 
 
 def select(
@@ -196,14 +262,24 @@ def select(
             query_vector=retrieved.query_vector,
         )
     )
-    if spans:
+    if spans and has_words(retrieved.search.question.text):
         best = spans[0]
         quoted = retrieved.texts.get(best.article_id, "")[best.start : best.end]
+        quote_language = language_of(quoted)
+        # Cosines are compared with the chunks of the quote's language only (in a store of
+        # one language, or of chunks that do not say theirs, with the whole store).
+        dense = retrieved.dense.get(quote_language) or next(iter(retrieved.dense.values()), ())
+        gate = retrieved.gate
+        certainty = 1.0
+        if gate is not None:
+            crossing = quote_language != gate.question_language
+            certainty = gate.probability if crossing else 1.0 - gate.probability
         features = relevance_features(
-            retrieved.dense_similarities,
+            dense,
             best.lexical,
             max(span.similarity for span in spans),
-            cross_language=has_cjk(retrieved.search.question.text) != has_cjk(quoted),
+            cross_language=retrieved.search.question.language != quote_language,
+            language_certainty=certainty,
         )
     else:
         features = RelevanceFeatures()
@@ -278,6 +354,16 @@ def verify(
     if writer is not None and draft.text:
         text = writer.keep_cited(text, len(quotes))
     return Answer(question.text, text, True, quotes, answer_id, searched, notes=list(question.notes))
+
+
+# No word is longer than this; a question made only of longer "words" (xxxxxxxx…) is noise,
+# whose vector can land near anything.
+MAX_WORD_CHARS = 40
+
+
+def has_words(text: str) -> bool:
+    """Whether a question holds at least one keyword that could be a word."""
+    return any(len(token) <= MAX_WORD_CHARS for token in keyword_tokens(text))
 
 
 def extractive_lead(quotes: list[Quote], language: str, question: str = "") -> str:

@@ -19,6 +19,7 @@ from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, EmbeddedArtic
 from ingest.store._client import StoreUnavailable, describe_location, open_client
 from ingest.store._layout import (
     PAGE,
+    UNLABELLED,
     article_record,
     articles_collection_name,
     batches,
@@ -32,6 +33,7 @@ from ingest.store._layout import (
 from ingest.store._side import SideRecords
 from ingest.store._texts import TextCache
 from ingest.store._writing import ArticleWriter, WriteCounts
+from ingest.text import LANGUAGES
 
 
 class ArticleStore:
@@ -64,6 +66,7 @@ class ArticleStore:
         self._articles = collections.articles
         self._sentences = collections.sentences
         self._text_cache = TextCache()
+        self._languages: tuple[str, frozenset[str]] = ("", frozenset())
         self._writer = ArticleWriter(collections, self._model, self._text_cache)
 
     # --- reading ------------------------------------------------------------------------------
@@ -181,14 +184,42 @@ class ArticleStore:
             ]
         return chunks
 
+    def languages(self) -> frozenset[str]:
+        """The languages ('zh', 'en') the chunks are written in, re-read when the store changes.
+
+        While any chunk was stored before chunks carried a `language` (the next write labels
+        them), none is given: such a store is searched whole.
+        """
+        revision = self.revision()
+        if self._languages[0] != revision:
+            found = frozenset(
+                language
+                for language in LANGUAGES
+                if self._chunks.get(where={"language": language}, limit=1, include=[])["ids"]
+            )
+            unlabelled = self._chunks.get(where=UNLABELLED, limit=1, include=[])["ids"]
+            self._languages = (revision, frozenset() if unlabelled else found)
+        return self._languages[1]
+
     def dense_search(
-        self, query_vector: list[float], k: int, article_ids: list[str] | None = None
+        self,
+        query_vector: list[float],
+        k: int,
+        article_ids: list[str] | None = None,
+        *,
+        language: str | None = None,
     ) -> list[ChunkHit]:
-        """The `k` chunks nearest the query vector (cosine similarity, highest first)."""
+        """The `k` chunks nearest the query vector (cosine similarity, highest first),
+        optionally only those of some articles or of one language (`languages()`)."""
         count = self._chunks.count()
         if count == 0:
             return []
-        where = {"article_id": {"$in": article_ids}} if article_ids else None
+        filters: list[dict[str, Any]] = []
+        if article_ids:
+            filters.append({"article_id": {"$in": article_ids}})
+        if language:
+            filters.append({"language": language})
+        where = filters[0] if len(filters) == 1 else ({"$and": filters} if filters else None)
         found = self._chunks.query(
             query_embeddings=[query_vector],
             n_results=min(k, count),

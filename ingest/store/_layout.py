@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from config import Settings
 from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, StoredChunk
 from ingest.store._client import StoreUnavailable, describe_location
-from ingest.text import content_id, keyword_tokens
+from ingest.text import LANGUAGES, content_id, keyword_tokens, language_of
 
 PAGE = 1000
 # Chunks embedded and written per Chroma call. Large batches keep the model busy and the
@@ -126,6 +126,7 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "page": chunk.page or 0,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
+        "language": language_of(chunk.text),
     }
 
 
@@ -167,8 +168,13 @@ def chunk_hit(chunk_id: str, text: str, meta: dict[str, Any], distance: float) -
         start=int(meta["start"]),
         end=int(meta["end"]),
         similarity=1.0 - float(distance),
+        language=str(meta.get("language") or ""),
     )
 
 
 def stored_chunk(chunk_id: str, meta: dict[str, Any]) -> StoredChunk:
     return StoredChunk(chunk_id, str(meta.get("article_id", "")), str(meta.get("tokens", "")))
+
+
+# `$nin` also matches records without the key: chunks written before chunks had a language.
+UNLABELLED = {"language": {"$nin": list(LANGUAGES)}}

@@ -23,6 +23,7 @@ from langchain_core.embeddings import Embeddings
 from ingest.models import Article, Chunk
 from ingest.store._layout import (
     NO_VECTOR,
+    UNLABELLED,
     WRITE_BATCH,
     Collections,
     article_metadata,
@@ -33,7 +34,7 @@ from ingest.store._layout import (
     sentence_id,
 )
 from ingest.store._texts import TextCache
-from ingest.text import content_id, quotable_sentences
+from ingest.text import content_id, language_of, quotable_sentences
 
 # One article to write: its chunks, and their vectors when computed elsewhere.
 WriteItem = tuple[Article, list[Chunk], list[Sequence[float]] | None]
@@ -299,4 +300,21 @@ class ArticleWriter:
         return removed
 
     def _bump_revision(self) -> None:
+        self._label_languages()
         self._articles.modify(metadata={"revision": uuid.uuid4().hex})
+
+    def _label_languages(self) -> None:
+        """Give chunks stored before chunks carried a `language` theirs (every write does)."""
+        while True:
+            page = self._chunks.get(
+                where=UNLABELLED, include=["documents", "metadatas"], limit=WRITE_BATCH
+            )
+            if not page["ids"]:
+                return
+            self._chunks.update(
+                ids=page["ids"],
+                metadatas=[
+                    {**meta, "language": language_of(text)}
+                    for text, meta in zip(page["documents"], page["metadatas"], strict=True)
+                ],
+            )

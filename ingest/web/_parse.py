@@ -2,40 +2,22 @@
 
 Each is parsed by a maintained library (trafilatura through `ingest.reader` for pages,
 feedparser for feeds, lxml with entities and DTDs off for sitemaps); here is only what
-citebot adds: charset detection for pages, the canonical link a page may claim (believed on
-its own site only), and links made absolute, http(s) only, without fragments.
+citebot adds: the page's declared charset (`ingest.encodings.decode_html`), the canonical
+link a page may claim (believed on its own site only), and links made absolute, http(s)
+only, without fragments.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 from ingest.documents import document_format, read_document
+from ingest.encodings import decode_html
 from ingest.fetch import FetchResult
 from ingest.models import Article
-from ingest.reader import UnreadableArticle, decode_bytes, read_html_article
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
-_CODEC_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs"}
-
-
-def _decode_html(body: bytes, charset: str | None) -> str:
-    sample = body[:4096]
-    if b"\x00" in sample and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return decode_bytes(body)  # UTF-16 without a BOM, or binary (raises)
-    declared = _META_CHARSET.search(sample)
-    for name in (charset, declared.group(1).decode("ascii", "ignore") if declared else None):
-        if not name:
-            continue
-        name = name.lower()
-        try:
-            return body.decode(_CODEC_ALIASES.get(name, name))
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return decode_bytes(body)
+from ingest.reader import UnreadableArticle, read_html_article
 
 
 def _same_site(a: str, b: str) -> bool:
@@ -54,7 +36,7 @@ def read_page(result: FetchResult) -> Article:
     file_format = document_format(media_type=result.content_type, body=result.body)
     if file_format:
         return read_document(result.body, fetched, file_format, url=fetched)
-    html = _decode_html(result.body, result.charset)
+    html = decode_html(result.body, result.charset)
     if not html.strip():
         raise UnreadableArticle("empty page")
     article = read_html_article(html, fetched, fetched)

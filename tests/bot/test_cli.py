@@ -395,3 +395,29 @@ def test_counts_and_sizes_read_as_english(
                    **{k: v for k, v in env.items() if k != "CITEBOT_MAX_FILE_MB"})
     assert "file too large (3.6 KB; the limit is 1.0 KB, CITEBOT_MAX_FILE_MB=0.001)" in done.stderr
     assert "0.0 MB" not in done.stderr
+
+
+# --- ask --explain (issue 14) --------------------------------------------------------------------
+
+
+def test_ask_explain_prints_what_decides_the_answer(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = one_article
+    done = _cli("ask", "--explain", "灯塔守护着什么？", cwd=tmp_path, **env)
+    assert done.returncode == 0, done.stderr
+    explanation = json.loads(done.stdout)
+    assert explanation["question"] == "灯塔守护着什么？"
+    assert explanation["candidates"] and explanation["quotes"]
+    assert {"margin", "sentence", "lexical", "cross_language"} <= set(explanation["features"])
+    assert explanation["threshold"] == 0.5
+    assert explanation["confident"] is (explanation["confidence"] >= 0.5)
+
+
+def test_ask_explain_exits_2_when_the_store_cannot_be_searched(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    done = _cli("ask", "--explain", "灯塔在哪里？", cwd=tmp_path,
+                **_store_env(tmp_path, CITEBOT_CHROMA_URL=url))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "cannot search the store" in done.stderr
+    _no_traceback(done.stderr)

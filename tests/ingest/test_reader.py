@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.encodings import decode_bytes
 from ingest.reader import (
     UnreadableArticle,
-    decode_bytes,
     read_article_file,
     read_html_article,
     read_text_articles,

@@ -184,3 +184,40 @@ def test_the_article_text_cache_is_bounded(
     assert texts == {a.article_id: a.text for a in articles}
     assert len(store._text_cache) == 3
     assert embedding_text("T", " x ") == "T\n x"
+
+
+def _chinese_article(n: int) -> Article:
+    body = "".join(f"港口第{n}号报告第{i}行说渡轮准时开出。" for i in range(12))
+    [article] = read_text_articles(f"# 港口 {n}\n\n{body}\n", f"gangkou-{n}.md")
+    return article
+
+
+def test_chunks_carry_their_language_and_are_searched_by_it(store: ArticleStore) -> None:
+    english, chinese = _article(1), _chinese_article(2)
+    store.add_articles([(a, chunk_article(a, 300)) for a in (english, chinese)])
+    assert store.languages() == {"en", "zh"}
+    vector = store.embeddings.embed_query("ferry")
+    assert {h.article_id for h in store.dense_search(vector, 50, language="zh")} == {
+        chinese.article_id
+    }
+    found = store.dense_search(vector, 50, language="en")
+    assert {h.article_id for h in found} == {english.article_id}
+    assert {h.language for h in found} == {"en"}
+
+
+def test_chunks_stored_without_a_language_get_one_at_the_next_write(
+    store: ArticleStore,
+) -> None:
+    english, chinese = _article(1), _chinese_article(2)
+    store.add_articles([(a, chunk_article(a, 300)) for a in (english, chinese)])
+    # As a store written before chunks carried a language: drop the field (None deletes).
+    ids = store._chunks.get(include=[])["ids"]
+    store._chunks.update(ids=ids, metadatas=[{"language": None}] * len(ids))
+    reopened = ArticleStore(store.settings, embeddings=store.embeddings)
+    assert reopened.languages() == frozenset()  # searched whole, as before
+    store.add_articles([(_article(3), chunk_article(_article(3), 300))])  # any write
+    assert store.languages() == {"en", "zh"}
+    vector = store.embeddings.embed_query("ferry")
+    assert {h.article_id for h in store.dense_search(vector, 50, language="zh")} == {
+        chinese.article_id
+    }

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from retrieval.quotes import (
     MAX_QUOTE_CHARS,
     Candidate,
+    is_passage_question,
     is_verbatim,
     select_quotes,
     text_fragment_url,
@@ -45,3 +48,71 @@ def test_quote_is_the_answering_sentence_with_neighbours_within_limits() -> None
     text = article[best.start : best.end]
     assert "两万名游客" in text
     assert len(text) <= MAX_QUOTE_CHARS
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_for_passage"),
+    [
+        ("为什么索尔维法比其他方法经济？", True),
+        ("日本為什麼決定攻擊珍珠港？", True),  # Traditional: matched on the folded question
+        ("南齐为何走向灭亡？", True),
+        ("气体离心法是如何浓缩铀的？", True),
+        ("使用气炉时应该怎样避免危险？", True),
+        ("造成失范的原因有哪些？", True),
+        ("1917年法軍的春季攻勢之後發生了什麼？", True),
+        ("Why is 1 not a prime number?", True),
+        ("How does autoimmunity arise?", True),
+        ("What happened after the attack?", True),
+        ("锣鼓经常用的节奏型称为什么？", False),  # 称为什么: "called what"
+        ("萨克森花园用波兰语怎么说？", False),
+        ("要搭飛機來往關島與美國本土一定會經過哪邊？", False),  # 经过: "pass through"
+        ("大熊猫每天吃多少竹子？", False),
+        ("How many people use it every week?", False),
+        ("How long is the Yangtze?", False),
+        ("Who beat OpenAI's model at the AtCoder World Tour Finals?", False),
+        ("三峡大坝在哪一年建成？", False),
+    ],
+)
+def test_which_questions_ask_for_a_passage(question: str, asks_for_passage: bool) -> None:
+    assert is_passage_question(question) is asks_for_passage
+
+
+# The sentence before the passage shares more of the question's wording than the two after
+# the best one: growing towards the more relevant side would cut the explanation short.
+EXPLAINED = (
+    "这个页面介绍山国的交通。" + "山国的铁路很短，只有两公里长，由邻国在百年前建造。" * 3
+    + "山国的货物运输很重要，而乙港离山国很远。"
+    + "山国的货物要转到乙港，是因为甲港越来越拥堵。"
+    + "越来越多的公司使用甲港，码头不够用。"
+    + "船只经常要等好几天才能装船。"
+    + "\n\n" + "山国境内共有二十八个机场，其中三个的跑道已经铺平。" * 6
+)
+
+
+def test_an_explanation_question_gets_the_whole_passage_in_one_quote() -> None:
+    passage = (
+        "山国的货物要转到乙港，是因为甲港越来越拥堵。越来越多的公司使用甲港，码头不够用。"
+        "船只经常要等好几天才能装船。"
+    )
+    candidate = Candidate("a1", 0, len(EXPLAINED), 1.0, 0.9)
+    question = "山国的货物为什么要转到乙港？"
+    [best, *_] = select_quotes(question, [candidate], {"a1": EXPLAINED})
+    shown = EXPLAINED[best.start : best.end]
+    assert passage in shown and len(shown) <= MAX_QUOTE_CHARS
+    assert "\n" not in shown  # within its paragraph
+    # The same facts asked for as a fact: one to three sentences around the best one.
+    [fact, *_] = select_quotes("山国的货物要转到哪个港？", [candidate], {"a1": EXPLAINED})
+    assert passage not in EXPLAINED[fact.start : fact.end]
+
+
+def test_a_passage_that_opens_with_a_continuing_word_takes_the_sentence_before() -> None:
+    article = (
+        "第一段只是背景。" * 20 + "\n\n"
+        + "齐武帝十分关心内政，提倡教育。由于与北魏通好，边境较为安定。"
+        + "使得齐武帝在位期间政治清明，出现了永明之治。"
+        + "永明之治是南齐的治世。" + "永明之治以齐武帝的年号为名。"
+    )
+    candidate = Candidate("a1", 0, len(article), 1.0, 0.9)
+    [best, *_] = select_quotes("为什么会出现永明之治？", [candidate], {"a1": article})
+    shown = article[best.start : best.end]
+    assert "由于与北魏通好，边境较为安定。使得齐武帝在位期间政治清明" in shown

@@ -1,0 +1,232 @@
+"""Fit the language gate (retrieval/languages.py) and the relevance decision
+(retrieval/relevance.py) from calibration lines.
+
+Input: JSON lines of benchmarks/calibrate_confidence.py, one file per store (a Chinese set with
+another set's questions, English questions against Chinese articles, the mixed store, a small
+store...). A question is a positive when it is answerable and the first quote citebot would
+show is from its gold article; everything else (an unanswerable question, or an answerable one
+whose first quote is from the wrong article) is a negative: "I don't know" is right there.
+
+Each line is put in the fitting or the held-back validation part by a hash of its set and
+question id (VALIDATION_SHARE of them are held back). A quote in the question's language is
+judged by the calibrated same-language rule of retrieval/relevance.py; the model fitted here is
+the one for quotes in the other language: a logistic regression over `cross_language_inputs`
+with a small L2 penalty, fitted by Newton's method (numpy; a dozen steps) on standardised
+features, unanswerable questions weighted CROSS_NEGATIVE_WEIGHT. It prints the validation
+figures per set at the default threshold (the whole decision: rule and model) and the
+coefficients to paste into retrieval/relevance.py.
+
+The language gate is fitted first, on the answerable questions of stores of both languages
+(the lines with a `gate`): a positive is a question whose gold article is in the other
+language. Its features are standardised for the fit (so the L2 penalty treats them alike)
+and the coefficients printed on the raw scale, for retrieval/languages.py. The gate's
+features do not depend on its coefficients, so one calibration run serves both fits; the
+relevance features do depend on the gate, so re-run the calibration after changing it.
+
+    .venv/bin/python benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import relevance
+from retrieval.languages import GATE_THRESHOLD, LanguageEvidence, gate_features
+from retrieval.relevance import DEFAULT_MIN_CONFIDENCE, RelevanceFeatures, cross_language_inputs
+
+VALIDATION_SHARE = 0.25
+L2 = 1.0
+# An unanswerable question answered is worse than an answerable one not answered: "I don't
+# know" first: 2 keeps abstention ≥ 0.9 on most unanswerable sets at the default threshold
+# while crossing for ~0.6-0.7 of the cross-language questions (BENCHMARKS.md).
+CROSS_NEGATIVE_WEIGHT = 2.0
+
+
+def _held_back(row: dict) -> bool:
+    digest = hashlib.sha256(f"{row['set']}/{row['qid']}".encode()).digest()
+    return digest[0] < 256 * VALIDATION_SHARE
+
+
+def _features(row: dict) -> RelevanceFeatures:
+    return RelevanceFeatures(
+        top_dense=row["top_dense"],
+        margin=row["margin"],
+        lexical=row["lexical"],
+        sentence=row["sentence"],
+        cross_language=row["cross_language"],
+        found=row["found"],
+        lead=row.get("lead", 0.0),
+        language_certainty=row.get("language_certainty", _certainty(row)),
+    )
+
+
+def _certainty(row: dict) -> float:
+    """For lines written before `language_certainty` was a feature: from the gate."""
+    gate = row.get("gate")
+    if not gate:
+        return 1.0
+    return gate["probability"] if row["cross_language"] else 1.0 - gate["probability"]
+
+
+def _label(row: dict) -> bool:
+    return bool(row["answerable"] and row["top1"])
+
+
+def fit(rows: list[dict]) -> tuple[float, dict[str, float]]:
+    """(intercept, coefficients) of the cross-language model: the weighted, L2-penalised
+    logistic regression over `cross_language_inputs`, on the questions whose first quote is
+    in the other language (unanswerable ones weigh CROSS_NEGATIVE_WEIGHT each)."""
+    rows = [r for r in rows if r["found"] and r["cross_language"]]
+    names = list(cross_language_inputs(_features(rows[0])))
+    x = np.array([list(cross_language_inputs(_features(r)).values()) for r in rows])
+    y = np.array([1.0 if _label(r) else 0.0 for r in rows])
+    weights = np.array([1.0 if r["answerable"] else CROSS_NEGATIVE_WEIGHT for r in rows])
+    return _standardised_fit(x, y, weights, names)
+
+
+def _standardised_fit(
+    raw: np.ndarray, y: np.ndarray, weights: np.ndarray, names: list[str]
+) -> tuple[float, dict[str, float]]:
+    """Fit on standardised features (so the L2 penalty treats a margin of ~0.05 and a cosine
+    of ~0.8 alike) and return (intercept, coefficients) on the raw scale."""
+    mean, scale = raw.mean(axis=0), raw.std(axis=0) + 1e-9
+    beta = _logistic(np.c_[np.ones(len(raw)), (raw - mean) / scale], y, weights)
+    coefficients = beta[1:] / scale
+    intercept = beta[0] - float(np.sum(beta[1:] * mean / scale))
+    return float(intercept), dict(zip(names, (float(c) for c in coefficients), strict=True))
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted logistic regression, L2-penalised except the intercept (x[:, 0] = 1):
+    Newton's method."""
+    beta = np.zeros(x.shape[1])
+    penalty = L2 * np.eye(x.shape[1])
+    penalty[0, 0] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        gradient = x.T @ (weights * (p - y)) + penalty @ beta
+        hessian = (x * (weights * p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
+def _gate_inputs(row: dict) -> dict[str, float]:
+    def evidence(side: dict) -> LanguageEvidence:
+        return LanguageEvidence(
+            side["language"], side["article_id"], side["top"], side["margin"],
+            side["keyword_agrees"], side["keyword"],
+        )
+
+    return gate_features(evidence(row["gate"]["same"]), evidence(row["gate"]["other"]))
+
+
+def _gate_rows(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["answerable"] and r.get("gate") and r["gate"]["other"]["article_id"]]
+
+
+def fit_gate(rows: list[dict]) -> tuple[float, dict[str, float]]:
+    """(intercept, coefficients) of the language gate, on the raw feature scale."""
+    rows = _gate_rows(rows)
+    names = list(_gate_inputs(rows[0]))
+    raw = np.array([list(_gate_inputs(r).values()) for r in rows])
+    y = np.array([1.0 if r["article_language"] != r["question_language"] else 0.0 for r in rows])
+    return _standardised_fit(raw, y, np.ones(len(rows)), names)
+
+
+def report_gate(rows: list[dict], intercept: float, coefficients: dict[str, float]) -> None:
+    """Per question → article language: the share whose chosen language's best chunk is in
+    the gold article (and the same with an oracle that knows the article's language)."""
+    groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for r in _gate_rows(rows):
+        x = _gate_inputs(r)
+        z = intercept + sum(w * x[n] for n, w in coefficients.items())
+        crosses = 1.0 / (1.0 + np.exp(-z)) >= GATE_THRESHOLD
+        side = r["gate"]["other" if crosses else "same"]
+        truth = r["gate"]["other" if r["article_language"] != r["question_language"] else "same"]
+        groups[f"{r['question_language']}→{r['article_language']}"].append(
+            (side["article_id"] == r["gold_article"], truth["article_id"] == r["gold_article"])
+        )
+    print(f"{'gate':<12}{'n':>5}{'best chunk in gold':>20}{'oracle':>8}")
+    for kind, found in sorted(groups.items()):
+        n = len(found)
+        chosen, oracle = sum(a for a, _ in found) / n, sum(b for _, b in found) / n
+        print(f"{kind:<12}{n:>5}{chosen:>20.3f}{oracle:>8.3f}")
+
+
+def confidence(intercept: float, coefficients: dict[str, float], row: dict) -> float:
+    """retrieval/relevance.py's confidence, with these cross-language coefficients."""
+    features = _features(row)
+    if not (features.found and features.cross_language):
+        return relevance.confidence(features)
+    fitted = relevance.cross_language_model(features, intercept, coefficients)
+    return max(fitted, relevance.names_rule(features))
+
+
+def report(rows: list[dict], intercept: float, coefficients: dict[str, float], threshold: float):
+    """Per set and question → article language: answered share, recall@1, abstention."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in rows:
+        kind = (
+            f"{r['question_language']}→{r['article_language']}"
+            if r["answerable"]
+            else f"{r['question_language']} unanswerable"
+        )
+        groups[(r["set"], kind)].append(r)
+    print(f"{'set':<28}{'kind':<18}{'n':>5}{'answered':>10}{'recall@1':>10}{'abstain':>9}")
+    for (name, kind), group in sorted(groups.items()):
+        confident = [confidence(intercept, coefficients, r) >= threshold for r in group]
+        n = len(group)
+        answered = sum(confident) / n
+        if group[0]["answerable"]:
+            recall = sum(c and r["top1"] for c, r in zip(confident, group, strict=True)) / n
+            print(f"{name:<28}{kind:<18}{n:>5}{answered:>10.3f}{recall:>10.3f}{'':>9}")
+        else:
+            print(f"{name:<28}{kind:<18}{n:>5}{'':>10}{'':>10}{1 - answered:>9.3f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("lines", nargs="+", type=Path)
+    parser.add_argument("--threshold", type=float, default=DEFAULT_MIN_CONFIDENCE)
+    args = parser.parse_args()
+    rows = [json.loads(line) for path in args.lines for line in path.read_text().splitlines()]
+    rows = list({(r["set"], r["qid"]): r for r in rows if r}.values())  # a question once
+    fitting = [r for r in rows if not _held_back(r)]
+    validation = [r for r in rows if _held_back(r)]
+    if _gate_rows(fitting):
+        gate_intercept, gate_coefficients = fit_gate(fitting)
+        print(f"language gate at {GATE_THRESHOLD}, validation:")
+        report_gate(validation, gate_intercept, gate_coefficients)
+        print("fitting part:")
+        report_gate(fitting, gate_intercept, gate_coefficients)
+        print(f"\nINTERCEPT = {gate_intercept:.3f}")
+        print("COEFFICIENTS: dict[str, float] = {")
+        for name, weight in gate_coefficients.items():
+            print(f'    "{name}": {weight:.3f},')
+        print("}\n")
+    intercept, coefficients = fit(fitting)
+    print(f"fitted on {len(fitting)} questions; validation: {len(validation)} held back\n")
+    print("validation, at threshold", args.threshold)
+    report(validation, intercept, coefficients, args.threshold)
+    print("\nfitting part")
+    report(fitting, intercept, coefficients, args.threshold)
+    print(f"\nCROSS_INTERCEPT = {intercept:.3f}")
+    print("CROSS_COEFFICIENTS: dict[str, float] = {")
+    for name, weight in coefficients.items():
+        print(f'    "{name}": {weight:.3f},')
+    print("}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

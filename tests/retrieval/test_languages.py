@@ -1,0 +1,83 @@
+"""The language gate as a table: typical evidence of each kind of question in a store of
+both languages (medians of benchmarks/calibration/mixed.jsonl), and its invariants."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from retrieval.languages import GATE_THRESHOLD, LanguageEvidence, evidence, judge
+
+# (what it is, same language: top, margin, keyword agrees, keyword score;
+#  other language: top, margin, keyword agrees, keyword score; the answer's language)
+TABLE = [
+    ("answer in the question's language", 0.86, 0.077, True, 8.0, 0.75, 0.023, False, 0.0, "same"),
+    ("answer in the other language", 0.84, 0.022, False, 4.0, 0.78, 0.049, False, 0.0, "other"),
+    ("other language, a name in both", 0.84, 0.022, False, 4.0, 0.78, 0.049, True, 3.0, "other"),
+    (
+        "question's words match its language",
+        0.85,
+        0.045,
+        True,
+        9.0,
+        0.76,
+        0.030,
+        False,
+        0.0,
+        "same",
+    ),
+]
+
+
+def _evidence(language: str, top: float, margin: float, agrees: bool, keyword: float):
+    return LanguageEvidence(language, f"{language}-article", top, margin, agrees, keyword)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[row[0] for row in TABLE])
+def test_gate_table(row: tuple) -> None:
+    same = _evidence("en", *row[1:5])
+    other = _evidence("zh", *row[5:9])
+    gate = judge("en", same, other)
+    assert gate.answer_language == ("en" if row[9] == "same" else "zh")
+
+
+def test_a_language_with_nothing_found_never_wins() -> None:
+    found = _evidence("en", 0.8, 0.05, True, 5.0)
+    nothing = LanguageEvidence("zh", None, 0.0, 0.0, False, 0.0)
+    assert judge("en", found, nothing).answer_language == "en"
+    assert (
+        judge("zh", replace(nothing, language="zh"), replace(found, language="en")).answer_language
+        == "en"
+    )
+
+
+@pytest.mark.parametrize(
+    ("side", "field", "direction"),
+    [
+        ("other", "margin", 1),
+        ("same", "margin", -1),
+        ("other", "top", 1),
+        ("same", "top", -1),
+    ],
+)
+def test_more_evidence_for_a_side_moves_the_gate_towards_it(
+    side: str, field: str, direction: int
+) -> None:
+    same, other = _evidence("en", 0.84, 0.03, False, 4.0), _evidence("zh", 0.78, 0.035, False, 0.0)
+    base = judge("en", same, other).probability
+    if side == "other":
+        other = replace(other, **{field: getattr(other, field) + 0.01})
+    else:
+        same = replace(same, **{field: getattr(same, field) + 0.01})
+    moved = judge("en", same, other).probability
+    assert (moved - base) * direction > 0
+
+
+def test_evidence_reads_the_best_chunk_and_the_keyword_agreement() -> None:
+    dense = [("a", 0.9)] + [("b", 0.8)] * 29
+    found = evidence("en", dense, [("a", 7.5), ("b", 3.0)])
+    assert found.article_id == "a" and found.keyword_agrees and found.keyword == 7.5
+    assert found.margin == pytest.approx(0.1)
+    assert not evidence("en", dense, [("b", 3.0)]).keyword_agrees
+    assert 0.5 < GATE_THRESHOLD < 1.0
