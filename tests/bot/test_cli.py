@@ -259,7 +259,7 @@ def _chat_in_a_terminal(env: dict[str, str], cwd: Path, *keystrokes: bytes) -> t
     are used up and it prompts again, Ctrl-D. Returns (exit status, everything shown)."""
     import os
     import pty
-    import select
+    import selectors
     import signal
 
     pid, fd = pty.fork()
@@ -268,12 +268,16 @@ def _chat_in_a_terminal(env: dict[str, str], cwd: Path, *keystrokes: bytes) -> t
         command = cli_command("chat")
         os.execve(command[0], command, clean_env(**env))
     screen = b""
+    # `selectors` (epoll), not `select.select`: after a long session the terminal's descriptor
+    # can be above select()'s limit of 1024.
+    waiting = selectors.DefaultSelector()
+    waiting.register(fd, selectors.EVENT_READ)
 
     def prompted() -> bool:
         """Read until a prompt (True) or the end of the output (False)."""
         nonlocal screen
         while not screen.endswith(b"> "):
-            ready, _, _ = select.select([fd], [], [], 120)
+            ready = waiting.select(120)
             assert ready, f"citebot chat went silent: {screen!r}"
             try:
                 data = os.read(fd, 4096)
@@ -298,6 +302,7 @@ def _chat_in_a_terminal(env: dict[str, str], cwd: Path, *keystrokes: bytes) -> t
         if not ended:  # a failed assertion above: do not leave citebot waiting for input
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
+        waiting.close()
         os.close(fd)
     return os.waitstatus_to_exitcode(status), screen.decode("utf-8", "replace")
 
