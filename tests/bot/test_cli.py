@@ -13,6 +13,7 @@ import logging
 import re
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from importlib.metadata import version
@@ -426,3 +427,22 @@ def test_ask_explain_exits_2_when_the_store_cannot_be_searched(tmp_path: Path) -
     assert done.returncode == 2 and done.stdout == ""
     assert "cannot search the store" in done.stderr
     _no_traceback(done.stderr)
+
+
+# --- ingest and watch yield the CPU to the bots (issue 18) --------------------------------------
+
+
+def test_ingest_runs_at_a_lower_priority_than_the_bots(tmp_path: Path) -> None:
+    article = tmp_path / "note.md"
+    article.write_text("# 灯塔\n\n灯塔守护着港口。\n", encoding="utf-8")
+    probe = (
+        "import os, sys; from bot import cli; before = os.nice(0); "
+        "cli.main(['ingest', sys.argv[1]]); print(os.nice(0) - before)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(article)],
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2],
+        env=clean_env(**_store_env(tmp_path)),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "10"
