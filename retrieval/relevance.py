@@ -4,6 +4,10 @@
 features into a probability-like confidence and compares it with the operator's threshold
 (CITEBOT_MIN_CONFIDENCE). Both are pure functions, so the decision has a unit test table
 and `Answerer.explain` can show every number behind an "I don't know".
+
+The words, one idea each: the *relevance features* are the measured signals; the
+*confidence* is the probability (0..1) the decision computes from them; *confident* is that
+probability at or above the threshold — `Answer.confident`, what every adapter shows.
 """
 
 from __future__ import annotations

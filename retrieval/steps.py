@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
 from ingest.text import in_script_of, keyword_tokens, language_of
-from retrieval.keyword import KeywordIndex
+from retrieval.keyword import KeywordHit, KeywordIndex
 from retrieval.languages import LanguageGate, judge
 from retrieval.languages import evidence as language_evidence
 from retrieval.models import Answer, Quote, Turn
@@ -172,17 +172,7 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
     language_by_id.update({cid: str(meta.get("language") or "") for cid, (_, meta) in extra.items()})
     gate = None
     if len(by_language) > 1:
-        own = search.question.language
-        other = next((lang for lang in by_language if lang != own), own)
-        found = {
-            lang: language_evidence(
-                lang,
-                [(h.article_id, h.similarity) for h in by_language[lang]],
-                [(h.article_id, h.score) for h in keyword if language_by_id.get(h.chunk_id) == lang],
-            )
-            for lang in (own, other)
-        }
-        gate = judge(own, found[own], found[other])
+        gate = _judge_languages(search.question.language, by_language, keyword, language_by_id)
     if gate is None:
         dense = next(iter(by_language.values()))
         ranking = [h.chunk_id for h in keyword]
@@ -221,6 +211,26 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         texts=texts,
         gate=gate,
     )
+
+
+def _judge_languages(
+    own: str,
+    by_language: Mapping[str, Sequence[ChunkHit]],
+    keyword: Sequence[KeywordHit],
+    language_by_id: Mapping[str, str],
+) -> LanguageGate:
+    """The language gate for a question in `own` language, from each language's dense hits
+    and its share of the keyword hits."""
+    other = next((lang for lang in by_language if lang != own), own)
+    found = {
+        lang: language_evidence(
+            lang,
+            [(h.article_id, h.similarity) for h in by_language[lang]],
+            [(h.article_id, h.score) for h in keyword if language_by_id.get(h.chunk_id) == lang],
+        )
+        for lang in (own, other)
+    }
+    return judge(own, found[own], found[other])
 
 
 def _candidates(
