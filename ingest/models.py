@@ -106,14 +106,14 @@ class ArticleRecord:
 
 @dataclass(frozen=True)
 class ChunkHit:
-    """A chunk found by dense search, with its cosine similarity to the question."""
+    """A chunk found by dense search, with its `cosine` similarity to the question."""
 
     chunk_id: str
     article_id: str
     text: str
     start: int
     end: int
-    similarity: float
+    cosine: float
     language: str = ""  # 'zh' / 'en'; '' for chunks stored before chunks carried one
 
 

@@ -30,7 +30,7 @@ from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
 from retrieval.languages import LanguageGate
 from retrieval.models import Answer, ArticleRecord, Turn
-from retrieval.quotes import Candidate, QuoteSpan, SentenceSimilarity
+from retrieval.quotes import Candidate, QuoteSpan, SentenceCosines
 from retrieval.relevance import DEFAULT_MIN_CONFIDENCE, Decision, RelevanceFeatures
 from retrieval.steps import (
     NOT_FOUND,
@@ -107,7 +107,7 @@ class Explanation:
                     "start": c.start,
                     "end": c.end,
                     "score": round(c.score, 4),
-                    "dense": round(c.dense, 4),
+                    "cosine": round(c.cosine, 4),
                 }
                 for c in self.candidates
             ],
@@ -119,7 +119,7 @@ class Explanation:
                     "text": self.texts.get(s.article_id, "")[s.start : s.end],
                     "score": round(s.score, 4),
                     "lexical": round(s.lexical, 4),
-                    "similarity": round(s.similarity, 4),
+                    "cosine": round(s.cosine, 4),
                 }
                 for s in self.spans
             ],
@@ -141,7 +141,7 @@ class Answerer:
         self.settings = settings
         self._stores: dict[str, ArticleStore] = {}
         self._indexes: dict[str, KeywordIndex] = {}
-        self._similarities: dict[str, SentenceSimilarity] = {}
+        self._cosines: dict[str, SentenceCosines] = {}
         self._lock = threading.Lock()
         if store is not None:
             self._stores[store.name] = store
@@ -257,7 +257,7 @@ class Answerer:
     def _select(self, retrieved: Retrieved) -> Selection:
         store = self.store(retrieved.search.question.collection)
         return select(
-            retrieved, self._similarity(store), self.settings.max_quotes, self.min_confidence
+            retrieved, self._sentence_cosines(store), self.settings.max_quotes, self.min_confidence
         )
 
     def _write_and_verify(self, selection: Selection) -> Answer:
@@ -266,11 +266,11 @@ class Answerer:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _similarity(self, store: ArticleStore) -> SentenceSimilarity:
+    def _sentence_cosines(self, store: ArticleStore) -> SentenceCosines:
         with self._lock:
-            if store.name not in self._similarities:
-                self._similarities[store.name] = SentenceSimilarity(store.sentence_vectors)
-            return self._similarities[store.name]
+            if store.name not in self._cosines:
+                self._cosines[store.name] = SentenceCosines(store.sentence_vectors)
+            return self._cosines[store.name]
 
     def _index(self, store: ArticleStore) -> KeywordIndex:
         with self._lock:

@@ -59,7 +59,7 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 class KeywordHit:
     chunk_id: str
     article_id: str
-    score: float
+    bm25: float  # higher is better
 
 
 def default_index_path(store: ArticleStore) -> Path:

@@ -90,13 +90,14 @@ def lexical_units(text: str, characters: bool = True) -> list[str]:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A chunk that retrieval found, with its normalised hybrid score (0..1)."""
+    """A chunk that retrieval found: its fused rank `score` (0..1, the best 1) and its dense
+    `cosine` to the question (0 when only the keyword search found it)."""
 
     article_id: str
     start: int
     end: int
     score: float
-    dense: float
+    cosine: float
     language: str = ""  # of the chunk ('' when the store does not say)
 
 
@@ -107,7 +108,7 @@ class QuoteSpan:
     end: int
     score: float
     lexical: float
-    similarity: float = 0.0
+    cosine: float = 0.0  # of its best sentence to the question (0: not reranked)
 
 
 class SentenceScorer:
@@ -157,7 +158,7 @@ class SentenceScorer:
         return sum(w for u, w in weights.items() if u in present) / total
 
 
-class SentenceSimilarity:
+class SentenceCosines:
     """Cosine similarity of sentences to the question with the embedding model, cached.
 
     Only the few best sentences by wording are embedded at question time (a paraphrase
@@ -192,12 +193,12 @@ def select_quotes(
     candidates: list[Candidate],
     texts: dict[str, str],
     max_quotes: int = 3,
-    similarity: SentenceSimilarity | None = None,
+    sentence_cosines: SentenceCosines | None = None,
     query_vector: Sequence[float] | None = None,
 ) -> list[QuoteSpan]:
     """The best non-overlapping sentence windows among the candidate chunks, best first.
 
-    Sentences are scored by wording overlap and their chunk's rank; with `similarity`, the
+    Sentences are scored by wording overlap and their chunk's rank; with `sentence_cosines`, the
     best `RERANK_SENTENCES` of them are rescored with the embedding model too.
     """
     best_candidate: dict[tuple[str, int], tuple[Candidate, int, int]] = {}
@@ -223,8 +224,8 @@ def select_quotes(
         scored.append((score, strict_scorer.coverage(sentence, cand.language), cand, start, end))
     scored.sort(key=lambda item: -item[0])
     cosines: dict[tuple[str, int], float] = {}
-    if similarity is not None and query_vector is not None:
-        scored = _rerank(scored, texts, similarity, query_vector, cosines)
+    if sentence_cosines is not None and query_vector is not None:
+        scored = _rerank(scored, texts, sentence_cosines, query_vector, cosines)
 
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
@@ -259,13 +260,13 @@ def select_quotes(
 def _rerank(
     scored: list[tuple[float, float, Candidate, int, int]],
     texts: dict[str, str],
-    similarity: SentenceSimilarity,
+    sentence_cosines: SentenceCosines,
     query_vector: Sequence[float],
     found: dict[tuple[str, int], float],
 ) -> list[tuple[float, float, Candidate, int, int]]:
     head, tail = scored[:RERANK_SENTENCES], scored[RERANK_SENTENCES:]
     sentences = [sentence_vector_text(texts[c.article_id], s, e) for _, _, c, s, e in head]
-    cosines = similarity(query_vector, sentences)
+    cosines = sentence_cosines(query_vector, sentences)
     for (_, _, cand, start, _), cos in zip(head, cosines, strict=True):
         found[(cand.article_id, start)] = cos
     low, high = min(cosines), max(cosines)

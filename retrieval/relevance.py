@@ -68,12 +68,12 @@ class Decision:
         }
 
 
-def dense_margin(dense_similarities: Sequence[float]) -> float:
+def dense_margin(cosines: Sequence[float]) -> float:
     """The best cosine minus the mean of the ones ranked 6-30 (or of all others, if few)."""
-    if not dense_similarities:
+    if not cosines:
         return 0.0
-    top = dense_similarities[0]
-    rest = dense_similarities[5:30] if len(dense_similarities) > 10 else dense_similarities[1:]
+    top = cosines[0]
+    rest = cosines[5:30] if len(cosines) > 10 else cosines[1:]
     return top - sum(rest) / len(rest) if rest else 0.0
 
 

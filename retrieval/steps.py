@@ -26,7 +26,7 @@ from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
     Candidate,
     QuoteSpan,
-    SentenceSimilarity,
+    SentenceCosines,
     is_verbatim,
     quote_url,
     select_quotes,
@@ -204,7 +204,7 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         search=search,
         query_vector=query_vector,
         dense={
-            lang: tuple((h.article_id, h.similarity) for h in hits)
+            lang: tuple((h.article_id, h.cosine) for h in hits)
             for lang, hits in by_language.items()
         },
         candidates=tuple(candidates),
@@ -225,8 +225,8 @@ def _judge_languages(
     found = {
         lang: language_evidence(
             lang,
-            [(h.article_id, h.similarity) for h in by_language[lang]],
-            [(h.article_id, h.score) for h in keyword if language_by_id.get(h.chunk_id) == lang],
+            [(h.article_id, h.cosine) for h in by_language[lang]],
+            [(h.article_id, h.bm25) for h in keyword if language_by_id.get(h.chunk_id) == lang],
         )
         for lang in (own, other)
     }
@@ -244,7 +244,7 @@ def _candidates(
     for chunk_id in best_ids:
         if chunk_id in dense_by_id:
             hit = dense_by_id[chunk_id]
-            place = (hit.article_id, hit.start, hit.end, hit.similarity, hit.language)
+            place = (hit.article_id, hit.start, hit.end, hit.cosine, hit.language)
         elif chunk_id in extra:
             meta = extra[chunk_id][1]
             article_id, start, end = str(meta["article_id"]), int(meta["start"]), int(meta["end"])
@@ -257,7 +257,7 @@ def _candidates(
 
 def select(
     retrieved: Retrieved,
-    similarity: SentenceSimilarity | None,
+    sentence_cosines: SentenceCosines | None,
     max_quotes: int,
     threshold: float = DEFAULT_MIN_CONFIDENCE,
 ) -> Selection:
@@ -268,7 +268,7 @@ def select(
             list(retrieved.candidates),
             dict(retrieved.texts),
             max_quotes,
-            similarity=similarity,
+            sentence_cosines=sentence_cosines,
             query_vector=retrieved.query_vector,
         )
     )
@@ -287,7 +287,7 @@ def select(
         features = relevance_features(
             dense,
             best.lexical,
-            max(span.similarity for span in spans),
+            max(span.cosine for span in spans),
             cross_language=retrieved.search.question.language != quote_language,
             language_certainty=certainty,
         )

@@ -160,14 +160,14 @@ def article_record(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
 
 
 def chunk_hit(chunk_id: str, text: str, meta: dict[str, Any], distance: float) -> ChunkHit:
-    """A dense-search match; Chroma's cosine distance becomes a similarity (higher is nearer)."""
+    """A dense-search match; Chroma's cosine distance becomes a cosine similarity (higher is nearer)."""
     return ChunkHit(
         chunk_id=chunk_id,
         article_id=str(meta["article_id"]),
         text=text,
         start=int(meta["start"]),
         end=int(meta["end"]),
-        similarity=1.0 - float(distance),
+        cosine=1.0 - float(distance),
         language=str(meta.get("language") or ""),
     )
 

@@ -100,7 +100,7 @@ def test_vectors_computed_elsewhere_are_stored_as_they_are(store: ArticleStore) 
     [counts] = store.write_embedded([EmbeddedArticle(article, chunks, vectors)])
     assert counts == WriteCounts(len(chunks), 0, 0)
     [hit] = store.dense_search(vectors[-1].tolist(), 1)
-    assert hit.chunk_id == chunks[-1].chunk_id and hit.similarity == pytest.approx(1.0, abs=1e-5)
+    assert hit.chunk_id == chunks[-1].chunk_id and hit.cosine == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="one vector per chunk"):
         store.write_embedded([EmbeddedArticle(_article(8), chunks, vectors[:1])])
 
