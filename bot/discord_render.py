@@ -27,8 +27,8 @@ from bot.quote_groups import (
     source_label,
 )
 from ingest.text import display_text, soft_cut
+from retrieval.links import shorter_links
 from retrieval.models import Answer, ArticleRecord
-from retrieval.quotes import shorter_links
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096

@@ -31,8 +31,8 @@ from bot.quote_groups import (
     source_label,
 )
 from ingest.text import display_text, soft_cut
+from retrieval.links import shorter_links
 from retrieval.models import Answer, ArticleRecord
-from retrieval.quotes import shorter_links
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50

@@ -2,7 +2,7 @@
 
 A quote is one to three consecutive sentences copied exactly from an article (never more
 than `MAX_QUOTE_CHARS`), verified against the stored article text at its offsets before it
-may leave `retrieval/`, and linked with a URL text fragment that highlights it. A question
+may leave `retrieval/`, and linked (retrieval/links.py). A question
 that asks why, how or what happened (`is_passage_question`) is answered by a passage: its
 quotes take as many sentences as the same budget holds (see `_grow_passage`).
 """
@@ -15,14 +15,12 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import quote as percent_encode
 
 import numpy as np
 
 from ingest.text import (
     CJK_RUN,
     fold,
-    has_cjk,
     language_of,
     sentence_spans,
     sentence_vector_text,
@@ -378,64 +376,3 @@ def is_verbatim(quote_text: str, article_text: str, start: int, end: int) -> boo
         and 0 <= start < end <= len(article_text)
         and article_text[start:end] == quote_text
     )
-
-
-def quote_url(url: str, quote_text: str, file_format: str = "", page: int | None = None) -> str:
-    """The link that takes a reader to a quote: `url#page=N` into a PDF (browsers' PDF viewers
-    open that page), the bare URL of a Word file, a text fragment into a web page."""
-    if file_format == "pdf":
-        base = url.split("#", 1)[0]
-        return f"{base}#page={page}" if page else base
-    if file_format:
-        return url.split("#", 1)[0]
-    return text_fragment_url(url, quote_text)
-
-
-def text_fragment_url(url: str, quote_text: str) -> str:
-    """`url#:~:text=…` (URL Fragment Text Directives) that scrolls to and highlights the quote.
-
-    Short quotes are matched whole; longer ones by `textStart,textEnd` taken from their first
-    and last lines, so the directive still matches when the page lays paragraphs out apart.
-    """
-    base = url.split("#", 1)[0]
-    lines = [line.strip() for line in quote_text.split("\n") if line.strip()]
-    if not lines:
-        return base
-    edge = 12 if has_cjk(quote_text) else 40
-    if len(lines) == 1 and len(lines[0]) <= 2 * edge + 10:
-        directive = _directive_part(lines[0])
-    else:
-        first, last = lines[0], lines[-1]
-        start = first[:edge] if has_cjk(first) else _word_cut(first, edge, from_end=False)
-        end = last[-edge:] if has_cjk(last) else _word_cut(last, edge, from_end=True)
-        directive = f"{_directive_part(start)},{_directive_part(end)}"
-    return f"{base}#:~:text={directive}"
-
-
-def shorter_links(url: str) -> list[str]:
-    """`url`, then shorter forms that still lead to the article, for a renderer that has a
-    length limit: the text fragment reduced to its start (`#:~:text=start`), then no
-    fragment at all. A renderer takes the first that fits, or no link."""
-    variants = [url]
-    base, marker, directive = url.partition("#:~:text=")
-    if marker:
-        start = directive.split(",", 1)[0]
-        if start and start != directive:
-            variants.append(f"{base}#:~:text={start}")
-        variants.append(base)
-    return variants
-
-
-def _word_cut(line: str, limit: int, from_end: bool) -> str:
-    words = line.split()
-    picked: list[str] = []
-    for word in reversed(words) if from_end else words:
-        if sum(len(w) + 1 for w in picked) + len(word) > limit and picked:
-            break
-        picked.append(word)
-    return " ".join(reversed(picked) if from_end else picked)
-
-
-def _directive_part(text: str) -> str:
-    # '-', ',' and '&' are syntax in a text directive and must be percent-encoded too.
-    return percent_encode(text, safe="").replace("-", "%2D")

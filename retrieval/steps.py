@@ -22,13 +22,13 @@ from ingest.text import in_script_of, keyword_tokens, language_of
 from retrieval.keyword import KeywordHit, KeywordIndex
 from retrieval.languages import LanguageGate, judge
 from retrieval.languages import evidence as language_evidence
+from retrieval.links import quote_url
 from retrieval.models import Answer, Quote, Turn
 from retrieval.quotes import (
     Candidate,
     QuoteSpan,
     SentenceCosines,
     is_verbatim,
-    quote_url,
     select_quotes,
 )
 from retrieval.relevance import (
