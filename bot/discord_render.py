@@ -113,7 +113,7 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def trim(text: str, limit: int) -> str:
+def trim_utf16(text: str, limit: int) -> str:
     """At most `limit` UTF-16 units, with an ellipsis when cut."""
     if discord_len(text) <= limit:
         return text
@@ -130,12 +130,12 @@ def trim(text: str, limit: int) -> str:
 
 def plain_message(text: str) -> str:
     """Short text for `content` (help, refusals, acknowledgements): mentions broken, trimmed."""
-    return trim(neutralise_mentions(text), CONTENT_LIMIT)
+    return trim_utf16(neutralise_mentions(text), CONTENT_LIMIT)
 
 
 def link(title: str, url: str | None) -> str:
     """`[title](url)` with the title escaped and the url made safe; the bare title without one."""
-    text = escape_text(trim(" ".join(display_text(title).split()) or "untitled", _TITLE_CHARS))
+    text = escape_text(trim_utf16(" ".join(display_text(title).split()) or "untitled", _TITLE_CHARS))
     target = safe_url(url)
     return f"[{text}]({target})" if target else f"**{text}**"
 
@@ -175,7 +175,7 @@ def quote_link(item: NumberedQuote) -> str:
     target = safe_url(quote.url)
     number = f"\\[{item.number}\\]"
     if not target:
-        return f"{number} {escape_text(trim(display_text(quote_location(quote)), _TITLE_CHARS))}"
+        return f"{number} {escape_text(trim_utf16(display_text(quote_location(quote)), _TITLE_CHARS))}"
     page = f" · {quote.page_label}" if quote.page else ""
     return f"{number} [{QUOTE_LINK_LABEL}]({target}){page}"
 
@@ -196,7 +196,7 @@ def answer_blocks(answer: Answer) -> list[list[str]]:
 def footer_text(answer: Answer) -> str:
     count = answer.sources_searched
     searched = f"Searched {count} source{'s' if count != 1 else ''}"
-    return trim(f"{searched} · answer {answer.answer_id}" if answer.answer_id else searched,
+    return trim_utf16(f"{searched} · answer {answer.answer_id}" if answer.answer_id else searched,
                 FOOTER_LIMIT)
 
 
@@ -221,7 +221,7 @@ def pack_descriptions(blocks: Sequence[Sequence[str]], limit: int = DESCRIPTION_
             current = text
             continue
         for line in block:
-            line = trim(line, limit)
+            line = trim_utf16(line, limit)
             joined = f"{current}\n{line}" if current else line
             if discord_len(joined) <= limit:
                 current = joined
@@ -278,7 +278,7 @@ def _source_entry(number: int, record: ArticleRecord) -> str:
     if record.published:
         parts.append(escape_text(record.published))
     if not safe_url(record.url):
-        parts.append(escape_text(trim(display_text(source_label(record.source)), _TITLE_CHARS)))
+        parts.append(escape_text(trim_utf16(display_text(source_label(record.source)), _TITLE_CHARS)))
     parts.append(f"{record.chunks} chunk{'s' if record.chunks != 1 else ''}")
     return " · ".join(parts)
 
@@ -290,7 +290,7 @@ def source_pages(records: Sequence[ArticleRecord]) -> list[str]:
     size = 0
     budget = DESCRIPTION_LIMIT - 100
     for number, record in enumerate(records, 1):
-        entry = trim(_source_entry(number, record), budget)
+        entry = trim_utf16(_source_entry(number, record), budget)
         if current and (len(current) >= SOURCES_PER_PAGE or size + discord_len(entry) + 1 > budget):
             pages.append("\n".join(current))
             current, size = [], 0
@@ -308,14 +308,14 @@ def render_sources_page(
     pages = source_pages(records)
     if not pages:
         embed = discord.Embed(
-            title=trim(f"Sources in {collection}", TITLE_LIMIT),
+            title=trim_utf16(f"Sources in {collection}", TITLE_LIMIT),
             description="Nothing has been ingested yet. Admins can add articles with `/ingest`.",
             colour=COLOUR_NOT_CONFIDENT,
         )
         return embed, 0, 1
     page = min(max(page, 0), len(pages) - 1)
     embed = discord.Embed(
-        title=trim(f"Sources in {collection}", TITLE_LIMIT),
+        title=trim_utf16(f"Sources in {collection}", TITLE_LIMIT),
         description=pages[page],
         colour=COLOUR_ANSWER,
     )

@@ -352,12 +352,14 @@ def _fallback(plain: str) -> str:
     return escape(plain[:cut]) + ("…" if cut < len(plain) else "")
 
 
-def _trim(text: str, limit: int) -> str:
+def _trim_chars(text: str, limit: int) -> str:
+    """At most `limit` characters, with an ellipsis when cut (Discord's limits count UTF-16
+    units instead: `discord_render.trim_utf16`)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _one_line(text: str, limit: int) -> str:
-    return _trim(" ".join(display_text(text or "").split()), limit)
+    return _trim_chars(" ".join(display_text(text or "").split()), limit)
 
 
 _SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{2,}$")

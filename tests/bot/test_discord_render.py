@@ -19,7 +19,7 @@ from bot.discord_render import (
     render_answer,
     render_sources_page,
     safe_url,
-    trim,
+    trim_utf16,
 )
 from ingest.store import ArticleRecord
 from retrieval.models import Answer, Quote
@@ -110,9 +110,9 @@ def test_emoji_are_counted_as_discord_counts_them() -> None:
 
 
 def test_trim() -> None:
-    assert trim("abcdef", 4) == "abc…"
-    assert trim("abc", 3) == "abc"
-    assert discord_len(trim("😀" * 10, 7)) <= 7
+    assert trim_utf16("abcdef", 4) == "abc…"
+    assert trim_utf16("abc", 3) == "abc"
+    assert discord_len(trim_utf16("😀" * 10, 7)) <= 7
 
 
 def test_source_pages() -> None:
