@@ -433,11 +433,15 @@ def test_ask_explain_exits_2_when_the_store_cannot_be_searched(tmp_path: Path) -
 
 
 def test_ingest_runs_at_a_lower_priority_than_the_bots(tmp_path: Path) -> None:
+    import os
+
+    if os.nice(0) >= 19:
+        pytest.skip("already at the lowest priority: nothing could show the change")
     article = tmp_path / "note.md"
     article.write_text("# 灯塔\n\n灯塔守护着港口。\n", encoding="utf-8")
     probe = (
         "import os, sys; from bot import cli; before = os.nice(0); "
-        "cli.main(['ingest', sys.argv[1]]); print(os.nice(0) - before)"
+        "cli.main(['ingest', sys.argv[1]]); print(before, os.nice(0))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, str(article)],
@@ -445,4 +449,5 @@ def test_ingest_runs_at_a_lower_priority_than_the_bots(tmp_path: Path) -> None:
         env=clean_env(**_store_env(tmp_path)),
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "10"
+    before, after = map(int, done.stdout.strip().splitlines()[-1].split())
+    assert after == min(before + 10, 19)  # 19 is the lowest priority there is
