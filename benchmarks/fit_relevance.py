@@ -64,6 +64,8 @@ def _features(row: dict) -> RelevanceFeatures:
         found=row["found"],
         lead=row.get("lead", 0.0),
         language_certainty=row.get("language_certainty", _certainty(row)),
+        translated_agrees=row.get("translated_agrees", False),
+        translated_coverage=row.get("translated_coverage", 0.0),
     )
 
 
@@ -125,6 +127,7 @@ def _gate_inputs(row: dict) -> dict[str, float]:
         return LanguageEvidence(
             side["language"], side["article_id"], side["top"], side["margin"],
             side["keyword_agrees"], side["keyword"],
+            side.get("translated_agrees", False), side.get("translated", 0.0),
         )
 
     return gate_features(evidence(row["gate"]["same"]), evidence(row["gate"]["other"]))

@@ -26,6 +26,7 @@ from config import Settings
 from ingest.cleaning import strip_markup
 from ingest.store import ArticleStore, StoreUnavailable
 from ingest.text import in_script_of, is_chinese
+from retrieval import translation
 from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
 from retrieval.languages import LanguageGate
@@ -150,6 +151,7 @@ class Answerer:
             if settings.min_confidence is not None
             else DEFAULT_MIN_CONFIDENCE
         )
+        translation.warm()  # the dictionary a cross-language question needs, in the background
         self._writer: Writer | None = None
         if chat_model is not None or settings.llm:
             from retrieval.llm import LLMWriter

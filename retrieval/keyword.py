@@ -30,7 +30,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -100,8 +100,13 @@ class KeywordIndex:
 
     def search(self, question: str, k: int) -> list[KeywordHit]:
         """The `k` best chunks for the question's keywords (score > 0 only)."""
+        return self.search_tokens(keyword_tokens(question), k)
+
+    def search_tokens(self, tokens: Sequence[str], k: int) -> list[KeywordHit]:
+        """The `k` best chunks for keyword tokens already in the index's form
+        (`ingest.text.keyword_tokens`; a translated question's, retrieval/translation.py)."""
         self._keep_fresh()
-        tokens = list(dict.fromkeys(keyword_tokens(question)))
+        tokens = list(dict.fromkeys(tokens))
         if not tokens or k <= 0:
             return []
         db = self._reader()

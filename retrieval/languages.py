@@ -25,15 +25,17 @@ from dataclasses import asdict, dataclass
 from retrieval.relevance import dense_margin
 
 # Fitted by benchmarks/fit_relevance.py (see the module docstring).
-INTERCEPT = 7.491
+INTERCEPT = 4.436
 COEFFICIENTS: dict[str, float] = {
-    "top_difference": 42.424,
-    "same_margin": -63.902,
-    "other_margin": 56.094,
-    "same_keyword_agrees": -1.331,
-    "other_keyword_agrees": 1.314,
-    "same_keyword": -1.197,
-    "other_keyword": -0.069,
+    "top_difference": 48.157,
+    "same_margin": -42.327,
+    "other_margin": 24.242,
+    "same_keyword_agrees": -1.314,
+    "other_keyword_agrees": 1.167,
+    "same_keyword": -2.152,
+    "other_keyword": -0.128,
+    "other_translated_agrees": 1.889,
+    "other_translated": 2.132,
 }
 # Above 0.5 so that a question in doubt stays with its own language: on the validation half
 # of the mixed set 0.8 kept same-language recall@1 within a point of a one-language store
@@ -47,7 +49,9 @@ class LanguageEvidence:
 
     `top`: the best chunk's cosine; `margin`: how far it stands out from that language's
     chunks ranked 6-30; `keyword_agrees`: the keyword search's best chunk of this language is
-    in the same article; `keyword`: the keyword search's best BM25 score there (0: none).
+    in the same article; `keyword`: the keyword search's best BM25 score there (0: none);
+    `translated_agrees` and `translated`: the same for the search of the question's words
+    translated into this language (retrieval/translation.py; the other language only).
     """
 
     language: str
@@ -56,6 +60,8 @@ class LanguageEvidence:
     margin: float
     keyword_agrees: bool
     keyword: float
+    translated_agrees: bool = False
+    translated: float = 0.0
 
     def as_json(self) -> dict[str, object]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -92,9 +98,10 @@ def evidence(
     language: str,
     dense: Sequence[tuple[str, float]],
     keyword: Sequence[tuple[str, float]],
+    translated: Sequence[tuple[str, float]] = (),
 ) -> LanguageEvidence:
-    """The evidence of one language from its dense hits and keyword hits, each
-    (article id, score), best first."""
+    """The evidence of one language from its dense hits, keyword hits and translated
+    keyword hits, each (article id, score), best first."""
     similarities = [s for _, s in dense]
     article_id = dense[0][0] if dense else None
     return LanguageEvidence(
@@ -104,6 +111,8 @@ def evidence(
         margin=dense_margin(similarities),
         keyword_agrees=bool(keyword) and keyword[0][0] == article_id,
         keyword=keyword[0][1] if keyword else 0.0,
+        translated_agrees=bool(translated) and translated[0][0] == article_id,
+        translated=translated[0][1] if translated else 0.0,
     )
 
 
@@ -117,6 +126,8 @@ def gate_features(same: LanguageEvidence, other: LanguageEvidence) -> dict[str, 
         "other_keyword_agrees": float(other.keyword_agrees),
         "same_keyword": math.log1p(same.keyword),
         "other_keyword": math.log1p(other.keyword),
+        "other_translated_agrees": float(other.translated_agrees),
+        "other_translated": math.log1p(other.translated),
     }
 
 

