@@ -8,13 +8,13 @@ show is from its gold article; everything else (an unanswerable question, or an 
 whose first quote is from the wrong article) is a negative: "I don't know" is right there.
 
 Each line is put in the fitting or the held-back validation part by a hash of its set and
-question id (VALIDATION_SHARE of them are held back). A quote in the question's language is
-judged by the calibrated same-language rule of retrieval/relevance.py; the model fitted here is
-the one for quotes in the other language: a logistic regression over `cross_language_inputs`
-with a small L2 penalty, fitted by Newton's method (numpy; a dozen steps) on standardised
-features, unanswerable questions weighted CROSS_NEGATIVE_WEIGHT. It prints the validation
-figures per set at the default threshold (the whole decision: rule and model) and the
-coefficients to paste into retrieval/relevance.py.
+question id (VALIDATION_SHARE of them are held back). Two models are fitted, one for quotes in
+the question's language (over `same_language_inputs`) and one for quotes in the other
+language (over `cross_language_inputs`): each a logistic regression with a small L2 penalty,
+fitted by Newton's method (numpy; a dozen steps) on standardised features, unanswerable
+questions weighted SAME_NEGATIVE_WEIGHT and CROSS_NEGATIVE_WEIGHT. It prints the validation
+figures per set at the default threshold (the whole decision) and the models to paste into
+retrieval/relevance.py.
 
 The language gate is fitted first, on the answerable questions of stores of both languages
 (the lines with a `gate`): a positive is a question whose gold article is in the other
@@ -39,7 +39,13 @@ import numpy as np
 
 from retrieval import relevance
 from retrieval.languages import GATE_THRESHOLD, LanguageEvidence, gate_features
-from retrieval.relevance import DEFAULT_MIN_CONFIDENCE, RelevanceFeatures, cross_language_inputs
+from retrieval.relevance import (
+    DEFAULT_MIN_CONFIDENCE,
+    LogisticModel,
+    RelevanceFeatures,
+    cross_language_inputs,
+    same_language_inputs,
+)
 
 VALIDATION_SHARE = 0.25
 L2 = 1.0
@@ -47,6 +53,11 @@ L2 = 1.0
 # know" first: 2 keeps abstention ≥ 0.9 on most unanswerable sets at the default threshold
 # while crossing for ~0.6-0.7 of the cross-language questions (BENCHMARKS.md).
 CROSS_NEGATIVE_WEIGHT = 2.0
+# In the question's language the answerable questions are many and alike (CMRC, DRCD,
+# XQuAD): 0.5 kept their recall@1 within ~2.5 points of the hand rule this model replaced
+# while raising abstention on every unanswerable set; 1 cost DRCD and XQuAD zh another 1-3
+# points (BENCHMARKS.md).
+SAME_NEGATIVE_WEIGHT = 0.5
 
 
 def _held_back(row: dict) -> bool:
@@ -66,6 +77,7 @@ def _features(row: dict) -> RelevanceFeatures:
         language_certainty=row.get("language_certainty", _certainty(row)),
         translated_agrees=row.get("translated_agrees", False),
         translated_coverage=row.get("translated_coverage", 0.0),
+        question_words=row.get("question_words", 0),
     )
 
 
@@ -81,16 +93,19 @@ def _label(row: dict) -> bool:
     return bool(row["answerable"] and row["top1"])
 
 
-def fit(rows: list[dict]) -> tuple[float, dict[str, float]]:
-    """(intercept, coefficients) of the cross-language model: the weighted, L2-penalised
-    logistic regression over `cross_language_inputs`, on the questions whose first quote is
-    in the other language (unanswerable ones weigh CROSS_NEGATIVE_WEIGHT each)."""
-    rows = [r for r in rows if r["found"] and r["cross_language"]]
-    names = list(cross_language_inputs(_features(rows[0])))
-    x = np.array([list(cross_language_inputs(_features(r)).values()) for r in rows])
+def fit(rows: list[dict], cross: bool) -> LogisticModel:
+    """The model for quotes in the other language (`cross`) or in the question's: the
+    weighted, L2-penalised logistic regression over its inputs, on the questions whose
+    first quote is of that kind (unanswerable ones weigh the kind's NEGATIVE_WEIGHT)."""
+    inputs = cross_language_inputs if cross else same_language_inputs
+    negative_weight = CROSS_NEGATIVE_WEIGHT if cross else SAME_NEGATIVE_WEIGHT
+    rows = [r for r in rows if r["found"] and r["cross_language"] == cross]
+    names = list(inputs(_features(rows[0])))
+    x = np.array([list(inputs(_features(r)).values()) for r in rows])
     y = np.array([1.0 if _label(r) else 0.0 for r in rows])
-    weights = np.array([1.0 if r["answerable"] else CROSS_NEGATIVE_WEIGHT for r in rows])
-    return _standardised_fit(x, y, weights, names)
+    weights = np.array([1.0 if r["answerable"] else negative_weight for r in rows])
+    intercept, coefficients = _standardised_fit(x, y, weights, names)
+    return LogisticModel(intercept, coefficients)
 
 
 def _standardised_fit(
@@ -166,16 +181,12 @@ def report_gate(rows: list[dict], intercept: float, coefficients: dict[str, floa
         print(f"{kind:<12}{n:>5}{chosen:>20.3f}{oracle:>8.3f}")
 
 
-def confidence(intercept: float, coefficients: dict[str, float], row: dict) -> float:
-    """retrieval/relevance.py's confidence, with these cross-language coefficients."""
-    features = _features(row)
-    if not (features.found and features.cross_language):
-        return relevance.confidence(features)
-    fitted = relevance.cross_language_model(features, intercept, coefficients)
-    return max(fitted, relevance.names_rule(features))
+def confidence(models: tuple[LogisticModel, LogisticModel], row: dict) -> float:
+    """retrieval/relevance.py's confidence, with these (same-, cross-language) models."""
+    return relevance.confidence(_features(row), *models)
 
 
-def report(rows: list[dict], intercept: float, coefficients: dict[str, float], threshold: float):
+def report(rows: list[dict], models: tuple[LogisticModel, LogisticModel], threshold: float):
     """Per set and question → article language: answered share, recall@1, abstention."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
@@ -187,7 +198,7 @@ def report(rows: list[dict], intercept: float, coefficients: dict[str, float], t
         groups[(r["set"], kind)].append(r)
     print(f"{'set':<28}{'kind':<18}{'n':>5}{'answered':>10}{'recall@1':>10}{'abstain':>9}")
     for (name, kind), group in sorted(groups.items()):
-        confident = [confidence(intercept, coefficients, r) >= threshold for r in group]
+        confident = [confidence(models, r) >= threshold for r in group]
         n = len(group)
         answered = sum(confident) / n
         if group[0]["answerable"]:
@@ -217,17 +228,18 @@ def main() -> int:
         for name, weight in gate_coefficients.items():
             print(f'    "{name}": {weight:.3f},')
         print("}\n")
-    intercept, coefficients = fit(fitting)
+    models = (fit(fitting, cross=False), fit(fitting, cross=True))
     print(f"fitted on {len(fitting)} questions; validation: {len(validation)} held back\n")
     print("validation, at threshold", args.threshold)
-    report(validation, intercept, coefficients, args.threshold)
+    report(validation, models, args.threshold)
     print("\nfitting part")
-    report(fitting, intercept, coefficients, args.threshold)
-    print(f"\nCROSS_INTERCEPT = {intercept:.3f}")
-    print("CROSS_COEFFICIENTS: dict[str, float] = {")
-    for name, weight in coefficients.items():
-        print(f'    "{name}": {weight:.3f},')
-    print("}")
+    report(fitting, models, args.threshold)
+    for name, model in zip(("SAME_LANGUAGE", "CROSS_LANGUAGE"), models, strict=True):
+        print(f"\n{name} = LogisticModel(\n    intercept={model.intercept:.3f},")
+        print("    coefficients={")
+        for feature, weight in model.coefficients.items():
+            print(f'        "{feature}": {weight:.3f},')
+        print("    },\n)")
     return 0
 
 

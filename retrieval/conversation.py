@@ -12,6 +12,10 @@ Then the evidence decides (`keeps_context`, a pure function): the combined readi
 only when it is confident and the question's own words back its best quote (half of them
 are in it; a one-word question has none to check), and then when the question alone is not confident, or — for a
 question that refers back — when the combined reading is at least as confident as it.
+When the question alone was not confident but its best quote is in the article the
+confident combined reading found, the question's own quotes are kept with the combined
+reading's decision (`_confirms`): the conversation picks the article, the question's own words
+the passage ("2014年呢？" after "他2008年被哪支球队罗致？" quotes 2014, not 2008).
 A question that stands on its own is answered on its own merits, exactly as `citebot ask`
 answers it. The console (`citebot chat`), a Slack thread and a Discord reply chain all pass
 their turns to `Answerer.ask(question, history)`, which applies this rule.
@@ -148,9 +152,31 @@ def read_in_conversation(
     combined = select_for(replace(question, notes=(*question.notes, note)),
                           f"{context}\n{question.text}")
     combined_evidence = evidence(combined, supported=_supports(question.text, combined))
+    if _confirms(alone, combined):
+        # The conversation picks the article, the question's own words the passage: the
+        # combined reading's quotes answer the earlier question as much as this one.
+        article = alone.spans[0].article_id
+        search = replace(alone.retrieved.search, question=combined.question)  # with the note
+        return replace(
+            alone,
+            retrieved=replace(alone.retrieved, search=search),
+            spans=tuple(span for span in alone.spans if span.article_id == article),
+            decision=combined.decision,
+        )
     if keeps_context(evidence(alone), combined_evidence, refers_back(question.text)):
         return combined
     return alone
+
+
+def _confirms(alone: Selection, combined: Selection) -> bool:
+    """Whether the conversation confirms what the question alone found but was not sure
+    of: the combined reading is confident and its best quote is in the same article."""
+    return (
+        not alone.confident
+        and combined.confident
+        and bool(alone.spans)
+        and alone.spans[0].article_id == combined.spans[0].article_id
+    )
 
 
 def evidence(selection: Selection, supported: bool = True) -> Evidence:

@@ -16,6 +16,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from ingest.text import keyword_tokens
+
 # Calibrated on the public QA sets with `citebot eval` (see BENCHMARKS.md).
 DEFAULT_MIN_CONFIDENCE = 0.5
 
@@ -35,7 +37,9 @@ class RelevanceFeatures:
     - `translated_agrees`: across languages, the search of the question's words translated
       into the quote's language (retrieval/translation.py) ranks the quote's article first,
     - `translated_coverage`: across languages, the share of the question's translatable
-      words whose translation the quote holds.
+      words whose translation the quote holds,
+    - `question_words`: the question's own keywords, up to `QUESTION_WORDS` ("What about
+      2005?" has one: a question that says little can land near anything).
 
     The chunks compared are those of the best quote's language only.
     """
@@ -50,6 +54,7 @@ class RelevanceFeatures:
     language_certainty: float = 1.0
     translated_agrees: bool = False
     translated_coverage: float = 0.0
+    question_words: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -104,6 +109,7 @@ def relevance_features(
     language_certainty: float = 1.0,
     translated_agrees: bool = False,
     translated_coverage: float = 0.0,
+    question: str = "",
 ) -> RelevanceFeatures:
     """The features of one question from the dense hits of its best quote's language
     ((article id, cosine), best first) and its best quote."""
@@ -119,91 +125,103 @@ def relevance_features(
         language_certainty=language_certainty,
         translated_agrees=translated_agrees,
         translated_coverage=translated_coverage,
+        question_words=question_words(question),
     )
 
 
-# Across languages cosines run lower and no wording is shared but names and numbers, so a
-# quote in the other language than the question's is judged by its own, fitted model:
-# P(the first quote is from an article that answers) =
-#     sigmoid(CROSS_INTERCEPT + Σ CROSS_COEFFICIENTS[name] · features[name]),
-# fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the
-# cross-language questions of the public sets (the commands and validation figures are in
-# BENCHMARKS.md, "I don't know" across languages).
-CROSS_INTERCEPT = -13.641
-CROSS_COEFFICIENTS: dict[str, float] = {
-    "top_dense": 8.948,
-    "margin": 49.403,
-    "lexical": 0.922,
-    "lead": 38.292,
-    "language_certainty": 2.872,
-    "translated_agrees": 1.350,
-    "translated_coverage": 3.726,
-}
+# More keywords than this say no more about whether a question is specific.
+QUESTION_WORDS = 4
 
 
-def _same_language_confidence(f: RelevanceFeatures) -> float:
-    """Any of four signals suffices. They were chosen with benchmarks/calibrate_confidence.py
-    on CMRC, DRCD and XQuAD (answerable questions against questions from another set):
-    - a quoted sentence is very close to the question (cosine ≥ 0.89),
-    - the best chunk is close (cosine ≥ 0.86) and the quote shares the question's rarer
-      words (coverage ≥ 0.1),
-    - the best chunk stands out from the chunks ranked 6-30 of its language (margin ≥ 0.04),
-    - a quoted sentence is fairly close (≥ 0.81) and shares names or numbers (≥ 0.15).
-    """
-    score = max(
-        0.5 + (f.sentence - 0.89) * 5,
-        min(0.5 + (f.top_dense - 0.86) * 5, 0.5 + (f.lexical - 0.1)),
-        0.5 + (f.margin - 0.04) * 10,
-        names_rule(f),
-    )
-    return min(1.0, max(0.0, score))
+def question_words(question: str) -> int:
+    """The `question_words` feature: the question's distinct keywords, up to QUESTION_WORDS."""
+    return min(len(set(keyword_tokens(question))), QUESTION_WORDS)
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    """P = sigmoid(intercept + Σ coefficients[name] · inputs[name]): a fitted decision a
+    reader can follow (benchmarks/fit_relevance.py fits it and prints these numbers)."""
+
+    intercept: float
+    coefficients: dict[str, float]
+
+    def probability(self, inputs: dict[str, float]) -> float:
+        z = self.intercept + sum(w * inputs[name] for name, w in self.coefficients.items())
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+# P(the first quote is from an article that answers), one model per kind of quote, both
+# fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the public sets
+# with a quarter held back (the commands and validation figures are in BENCHMARKS.md,
+# "How "I don't know" is decided"). A quote in the question's language:
+SAME_LANGUAGE = LogisticModel(
+    intercept=-37.346,
+    coefficients={
+        "sentence": 34.952,
+        "margin": 60.824,
+        "lexical": 8.774,
+        "lead": 22.503,
+        "question_words": 0.883,
+    },
+)
+# A quote in the other language: cosines run lower there and no wording is shared but names
+# and numbers, so the translated search's evidence (retrieval/translation.py) counts.
+CROSS_LANGUAGE = LogisticModel(
+    intercept=-5.163,
+    coefficients={
+        "margin": 90.066,
+        "lexical": 0.904,
+        "lead": 13.081,
+        "translated_agrees": 1.274,
+        "translated_coverage": 3.910,
+    },
+)
+
+
+def same_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
+    """The same-language model's inputs."""
+    return {
+        "sentence": f.sentence,
+        "margin": f.margin,
+        "lexical": f.lexical,
+        "lead": f.lead,
+        "question_words": float(f.question_words),
+    }
 
 
 def cross_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
     """The cross-language model's inputs."""
     return {
-        "top_dense": f.top_dense,
         "margin": f.margin,
         "lexical": f.lexical,
         "lead": f.lead,
-        "language_certainty": f.language_certainty,
         "translated_agrees": float(f.translated_agrees),
         "translated_coverage": f.translated_coverage,
     }
 
 
-def cross_language_model(
-    f: RelevanceFeatures, intercept: float, coefficients: dict[str, float]
-) -> float:
-    """The fitted cross-language model with these coefficients (benchmarks/fit_relevance.py)."""
-    x = cross_language_inputs(f)
-    z = intercept + sum(weight * x[name] for name, weight in coefficients.items())
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
-
-
 def names_rule(f: RelevanceFeatures) -> float:
-    """A quoted sentence fairly close to the question (cosine ≥ 0.81) that holds its names and
-    numbers (coverage ≥ 0.15; across languages, of those alone: GPT-5, AtCoder and 2025 are
-    written the same in both)."""
+    """Across languages: a quoted sentence fairly close to the question (cosine ≥ 0.81) that
+    holds its names and numbers (coverage ≥ 0.15; of those alone: GPT-5, AtCoder and 2025
+    are written the same in both languages) — evidence the lower cosines do not carry."""
     return min(0.5 + (f.sentence - 0.81) * 5, 0.5 + (f.lexical - 0.15))
 
 
-def _cross_language_confidence(f: RelevanceFeatures) -> float:
-    """The fitted model, or the names rule: a name both texts write alike is evidence the
-    model's cosines, lower across languages, do not carry."""
-    fitted = cross_language_model(f, CROSS_INTERCEPT, CROSS_COEFFICIENTS)
-    return min(1.0, max(0.0, fitted, names_rule(f)))
-
-
-def confidence(features: RelevanceFeatures) -> float:
+def confidence(
+    features: RelevanceFeatures,
+    same_language: LogisticModel = SAME_LANGUAGE,
+    cross_language: LogisticModel = CROSS_LANGUAGE,
+) -> float:
     """How sure we are that the store holds the answer the first quote gives, 0..1
-    (0.5 = the default threshold; 0 when nothing was found): the same-language rule, or the
-    fitted cross-language model when the quote is in the other language."""
+    (0.5 = the default threshold; 0 when nothing was found): the model for the quote's
+    language (the question's, or the other one, where the names rule also counts)."""
     if not features.found:
         return 0.0
     if features.cross_language:
-        return _cross_language_confidence(features)
-    return _same_language_confidence(features)
+        fitted = cross_language.probability(cross_language_inputs(features))
+        return min(1.0, max(0.0, fitted, names_rule(features)))
+    return same_language.probability(same_language_inputs(features))
 
 
 def decide(features: RelevanceFeatures, threshold: float = DEFAULT_MIN_CONFIDENCE) -> Decision:

@@ -320,6 +320,7 @@ def select(
             translated_coverage=translation_coverage(retrieved.translations, quoted)
             if crossing
             else 0.0,
+            question=retrieved.search.question.text,
         )
     else:
         features = RelevanceFeatures()

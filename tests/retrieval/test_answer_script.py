@@ -32,7 +32,7 @@ def test_a_traditional_question_gets_a_traditional_lead(sample_answerer: Answere
 
 
 def test_a_traditional_question_gets_traditional_i_dont_know(sample_answerer: Answerer) -> None:
-    answer = sample_answerer.ask("火星上的天氣預報是什麼樣的？")
+    answer = sample_answerer.ask("秘魯的首都是哪裡？")  # nothing in the sample articles
     assert not answer.confident
     assert answer.text.startswith("抱歉，我在已收錄的文章中沒有找到"), answer.text
 

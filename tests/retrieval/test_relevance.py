@@ -10,76 +10,51 @@ import pytest
 
 from retrieval.relevance import (
     DEFAULT_MIN_CONFIDENCE,
+    QUESTION_WORDS,
     Decision,
     RelevanceFeatures,
     confidence,
     cross_language_inputs,
     decide,
     dense_margin,
+    question_words,
+    same_language_inputs,
 )
 
 # (what it is, sentence cosine, best chunk cosine, margin and lead in its language, lexical,
-#  cross-language, translated search agrees, translated coverage, confident): the mean
-#  features of each kind of question in the calibration (benchmarks/calibration/).
+#  cross-language, translated search agrees, translated coverage, question keywords,
+#  confident): the mean features of each kind of question in benchmarks/calibration/.
 TABLE = [
-    ("Chinese question, its Chinese article", 0.912, 0.894, 0.061, 0.048, 0.343, False, 0, 0, True),
-    ("English question, its English article", 0.857, 0.868, 0.091, 0.080, 0.522, False, 0, 0, True),
-    (
-        "English question, its Chinese article",
-        0.791,
-        0.782,
-        0.051,
-        0.033,
-        0.126,
-        True,
-        1,
-        0.38,
-        True,
-    ),
-    (
-        "Chinese question, its English article",
-        0.814,
-        0.808,
-        0.054,
-        0.039,
-        0.201,
-        True,
-        1,
-        0.33,
-        True,
-    ),
-    ("Chinese question, nothing stored", 0.858, 0.863, 0.025, 0.009, 0.044, False, 0, 0, False),
-    ("English question, nothing stored", 0.793, 0.795, 0.030, 0.012, 0.150, False, 0, 0, False),
-    (
-        "English question, Chinese off topic",
-        0.764,
-        0.750,
-        0.025,
-        0.008,
-        0.045,
-        True,
-        0,
-        0.08,
-        False,
-    ),
-    (
-        "Chinese question, English off topic",
-        0.805,
-        0.781,
-        0.032,
-        0.013,
-        0.086,
-        True,
-        0,
-        0.06,
-        False,
-    ),
+    ("Chinese question, its Chinese article", 0.913, 0.896, 0.057, 0.042, 0.372)
+    + (False, 0, 0, 4, True),
+    ("English question, its English article", 0.856, 0.869, 0.090, 0.078, 0.516)
+    + (False, 0, 0, 4, True),
+    ("English question, its Chinese article", 0.791, 0.782, 0.051, 0.033, 0.128)
+    + (True, 1, 0.38, 4, True),
+    ("Chinese question, its English article", 0.814, 0.808, 0.054, 0.039, 0.200)
+    + (True, 1, 0.33, 4, True),
+    ("Chinese question, nothing stored", 0.846, 0.846, 0.021, 0.008, 0.052)
+    + (False, 0, 0, 4, False),
+    ("English question, nothing stored", 0.788, 0.788, 0.028, 0.014, 0.102)
+    + (False, 0, 0, 4, False),
+    ("Chinese question, its paragraph not stored", 0.863, 0.865, 0.027, 0.013, 0.089)
+    + (False, 0, 0, 4, False),
+    ("English question, its paragraph not stored", 0.809, 0.815, 0.038, 0.024, 0.175)
+    + (False, 0, 0, 4, False),
+    ("English follow-up asked alone", 0.829, 0.818, 0.023, 0.005, 0.586)
+    + (False, 0, 0, 1, False),
+    ("Chinese follow-up asked alone", 0.868, 0.860, 0.016, 0.005, 0.278)
+    + (False, 0, 0, 2, False),
+    ("English question, Chinese off topic", 0.760, 0.743, 0.024, 0.008, 0.036)
+    + (True, 0, 0.06, 4, False),
+    ("Chinese question, English off topic", 0.795, 0.777, 0.027, 0.013, 0.073)
+    + (True, 0, 0.06, 4, False),
 ]
 
 
 @pytest.mark.parametrize(
-    ("sentence", "top", "margin", "lead", "lexical", "cross", "agrees", "coverage", "expected"),
-    [row[1:] for row in TABLE],
+    ("sentence", "top", "margin", "lead", "lexical", "cross", "agrees", "coverage", "words"),
+    [row[1:-1] for row in TABLE],
     ids=[row[0] for row in TABLE],
 )
 def test_decision_table(
@@ -91,8 +66,10 @@ def test_decision_table(
     cross: bool,
     agrees: int,
     coverage: float,
-    expected: bool,
+    words: int,
+    request: pytest.FixtureRequest,
 ) -> None:
+    expected = next(row[-1] for row in TABLE if row[0] == request.node.callspec.id)
     features = RelevanceFeatures(
         top,
         margin,
@@ -103,6 +80,7 @@ def test_decision_table(
         lead=lead,
         translated_agrees=bool(agrees),
         translated_coverage=coverage,
+        question_words=words,
     )
     assert decide(features).confident is expected
 
@@ -124,31 +102,22 @@ def test_nothing_found_is_never_confident() -> None:
     "field", ["top_dense", "margin", "sentence", "lead", "lexical", "translated_coverage"]
 )
 def test_more_evidence_never_lowers_the_confidence(field: str) -> None:
-    base = {
-        "top_dense": 0.80,
-        "margin": 0.04,
-        "lexical": 0.2,
-        "sentence": 0.80,
-        "lead": 0.02,
-        "translated_coverage": 0.2,
+    # Near the threshold, where the fitted models (not the names rule) decide.
+    bases = {
+        False: {"top_dense": 0.84, "margin": 0.03, "sentence": 0.86, "lead": 0.02},
+        True: {"top_dense": 0.78, "margin": 0.05, "sentence": 0.78, "lead": 0.03},
     }
-    for cross in (False, True):
+    for cross, base in bases.items():
+        base = {**base, "lexical": 0.2, "translated_coverage": 0.2, "question_words": 4}
         low = RelevanceFeatures(**base, cross_language=cross, found=True)
         high = RelevanceFeatures(
             **{**base, field: base[field] + 0.03}, cross_language=cross, found=True
         )
+        assert 0.2 < confidence(low) < 0.8
         assert confidence(high) >= confidence(low)
-        if cross and field in cross_language_inputs(low):  # the fitted model weighs them all
+        inputs = cross_language_inputs if cross else same_language_inputs
+        if field in inputs(low):  # a fitted model weighs each of its inputs
             assert confidence(high) > confidence(low)
-
-
-def test_a_doubtful_language_gate_lowers_a_cross_language_confidence() -> None:
-    features = RelevanceFeatures(
-        0.78, 0.047, 0.15, 0.79, True, found=True, lead=0.03, translated_coverage=0.2
-    )
-    doubtful = replace(features, language_certainty=0.5)
-    assert confidence(doubtful) < confidence(features)
-    assert decide(features).confident and not decide(doubtful).confident
 
 
 def test_the_threshold_is_a_probability_an_operator_sets() -> None:
@@ -164,3 +133,14 @@ def test_margin_compares_the_best_with_the_chunks_ranked_6_to_30() -> None:
     assert dense_margin(similarities) == pytest.approx(0.1)
     assert dense_margin([0.9, 0.8]) == pytest.approx(0.1)
     assert dense_margin([]) == 0.0
+
+
+def test_a_question_that_says_little_needs_more_evidence() -> None:
+    """A follow-up asked alone ("What about 2005?") lands near anything: the same cosines
+    answer a question of four keywords but not one of one."""
+    specific = RelevanceFeatures(0.85, 0.035, 0.3, 0.87, False, found=True, lead=0.02)
+    specific = replace(specific, question_words=4)
+    assert decide(specific).confident
+    assert not decide(replace(specific, question_words=1)).confident
+    assert question_words("What about 2005?") == 2  # "about", "2005"
+    assert question_words("How many people use OpenAI products every week?") == QUESTION_WORDS
