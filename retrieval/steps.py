@@ -89,8 +89,9 @@ class Retrieved:
     candidates: tuple[Candidate, ...]
     texts: Mapping[str, str]
     gate: LanguageGate | None = None  # in a store of both languages
-    # When the store holds a language other than the question's: the question's words with
-    # their translations, and the keyword search of those (article id, BM25), best first.
+    # When the store holds a language other than the question's (or does not say which: the
+    # chunks of an older citebot), the question's words with their translations, and the
+    # keyword search of those (article id, BM25), best first.
     translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
     translated: tuple[tuple[str, float], ...] = ()
 
@@ -166,7 +167,7 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         keyword = index.search(search.text, KEYWORD_K)
         translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
         translated: tuple[tuple[str, float], ...] = ()
-        if any(lang != search.question.language for lang in languages):
+        if not languages or any(lang != search.question.language for lang in languages):
             translations = tuple(translate(search.text))
             tokens = [word for _, words in translations for word in words]
             translated = tuple(

@@ -136,9 +136,18 @@ def warm() -> None:
     threading.Thread(target=bilingual_dictionary, name="dictionary-load", daemon=True).start()
 
 
-@cache
+_LOADING = threading.Lock()
+
+
 def bilingual_dictionary() -> BilingualDictionary:
-    """The bundled CC-CEDICT as look-up tables (loaded once per process)."""
+    """The bundled CC-CEDICT as look-up tables (loaded once per process; a question that
+    comes while `warm` is loading waits for that load instead of starting another)."""
+    with _LOADING:
+        return _load()
+
+
+@cache
+def _load() -> BilingualDictionary:
     import jieba
 
     keyword_tokens("")  # loads jieba's dictionary, whose word frequencies rank the Chinese
