@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 from ingest.text import keyword_tokens
 
-# Calibrated on the public QA sets with `citebot eval` (see BENCHMARKS.md).
+# The models are fitted for this threshold (benchmarks/fit_relevance.py reports at it).
 DEFAULT_MIN_CONFIDENCE = 0.5
 
 
@@ -33,7 +33,8 @@ class RelevanceFeatures:
     - `cross_language`: the question and the best quote are in different languages,
     - `lead`: how far the best chunk's article leads the next article (cosine difference),
     - `language_certainty`: in a store of both languages, the language gate's probability
-      that the answer is in the quote's language (1.0 in a store of one language),
+      that the answer is in the quote's language (1.0 in a store of one language; shown,
+      not weighed: the fits gave it no weight once the gate crosses only at 0.8),
     - `translated_agrees`: across languages, the search of the question's words translated
       into the quote's language (retrieval/translation.py) ranks the quote's article first,
     - `translated_coverage`: across languages, the share of the question's translatable
@@ -154,7 +155,7 @@ class LogisticModel:
 # P(the first quote is from an article that answers), one model per kind of quote, both
 # fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the public sets
 # with a quarter held back (the commands and validation figures are in BENCHMARKS.md,
-# "How "I don't know" is decided"). A quote in the question's language:
+# "Fourth session (issue 14)"). A quote in the question's language:
 SAME_LANGUAGE = LogisticModel(
     intercept=-37.381,
     coefficients={

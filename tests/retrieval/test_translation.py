@@ -80,3 +80,18 @@ def test_translated_words_find_the_article_the_question_words_cannot(store: Arti
     assert ferry not in [h.article_id for h in index.search(question, 5)]
     hits = index.search_tokens(translated_tokens(question), 5)
     assert hits and hits[0].article_id == ferry
+
+
+def test_a_question_about_articles_in_the_other_language_is_judged_with_its_translation(
+    sample_answerer,
+) -> None:
+    """The chain carries the translation to the decision: the English question's words,
+    translated, are found in the Chinese quote (the sample articles are Chinese)."""
+    explanation = sample_answerer.explain(
+        "Who beat OpenAI's model at the AtCoder World Tour Finals?"
+    )
+    assert explanation.features.cross_language
+    assert explanation.features.translated_coverage > 0
+    same_language = sample_answerer.explain("谁在AtCoder世界巡回赛决赛上击败了OpenAI的模型？")
+    assert not same_language.features.cross_language
+    assert same_language.features.translated_coverage == 0
