@@ -93,6 +93,8 @@ class Explanation:
     features: RelevanceFeatures
     decision: Decision
     gate: LanguageGate | None = None
+    # the question's words and their translations (retrieval/translation.py), when searched
+    translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def confident(self) -> bool:
@@ -126,6 +128,7 @@ class Explanation:
             ],
             "features": self.features.as_json(),
             "language_gate": self.gate.as_json() if self.gate else None,
+            "translations": {word: list(found) for word, found in self.translations},
             **self.decision.as_json(),
         }
 
@@ -243,6 +246,7 @@ class Answerer:
             features=selection.features,
             decision=selection.decision,
             gate=retrieved.gate,
+            translations=tuple(retrieved.translations),
         )
 
     # --- the steps, bound to this answerer's stores, indexes and writer ------------------------

@@ -92,6 +92,7 @@ def test_a_question_about_articles_in_the_other_language_is_judged_with_its_tran
     )
     assert explanation.features.cross_language
     assert explanation.features.translated_coverage > 0
+    assert "击败" in explanation.as_json()["translations"]["beat"]  # what `ask --explain` shows
     same_language = sample_answerer.explain("谁在AtCoder世界巡回赛决赛上击败了OpenAI的模型？")
     assert not same_language.features.cross_language
     assert same_language.features.translated_coverage == 0
