@@ -29,6 +29,7 @@ relevance features do depend on the gate, so re-run the calibration after changi
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -43,8 +44,8 @@ from retrieval.relevance import (
     DEFAULT_MIN_CONFIDENCE,
     LogisticModel,
     RelevanceFeatures,
-    cross_language_inputs,
-    same_language_inputs,
+    RelevanceModels,
+    model_inputs,
 )
 
 VALIDATION_SHARE = 0.25
@@ -65,7 +66,8 @@ def _held_back(row: dict) -> bool:
     return digest[0] < 256 * VALIDATION_SHARE
 
 
-def _features(row: dict) -> RelevanceFeatures:
+def _features(row: dict, few_chunks: bool = False) -> RelevanceFeatures:
+    """The features of a line (as if its store had few chunks, for the few-chunk models)."""
     return RelevanceFeatures(
         top_dense=row["top_dense"],
         margin=row["margin"],
@@ -78,6 +80,7 @@ def _features(row: dict) -> RelevanceFeatures:
         translated_agrees=row.get("translated_agrees", False),
         translated_coverage=row.get("translated_coverage", 0.0),
         question_words=row.get("question_words", 0),
+        chunks_compared=0 if few_chunks else row.get("chunks_compared", 29),
     )
 
 
@@ -93,15 +96,18 @@ def _label(row: dict) -> bool:
     return bool(row["answerable"] and row["top1"])
 
 
-def fit(rows: list[dict], cross: bool) -> LogisticModel:
-    """The model for quotes in the other language (`cross`) or in the question's: the
-    weighted, L2-penalised logistic regression over its inputs, on the questions whose
-    first quote is of that kind (unanswerable ones weigh the kind's NEGATIVE_WEIGHT)."""
-    inputs = cross_language_inputs if cross else same_language_inputs
+def fit(rows: list[dict], kind: str) -> LogisticModel:
+    """One of `RelevanceModels` (`kind` names the field): the weighted, L2-penalised
+    logistic regression over that model's inputs, on the questions whose first quote is in
+    its kind of language (unanswerable ones weigh that kind's NEGATIVE_WEIGHT). The
+    few-chunk models are fitted on the same questions without margin and lead."""
+    cross = kind.startswith("cross")
+    few = kind.endswith("few_chunks")
     negative_weight = CROSS_NEGATIVE_WEIGHT if cross else SAME_NEGATIVE_WEIGHT
     rows = [r for r in rows if r["found"] and r["cross_language"] == cross]
-    names = list(inputs(_features(rows[0])))
-    x = np.array([list(inputs(_features(r)).values()) for r in rows])
+    features = [_features(r, few) for r in rows]
+    names = list(model_inputs(features[0]))
+    x = np.array([list(model_inputs(f).values()) for f in features])
     y = np.array([1.0 if _label(r) else 0.0 for r in rows])
     weights = np.array([1.0 if r["answerable"] else negative_weight for r in rows])
     intercept, coefficients = _standardised_fit(x, y, weights, names)
@@ -181,12 +187,12 @@ def report_gate(rows: list[dict], intercept: float, coefficients: dict[str, floa
         print(f"{kind:<12}{n:>5}{chosen:>20.3f}{oracle:>8.3f}")
 
 
-def confidence(models: tuple[LogisticModel, LogisticModel], row: dict) -> float:
-    """retrieval/relevance.py's confidence, with these (same-, cross-language) models."""
-    return relevance.confidence(_features(row), *models)
+def confidence(models: RelevanceModels, row: dict, few_chunks: bool = False) -> float:
+    """retrieval/relevance.py's confidence, with these models."""
+    return relevance.confidence(_features(row, few_chunks), models)
 
 
-def report(rows: list[dict], models: tuple[LogisticModel, LogisticModel], threshold: float):
+def report(rows: list[dict], models: RelevanceModels, threshold: float, few_chunks: bool = False):
     """Per set and question → article language: answered share, recall@1, abstention."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
@@ -198,7 +204,7 @@ def report(rows: list[dict], models: tuple[LogisticModel, LogisticModel], thresh
         groups[(r["set"], kind)].append(r)
     print(f"{'set':<28}{'kind':<18}{'n':>5}{'answered':>10}{'recall@1':>10}{'abstain':>9}")
     for (name, kind), group in sorted(groups.items()):
-        confident = [confidence(models, r) >= threshold for r in group]
+        confident = [confidence(models, r, few_chunks) >= threshold for r in group]
         n = len(group)
         answered = sum(confident) / n
         if group[0]["answerable"]:
@@ -228,18 +234,24 @@ def main() -> int:
         for name, weight in gate_coefficients.items():
             print(f'    "{name}": {weight:.3f},')
         print("}\n")
-    models = (fit(fitting, cross=False), fit(fitting, cross=True))
+    kinds = [f.name for f in dataclasses.fields(RelevanceModels)]
+    models = RelevanceModels(**{kind: fit(fitting, kind) for kind in kinds})
     print(f"fitted on {len(fitting)} questions; validation: {len(validation)} held back\n")
     print("validation, at threshold", args.threshold)
     report(validation, models, args.threshold)
     print("\nfitting part")
     report(fitting, models, args.threshold)
-    for name, model in zip(("SAME_LANGUAGE", "CROSS_LANGUAGE"), models, strict=True):
-        print(f"\n{name} = LogisticModel(\n    intercept={model.intercept:.3f},")
-        print("    coefficients={")
+    print("\nvalidation as if every store had few chunks (the few-chunk models)")
+    report(validation, models, args.threshold, few_chunks=True)
+    print("\nMODELS = RelevanceModels(")
+    for kind in kinds:
+        model = getattr(models, kind)
+        print(f"    {kind}=LogisticModel(\n        intercept={model.intercept:.3f},")
+        print("        coefficients={")
         for feature, weight in model.coefficients.items():
-            print(f'        "{feature}": {weight:.3f},')
-        print("    },\n)")
+            print(f'            "{feature}": {weight:.3f},')
+        print("        },\n    ),")
+    print(")")
     return 0
 
 

@@ -40,7 +40,10 @@ class RelevanceFeatures:
     - `translated_coverage`: across languages, the share of the question's translatable
       words whose translation the quote holds,
     - `question_words`: the question's own keywords, up to `QUESTION_WORDS` ("What about
-      2005?" has one: a question that says little can land near anything).
+      2005?" has one: a question that says little can land near anything),
+    - `chunks_compared`: how many other chunks of the quote's language the margin and the
+      lead compare the best one with (29 at most; below `FEW_CHUNKS`, in a store of one or
+      two short articles, margin and lead say nothing and models without them decide).
 
     The chunks compared are those of the best quote's language only.
     """
@@ -56,6 +59,7 @@ class RelevanceFeatures:
     translated_agrees: bool = False
     translated_coverage: float = 0.0
     question_words: int = 0
+    chunks_compared: int = 29
 
     def as_json(self) -> dict[str, object]:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -127,6 +131,7 @@ def relevance_features(
         translated_agrees=translated_agrees,
         translated_coverage=translated_coverage,
         question_words=question_words(question),
+        chunks_compared=max(0, len(similarities) - 1),
     )
 
 
@@ -152,33 +157,65 @@ class LogisticModel:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-# P(the first quote is from an article that answers), one model per kind of quote, both
-# fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the public sets
-# with a quarter held back (the commands and validation figures are in BENCHMARKS.md,
-# "Fourth session (issue 14)"). A quote in the question's language:
-SAME_LANGUAGE = LogisticModel(
-    intercept=-37.381,
-    coefficients={
-        "sentence": 35.893,
-        "margin": 55.743,
-        "lexical": 8.756,
-        "lead": 28.252,
-        "question_words": 0.810,
-    },
-)
-# A quote in the other language: cosines run lower there and no wording is shared but names
-# and numbers, so the translated search's evidence (retrieval/translation.py) counts.
-CROSS_LANGUAGE = LogisticModel(
-    intercept=-5.163,
-    coefficients={
-        "margin": 90.066,
-        "lexical": 0.904,
-        "lead": 13.081,
-        "translated_agrees": 1.274,
-        "translated_coverage": 3.910,
-    },
-)
+@dataclass(frozen=True)
+class RelevanceModels:
+    """P(the first quote is from an article that answers), one model per kind of quote:
+    in the question's language or in the other one (cosines run lower across languages and
+    no wording is shared but names and numbers, so the translated search's evidence counts),
+    and each again without margin and lead for a quote whose language has fewer than
+    `FEW_CHUNKS` chunks besides the best one to compare it with."""
 
+    same_language: LogisticModel
+    cross_language: LogisticModel
+    same_language_few_chunks: LogisticModel
+    cross_language_few_chunks: LogisticModel
+
+
+# In a store of fewer chunks of a language than this (one or two short articles), margin and
+# lead compare the best chunk with almost nothing.
+FEW_CHUNKS = 5
+
+# Fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the public sets
+# with a quarter held back (the commands and validation figures are in BENCHMARKS.md,
+# "Fourth session (issue 14)"); it prints this block.
+MODELS = RelevanceModels(
+    same_language=LogisticModel(
+        intercept=-37.381,
+        coefficients={
+            "sentence": 35.893,
+            "margin": 55.743,
+            "lexical": 8.756,
+            "lead": 28.252,
+            "question_words": 0.810,
+        },
+    ),
+    cross_language=LogisticModel(
+        intercept=-5.163,
+        coefficients={
+            "margin": 90.066,
+            "lexical": 0.904,
+            "lead": 13.081,
+            "translated_agrees": 1.274,
+            "translated_coverage": 3.910,
+        },
+    ),
+    same_language_few_chunks=LogisticModel(
+        intercept=-37.034,
+        coefficients={
+            "sentence": 36.120,
+            "lexical": 13.043,
+            "question_words": 1.273,
+        },
+    ),
+    cross_language_few_chunks=LogisticModel(
+        intercept=-2.084,
+        coefficients={
+            "lexical": 1.515,
+            "translated_agrees": 1.611,
+            "translated_coverage": 4.977,
+        },
+    ),
+)
 
 def same_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
     """The same-language model's inputs."""
@@ -209,20 +246,30 @@ def names_rule(f: RelevanceFeatures) -> float:
     return min(0.5 + (f.sentence - 0.81) * 5, 0.5 + (f.lexical - 0.15))
 
 
-def confidence(
-    features: RelevanceFeatures,
-    same_language: LogisticModel = SAME_LANGUAGE,
-    cross_language: LogisticModel = CROSS_LANGUAGE,
-) -> float:
+def model_for(f: RelevanceFeatures) -> str:
+    """Which of `RelevanceModels` judges these features."""
+    kind = "cross_language" if f.cross_language else "same_language"
+    return kind + ("_few_chunks" if f.chunks_compared < FEW_CHUNKS else "")
+
+
+def model_inputs(f: RelevanceFeatures) -> dict[str, float]:
+    """The inputs of the model that judges these features (`model_for`)."""
+    inputs = cross_language_inputs(f) if f.cross_language else same_language_inputs(f)
+    if f.chunks_compared < FEW_CHUNKS:
+        inputs = {k: v for k, v in inputs.items() if k not in ("margin", "lead")}
+    return inputs
+
+
+def confidence(features: RelevanceFeatures, models: RelevanceModels = MODELS) -> float:
     """How sure we are that the store holds the answer the first quote gives, 0..1
     (0.5 = the default threshold; 0 when nothing was found): the model for the quote's
-    language (the question's, or the other one, where the names rule also counts)."""
+    language and the store's size (across languages the names rule also counts)."""
     if not features.found:
         return 0.0
+    fitted = getattr(models, model_for(features)).probability(model_inputs(features))
     if features.cross_language:
-        fitted = cross_language.probability(cross_language_inputs(features))
         return min(1.0, max(0.0, fitted, names_rule(features)))
-    return same_language.probability(same_language_inputs(features))
+    return fitted
 
 
 def decide(features: RelevanceFeatures, threshold: float = DEFAULT_MIN_CONFIDENCE) -> Decision:

@@ -17,6 +17,7 @@ from retrieval.relevance import (
     cross_language_inputs,
     decide,
     dense_margin,
+    model_for,
     question_words,
     same_language_inputs,
 )
@@ -144,3 +145,17 @@ def test_a_question_that_says_little_needs_more_evidence() -> None:
     assert not decide(replace(specific, question_words=1)).confident
     assert question_words("What about 2005?") == 2  # "about", "2005"
     assert question_words("How many people use OpenAI products every week?") == QUESTION_WORDS
+
+
+def test_in_a_store_of_one_short_article_margin_and_lead_do_not_decide() -> None:
+    """With nothing to compare the best chunk with, margin and lead are ~0 for any question:
+    the few-chunk model judges by the sentence, the shared words and the question alone."""
+    asked = RelevanceFeatures(0.865, 0.0, 0.28, 0.83, False, found=True, question_words=3)
+    asked = replace(asked, chunks_compared=1)
+    assert model_for(asked) == "same_language_few_chunks"
+    assert decide(asked).confident
+    assert not decide(replace(asked, chunks_compared=29)).confident  # the model for big stores
+    unrelated = replace(asked, sentence=0.71, top_dense=0.69, lexical=0.0, question_words=2)
+    assert not decide(unrelated).confident
+    across = replace(unrelated, cross_language=True)
+    assert model_for(across) == "cross_language_few_chunks" and not decide(across).confident
