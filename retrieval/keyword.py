@@ -150,7 +150,12 @@ class KeywordIndex:
         if revision == self._seen_revision:
             return
         if not self._sync_lock.acquire(blocking=False):
-            return  # an update is running: answer from the index as it was
+            if self.indexed_revision() is not None:
+                return  # an update is running: answer from the index as it was
+            # The first build is running in another thread: there is no index to answer
+            # from yet, so this question waits for it too.
+            log.info("waiting for the first build of the keyword index of %r", self._store.name)
+            self._sync_lock.acquire()
         handed_off = False
         try:
             indexed = self.indexed_revision()

@@ -7,6 +7,7 @@ bookkeeping, not about relevance.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import threading
 from pathlib import Path
@@ -122,6 +123,52 @@ def test_a_question_during_an_update_is_answered_from_the_previous_index(
     assert _found(index, "lighthouse keeper") == []
     after = answerer.ask("Divers replanted seagrass in the bay")
     assert after.confident and after.quotes[0].article_id == seagrass
+
+
+def test_a_question_during_the_first_build_waits_for_it(
+    store: ArticleStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two questions at once on a store whose index was never built (a bot's first two
+    mentions): the second has no index to answer from, so it waits for the first's build
+    instead of searching an empty one."""
+    lighthouse = _add(store, LIGHTHOUSE, "lighthouse.md")
+    index = KeywordIndex(store)
+    building, release = threading.Event(), threading.Event()
+
+    def pause(_: int) -> None:
+        building.set()
+        assert release.wait(timeout=120), "the test never released the build"
+
+    index.on_batch = pause
+    found: dict[str, list[str]] = {}
+
+    def ask(name: str) -> None:
+        found[name] = _found(index, "lighthouse keeper")
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    assert building.wait(timeout=120)
+    waiting = threading.Event()
+
+    class _Waiting(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "waiting for the first build" in record.getMessage():
+                waiting.set()
+
+    handler = _Waiting()
+    keyword.log.addHandler(handler)
+    caplog.set_level(logging.INFO, logger=keyword.log.name)
+    try:
+        second = threading.Thread(target=ask, args=("second",))
+        second.start()
+        assert waiting.wait(timeout=120), "the second question did not wait for the build"
+        assert "second" not in found  # still waiting
+        release.set()
+        first.join(timeout=120)
+        second.join(timeout=120)
+    finally:
+        keyword.log.removeHandler(handler)
+    assert found == {"first": [lighthouse], "second": [lighthouse]}
 
 
 def _citebot(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
