@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from retrieval.relevance import dense_margin
+from retrieval.relevance import dense_margin, rounded_fields
 
 # Fitted by benchmarks/fit_relevance.py (see the module docstring).
 INTERCEPT = 5.125
@@ -64,7 +64,7 @@ class LanguageEvidence:
     translated: float = 0.0
 
     def as_json(self) -> dict[str, object]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return rounded_fields(self)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,12 @@ class RelevanceFeatures:
     chunks_compared: int = 29
 
     def as_json(self) -> dict[str, object]:
-        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return rounded_fields(self)
+
+
+def rounded_fields(record: object) -> dict[str, object]:
+    """A dataclass's fields for `ask --explain`'s JSON, floats to 4 decimals."""
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(record).items()}
 
 
 @dataclass(frozen=True)

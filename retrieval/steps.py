@@ -168,7 +168,7 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
         translated: tuple[tuple[str, float], ...] = ()
         if not languages or any(lang != search.question.language for lang in languages):
-            translations = tuple(translate(search.text))
+            translations = _translations(search.text)
             tokens = [word for _, words in translations for word in words]
             translated = tuple(
                 (h.article_id, h.bm25) for h in index.search_tokens(tokens, KEYWORD_K)
@@ -233,6 +233,17 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         translations=translations,
         translated=translated,
     )
+
+
+def _translations(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The question's words with their translations; none if the dictionary cannot be read
+    (the question is then searched as in a store of one language, not refused)."""
+    try:
+        return tuple(translate(text))
+    except Exception as exc:
+        log.warning("dictionary unavailable (%s: %s); searching without translation",
+                    exc.__class__.__name__, exc)
+        return ()
 
 
 def _judge_languages(

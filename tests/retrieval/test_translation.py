@@ -96,3 +96,17 @@ def test_a_question_about_articles_in_the_other_language_is_judged_with_its_tran
     same_language = sample_answerer.explain("谁在AtCoder世界巡回赛决赛上击败了OpenAI的模型？")
     assert not same_language.features.cross_language
     assert same_language.features.translated_coverage == 0
+
+
+def test_an_unreadable_dictionary_costs_the_translation_not_the_answer(
+    sample_answerer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import retrieval.translation as translation
+
+    def broken() -> None:
+        raise OSError("cedict file missing")
+
+    monkeypatch.setattr(translation, "bilingual_dictionary", broken)
+    answer = sample_answerer.ask("Who beat OpenAI's model at the AtCoder World Tour Finals?")
+    assert answer.error is None  # not "the store is unavailable"
+    assert "searching without translation" in caplog.text
