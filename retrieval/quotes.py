@@ -15,8 +15,10 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+import snowballstemmer
 
 from ingest.text import (
     CJK_RUN,
@@ -26,6 +28,7 @@ from ingest.text import (
     sentence_vector_text,
     soft_cut,
 )
+from retrieval.translation import translated_words_in
 
 MAX_QUOTE_CHARS = 300
 MAX_QUOTE_SENTENCES = 3
@@ -37,6 +40,7 @@ RERANK_SENTENCES = 12
 DENSE_SENTENCE_WEIGHT = 0.3
 
 _LATIN = re.compile(r"[a-z0-9]+")
+_stem = lru_cache(maxsize=100_000)(snowballstemmer.stemmer("english").stemWord)
 # Words an English question shares verbatim with Chinese text: names and numbers.
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*[0-9][A-Za-z0-9]*)\b")
 # Question words carry no evidence; they are left out of lexical matching. These are the
@@ -48,7 +52,10 @@ _QUESTION_UNITS = frozenset(
     the what which who whom whose when where why how was were did does is are of in and to a an
     for on at by with from that this
     """.split()
-)
+) | {
+    _stem(w)
+    for w in "what which who whom whose when where why how was were did does is are".split()
+}
 
 
 # Questions whose answer is an explanation of several sentences: why, how (not "how many"
@@ -76,9 +83,10 @@ def is_passage_question(question: str) -> bool:
 
 def lexical_units(text: str, characters: bool = True) -> list[str]:
     """Matching units: folded CJK character bigrams (plus single characters when
-    `characters`, and always for one-character runs) and lower-case Latin words and numbers."""
+    `characters`, and always for one-character runs) and stemmed lower-case Latin words and
+    numbers (opened, opening → open)."""
     folded = fold(text)
-    units = _LATIN.findall(folded)
+    units = [_stem(w) for w in _LATIN.findall(folded)]
     for run in CJK_RUN.findall(folded):
         if characters or len(run) == 1:
             units.extend(run)
@@ -116,10 +124,17 @@ class SentenceScorer:
     sentences); without, only bigrams and words (a stricter signal, used for relevance).
     A sentence in the other language than the question's can only share its names and
     numbers (Latin words of a Chinese question; capitalised words and numbers of an English
-    one): its coverage is of those.
+    one), and, given the question's `translations` (retrieval/translation.py), its words
+    whose dictionary translation the sentence holds: its coverage is of those.
     """
 
-    def __init__(self, question: str, pool: list[str], characters: bool = True) -> None:
+    def __init__(
+        self,
+        question: str,
+        pool: list[str],
+        characters: bool = True,
+        translations: Sequence[tuple[str, tuple[str, ...]]] = (),
+    ) -> None:
         self.characters = characters
         units = [
             u
@@ -136,24 +151,39 @@ class SentenceScorer:
         self.total = sum(self.weights.values())
         self.language = language_of(question)
         if self.language == "zh":
-            crossing = set(_LATIN.findall(fold(question)))
+            crossing = {_stem(w) for w in _LATIN.findall(fold(question))}
         else:
-            crossing = {fold(w) for w in _NAME_OR_NUMBER.findall(question)}
+            crossing = {_stem(fold(w)) for w in _NAME_OR_NUMBER.findall(question)}
         # One letter ("I", "A") is no name; a single digit still counts.
         crossing = {u for u in crossing if len(u) > 1 or u.isdigit()}
         self.crossing = {u: w for u, w in self.weights.items() if u in crossing}
-        self.crossing_total = sum(self.crossing.values())
+        self.translations = [(w, found) for w, found in translations if w not in self.crossing]
+        translated_frequency: Counter[str] = Counter()
+        if self.translations:
+            for text in pool:
+                if language_of(text) != self.language:
+                    translated_frequency.update(translated_words_in(self.translations, text))
+        self.translated = {
+            w: math.log(1 + (n + 1) / (translated_frequency.get(w, 0) + 0.5))
+            for w, _ in self.translations
+        }
+        self.crossing_total = sum(self.crossing.values()) + sum(self.translated.values())
 
     def coverage(self, text: str, language: str = "") -> float:
         """The share of the question's weighted units in `text` (of its names and numbers,
         when `language` is set and is not the question's)."""
-        weights, total = self.weights, self.total
-        if language and language != self.language:
-            weights, total = self.crossing, self.crossing_total
+        crossing = bool(language) and language != self.language
+        weights, total = (
+            (self.crossing, self.crossing_total) if crossing else (self.weights, self.total)
+        )
         if not total:
             return 0.0
         present = set(lexical_units(text, self.characters))
-        return sum(w for u, w in weights.items() if u in present) / total
+        held = sum(w for u, w in weights.items() if u in present)
+        if crossing and self.translations:
+            translated = translated_words_in(self.translations, text)
+            held += sum(w for u, w in self.translated.items() if u in translated)
+        return held / total
 
 
 class SentenceCosines:
@@ -193,10 +223,12 @@ def select_quotes(
     max_quotes: int = 3,
     sentence_cosines: SentenceCosines | None = None,
     query_vector: Sequence[float] | None = None,
+    translations: Sequence[tuple[str, tuple[str, ...]]] = (),
 ) -> list[QuoteSpan]:
     """The best non-overlapping sentence windows among the candidate chunks, best first.
 
-    Sentences are scored by wording overlap and their chunk's rank; with `sentence_cosines`, the
+    Sentences are scored by wording overlap (in the other language than the question's, with
+    the question's `translations` too) and their chunk's rank; with `sentence_cosines`, the
     best `RERANK_SENTENCES` of them are rescored with the embedding model too.
     """
     best_candidate: dict[tuple[str, int], tuple[Candidate, int, int]] = {}
@@ -213,7 +245,7 @@ def select_quotes(
     if not sentences:
         return []
     pool = [texts[c.article_id][s:e] for c, s, e in sentences]
-    scorer = SentenceScorer(question, pool)
+    scorer = SentenceScorer(question, pool, translations=translations)
     strict_scorer = SentenceScorer(question, pool, characters=False)
     scored: list[tuple[float, float, Candidate, int, int]] = []
     for (cand, start, end), sentence in zip(sentences, pool, strict=True):
@@ -270,8 +302,13 @@ def _rerank(
     low, high = min(cosines), max(cosines)
     spread = (high - low) or 1.0
     rescored = [
-        ((1 - DENSE_SENTENCE_WEIGHT) * score + DENSE_SENTENCE_WEIGHT * (cos - low) / spread,
-         lexical, cand, start, end)
+        (
+            (1 - DENSE_SENTENCE_WEIGHT) * score + DENSE_SENTENCE_WEIGHT * (cos - low) / spread,
+            lexical,
+            cand,
+            start,
+            end,
+        )
         for (score, lexical, cand, start, end), cos in zip(head, cosines, strict=True)
     ]
     rescored.sort(key=lambda item: -item[0])
@@ -329,7 +366,9 @@ def _grow_passage(
     start, end = _cut_to_limit(text, start, end)
     before = max((t_end for t_start, t_end in taken if t_end <= start), default=0)
     after = min((t_start for t_start, t_end in taken if t_start >= end), default=len(text))
-    spans = [(s, e) for s, e in _paragraph_sentences(text, start, end) if before <= s and e <= after]
+    spans = [
+        (s, e) for s, e in _paragraph_sentences(text, start, end) if before <= s and e <= after
+    ]
     here = [k for k, (s, e) in enumerate(spans) if s <= start and end <= e]
 
     def fits(first: int, last: int) -> bool:

@@ -241,8 +241,11 @@ def _translations(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     try:
         return tuple(translate(text))
     except Exception as exc:
-        log.warning("dictionary unavailable (%s: %s); searching without translation",
-                    exc.__class__.__name__, exc)
+        log.warning(
+            "dictionary unavailable (%s: %s); searching without translation",
+            exc.__class__.__name__,
+            exc,
+        )
         return ()
 
 
@@ -306,6 +309,7 @@ def select(
             max_quotes,
             sentence_cosines=sentence_cosines,
             query_vector=retrieved.query_vector,
+            translations=retrieved.translations,
         )
     )
     if spans and has_words(retrieved.search.question.text):

@@ -121,15 +121,31 @@ def translations(text: str) -> list[tuple[str, tuple[str, ...]]]:
 
 def translation_coverage(translations: Sequence[tuple[str, tuple[str, ...]]], text: str) -> float:
     """The share of the translated words (`translations`) of which `text` holds a
-    translation: Chinese ones as written (folded), English ones as keyword tokens."""
+    translation."""
     if not translations:
         return 0.0
+    return len(translated_words_in(translations, text)) / len(translations)
+
+
+def translated_words_in(translations: Sequence[tuple[str, tuple[str, ...]]], text: str) -> set[str]:
+    """The words of `translations` of which `text` holds a translation: Chinese ones as
+    written (folded), English ones as keyword tokens."""
     folded = fold(text)
-    words = set(keyword_tokens(text))
-    held = sum(
-        any(w in words if w.isascii() else w in folded for w in found) for _, found in translations
-    )
-    return held / len(translations)
+    tokens: set[str] | None = None
+    held = set()
+    for word, found in translations:
+        for translation in found:
+            if translation.isascii():
+                if tokens is None:
+                    tokens = set(keyword_tokens(text))
+                if translation in tokens:
+                    break
+            elif translation in folded:
+                break
+        else:
+            continue
+        held.add(word)
+    return held
 
 
 def warm() -> None:

@@ -7,10 +7,13 @@ import pytest
 from retrieval.quotes import (
     MAX_QUOTE_CHARS,
     Candidate,
+    SentenceScorer,
     is_passage_question,
     is_verbatim,
+    lexical_units,
     select_quotes,
 )
+from retrieval.translation import translations
 
 
 def test_verbatim_check_rejects_wrong_offsets_and_edits() -> None:
@@ -31,6 +34,29 @@ def test_quote_is_the_answering_sentence_with_neighbours_within_limits() -> None
     text = article[best.start : best.end]
     assert "两万名游客" in text
     assert len(text) <= MAX_QUOTE_CHARS
+
+
+def test_english_words_match_in_any_inflection() -> None:
+    assert lexical_units("Opened museums") == lexical_units("open museum")
+    scorer = SentenceScorer("When did the museum open?", ["x"])
+    opened, other = "The museum opened in 1909.", "The museum has a garden."
+    assert scorer.coverage(opened) > scorer.coverage(other)
+
+
+def test_a_sentence_in_the_other_language_is_scored_by_the_question_translated() -> None:
+    question = "When was the battery invented?"
+    texts = {"city": "这座城市的历史很长，城市里有很多公园。", "volta": "伏打在1800年发明了电池。"}
+    # The city's chunk ranks first: only the wording can choose the other.
+    candidates = [
+        Candidate("city", 0, len(texts["city"]), 1.0, 0.9, "zh"),
+        Candidate("volta", 0, len(texts["volta"]), 0.6, 0.8, "zh"),
+    ]
+
+    def first_quote(**kwargs: object) -> str:
+        return select_quotes(question, candidates, texts, 1, **kwargs)[0].article_id
+
+    assert first_quote() == "city"
+    assert first_quote(translations=translations(question)) == "volta"
 
 
 @pytest.mark.parametrize(
