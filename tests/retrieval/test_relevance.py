@@ -139,12 +139,21 @@ def test_margin_compares_the_best_with_the_chunks_ranked_6_to_30() -> None:
 def test_a_question_that_says_little_needs_more_evidence() -> None:
     """A follow-up asked alone ("What about 2005?") lands near anything: the same cosines
     answer a question of four keywords but not one of one."""
-    specific = RelevanceFeatures(0.85, 0.035, 0.3, 0.87, False, found=True, lead=0.02)
+    specific = RelevanceFeatures(0.85, 0.035, 0.3, 0.86, False, found=True, lead=0.02)
     specific = replace(specific, question_words=4)
     assert decide(specific).confident
     assert not decide(replace(specific, question_words=1)).confident
     assert question_words("What about 2005?") == 2  # "about", "2005"
     assert question_words("How many people use OpenAI products every week?") == QUESTION_WORDS
+
+
+def test_a_gate_in_doubt_lowers_the_confidence_of_a_quote_in_the_questions_language() -> None:
+    """In a store of both languages, a question that neither language answers leaves the
+    language gate in doubt; the same cosines are then weaker evidence."""
+    asked = RelevanceFeatures(0.85, 0.035, 0.3, 0.86, False, found=True, lead=0.02)
+    asked = replace(asked, question_words=2)
+    assert decide(asked).confident  # a store of one language: certainty 1.0
+    assert not decide(replace(asked, language_certainty=0.3)).confident
 
 
 def test_in_a_store_of_one_short_article_margin_and_lead_do_not_decide() -> None:
