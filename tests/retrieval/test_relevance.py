@@ -151,15 +151,15 @@ def test_a_gate_in_doubt_lowers_the_confidence_of_a_quote_in_the_questions_langu
     """In a store of both languages, a question that neither language answers leaves the
     language gate in doubt; the same cosines are then weaker evidence."""
     asked = RelevanceFeatures(0.85, 0.035, 0.3, 0.86, False, found=True, lead=0.02)
-    asked = replace(asked, question_words=2)
+    asked = replace(asked, question_words=3)
     assert decide(asked).confident  # a store of one language: certainty 1.0
-    assert not decide(replace(asked, language_certainty=0.3)).confident
+    assert not decide(replace(asked, language_certainty=0.2)).confident
 
 
 def test_in_a_store_of_one_short_article_margin_and_lead_do_not_decide() -> None:
     """With nothing to compare the best chunk with, margin and lead are ~0 for any question:
     the few-chunk model judges by the sentence, the shared words and the question alone."""
-    asked = RelevanceFeatures(0.865, 0.0, 0.28, 0.84, False, found=True, question_words=3)
+    asked = RelevanceFeatures(0.865, 0.0, 0.28, 0.86, False, found=True, question_words=3)
     asked = replace(asked, chunks_compared=1)
     assert model_for(asked) == "same_language_few_chunks"
     assert decide(asked).confident
