@@ -38,10 +38,11 @@ LEXICAL_WEIGHT = 0.55
 FOLLOWING_QUOTE_RATIO = 0.6
 RERANK_SENTENCES = 12
 # The share of the embedding cosine in the rerank of the best RERANK_SENTENCES. 0.15, down
-# from 0.3 once English words matched by stem and sentences across languages by translation:
-# XQuAD en, every 2nd question, first quote holding the answer 500 → 522 of 595 (0.08: 523,
-# 0; 518, 0.5: 468); answer_hit@300 CMRC 200 0.948 → 0.952, XQuAD zh 0.940 → 0.948,
-# DRCD 80 0.955 → 0.959 (BENCHMARKS.md, fifth session).
+# from 0.3 once English words matched by stem and sentences across languages by translation.
+# XQuAD en, every 2nd question: the first quote holds the answer for 500 of 595 at 0.3, 522
+# at 0.15 (0.08: 523, 0: 518, 0.5: 468). Before the refit that followed, answer_hit@300 went
+# CMRC 200 0.948 → 0.952, XQuAD zh 0.940 → 0.948, DRCD 80 0.955 → 0.959 (BENCHMARKS.md,
+# fifth session).
 DENSE_SENTENCE_WEIGHT = 0.15
 
 _LATIN = re.compile(r"[a-z0-9]+")
@@ -162,7 +163,10 @@ class SentenceScorer:
         # One letter ("I", "A") is no name; a single digit still counts.
         crossing = {u for u in crossing if len(u) > 1 or u.isdigit()}
         self.crossing = {u: w for u, w in self.weights.items() if u in crossing}
-        self.translations = [(w, found) for w, found in translations if w not in self.crossing]
+        # A name written the same in both languages already counts as itself.
+        self.translations = [
+            (w, found) for w, found in translations if _stem(w) not in self.crossing
+        ]
         translated_frequency: Counter[str] = Counter()
         if self.translations:
             for text in pool:
@@ -175,8 +179,8 @@ class SentenceScorer:
         self.crossing_total = sum(self.crossing.values()) + sum(self.translated.values())
 
     def coverage(self, text: str, language: str = "") -> float:
-        """The share of the question's weighted units in `text` (of its names and numbers,
-        when `language` is set and is not the question's)."""
+        """The share of the question's weighted units in `text` (of its names and numbers
+        and its translated words, when `language` is set and is not the question's)."""
         crossing = bool(language) and language != self.language
         weights, total = (
             (self.crossing, self.crossing_total) if crossing else (self.weights, self.total)
