@@ -163,10 +163,9 @@ class SentenceScorer:
         # One letter ("I", "A") is no name; a single digit still counts.
         crossing = {u for u in crossing if len(u) > 1 or u.isdigit()}
         self.crossing = {u: w for u, w in self.weights.items() if u in crossing}
-        # A name written the same in both languages already counts as itself.
-        self.translations = [
-            (w, found) for w, found in translations if _stem(w) not in self.crossing
-        ]
+        # A name may be written as in the question (GPT-5) or translated (Peru, 秘鲁): it
+        # counts once, held either way; other translated words weigh by their own rarity.
+        self.translations = list(translations)
         translated_frequency: Counter[str] = Counter()
         if self.translations:
             for text in pool:
@@ -175,6 +174,7 @@ class SentenceScorer:
         self.translated = {
             w: math.log(1 + (n + 1) / (translated_frequency.get(w, 0) + 0.5))
             for w, _ in self.translations
+            if _stem(w) not in self.crossing
         }
         self.crossing_total = sum(self.crossing.values()) + sum(self.translated.values())
 
@@ -188,11 +188,12 @@ class SentenceScorer:
         if not total:
             return 0.0
         present = set(lexical_units(text, self.characters))
-        held = sum(w for u, w in weights.items() if u in present)
         if crossing and self.translations:
             translated = translated_words_in(self.translations, text)
-            held += sum(w for u, w in self.translated.items() if u in translated)
-        return held / total
+            present |= {_stem(w) for w in translated}
+            present |= {w for w in translated if w in self.translated}
+            weights = {**weights, **self.translated}
+        return sum(w for u, w in weights.items() if u in present) / total
 
 
 class SentenceCosines:

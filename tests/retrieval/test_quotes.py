@@ -59,6 +59,14 @@ def test_a_sentence_in_the_other_language_is_scored_by_the_question_translated()
     assert first_quote(translations=translations(question)) == "volta"
 
 
+def test_a_name_counts_once_written_as_in_the_question_or_translated() -> None:
+    question = "How many Americans watched the Olympics?"
+    scorer = SentenceScorer(question, ["x"], translations=translations(question))
+    assert {"american", "olymp"} <= set(scorer.crossing)  # names, by stem
+    assert scorer.coverage("许多美籍观众观看了奥运会。", "zh") == pytest.approx(1.0)
+    assert scorer.coverage("The Olympics 很多人观看。", "zh") == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize(
     ("question", "asks_for_passage"),
     [
