@@ -11,7 +11,8 @@ standard `zipfile` module.
 A PDF holds lines, not paragraphs, so the text is rebuilt for quoting: the running headers,
 footers and page numbers that repeat on the pages are dropped; lines are joined into
 paragraphs (no space between two CJK characters, one space between Latin words, a word
-hyphenated across a line end mended); ligatures, full-width Latin letters and digits,
+hyphenated across a line end mended; a line set apart from the one above by more than the
+page's line pitch starts a paragraph); ligatures, full-width Latin letters and digits,
 half-width katakana and punctuation, Kangxi radicals and CJK compatibility ideographs become
 the characters a reader sees. `Article.pages` holds the offset where each page starts in that
 cleaned text, so any offset (a chunk's, a quote's) maps to its page.
@@ -27,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +132,9 @@ def _read_pdf(data: bytes) -> _Document:
             for index in range(len(pdf)):
                 page = pdf[index]
                 textpage = page.get_textpage()
-                raw = textpage.get_text_range()
+                pages.append(_pdf_lines(textpage))
                 textpage.close()
                 page.close()
-                pages.append(raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
             meta = pdf.get_metadata_dict(skip_empty=True)
         except pdfium.PdfiumError as exc:
             raise UnreadableArticle(f"corrupt PDF ({exc})") from None
@@ -146,6 +147,46 @@ def _read_pdf(data: bytes) -> _Document:
         author=meta.get("Author"),
         published=_pdf_date(meta.get("CreationDate") or meta.get("ModDate") or ""),
     )
+
+
+# Stands between two lines of a page whose vertical distance is wider than the page's line
+# pitch: a paragraph ends there even when its last line runs to the right margin.
+_PARAGRAPH_GAP = "\x00"
+# A gap is wider than this many line pitches (the test PDFs' paragraphs are 1.6 apart, a line
+# PDFium cannot read, such as a lone "。", leaves 2); past the upper bound the next line is
+# elsewhere on the page (a header, a footer, a column), not the next paragraph.
+_GAP_PITCHES = (1.3, 3.5)
+
+
+def _pdf_lines(textpage: Any) -> list[str]:
+    """The text lines of a PDF page, `_PARAGRAPH_GAP` between two lines set apart.
+
+    PDFium's lines are not always the page's (it joins the halves of a hyphenated word, and so
+    the lines around it): a line's top is its first character's, its bottom its last one's."""
+    raw = textpage.get_text_range()
+    lines = re.split(r"\r\n|\r|\n", raw)
+    if textpage.count_chars() != len(raw):  # no char box per character: no gaps
+        return lines
+    placed: list[tuple[str, float, float]] = []  # (line, first char's bottom, last char's)
+    start = 0
+    for line in lines:
+        if line.strip():
+            first = start + len(line) - len(line.lstrip())
+            last = start + len(line.rstrip()) - 1
+            placed.append((line, textpage.get_charbox(first)[1], textpage.get_charbox(last)[1]))
+        start += len(line) + (2 if raw.startswith("\r\n", start + len(line)) else 1)
+    drops = [a[2] - b[1] for a, b in pairwise(placed) if a[2] > b[1]]
+    if not drops:
+        return lines
+    # The line pitch: the smallest step down, not counting a sub- or superscript's.
+    median = sorted(drops)[len(drops) // 2]
+    pitch = min(d for d in drops if d >= median / 4)
+    out = [placed[0][0]]
+    for above, (line, top, _) in pairwise(placed):
+        if _GAP_PITCHES[0] * pitch < above[2] - top < _GAP_PITCHES[1] * pitch:
+            out.append(_PARAGRAPH_GAP)
+        out.append(line)
+    return out
 
 
 def _pdf_date(value: str) -> str | None:
@@ -177,8 +218,8 @@ def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
     stripped = [[line.strip() for line in page if line.strip()] for page in pages]
 
     def edges(lines: list[str]) -> list[int]:
-        n = len(lines)
-        return sorted({*range(min(_EDGE_LINES, n)), *range(max(0, n - _EDGE_LINES), n)})
+        text = [i for i, line in enumerate(lines) if line != _PARAGRAPH_GAP]
+        return sorted({*text[:_EDGE_LINES], *text[-_EDGE_LINES:]})
 
     counts: Counter[str] = Counter()
     for lines in stripped:
@@ -191,7 +232,12 @@ def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
             for i in edges(lines)
             if _PAGE_NUMBER.match(lines[i]) or counts[_digit_blind(lines[i])] >= needed
         }
-        cleaned.append([line for i, line in enumerate(lines) if i not in drop])
+        kept = [line for i, line in enumerate(lines) if i not in drop]
+        while kept and kept[0] == _PARAGRAPH_GAP:  # the gap below a dropped header
+            kept.pop(0)
+        while kept and kept[-1] == _PARAGRAPH_GAP:
+            kept.pop()
+        cleaned.append(kept)
     return cleaned
 
 
@@ -344,8 +390,13 @@ def _ends_paragraph(line: str, full_width: int) -> bool:
 
 def _assemble(document: _Document) -> tuple[str, tuple[int, ...]]:
     """The cleaned text and the offset where each page's text starts in it."""
-    pages = [[c for c in (_clean_line(line) for line in page) if c] for page in document.pages]
-    widths = sorted(_display_width(line) for page in pages for line in page)
+    pages = [
+        [c for c in (line if line == _PARAGRAPH_GAP else _clean_line(line) for line in page) if c]
+        for page in document.pages
+    ]
+    widths = sorted(
+        _display_width(line) for page in pages for line in page if line != _PARAGRAPH_GAP
+    )
     # The width of a full line: a high percentile, so a few long lines do not set it.
     full_width = widths[int(len(widths) * 0.9)] if widths else 0
     # "early-" + "morning" stays "early-morning" when the document writes it so elsewhere.
@@ -357,6 +408,9 @@ def _assemble(document: _Document) -> tuple[str, tuple[int, ...]]:
     for page in pages:
         page_start: int | None = None
         for line in page:
+            if line == _PARAGRAPH_GAP:
+                paragraph_open = False
+                continue
             if not paragraph_open:
                 separator = "\n\n" if length else ""
             elif _HYPHENATED.search(out[-1]) and line[0].islower():

@@ -52,6 +52,21 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str],
     }
 
 
+def test_a_paragraph_whose_last_line_is_full_still_ends(tmp_path: Path) -> None:
+    """Width cannot tell where such a paragraph ends; the space below it does. Two full lines
+    with no closing punctuation, then one full line whose 。 hangs in the margin."""
+    # Full lines of 30 characters, all different (PDFium drops a line that repeats the one
+    # above when the font is not embedded and no system font has its glyphs).
+    first = "港口的集装箱吞吐量在第三季度继续增长夜间作业延长到凌晨两点后"
+    second = "泊位的平均等待时间从三十一小时缩短到十九小时港务局表示满意并"
+    third = "冷链仓库的扩建工程已经进入收尾阶段预计在明年三月完工届时冷藏"
+    paragraphs = [first + second, third + "。", "电动集卡已经增加到一百四十辆。", second[:20] + "。"]
+    pages = [paragraphs, ["第二页只有这一段。"]]  # two pages: the header is a running line
+    spec = DocumentSpec(pages, "东湾港务局", "zh-Hans", page_numbers="第 {n} 页")
+    article = _read(make_pdf(tmp_path / "full.pdf", spec))
+    assert article.text.split("\n\n") == [*paragraphs, *pages[1]]
+
+
 @pytest.mark.parametrize("kind", ["pdf", "docx"])
 @pytest.mark.parametrize("name", list(SPECS))
 def test_text_is_the_paragraphs_a_reader_sees(

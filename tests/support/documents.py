@@ -108,6 +108,7 @@ def register_fonts() -> dict[str, str]:
 
 
 _LIGATURES = {"fi": "\ufb01", "fl": "\ufb02"}  # the ligature glyphs Vera has
+_NO_LINE_START = "。，、；：？！）」』》"
 
 
 def _typeset(text: str, font: str, size: float, width: float, latin: bool) -> list[str]:
@@ -122,7 +123,8 @@ def _typeset(text: str, font: str, size: float, width: float, latin: bool) -> li
     if not latin:
         line = ""
         for ch in text:
-            if not fits(line + ch):
+            # Closing punctuation never starts a line (kinsoku): it hangs in the margin.
+            if not fits(line + ch) and ch not in _NO_LINE_START:
                 lines.append(line)
                 line = ""
             line += ch
