@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from ingest.text import keyword_tokens
+from ingest.text import Language, keyword_tokens
 
 # The models are fitted for this threshold (benchmarks/fit_relevance.py reports at it).
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -44,6 +44,10 @@ class RelevanceFeatures:
       words whose translation the quote holds,
     - `question_words`: the question's own keywords, up to `QUESTION_WORDS` ("What about
       2005?" has one: a question that says little can land near anything),
+    - `question_language`: "en" or "zh" (`ingest.text.language_of`): across languages each
+      direction has its own model (an English question's words reach Chinese through the
+      dictionary differently from a Chinese question's reaching English: the fitted weight
+      of `lexical` is 3.6 for English questions, 1.0 for Chinese ones),
     - `chunks_compared`: how many other chunks of the quote's language the margin and the
       lead compare the best one with (29 at most; below `FEW_CHUNKS`, in a store of one or
       two short articles, margin and lead say nothing and models without them decide).
@@ -63,6 +67,7 @@ class RelevanceFeatures:
     translated_coverage: float = 0.0
     question_words: int = 0
     chunks_compared: int = 29
+    question_language: Language = "en"
 
     def as_json(self) -> dict[str, object]:
         return rounded_fields(self)
@@ -123,6 +128,7 @@ def relevance_features(
     translated_agrees: bool = False,
     translated_coverage: float = 0.0,
     question: str = "",
+    question_language: Language = "en",
 ) -> RelevanceFeatures:
     """The features of one question from the dense hits of its best quote's language
     ((article id, cosine), best first) and its best quote."""
@@ -140,6 +146,7 @@ def relevance_features(
         translated_coverage=translated_coverage,
         question_words=question_words(question),
         chunks_compared=max(0, len(similarities) - 1),
+        question_language=question_language,
     )
 
 
@@ -168,13 +175,16 @@ class LogisticModel:
 @dataclass(frozen=True)
 class RelevanceModels:
     """P(the first quote is from an article that answers), one model per kind of quote:
-    in the question's language or in the other one (cosines run lower across languages and
-    no wording is shared but names and numbers, so the translated search's evidence counts),
-    and each again without margin and lead for a quote whose language has fewer than
-    `FEW_CHUNKS` chunks besides the best one to compare it with."""
+    in the question's language, or in the other one — an English question's Chinese quote
+    (`cross_language_en`) or a Chinese question's English one (`cross_language_zh`): cosines
+    run lower across languages and no wording is shared but names and numbers, so the
+    translated search's evidence counts —, and one of each kind again without margin and lead
+    for a quote whose language has fewer than `FEW_CHUNKS` chunks besides the best one to
+    compare it with (across languages one for both directions: such stores are few)."""
 
     same_language: LogisticModel
-    cross_language: LogisticModel
+    cross_language_en: LogisticModel
+    cross_language_zh: LogisticModel
     same_language_few_chunks: LogisticModel
     cross_language_few_chunks: LogisticModel
 
@@ -184,8 +194,9 @@ class RelevanceModels:
 FEW_CHUNKS = 5
 
 # Fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the public sets
-# with a quarter held back (the commands and validation figures are in BENCHMARKS.md,
-# "Fourth session (issue 14)"); it prints this block.
+# with a quarter held back (the commands are in BENCHMARKS.md, "Fourth session (issue 14)",
+# with one more calibration line set of the seventh session; the validation figures are
+# there too); it prints this block.
 MODELS = RelevanceModels(
     same_language=LogisticModel(
         intercept=-41.451,
@@ -198,13 +209,26 @@ MODELS = RelevanceModels(
             "language_certainty": 0.985,
         },
     ),
-    cross_language=LogisticModel(
-        intercept=-5.669,
+    cross_language_en=LogisticModel(
+        intercept=-30.849,
         coefficients={
-            "margin": 116.445,
-            "lexical": 1.536,
-            "translated_agrees": 1.157,
-            "translated_coverage": 2.507,
+            "margin": 116.540,
+            "lexical": 3.591,
+            "translated_agrees": 1.058,
+            "translated_coverage": 4.045,
+            "question_words": 1.100,
+            "sentence": 26.371,
+        },
+    ),
+    cross_language_zh=LogisticModel(
+        intercept=-31.656,
+        coefficients={
+            "margin": 113.680,
+            "lexical": 0.986,
+            "translated_agrees": 1.295,
+            "translated_coverage": 4.503,
+            "question_words": 1.175,
+            "sentence": 25.271,
         },
     ),
     same_language_few_chunks=LogisticModel(
@@ -217,14 +241,17 @@ MODELS = RelevanceModels(
         },
     ),
     cross_language_few_chunks=LogisticModel(
-        intercept=-1.879,
+        intercept=-30.963,
         coefficients={
-            "lexical": 1.828,
-            "translated_agrees": 1.682,
-            "translated_coverage": 2.289,
+            "lexical": 2.264,
+            "translated_agrees": 1.309,
+            "translated_coverage": 3.972,
+            "question_words": 1.273,
+            "sentence": 29.977,
         },
     ),
 )
+
 
 def same_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
     """The same-language model's inputs."""
@@ -239,13 +266,15 @@ def same_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
 
 
 def cross_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
-    """The cross-language model's inputs (not the lead: beside the margin its fitted weight
+    """The cross-language models' inputs (not the lead: beside the margin its fitted weight
     turned negative once sentences were scored with the translation)."""
     return {
         "margin": f.margin,
         "lexical": f.lexical,
         "translated_agrees": float(f.translated_agrees),
         "translated_coverage": f.translated_coverage,
+        "question_words": float(f.question_words),
+        "sentence": f.sentence,
     }
 
 
@@ -258,8 +287,9 @@ def names_rule(f: RelevanceFeatures) -> float:
 
 def model_for(f: RelevanceFeatures) -> str:
     """Which of `RelevanceModels` judges these features."""
-    kind = "cross_language" if f.cross_language else "same_language"
-    return kind + ("_few_chunks" if f.chunks_compared < FEW_CHUNKS else "")
+    if f.chunks_compared < FEW_CHUNKS:
+        return ("cross" if f.cross_language else "same") + "_language_few_chunks"
+    return f"cross_language_{f.question_language}" if f.cross_language else "same_language"
 
 
 def model_inputs(f: RelevanceFeatures) -> dict[str, float]:

@@ -337,6 +337,7 @@ def select(
             if crossing
             else 0.0,
             question=retrieved.search.question.text,
+            question_language=retrieved.search.question.language,
         )
     else:
         features = RelevanceFeatures()

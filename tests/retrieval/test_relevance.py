@@ -1,6 +1,6 @@
 """The relevance decision as a table: typical features of answerable and unanswerable
 questions (means measured with benchmarks/calibrate_confidence.py), and its invariants: the
-same-language rule and the fitted cross-language model."""
+same-language model and the fitted cross-language ones."""
 
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def test_decision_table(
     words: int,
     request: pytest.FixtureRequest,
 ) -> None:
-    expected = next(row[-1] for row in TABLE if row[0] == request.node.callspec.id)
+    kind = request.node.callspec.id
+    expected = next(row[-1] for row in TABLE if row[0] == kind)
     features = RelevanceFeatures(
         top,
         margin,
@@ -82,17 +83,39 @@ def test_decision_table(
         translated_agrees=bool(agrees),
         translated_coverage=coverage,
         question_words=words,
+        question_language="zh" if kind.startswith("Chinese") else "en",
     )
     assert decide(features).confident is expected
 
 
-def test_the_translated_search_is_evidence_across_languages() -> None:
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_translated_search_is_evidence_across_languages(language: str) -> None:
     """The same cosines, with and without the question's translated words in the quote."""
     base = RelevanceFeatures(0.79, 0.045, 0.1, 0.79, True, found=True, lead=0.03)
+    base = replace(base, question_words=3, question_language=language)
     translated = replace(base, translated_agrees=True, translated_coverage=0.4)
     assert not decide(base).confident and decide(translated).confident
     same_language = replace(base, cross_language=False)
     assert confidence(replace(same_language, translated_coverage=1.0)) == confidence(same_language)
+
+
+def test_each_direction_across_languages_has_its_own_model() -> None:
+    """An English question's Chinese quote and a Chinese question's English one are judged by
+    different models; in the question's language, its language does not matter."""
+    features = RelevanceFeatures(0.8, 0.05, 0.15, 0.82, True, found=True, question_words=4)
+    to_chinese = replace(features, question_language="en")
+    to_english = replace(features, question_language="zh")
+    assert (model_for(to_chinese), model_for(to_english)) == (
+        "cross_language_en",
+        "cross_language_zh",
+    )
+    assert confidence(to_chinese) != confidence(to_english)
+    same = replace(features, cross_language=False)
+    assert confidence(replace(same, question_language="en")) == confidence(
+        replace(same, question_language="zh")
+    )
+    few = replace(to_english, chunks_compared=1)
+    assert model_for(few) == model_for(replace(few, question_language="en"))
 
 
 def test_nothing_found_is_never_confident() -> None:
@@ -105,15 +128,15 @@ def test_nothing_found_is_never_confident() -> None:
 def test_more_evidence_never_lowers_the_confidence(field: str) -> None:
     # Near the threshold, where the fitted models (not the names rule) decide.
     bases = {
-        False: {"top_dense": 0.84, "margin": 0.03, "sentence": 0.86, "lead": 0.02},
-        True: {"top_dense": 0.78, "margin": 0.05, "sentence": 0.78, "lead": 0.03},
+        (False, "en"): {"top_dense": 0.84, "margin": 0.03, "sentence": 0.86, "lead": 0.02},
+        (True, "en"): {"top_dense": 0.78, "margin": 0.04, "sentence": 0.78, "lead": 0.03},
+        (True, "zh"): {"top_dense": 0.78, "margin": 0.06, "sentence": 0.78, "lead": 0.03},
     }
-    for cross, base in bases.items():
-        base = {**base, "lexical": 0.2, "translated_coverage": 0.2, "question_words": 4}
-        low = RelevanceFeatures(**base, cross_language=cross, found=True)
-        high = RelevanceFeatures(
-            **{**base, field: base[field] + 0.03}, cross_language=cross, found=True
-        )
+    for (cross, language), near in bases.items():
+        base = {**near, "lexical": 0.2, "translated_coverage": 0.2, "question_words": 4}
+        base = {**base, "cross_language": cross, "question_language": language}
+        low = RelevanceFeatures(**base, found=True)
+        high = RelevanceFeatures(**{**base, field: base[field] + 0.03}, found=True)
         assert 0.2 < confidence(low) < 0.8
         assert confidence(high) >= confidence(low)
         inputs = cross_language_inputs if cross else same_language_inputs
