@@ -12,9 +12,9 @@ question id (VALIDATION_SHARE of them are held back). The models are fitted, one
 the question's language (over `same_language_inputs`) and, for quotes in the other language
 (over `cross_language_inputs`), one per question language: each a logistic regression with a
 small L2 penalty, fitted by Newton's method (numpy; a dozen steps) on standardised features,
-unanswerable questions weighted SAME_NEGATIVE_WEIGHT and CROSS_NEGATIVE_WEIGHT (of the
-question's language). The few-chunk twins are fitted on the same lines without margin and
-lead, across languages on both directions' lines together. It prints the validation
+unanswerable questions weighted SAME_NEGATIVE_WEIGHT and CROSS_NEGATIVE_WEIGHT. The
+few-chunk twins are fitted on the same lines without margin and lead, across languages on
+both directions' lines together. It prints the validation
 figures per set at the default threshold (the whole decision) and the models to paste into
 retrieval/relevance.py.
 
