@@ -73,7 +73,7 @@ QUESTIONS: list[tuple[str, int, int, int, int, str]] = [
     ("xquad_en.json", 21, 0, 3, 4, "How are the third and fourth geologic timelines expanded, and why?"),
     ("xquad_en.json", 27, 0, 3, 4, "How does autoimmunity arise, and which diseases does it cause?"),
     ("xquad_en.json", 27, 2, 3, 4, "Why is the pro-inflammatory state reserved for sleep time?"),
-    ("xquad_en.json", 40, 0, 3, 4, "Why is 1 excluded from the prime numbers?"),
+    ("xquad_en.json", 40, 0, 1, 2, "What is a composite number, and why is 6 one while 5 is prime?"),
     ("xquad_en.json", 47, 3, 1, 2, "How can the electromagnetic force on a charge be described?"),
     ("xquad_en.json", 38, 1, 1, 2, "How much of the greenhouse effect is due to CO2, and how fast will temperatures rise?"),
     ("xquad_en.json", 33, 1, 4, 5, "Why did Perotti conclude that more equal societies grow faster?"),

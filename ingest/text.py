@@ -26,11 +26,18 @@ _CJK = re.compile(f"[{CJK_CHARS}]")
 CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 # A sentence ends at CJK terminal punctuation, at Latin .!? followed by a space (or, for !?,
 # by a CJK character: many Chinese sites use ASCII punctuation), or at a line break; closing
-# quotes/brackets stay with their sentence. `<!channel>` or `Yahoo!Japan` do not end one.
+# quotes/brackets stay with their sentence. `<!channel>` or `Yahoo!Japan` do not end one,
+# nor does a period that `_ends_abbreviation` keeps inside its sentence, nor a semicolon
+# before a lower-case word (English clauses; "；" and a semicolon before Chinese still do).
 _SENTENCE_END = re.compile(
-    rf"(?:[。！？；;…]+|[!?]+(?=[\s”’\"'」』）)\]{CJK_CHARS}]|$)|(?<![0-9A-Z])\.(?=\s)|\.{{3}})"
+    rf"(?:[。！？；;…]+|[!?]+(?=[\s”’\"'」』）)\]{CJK_CHARS}]|$)|\.(?=[”’\"'」』）)\]]*\s)|\.{{3}})"
     r"[”’\"'」』）)\]]*\s*|\n+"
 )
+# Short forms written before a name or a number (Dr. Sun, St. Louis, Convention No. 81).
+_TITLES = frozenset(
+    "mr mrs ms dr prof st mt ft no nos vol fig gen col lt sgt capt rev op pp".split()
+)
+_WORD_BEFORE = re.compile(r"[A-Za-z0-9.]+$")
 
 
 def fold(text: str) -> str:
@@ -88,6 +95,15 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     spans: list[tuple[int, int]] = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
+        mark = text[match.start()]
+        if mark == ";" and match.end() < len(text) and text[match.end()].islower():
+            continue  # English: a semicolon joins two clauses of one sentence
+        if (
+            mark == "."
+            and not text.startswith("...", match.start())
+            and _ends_abbreviation(text, match.start(), match.end())
+        ):
+            continue
         if match.end() > cursor:
             spans.append((cursor, match.end()))
             cursor = match.end()
@@ -96,14 +112,40 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+def _ends_abbreviation(text: str, period: int, after: int) -> bool:
+    """Whether the period at `period`, followed by a space, ends a short form rather than a
+    sentence: an initial (J. R. R. Tolkien, the U.S. Army, e.g.), a title (`_TITLES`), a
+    list number at the start of a line (1. …), or any word when the next one starts in
+    lower case (approx. five). A year or an acronym before it (in 2009. From, the NFL. The)
+    ends the sentence."""
+    found = _WORD_BEFORE.search(text, max(0, period - 40), period)
+    if found is None:
+        return False
+    word = found.group()
+    last = word.rsplit(".", 1)[-1]
+    if len(last) == 1 and last.isalpha():
+        return True
+    if word[0].isupper() and word.lower() in _TITLES:
+        return True
+    line_start = text.rfind("\n", 0, found.start()) + 1
+    if word.isdigit() and not text[line_start : found.start()].strip():
+        return True
+    return after < len(text) and text[after].islower()
+
+
 # What is embedded for a sentence when quotes are ranked: its start says what it is about,
-# and embedding cost grows with length.
-SENTENCE_VECTOR_CHARS = 80
+# and embedding cost grows with its tokens. The model reads about one token per Chinese
+# character and one per four English letters, so 300 English characters cost about what 80
+# Chinese ones do. Whole English sentences, not their first 80 characters, put the answer
+# first more often (xquad_mixed en → en, answer_hit@300 0.869 → 0.881; BENCHMARKS.md,
+# eighth session); Chinese ones were unchanged at 80 (zh → zh 0.924 either way).
+SENTENCE_VECTOR_CHARS: dict[Language, int] = {"zh": 80, "en": 300}
 
 
 def sentence_vector_text(text: str, start: int, end: int) -> str:
     """The text whose vector stands for the sentence `text[start:end]` in quote ranking."""
-    return text[start:end].strip()[:SENTENCE_VECTOR_CHARS]
+    sentence = text[start:end].strip()
+    return sentence[: SENTENCE_VECTOR_CHARS[language_of(sentence)]]
 
 
 def quotable_sentences(text: str, ranges: list[tuple[int, int]]) -> list[str]:

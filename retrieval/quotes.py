@@ -9,6 +9,7 @@ quotes take as many sentences as the same budget holds (see `_grow_passage`).
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import threading
@@ -242,11 +243,14 @@ def select_quotes(
     best `RERANK_SENTENCES` of them are rescored with the embedding model too.
     """
     best_candidate: dict[tuple[str, int], tuple[Candidate, int, int]] = {}
+    article_sentences: dict[str, list[tuple[int, int]]] = {}
     for cand in candidates:
         text = texts.get(cand.article_id)
         if text is None:
             continue
-        for start, end in sentence_spans(text, cand.start, cand.end):
+        if cand.article_id not in article_sentences:
+            article_sentences[cand.article_id] = sentence_spans(text)
+        for start, end in _overlapping(article_sentences[cand.article_id], cand.start, cand.end):
             key = (cand.article_id, start)
             known = best_candidate.get(key)
             if text[start:end].strip() and (known is None or known[0].score < cand.score):
@@ -282,8 +286,7 @@ def select_quotes(
         else:
             window_start, window_end = _grow_window(text, start, end, scorer)
         if any(q_start < window_end and window_start < q_end for q_start, q_end in taken):
-            window_start, window_end = start, end
-            window_start, window_end = _cut_to_limit(text, window_start, window_end)
+            window_start, window_end = _cut_to_limit(text, start, end, scorer)
         chosen.append(
             QuoteSpan(
                 cand.article_id,
@@ -295,6 +298,18 @@ def select_quotes(
             )
         )
     return chosen
+
+
+def _overlapping(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """The sentences (`spans`, in order) that overlap `start:end`, whole: a chunk that cut a
+    long sentence in two still offers all of it."""
+    found: list[tuple[int, int]] = []
+    for span in spans[max(bisect.bisect_right(spans, (start, math.inf)) - 1, 0) :]:
+        if span[0] >= end:
+            break
+        if span[1] > start:
+            found.append(span)
+    return found
 
 
 def _rerank(
@@ -337,7 +352,7 @@ def _paragraph_sentences(text: str, start: int, end: int) -> list[tuple[int, int
 
 def _grow_window(text: str, start: int, end: int, scorer: SentenceScorer) -> tuple[int, int]:
     """Extend a sentence with its neighbours (the more relevant side first) up to the limits."""
-    start, end = _cut_to_limit(text, start, end)
+    start, end = _cut_to_limit(text, start, end, scorer)
     spans = _paragraph_sentences(text, start, end)
     try:
         i = j = next(k for k, (s, e) in enumerate(spans) if s <= start < e)
@@ -401,13 +416,40 @@ def _length(text: str, start: int, end: int) -> int:
     return len(text[start:end].strip())
 
 
-def _cut_to_limit(text: str, start: int, end: int) -> tuple[int, int]:
-    """Cut an over-long sentence to the limit at a soft break."""
+_CLAUSE_BREAKS = "，,、；;：:"
+
+
+def _cut_to_limit(
+    text: str, start: int, end: int, scorer: SentenceScorer | None = None
+) -> tuple[int, int]:
+    """Cut an over-long sentence to the limit at a soft break: from its start, or, given a
+    `scorer`, from the clause (after a comma, a semicolon or a colon) whose window holds
+    the most of the question (the first such window on a tie)."""
     start, end = _strip_spaces(text, start, end)
     if end - start <= MAX_QUOTE_CHARS:
         return start, end
-    end = start + soft_cut(text[start : start + MAX_QUOTE_CHARS], "，,、；;：: ")
-    return _strip_spaces(text, start, end)
+    openings = [start]
+    if scorer is not None:  # after each clause break that is not inside a number (3,000)
+        openings += [
+            k + 1
+            for k in range(start + 1, end - 1)
+            if text[k] in _CLAUSE_BREAKS and not (text[k - 1].isdigit() and text[k + 1].isdigit())
+        ]
+    best: tuple[float, int, int] | None = None
+    for opening in openings:
+        window_start, _ = _strip_spaces(text, opening, end)
+        if end - window_start <= MAX_QUOTE_CHARS:
+            window_end = end
+        else:
+            window = text[window_start : window_start + MAX_QUOTE_CHARS]
+            window_end = window_start + soft_cut(window, _CLAUSE_BREAKS + " ")
+        coverage = scorer.coverage(text[window_start:window_end]) if scorer is not None else 0.0
+        if best is None or coverage > best[0]:
+            best = (coverage, window_start, window_end)
+        if window_end >= end:
+            break
+    assert best is not None
+    return _strip_spaces(text, best[1], best[2])
 
 
 def _strip_spaces(text: str, start: int, end: int) -> tuple[int, int]:

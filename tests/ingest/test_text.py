@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.text import is_chinese, language_of, soft_cut
+from ingest.text import (
+    is_chinese,
+    language_of,
+    sentence_spans,
+    sentence_vector_text,
+    soft_cut,
+)
 
 
 def test_cuts_after_the_last_mark_in_the_second_half() -> None:
@@ -58,3 +64,36 @@ def test_the_cut_is_in_the_second_half_and_ends_on_a_mark(window: str, marks: st
 def test_one_rule_says_which_texts_are_chinese(text: str, language: str) -> None:
     assert language_of(text) == language
     assert is_chinese(text) == (language == "zh")
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        # A year or an acronym before the period: the sentence ends there.
+        ("It opened in 2009. From then on it grew.", ["It opened in 2009. ", "From then on it grew."]),
+        ("He joined the NFL. The team won.", ["He joined the NFL. ", "The team won."]),
+        # A closing bracket or quote after the period stays with its sentence.
+        ('It was "a transmitter." When he', ['It was "a transmitter." ', "When he"]),
+        ("(on a Saturn IB.) The crew", ["(on a Saturn IB.) ", "The crew"]),
+        # Initials, titles, list numbers and a lower-case next word do not end one.
+        ("J. R. R. Tolkien met the U.S. Army.", ["J. R. R. Tolkien met the U.S. Army."]),
+        ("Dr. Sun signed Convention No. 81 here.", ["Dr. Sun signed Convention No. 81 here."]),
+        ("1. First step\n2. Second", ["1. First step\n", "2. Second"]),
+        ("It costs approx. five dollars.", ["It costs approx. five dollars."]),
+        ("他说完了。然后 GPT-5. 很好", ["他说完了。", "然后 GPT-5. ", "很好"]),
+        # A semicolon joins English clauses; in Chinese it ends a sentence.
+        ("Ford closed; however, Toyota stayed.", ["Ford closed; however, Toyota stayed."]),
+        ("福特关厂；丰田留下。", ["福特关厂；", "丰田留下。"]),
+    ],
+)
+def test_a_period_ends_a_sentence_unless_it_ends_a_short_form(
+    text: str, sentences: list[str]
+) -> None:
+    assert [text[s:e] for s, e in sentence_spans(text)] == sentences
+
+
+def test_an_english_sentence_is_embedded_whole_and_a_chinese_one_by_its_start() -> None:
+    english = "The secondary featured a safety who led the team in interceptions. " * 3
+    chinese = "这是一个很长的中文句子，" * 10 + "。"
+    assert sentence_vector_text(english, 0, len(english)) == english.strip()
+    assert sentence_vector_text(chinese, 0, len(chinese)) == chinese[:80]

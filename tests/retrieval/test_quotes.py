@@ -36,6 +36,23 @@ def test_quote_is_the_answering_sentence_with_neighbours_within_limits() -> None
     assert len(text) <= MAX_QUOTE_CHARS
 
 
+def test_an_over_long_sentence_is_quoted_from_the_clause_that_answers() -> None:
+    sentence = (
+        "The secondary featured a safety who led the team with seven interceptions, "
+        + "while also racking up many tackles and helping in every game of the season, " * 4
+        + "and a cornerback who had four interceptions, two of which were returned for touchdowns."
+    )
+    assert len(sentence) > MAX_QUOTE_CHARS
+    article = "The season began in September. " + sentence
+    # The chunk cut the sentence in two: the whole of it is still scored and quoted.
+    chunk = Candidate("a1", 0, len(article) // 2, 1.0, 0.9)
+    question = "How many interceptions did the cornerback return for touchdowns?"
+    [best, *_] = select_quotes(question, [chunk], {"a1": article}, 1)
+    quoted = article[best.start : best.end]
+    assert "returned for touchdowns" in quoted
+    assert len(quoted) <= MAX_QUOTE_CHARS and is_verbatim(quoted, article, best.start, best.end)
+
+
 def test_english_words_match_in_any_inflection() -> None:
     assert lexical_units("Opened museums") == lexical_units("open museum")
     scorer = SentenceScorer("When did the museum open?", ["x"])
