@@ -13,6 +13,7 @@ else (stop the Chroma server) and create `$TEST_INGEST_GATE_DIR/release` to let 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -26,13 +27,18 @@ GATED_MODEL_NAME = "tests.support.embeddings.GatedHashEmbeddings"
 _DIMENSIONS = 64
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _bucket(bigram: str) -> int:
+    digest = hashlib.blake2b(bigram.encode("utf-8", "surrogatepass"), digest_size=2)
+    return int.from_bytes(digest.digest(), "big") % _DIMENSIONS
+
+
 def _vector(text: str) -> list[float]:
     """Character bigrams hashed into a unit vector: similar texts get similar vectors."""
     counts = [0.0] * _DIMENSIONS
     padded = f" {text} "
     for i in range(len(padded) - 1):
-        digest = hashlib.blake2b(padded[i : i + 2].encode("utf-8", "surrogatepass"), digest_size=2)
-        counts[int.from_bytes(digest.digest(), "big") % _DIMENSIONS] += 1.0
+        counts[_bucket(padded[i : i + 2])] += 1.0
     norm = math.sqrt(sum(c * c for c in counts)) or 1.0
     return [c / norm for c in counts]
 
