@@ -156,9 +156,7 @@ def ingest_throughput(chunk_chars: int, pairs: int, chunks_wanted: int = INGEST_
         chosen.append(article)
         chunks = chunk_article(article, chunk_chars)
         texts += [embedding_text(article.title, c.text) for c in chunks]
-        sentences += quotable_sentences(
-            article.text, [(0, len(article.text))] + [(c.start, c.end) for c in chunks]
-        )
+        sentences += quotable_sentences(article.text, [(0, len(article.text))])
     sentences = list(dict.fromkeys(sentences))
     model = load_embeddings(MODEL)
     model.embed_query("warm up")

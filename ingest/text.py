@@ -149,8 +149,8 @@ def sentence_vector_text(text: str, start: int, end: int) -> str:
 
 
 def quotable_sentences(text: str, ranges: list[tuple[int, int]]) -> list[str]:
-    """`sentence_vector_text` of every sentence quote ranking may embed for these ranges
-    of `text` (its chunks and the whole article), each once, empty ones left out."""
+    """`sentence_vector_text` of every sentence of these ranges of `text`, each once, empty
+    ones left out: over the whole article, the sentences quote ranking embeds."""
     found: dict[str, None] = {}
     for range_start, range_end in ranges:
         for start, end in sentence_spans(text, range_start, range_end):

@@ -172,7 +172,7 @@ class ArticleWriter:
             for article, chunks, _ in items
             if last_of_source[article.source_key] == article.article_id
         ]
-        winner_sentences = self._embed_sentences(winners)
+        winner_sentences = self._embed_sentences([article for article, _ in winners])
         if winners:
             self._articles.upsert(
                 ids=[a.article_id for a, _ in winners],
@@ -193,7 +193,7 @@ class ArticleWriter:
             counts.append(WriteCounts(len(chunks) - unchanged, unchanged, removed))
         return counts
 
-    def _embed_sentences(self, articles: list[tuple[Article, list[Chunk]]]) -> set[str]:
+    def _embed_sentences(self, articles: list[Article]) -> set[str]:
         """Embed each quotable sentence once, at ingest, so a question does not have to;
         returns the articles' sentences.
 
@@ -202,9 +202,8 @@ class ArticleWriter:
         delete only those no stored article contains (`_delete_unused_sentences`).
         """
         texts: list[str] = []
-        for article, chunks in articles:
-            ranges = [(0, len(article.text))] + [(c.start, c.end) for c in chunks]
-            texts += quotable_sentences(article.text, ranges)
+        for article in articles:
+            texts += quotable_sentences(article.text, [(0, len(article.text))])
         unique = list(dict.fromkeys(texts))
         for batch in batches(unique):
             ids = [sentence_id(t) for t in batch]
@@ -218,8 +217,9 @@ class ArticleWriter:
         return set(unique)
 
     def _article_sentences(self, article_ids: list[str]) -> set[str]:
-        """The quotable sentences of stored articles (as `_embed_sentences` found them: the
-        whole text and each chunk's range), read before the articles are deleted."""
+        """The quotable sentences of stored articles, read before the articles are deleted:
+        the whole text's (what `_embed_sentences` stores) and each chunk range's, which
+        stores written before quotes offered whole sentences (`cffd32d`) embedded too."""
         texts: dict[str, str] = {}
         for batch in batches(article_ids):
             got = self._articles.get(ids=batch, include=["documents"])

@@ -120,6 +120,27 @@ def test_sentences_are_embedded_at_ingest_so_a_question_embeds_none(
     assert model.calls == [1]  # only the unknown one
 
 
+
+def test_a_sentence_a_chunk_cuts_is_embedded_whole_and_its_pieces_are_not(
+    store: ArticleStore, model: CountingEmbeddings
+) -> None:
+    long_sentence = (
+        "The harbour ferry, which the council bought in 1998, "
+        + ", ".join(f"was refitted in spring {1999 + i}" for i in range(6))
+        + ", still leaves the pier at nine."
+    )
+    [article] = read_text_articles(f"# ferry\n\n{long_sentence} The pier opens at ten.\n", "f.md")
+    chunks = chunk_article(article, 120)
+    assert len(long_sentence) < 300  # an English sentence's vector is of its whole text
+    assert len(chunks) > 2 and long_sentence not in [c.text for c in chunks]  # it is cut
+    model.texts.clear()
+    store.add_article(article, chunks)
+
+    embedded = set(model.texts) - {embedding_text(article.title, c.text) for c in chunks}
+    assert embedded == {"ferry", long_sentence, "The pier opens at ten."}  # the title, a line
+    # Quote ranking asks for whole sentences (retrieval/quotes.py `_overlapping`): stored.
+    assert _stored(store, model, [long_sentence]) == [True]
+
 def _stored(store: ArticleStore, model: CountingEmbeddings, sentences: list[str]) -> list[bool]:
     """Which sentences' vectors the store holds: asking for one it lacks embeds it."""
     stored = []
