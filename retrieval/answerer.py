@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import uuid
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from ingest.cleaning import strip_markup
 from ingest.store import ArticleStore, StoreUnavailable
 from ingest.text import in_script_of, is_chinese
 from retrieval import translation
+from retrieval.bilingual import BilingualEncoder
 from retrieval.conversation import read_in_conversation
 from retrieval.keyword import KeywordIndex
 from retrieval.languages import LanguageGate
@@ -62,6 +64,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+# A mark stripped just before punctuation ("about __GPT-6__?") leaves no space before it.
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([?!.,;:？！。，；：])")
 
 ERROR_TEXT = {
     "zh": "抱歉，现在无法检索文章库，请稍后再试。",
@@ -146,6 +150,7 @@ class Answerer:
         self._stores: dict[str, ArticleStore] = {}
         self._indexes: dict[str, KeywordIndex] = {}
         self._cosines: dict[str, SentenceCosines] = {}
+        self._bilingual = BilingualEncoder()  # loaded by the first question across languages
         self._lock = threading.Lock()
         if store is not None:
             self._stores[store.name] = store
@@ -258,12 +263,16 @@ class Answerer:
 
     def _retrieve(self, search: Search) -> Retrieved:
         store = self.store(search.question.collection)
-        return retrieve(search, store, self._index(store))
+        return retrieve(search, store, self._index(store), self._bilingual)
 
     def _select(self, retrieved: Retrieved) -> Selection:
         store = self.store(retrieved.search.question.collection)
         return select(
-            retrieved, self._sentence_cosines(store), self.settings.max_quotes, self.min_confidence
+            retrieved,
+            self._sentence_cosines(store),
+            self.settings.max_quotes,
+            self.min_confidence,
+            self._bilingual,
         )
 
     def _write_and_verify(self, selection: Selection) -> Answer:
@@ -300,7 +309,7 @@ def clean_question(question: str) -> tuple[str, list[str]]:
     notes: list[str] = []
     cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question or "")
     cleaned = strip_markup(cleaned)
-    cleaned = " ".join(cleaned.split())
+    cleaned = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(cleaned.split()))
     if len(cleaned) > MAX_QUESTION_CHARS:
         cleaned = cleaned[:MAX_QUESTION_CHARS]
         notes.append(
