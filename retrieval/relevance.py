@@ -42,6 +42,12 @@ class RelevanceFeatures:
       into the quote's language (retrieval/translation.py) ranks the quote's article first,
     - `translated_coverage`: across languages, the share of the question's translatable
       words whose translation the quote holds,
+    - `bilingual`: across languages, the cosine of the question and the first quote under a
+      second model trained on question–answer and translation pairs (retrieval/bilingual.py),
+    - `bilingual_lead`: across languages, that model's best cosine of a candidate chunk of
+      the quote's article minus its best of another article's (`bilingual_article_lead`),
+    - `bilingual_margin`: across languages, its best cosine of a candidate chunk minus the
+      mean of the other candidates' (`dense_margin` of its cosines),
     - `question_words`: the question's own keywords, up to `QUESTION_WORDS` ("What about
       2005?" has one: a question that says little can land near anything),
     - `question_language`: "en" or "zh" (`ingest.text.language_of`): across languages each
@@ -65,6 +71,9 @@ class RelevanceFeatures:
     language_certainty: float = 1.0
     translated_agrees: bool = False
     translated_coverage: float = 0.0
+    bilingual: float = 0.0
+    bilingual_lead: float = 0.0
+    bilingual_margin: float = 0.0
     question_words: int = 0
     chunks_compared: int = 29
     question_language: Language = "en"
@@ -129,9 +138,14 @@ def relevance_features(
     translated_coverage: float = 0.0,
     question: str = "",
     question_language: Language = "en",
+    bilingual: float = 0.0,
+    bilingual_hits: Sequence[tuple[str, float]] = (),
+    quote_article: str = "",
 ) -> RelevanceFeatures:
     """The features of one question from the dense hits of its best quote's language
-    ((article id, cosine), best first) and its best quote."""
+    ((article id, cosine), best first), its best quote (and its article), and across
+    languages the bilingual encoder's cosines of the candidate chunks ((article id, cosine),
+    best first)."""
     similarities = [s for _, s in dense_hits]
     return RelevanceFeatures(
         top_dense=similarities[0] if similarities else 0.0,
@@ -144,10 +158,21 @@ def relevance_features(
         language_certainty=language_certainty,
         translated_agrees=translated_agrees,
         translated_coverage=translated_coverage,
+        bilingual=bilingual,
+        bilingual_lead=bilingual_article_lead(bilingual_hits, quote_article),
+        bilingual_margin=dense_margin([s for _, s in bilingual_hits]),
         question_words=question_words(question),
         chunks_compared=max(0, len(similarities) - 1),
         question_language=question_language,
     )
+
+
+def bilingual_article_lead(hits: Sequence[tuple[str, float]], article_id: str) -> float:
+    """The best cosine of `article_id`'s chunks among `hits` minus the best of another
+    article's (0 when either is missing)."""
+    own = [s for a, s in hits if a == article_id]
+    others = [s for a, s in hits if a != article_id]
+    return max(own) - max(others) if own and others else 0.0
 
 
 # More keywords than this say no more about whether a question is specific.
@@ -192,6 +217,8 @@ class RelevanceModels:
 # In a store of fewer chunks of a language than this (one or two short articles), margin and
 # lead compare the best chunk with almost nothing.
 FEW_CHUNKS = 5
+# What compares the best chunk with the others: left out of the few-chunk models.
+FEW_CHUNKS_LEAVE_OUT = ("margin", "lead", "bilingual_lead", "bilingual_margin")
 
 # Fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the public sets
 # with a quarter held back (the commands are in BENCHMARKS.md, "Fourth session (issue 14)",
@@ -199,55 +226,62 @@ FEW_CHUNKS = 5
 # there too); it prints this block.
 MODELS = RelevanceModels(
     same_language=LogisticModel(
-        intercept=-41.451,
+        intercept=-52.555,
         coefficients={
-            "sentence": 39.072,
-            "margin": 50.928,
-            "lexical": 8.843,
-            "lead": 24.941,
-            "question_words": 0.845,
-            "language_certainty": 0.985,
+            "sentence": 52.177,
+            "margin": 55.349,
+            "lexical": 8.587,
+            "lead": 12.942,
+            "question_words": 0.809,
+            "language_certainty": 0.857,
         },
     ),
     cross_language_en=LogisticModel(
-        intercept=-30.849,
+        intercept=-26.544,
         coefficients={
-            "margin": 116.540,
-            "lexical": 3.591,
-            "translated_agrees": 1.058,
-            "translated_coverage": 4.045,
-            "question_words": 1.100,
-            "sentence": 26.371,
+            "margin": 100.112,
+            "lexical": 3.869,
+            "translated_agrees": 0.643,
+            "translated_coverage": 4.499,
+            "question_words": 0.862,
+            "sentence": 19.789,
+            "bilingual": 2.820,
+            "bilingual_lead": 6.095,
+            "bilingual_margin": 9.293,
         },
     ),
     cross_language_zh=LogisticModel(
-        intercept=-31.656,
+        intercept=-13.664,
         coefficients={
-            "margin": 113.680,
-            "lexical": 0.986,
-            "translated_agrees": 1.295,
-            "translated_coverage": 4.503,
-            "question_words": 1.175,
-            "sentence": 25.271,
+            "margin": 93.448,
+            "lexical": 0.391,
+            "translated_agrees": 1.147,
+            "translated_coverage": 2.771,
+            "question_words": 0.571,
+            "sentence": 4.154,
+            "bilingual": 9.295,
+            "bilingual_lead": 8.765,
+            "bilingual_margin": 0.048,
         },
     ),
     same_language_few_chunks=LogisticModel(
-        intercept=-46.953,
+        intercept=-61.004,
         coefficients={
-            "sentence": 43.849,
-            "lexical": 13.215,
-            "question_words": 1.399,
-            "language_certainty": 2.096,
+            "sentence": 60.812,
+            "lexical": 12.056,
+            "question_words": 1.334,
+            "language_certainty": 1.641,
         },
     ),
     cross_language_few_chunks=LogisticModel(
-        intercept=-30.963,
+        intercept=-30.757,
         coefficients={
-            "lexical": 2.264,
-            "translated_agrees": 1.309,
-            "translated_coverage": 3.972,
-            "question_words": 1.273,
-            "sentence": 29.977,
+            "lexical": 1.965,
+            "translated_agrees": 0.939,
+            "translated_coverage": 3.095,
+            "question_words": 0.628,
+            "sentence": 29.633,
+            "bilingual": 11.905,
         },
     ),
 )
@@ -275,6 +309,9 @@ def cross_language_inputs(f: RelevanceFeatures) -> dict[str, float]:
         "translated_coverage": f.translated_coverage,
         "question_words": float(f.question_words),
         "sentence": f.sentence,
+        "bilingual": f.bilingual,
+        "bilingual_lead": f.bilingual_lead,
+        "bilingual_margin": f.bilingual_margin,
     }
 
 
@@ -296,7 +333,7 @@ def model_inputs(f: RelevanceFeatures) -> dict[str, float]:
     """The inputs of the model that judges these features (`model_for`)."""
     inputs = cross_language_inputs(f) if f.cross_language else same_language_inputs(f)
     if f.chunks_compared < FEW_CHUNKS:
-        inputs = {k: v for k, v in inputs.items() if k not in ("margin", "lead")}
+        inputs = {k: v for k, v in inputs.items() if k not in FEW_CHUNKS_LEAVE_OUT}
     return inputs
 
 

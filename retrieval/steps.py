@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
 from ingest.text import in_script_of, keyword_tokens, language_of
+from retrieval.bilingual import BilingualEncoder
 from retrieval.keyword import KeywordHit, KeywordIndex
 from retrieval.languages import LanguageGate, judge
 from retrieval.languages import evidence as language_evidence
@@ -49,6 +50,11 @@ CANDIDATE_CHUNKS = 8
 RRF_K = 60
 ARTICLE_SCAN = 1
 ARTICLE_DISCOUNT = 0.5
+# Across languages the bilingual encoder's ranking of the candidates counts as two votes
+# beside the dense and the keyword search's one each. XQuAD en→zh, every 3rd question: the
+# first quote is from the gold article for 0.879 without it, 0.902 at 1, 0.904 at 2, 0.912 at
+# 4 (answer_hit@300 0.821 / 0.841 / 0.841 / 0.831).
+BILINGUAL_VOTE = 2.0
 
 NOT_FOUND = {
     "zh": "抱歉，我在已收录的文章中没有找到与这个问题相关的内容。",
@@ -94,6 +100,9 @@ class Retrieved:
     # keyword search of those (article id, BM25), best first.
     translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
     translated: tuple[tuple[str, float], ...] = ()
+    # When the candidates are in the other language than the question's: (article id, the
+    # bilingual encoder's cosine) of each candidate chunk, best first.
+    bilingual: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,7 +154,12 @@ def fuse(*rankings: Sequence[str]) -> dict[str, float]:
     return fused
 
 
-def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrieved:
+def retrieve(
+    search: Search,
+    store: ArticleStore,
+    index: KeywordIndex,
+    bilingual: BilingualEncoder | None = None,
+) -> Retrieved:
     """Dense and keyword search, fused; the best chunks become candidates (scores 0..1).
 
     In a store of both languages each language's chunks are searched on their own and the
@@ -212,6 +226,7 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         raise
     except Exception as exc:
         raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
+    candidates, bilingual_hits = _bilingual_opinion(search, candidates, texts, bilingual, top)
     # The answer may sit in a chunk of the best article that ranked lower: its whole text
     # is searched too, at a discount, so the sentence scorer can still find it there.
     for article_id in list(dict.fromkeys(c.article_id for c in candidates))[:ARTICLE_SCAN]:
@@ -232,7 +247,62 @@ def retrieve(search: Search, store: ArticleStore, index: KeywordIndex) -> Retrie
         gate=gate,
         translations=translations,
         translated=translated,
+        bilingual=bilingual_hits,
     )
+
+
+def _bilingual_opinion(
+    search: Search,
+    candidates: list[Candidate],
+    texts: Mapping[str, str],
+    bilingual: BilingualEncoder | None,
+    top_fused: float,
+) -> tuple[list[Candidate], tuple[tuple[str, float], ...]]:
+    """When every candidate is in the other language than the question's: the candidates
+    re-ranked with the bilingual encoder's vote (`vote_by_cosine`), and its cosine of each
+    candidate chunk as (article id, cosine), best first. Otherwise the candidates as they are."""
+    own = search.question.language
+    if bilingual is None or not candidates:
+        return candidates, ()
+    if not all(c.language and c.language != own for c in candidates):
+        return candidates, ()
+    chunks = [texts.get(c.article_id, "")[c.start : c.end] for c in candidates]
+    cosines = _bilingual_cosines(bilingual, search.text, chunks)
+    if cosines is None:
+        return candidates, ()
+    ids = [c.article_id for c in candidates]
+    hits = sorted(zip(ids, cosines, strict=True), key=lambda hit: -hit[1])
+    return vote_by_cosine(candidates, cosines, top_fused), tuple(hits)
+
+
+def vote_by_cosine(
+    candidates: Sequence[Candidate], cosines: Sequence[float], top_fused: float
+) -> list[Candidate]:
+    """The candidates re-ranked with one more ranking in their reciprocal-rank fusion: by
+    `cosines` (one per candidate), weighing `BILINGUAL_VOTE` rankings. The scores are fused
+    scores divided by `top_fused` (the best one before the vote); they stay relative to the
+    best one after it."""
+    order = sorted(range(len(candidates)), key=lambda i: -cosines[i])
+    vote = {i: BILINGUAL_VOTE / (RRF_K + rank) / top_fused for rank, i in enumerate(order)}
+    rescored = [replace(c, score=c.score + vote[i]) for i, c in enumerate(candidates)]
+    top = max((c.score for c in rescored), default=1.0)
+    return sorted((replace(c, score=c.score / top) for c in rescored), key=lambda c: -c.score)
+
+
+def _bilingual_cosines(
+    bilingual: BilingualEncoder, question: str, texts: Sequence[str]
+) -> list[float] | None:
+    """The bilingual encoder's cosines; None if it cannot run (the question is then judged
+    without its opinion — more often "I don't know" across languages —, not refused)."""
+    try:
+        return bilingual.cosines(question, texts)
+    except Exception as exc:
+        log.warning(
+            "bilingual encoder unavailable (%s: %s); judging without it",
+            exc.__class__.__name__,
+            exc,
+        )
+        return None
 
 
 def _translations(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -299,8 +369,10 @@ def select(
     sentence_cosines: SentenceCosines | None,
     max_quotes: int,
     threshold: float = DEFAULT_MIN_CONFIDENCE,
+    bilingual: BilingualEncoder | None = None,
 ) -> Selection:
-    """The best quotes among the candidates, and whether they answer the question."""
+    """The best quotes among the candidates, and whether they answer the question (a quote
+    in the other language than the question's is also judged by `bilingual`)."""
     spans = tuple(
         select_quotes(
             retrieved.search.text,
@@ -326,6 +398,9 @@ def select(
             certainty = gate.probability if to_other else 1.0 - gate.probability
         crossing = retrieved.search.question.language != quote_language
         translated = retrieved.translated
+        paired = None
+        if crossing and bilingual is not None:
+            paired = _bilingual_cosines(bilingual, retrieved.search.text, [quoted])
         features = relevance_features(
             dense,
             best.lexical,
@@ -338,6 +413,9 @@ def select(
             else 0.0,
             question=retrieved.search.question.text,
             question_language=retrieved.search.question.language,
+            bilingual=paired[0] if paired else 0.0,
+            bilingual_hits=retrieved.bilingual,
+            quote_article=best.article_id,
         )
     else:
         features = RelevanceFeatures()
