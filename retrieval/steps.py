@@ -5,7 +5,8 @@
 
 Every value is a frozen dataclass; no step changes what it was given. `retrieve` and
 `verify` read the store (their inputs name what they read); `condense`, `fuse` and `select`
-are pure apart from the sentence-embedding cache. `Answerer` composes them into the
+are pure apart from the sentence-embedding cache and, across languages, the bilingual
+encoder's (retrieval/bilingual.py). `Answerer` composes them into the
 LangChain runnable, and `Answerer.explain` stops after `select`.
 """
 
@@ -165,6 +166,8 @@ def retrieve(
     In a store of both languages each language's chunks are searched on their own and the
     language gate (retrieval/languages.py) decides which language holds the answer: only its
     chunks become candidates, so the question's own language cannot crowd the answer out.
+    Candidates in the other language than the question's are re-ranked with `bilingual`'s
+    vote too (`vote_by_cosine`).
     """
     try:
         store.heartbeat()
