@@ -192,7 +192,7 @@ def test_a_question_that_says_little_needs_more_evidence() -> None:
 def test_a_gate_in_doubt_lowers_the_confidence_of_a_quote_in_the_questions_language() -> None:
     """In a store of both languages, a question that neither language answers leaves the
     language gate in doubt; the same cosines are then weaker evidence."""
-    asked = RelevanceFeatures(0.85, 0.035, 0.3, 0.86, False, found=True, lead=0.02)
+    asked = RelevanceFeatures(0.85, 0.035, 0.3, 0.855, False, found=True, lead=0.02)
     asked = replace(asked, question_words=3)
     assert decide(asked).confident  # a store of one language: certainty 1.0
     assert not decide(replace(asked, language_certainty=0.2)).confident
