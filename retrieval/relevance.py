@@ -222,8 +222,8 @@ FEW_CHUNKS_LEAVE_OUT = ("margin", "lead", "bilingual_lead", "bilingual_margin")
 
 # Fitted by `benchmarks/fit_relevance.py benchmarks/calibration/*.jsonl` on the public sets
 # with a quarter held back (the commands are in BENCHMARKS.md, "Fourth session (issue 14)",
-# with one more calibration line set of the seventh session; the validation figures are
-# there too); it prints this block.
+# with one more calibration line set of the seventh session; every line was re-run in the
+# ninth, with the bilingual encoder); it prints this block.
 MODELS = RelevanceModels(
     same_language=LogisticModel(
         intercept=-51.602,
