@@ -64,8 +64,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-# A mark stripped just before punctuation ("about __GPT-6__?") leaves no space before it.
-_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([?!.,;:？！。，；：])")
+# A mark stripped just before punctuation ("about __GPT-6__?") leaves no space before it; a
+# word that starts with a stop (".NET") keeps its space.
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([?!.,;:？！。，；：])(?=\s|$)")
 
 ERROR_TEXT = {
     "zh": "抱歉，现在无法检索文章库，请稍后再试。",

