@@ -115,6 +115,7 @@ def _check_store(settings: Settings) -> Check:
             embeddings = _NoEmbeddings()
         store = ArticleStore(settings, embeddings=embeddings)
         articles, chunks = store.article_count(), store.chunk_count()
+        missing = store.missing_bilingual_vectors()
     except Exception as exc:
         return Check("store", "fail", f"{kind} at {where}: {_describe(exc)}")
     detail = (
@@ -123,6 +124,13 @@ def _check_store(settings: Settings) -> Check:
     )
     if articles == 0:
         return Check("store", "warn", detail + " (empty: run `citebot ingest PATH`)")
+    if missing:
+        return Check(
+            "store",
+            "warn",
+            detail + f" ({missing} without bilingual vectors, so questions across languages "
+            "are judged without their search: any `citebot ingest` adds them)",
+        )
     return Check("store", "ok", detail)
 
 

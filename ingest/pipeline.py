@@ -116,6 +116,8 @@ def ingest_articles(
             else:
                 new.append((article, chunks))
         _store_new(new, store, report, advance)
+    # A store written before chunks had bilingual vectors gets them even when nothing is new.
+    store.add_missing_bilingual_vectors()
     return report
 
 

@@ -1,6 +1,6 @@
 """The article store: chunks with their vectors in Chroma, and one record per article.
 
-Three Chroma collections hold everything, so bots in several processes (or containers) can
+Four Chroma collections hold everything, so bots in several processes (or containers) can
 share one Chroma server and stay stateless:
 
 - `<collection>`: one record per chunk: its text, the vector of title + text, and metadata
@@ -13,6 +13,10 @@ share one Chroma server and stay stateless:
   text, embedded once at ingest so that ranking quotes at question time embeds nothing
   (`sentence_vectors`); shared by the articles that contain the sentence, deleted when the
   last of them is forgotten or replaced.
+- `<collection>__bilingual`: every chunk's vector of the second, bilingual model
+  (`ingest.embeddings.BilingualEmbeddings`), under the chunk's id, with its language: the
+  search for questions across languages (`bilingual_search`). Chunks without one (a store
+  written before them) get it at the next write; until then that search finds nothing.
 
 Nobody outside this package knows that layout: everything goes through `ArticleStore`'s
 public methods and the names below. Inside, one module per part:

@@ -14,12 +14,12 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from config import Settings
-from ingest.embeddings import load_embeddings
+from ingest.embeddings import load_bilingual_embeddings, load_embeddings
 from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, EmbeddedArticle, StoredChunk
 from ingest.store._client import StoreUnavailable, describe_location, open_client
 from ingest.store._layout import (
-    PAGE,
     UNLABELLED,
+    all_ids,
     article_record,
     articles_collection_name,
     batches,
@@ -43,6 +43,7 @@ class ArticleStore:
         store.add_articles([(article, chunk_article(article, 300))])
         store.articles()                                  # [ArticleRecord, ...]
         hits = store.dense_search(store.embeddings.embed_query("…"), k=10)
+        store.bilingual_search(store.bilingual_embeddings.embed_query("…"), k=10, language="zh")
         store.article_texts([hits[0].article_id])         # full texts, for quoting
         store.revision()                                  # changes on every write
         store.forget(article_id)
@@ -55,19 +56,24 @@ class ArticleStore:
         collection: str | None = None,
         embeddings: Embeddings | None = None,
         client: Any = None,
+        bilingual_embeddings: Embeddings | None = None,
     ) -> None:
         self.settings = settings
         self.name = collection or settings.collection
         self.model_name = settings.embedding_model
         self._model = embeddings or load_embeddings(self.model_name)
+        self._bilingual_model = bilingual_embeddings or load_bilingual_embeddings()
         self.client = client if client is not None else open_client(settings)
         collections = open_collections(self.client, self.name, self.model_name, settings)
         self._chunks = collections.chunks
         self._articles = collections.articles
         self._sentences = collections.sentences
+        self._bilingual = collections.bilingual
         self._text_cache = TextCache()
         self._languages: tuple[str, frozenset[str]] = ("", frozenset())
-        self._writer = ArticleWriter(collections, self._model, self._text_cache)
+        self._writer = ArticleWriter(
+            collections, self._model, self._text_cache, self._bilingual_model
+        )
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -75,6 +81,12 @@ class ArticleStore:
     def embeddings(self) -> Embeddings:
         """The store's embedding model (queries are embedded with it, chunks were)."""
         return self._model
+
+    @property
+    def bilingual_embeddings(self) -> Embeddings:
+        """The second model, for questions across languages (`bilingual_search`): every
+        chunk's text has a vector of it too (`ingest.embeddings.BilingualEmbeddings`)."""
+        return self._bilingual_model
 
     def heartbeat(self) -> None:
         """Raise StoreUnavailable unless the store answers."""
@@ -92,6 +104,11 @@ class ArticleStore:
     def article_count(self) -> int:
         return self._articles.count()
 
+    def missing_bilingual_vectors(self) -> int:
+        """How many chunks have no bilingual vector yet (stored by a citebot before them, or
+        by a write the bilingual model failed): the next write adds them."""
+        return max(0, self._chunks.count() - self._bilingual.count())
+
     def revision(self) -> str:
         """Changes whenever articles are added or removed (by any process)."""
         collection = self.client.get_collection(
@@ -106,14 +123,7 @@ class ArticleStore:
     def article_ids(self) -> list[str]:
         """The ids of every stored article (complete articles only: the record is written
         after all of its chunks)."""
-        ids: list[str] = []
-        offset = 0
-        while True:
-            page = self._articles.get(include=[], limit=PAGE * 10, offset=offset)
-            ids += page["ids"]
-            if len(page["ids"]) < PAGE * 10:
-                return ids
-            offset += PAGE * 10
+        return all_ids(self._articles)
 
     def stored_article_ids(self, article_ids: Sequence[str]) -> set[str]:
         """Which of these articles are stored (complete)."""
@@ -237,6 +247,30 @@ class ArticleStore:
             )
         ]
 
+    def bilingual_search(
+        self, query_vector: list[float], k: int, *, language: str | None = None
+    ) -> list[ChunkHit]:
+        """The `k` chunks (optionally of one language) nearest a `bilingual_embeddings`
+        query vector, cosine highest first. Empty while some chunk has no bilingual vector
+        (a store written before them: the next ingest adds them), so a partial search is
+        never taken for the whole store's."""
+        count = self._bilingual.count()
+        if count == 0 or count != self._chunks.count():
+            return []
+        found = self._bilingual.query(
+            query_embeddings=[query_vector],
+            n_results=min(k, count),
+            where={"language": language} if language else None,
+            include=["distances"],
+        )
+        ids, distances = found["ids"][0], found["distances"][0]
+        records = self.chunks_by_id(ids)
+        return [
+            chunk_hit(cid, *records[cid], distance)
+            for cid, distance in zip(ids, distances, strict=True)
+            if cid in records
+        ]
+
     def chunks_by_id(self, chunk_ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
         found: dict[str, tuple[str, dict[str, Any]]] = {}
         for batch in batches(chunk_ids):
@@ -296,3 +330,8 @@ class ArticleStore:
     def forget(self, article_id: str) -> int:
         """Remove an article and its chunks; returns how many chunks were removed."""
         return self._writer.forget(article_id)
+
+    def add_missing_bilingual_vectors(self) -> None:
+        """Give every chunk that has none its bilingual vector (`missing_bilingual_vectors`);
+        every write does this too."""
+        self._writer.fill_bilingual()

@@ -1,8 +1,8 @@
 """How the store lays its records out in Chroma: the only module that knows the collections'
 names, what metadata a chunk and an article carry, and how a record reads back.
 
-Three collections per store (see `ingest.store`): `<name>` (chunks), `<name>__articles` and
-`<name>__sentences`, plus `<name>__<kind>` for side records. Reading and writing both go
+Four collections per store (see `ingest.store`): `<name>` (chunks), `<name>__articles`,
+`<name>__sentences` and `<name>__bilingual`, plus `<name>__<kind>` for side records. Reading and writing both go
 through the functions here, so a field is named in one place.
 """
 
@@ -36,11 +36,12 @@ class EmbeddingModelMismatch(RuntimeError):
 
 @dataclass(frozen=True)
 class Collections:
-    """The three Chroma collections of one store."""
+    """The four Chroma collections of one store."""
 
     chunks: Any
     articles: Any
     sentences: Any
+    bilingual: Any
 
 
 def articles_collection_name(name: str) -> str:
@@ -68,6 +69,11 @@ def open_collections(client: Any, name: str, model_name: str, settings: Settings
                 embedding_function=None,
                 metadata={"hnsw:space": "cosine"},
             ),
+            bilingual=client.get_or_create_collection(
+                f"{name}__bilingual",
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine"},
+            ),
         )
     except Exception as exc:
         raise StoreUnavailable(
@@ -87,6 +93,17 @@ def batches(items: Sequence[_T], size: int = WRITE_BATCH) -> Iterator[list[_T]]:
     """`items` in slices of at most `size`: what one Chroma call may take (see WRITE_BATCH)."""
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def all_ids(collection: Any) -> list[str]:
+    """Every record id of a collection, `PAGE * 10` at a time (ids only: no SQL variable
+    per record)."""
+    ids: list[str] = []
+    while True:
+        page = collection.get(include=[], limit=PAGE * 10, offset=len(ids))
+        ids += page["ids"]
+        if len(page["ids"]) < PAGE * 10:
+            return ids
 
 
 def iter_metadatas(
@@ -128,6 +145,12 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
         "language": language_of(chunk.text),
     }
+
+
+def bilingual_metadata(chunk_meta: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's record in `<name>__bilingual`: its id is the chunk's; what searches filter
+    on (language) and what removal finds it by (article id)."""
+    return {"article_id": chunk_meta["article_id"], "language": chunk_meta.get("language") or ""}
 
 
 def article_metadata(article: Article, chunk_count: int) -> dict[str, Any]:

@@ -8,10 +8,16 @@ articles are embedded together and written `WRITE_BATCH` at a time; text already
 (an edited article's unchanged parts) reuses its stored vector, found by the hash of the
 embedded text. Removing an article (`forget`, or a replaced version) is here too, since it
 must keep the same order in reverse: chunks first, then the record.
+
+Beside each chunk the bilingual model's vector of its text is written under the chunk's id
+(`<name>__bilingual`). A chunk whose bilingual vector is missing — a store written before
+them, or a write interrupted between the two — gets it at the next write (`_fill_bilingual`);
+until then the store answers bilingual searches with nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -26,8 +32,10 @@ from ingest.store._layout import (
     UNLABELLED,
     WRITE_BATCH,
     Collections,
+    all_ids,
     article_metadata,
     batches,
+    bilingual_metadata,
     chunk_metadata,
     embedding_text,
     iter_metadatas,
@@ -35,6 +43,8 @@ from ingest.store._layout import (
 )
 from ingest.store._texts import TextCache
 from ingest.text import content_id, language_of, quotable_sentences
+
+log = logging.getLogger(__name__)
 
 # One article to write: its chunks, and their vectors when computed elsewhere.
 WriteItem = tuple[Article, list[Chunk], list[Sequence[float]] | None]
@@ -51,11 +61,19 @@ class WriteCounts(NamedTuple):
 class ArticleWriter:
     """Adds and removes articles of one store; one write at a time per process."""
 
-    def __init__(self, collections: Collections, model: Embeddings, texts: TextCache) -> None:
+    def __init__(
+        self,
+        collections: Collections,
+        model: Embeddings,
+        texts: TextCache,
+        bilingual_model: Embeddings,
+    ) -> None:
         self._chunks = collections.chunks
         self._articles = collections.articles
         self._sentences = collections.sentences
+        self._bilingual = collections.bilingual
         self._model = model
+        self._bilingual_model = bilingual_model
         self._texts = texts
         self._lock = threading.Lock()
 
@@ -123,12 +141,60 @@ class ArticleWriter:
             missing = [t for t in wanted if t not in vectors]
             if missing:
                 vectors.update(zip(missing, self._model.embed_documents(missing), strict=True))
+        ids = [chunk.chunk_id for _, _, chunk, _ in batch]
+        documents = [chunk.text for _, _, chunk, _ in batch]
+        metadatas = [chunk_metadata(article, chunk) for _, article, chunk, _ in batch]
         self._chunks.upsert(
-            ids=[chunk.chunk_id for _, _, chunk, _ in batch],
-            documents=[chunk.text for _, _, chunk, _ in batch],
-            metadatas=[chunk_metadata(article, chunk) for _, article, chunk, _ in batch],
+            ids=ids,
+            documents=documents,
+            metadatas=metadatas,
             embeddings=np.asarray([vectors[t] for t in texts], dtype=np.float32),
         )
+        self._write_bilingual(ids, documents, metadatas)
+
+    def _write_bilingual(
+        self, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]]
+    ) -> bool:
+        """The bilingual vectors of written chunks; False (logged) if the model cannot run:
+        the chunks stay stored and the next write adds the vectors (`_fill_bilingual`)."""
+        try:
+            vectors = self._bilingual_model.embed_documents(documents)
+        except Exception as exc:
+            log.warning(
+                "bilingual vectors not written (%s: %s); the next ingest adds them",
+                exc.__class__.__name__,
+                exc,
+            )
+            return False
+        self._bilingual.upsert(
+            ids=ids,
+            metadatas=[bilingual_metadata(meta) for meta in metadatas],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+        )
+        return True
+
+    def fill_bilingual(self) -> None:
+        """`_fill_bilingual` for a caller outside a write (an ingest with nothing new)."""
+        with self._lock:
+            self._fill_bilingual()
+
+    def _fill_bilingual(self) -> None:
+        """Give every chunk its bilingual vector and drop those of removed chunks; only
+        when the two collections' counts differ (a store written before bilingual vectors,
+        or an interrupted write)."""
+        if self._bilingual.count() == self._chunks.count():
+            return
+        chunk_ids = set(all_ids(self._chunks))
+        bilingual_ids = set(all_ids(self._bilingual))
+        for batch in batches(sorted(bilingual_ids - chunk_ids)):
+            self._bilingual.delete(ids=batch)
+        missing = sorted(chunk_ids - bilingual_ids)
+        if missing:
+            log.info("adding bilingual vectors to %d stored chunks", len(missing))
+        for batch in batches(missing):
+            got = self._chunks.get(ids=batch, include=["documents", "metadatas"])
+            if not self._write_bilingual(got["ids"], got["documents"], got["metadatas"]):
+                return
 
     def _stored_vectors(self, texts: list[str]) -> dict[str, Sequence[float]]:
         """Vectors already stored for identical embedded text, by text."""
@@ -284,6 +350,7 @@ class ArticleWriter:
                 stale.setdefault(str(meta.get("source_key")), []).append(cid)
         for ids in stale.values():
             for batch in batches(ids):
+                self._bilingual.delete(ids=batch)
                 self._chunks.delete(ids=batch)
         return {key: len(ids) for key, ids in stale.items()}
 
@@ -293,6 +360,7 @@ class ArticleWriter:
         for batch in batches(article_ids):
             chunk_ids = self._chunks.get(where={"article_id": {"$in": batch}}, include=[])["ids"]
             for chunk_batch in batches(chunk_ids):
+                self._bilingual.delete(ids=chunk_batch)
                 self._chunks.delete(ids=chunk_batch)
             self._articles.delete(ids=batch)
             removed += len(chunk_ids)
@@ -301,6 +369,7 @@ class ArticleWriter:
 
     def _bump_revision(self) -> None:
         self._label_languages()
+        self._fill_bilingual()
         self._articles.modify(metadata={"revision": uuid.uuid4().hex})
 
     def _label_languages(self) -> None:

@@ -13,6 +13,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from bot.doctor import run_doctor
 from config import Settings
+from tests.support.embeddings import MODEL_NAME, BrokenEmbeddings
 from tests.support.net import free_port
 from tests.support.settings import FIXTURES, make_settings
 
@@ -105,6 +106,21 @@ def test_unreachable_server_fails_and_names_the_url(tmp_path: Path) -> None:
     assert "1 check(s) failed: store" in output
     # The other checks still ran.
     assert _check_line(output, "embedding model").startswith("OK")
+
+
+def test_chunks_without_bilingual_vectors_are_a_warning(tmp_path: Path) -> None:
+    from ingest import ArticleStore, ingest_paths
+
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    # As a store written before bilingual vectors (or while the bilingual model failed).
+    old = ArticleStore(settings, bilingual_embeddings=BrokenEmbeddings())
+    ingest_paths([FIXTURES / "server_mode"], old, show_progress=False)
+    code, output = _doctor(settings)
+    assert code == 0, output
+    line = _check_line(output, "store")
+    assert line.startswith("WARN") and f"{old.chunk_count()} without bilingual vectors" in line
+    ingest_paths([FIXTURES / "server_mode"], ArticleStore(settings), show_progress=False)
+    assert _check_line(_doctor(settings)[1], "store").startswith("OK")  # any ingest adds them
 
 
 def test_empty_store_is_a_warning_only(tmp_path: Path) -> None:

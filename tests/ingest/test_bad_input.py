@@ -260,11 +260,13 @@ def test_an_article_of_more_chunks_than_sqlite_takes_variables_is_stored_beside_
     (folder / "gauge-log.txt").write_text(_large_article(LARGE_CHUNKS))
     (folder / "solar.md").write_bytes(GOOD["solar.md"][0])
     settings = make_settings(tmp_path, chunk_chars=80, embedding_model=MODEL_NAME)
-    store = ArticleStore(settings, embeddings=HashEmbeddings())
+    # A stand-in for the bilingual model too: what is tested is that every call is batched.
+    store = ArticleStore(settings, embeddings=HashEmbeddings(), bilingual_embeddings=HashEmbeddings())
 
     report = ingest_paths([folder], store, show_progress=False)
 
     assert report.skipped == [] and report.articles == 2
+    assert store.missing_bilingual_vectors() == 0
     by_name = {Path(r.source).name: r for r in store.articles()}
     assert by_name["gauge-log.txt"].chunks >= LARGE_CHUNKS
     assert store.chunk_count() == report.chunks_added == sum(r.chunks for r in by_name.values())
@@ -274,6 +276,7 @@ def test_an_article_of_more_chunks_than_sqlite_takes_variables_is_stored_beside_
         == large.chunks
     assert store.forget(large.article_id) == large.chunks
     assert store.chunk_count() == by_name["solar.md"].chunks
+    assert store.missing_bilingual_vectors() == 0
 
 
 def test_an_article_the_store_refuses_is_skipped_with_the_reason_and_the_rest_goes_on(

@@ -18,7 +18,7 @@ from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
 from ingest.store import ArticleStore, WriteCounts, embedding_text
 from retrieval import Answerer
-from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.embeddings import MODEL_NAME, BrokenEmbeddings, HashEmbeddings
 from tests.support.settings import make_settings
 
 
@@ -242,3 +242,49 @@ def test_chunks_stored_without_a_language_get_one_at_the_next_write(
     assert {h.article_id for h in store.dense_search(vector, 50, language="zh")} == {
         chinese.article_id
     }
+
+
+def _battery_articles() -> list[Article]:
+    texts = [
+        ("电池", "伏打在1800年发明了电池。这座城市有很多公园，春天开满了花。", "dianchi.md"),
+        ("公园", "这座城市有很多公园。市民周末常去湖边散步。", "gongyuan.md"),
+        ("Parks", "The city has many parks. People walk by the lake at weekends.", "parks.md"),
+    ]
+    return [read_text_articles(f"# {t}\n\n{body}\n", name)[0] for t, body, name in texts]
+
+
+def _bilingual_search(store: ArticleStore, question: str, language: str) -> list[str]:
+    vector = store.bilingual_embeddings.embed_query(question)
+    return [hit.article_id for hit in store.bilingual_search(vector, 10, language=language)]
+
+
+def test_every_chunk_has_a_bilingual_vector_searched_across_languages(
+    store: ArticleStore,
+) -> None:
+    battery, parks_zh, parks_en = _battery_articles()
+    store.add_articles([(a, chunk_article(a, 300)) for a in (battery, parks_zh, parks_en)])
+    # An English question finds the Chinese answer first, among the Chinese chunks only.
+    assert _bilingual_search(store, "Who invented the battery?", "zh") == [
+        battery.article_id,
+        parks_zh.article_id,
+    ]
+    assert _bilingual_search(store, "谁发明了电池？", "en") == [parks_en.article_id]
+    store.forget(battery.article_id)  # its vectors go with it: the search stays whole
+    assert _bilingual_search(store, "Who invented the battery?", "zh") == [parks_zh.article_id]
+
+
+def test_chunks_without_bilingual_vectors_get_them_at_the_next_write(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    battery, parks_zh, parks_en = _battery_articles()
+    # As a store written before bilingual vectors, or by a process whose model failed.
+    broken = ArticleStore(settings, embeddings=HashEmbeddings(), bilingual_embeddings=BrokenEmbeddings())
+    counts = broken.add_articles([(a, chunk_article(a, 300)) for a in (battery, parks_zh)])
+    assert [c.added for c in counts] == [1, 1]  # the articles are stored all the same
+    assert "bilingual vectors not written" in caplog.text
+    store = ArticleStore(settings, embeddings=HashEmbeddings())
+    # A partial bilingual search is never taken for the whole store's.
+    assert _bilingual_search(store, "Who invented the battery?", "zh") == []
+    store.add_article(parks_en, chunk_article(parks_en, 300))  # any write fills them in
+    assert _bilingual_search(store, "Who invented the battery?", "zh")[0] == battery.article_id

@@ -66,3 +66,13 @@ class GatedHashEmbeddings(HashEmbeddings):
                 threading.Event().wait(0.05)
             self._after = 0  # released: no second gate
         return super().embed_documents(texts)
+
+
+class BrokenEmbeddings(HashEmbeddings):
+    """A model that cannot run (as the bilingual one in a process out of memory)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise MemoryError("no room for the model")
+
+    def embed_query(self, text: str) -> list[float]:
+        raise MemoryError("no room for the model")
