@@ -151,7 +151,7 @@ class Answerer:
         self._stores: dict[str, ArticleStore] = {}
         self._indexes: dict[str, KeywordIndex] = {}
         self._cosines: dict[str, SentenceCosines] = {}
-        self._bilingual = BilingualEncoder()  # loaded by the first question across languages
+        self._bilingual: dict[str, BilingualEncoder] = {}
         self._lock = threading.Lock()
         if store is not None:
             self._stores[store.name] = store
@@ -264,7 +264,7 @@ class Answerer:
 
     def _retrieve(self, search: Search) -> Retrieved:
         store = self.store(search.question.collection)
-        return retrieve(search, store, self._index(store), self._bilingual)
+        return retrieve(search, store, self._index(store), self._bilingual_encoder(store))
 
     def _select(self, retrieved: Retrieved) -> Selection:
         store = self.store(retrieved.search.question.collection)
@@ -273,7 +273,7 @@ class Answerer:
             self._sentence_cosines(store),
             self.settings.max_quotes,
             self.min_confidence,
-            self._bilingual,
+            self._bilingual_encoder(store),
         )
 
     def _write_and_verify(self, selection: Selection) -> Answer:
@@ -287,6 +287,12 @@ class Answerer:
             if store.name not in self._cosines:
                 self._cosines[store.name] = SentenceCosines(store.sentence_vectors)
             return self._cosines[store.name]
+
+    def _bilingual_encoder(self, store: ArticleStore) -> BilingualEncoder:
+        with self._lock:
+            if store.name not in self._bilingual:
+                self._bilingual[store.name] = BilingualEncoder(store.bilingual_embeddings)
+            return self._bilingual[store.name]
 
     def _index(self, store: ArticleStore) -> KeywordIndex:
         with self._lock:

