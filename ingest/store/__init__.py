@@ -16,7 +16,7 @@ share one Chroma server and stay stateless:
 - `<collection>__bilingual`: every chunk's vector of the second, bilingual model
   (`ingest.embeddings.BilingualEmbeddings`), under the chunk's id, with its language: the
   search for questions across languages (`bilingual_search`). Chunks without one (a store
-  written before them) get it at the next write; until then that search finds nothing.
+  written before them) get it at the next ingest; until then that search finds nothing.
 
 Nobody outside this package knows that layout: everything goes through `ArticleStore`'s
 public methods and the names below. Inside, one module per part:

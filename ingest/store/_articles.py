@@ -106,7 +106,7 @@ class ArticleStore:
 
     def missing_bilingual_vectors(self) -> int:
         """How many chunks have no bilingual vector yet (stored by a citebot before them, or
-        by a write the bilingual model failed): the next write adds them."""
+        by a write the bilingual model failed): the next ingest adds them."""
         return max(0, self._chunks.count() - self._bilingual.count())
 
     def revision(self) -> str:

@@ -2,8 +2,8 @@
 names, what metadata a chunk and an article carry, and how a record reads back.
 
 Four collections per store (see `ingest.store`): `<name>` (chunks), `<name>__articles`,
-`<name>__sentences` and `<name>__bilingual`, plus `<name>__<kind>` for side records. Reading and writing both go
-through the functions here, so a field is named in one place.
+`<name>__sentences` and `<name>__bilingual`, plus `<name>__<kind>` for side records. Reading
+and writing both go through the functions here, so a field is named in one place.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
 
 
 def bilingual_metadata(chunk_meta: dict[str, Any]) -> dict[str, Any]:
-    """A chunk's record in `<name>__bilingual`: its id is the chunk's; what searches filter
-    on (language) and what removal finds it by (article id)."""
+    """A chunk's record in `<name>__bilingual` (its id is the chunk's): the language searches
+    filter on, and the article it belongs to."""
     return {"article_id": chunk_meta["article_id"], "language": chunk_meta.get("language") or ""}
 
 

@@ -2,8 +2,9 @@
 
 Like langchain's standard vector-store tests, each test here takes a store and knows nothing
 of where it lives; the `store` fixture gives one per mode (a fresh directory, or a fresh
-collection on one server started for the module). Stand-in embeddings: this is about what
-the store keeps and returns, not about relevance.
+collection on one server started for the module). Stand-in embeddings for the store's model:
+this is about what the store keeps and returns, not about relevance (the bilingual model is
+the real one: its search is checked on two sentences whose answer is not in doubt).
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ def test_what_is_added_is_listed_read_back_and_found(store: ArticleStore) -> Non
     assert hits[0].article_id == LIBRARY.article_id
     assert LIBRARY.text[hits[0].start : hits[0].end] == hits[0].text  # offsets into the text
     assert set(store.chunks_by_id([hits[0].chunk_id])) == {hits[0].chunk_id}
+    # The bilingual model's vectors are kept beside: an English question finds the Chinese text.
+    assert store.missing_bilingual_vectors() == 0
+    question = store.bilingual_embeddings.embed_query("How many new books did the library get?")
+    [found] = store.bilingual_search(question, 3, language="zh")
+    assert found.article_id == LIBRARY.article_id and found.language == "zh"
 
 
 def test_adding_the_same_article_again_changes_nothing(store: ArticleStore) -> None:
@@ -101,6 +107,9 @@ def test_forget_removes_an_article_and_its_chunks(store: ArticleStore) -> None:
     assert [r.title for r in store.articles()] == ["Library"]
     assert all(h.article_id == LIBRARY.article_id
                for h in store.dense_search(HashEmbeddings().embed_query("ferry harbour"), 10))
+    # Its bilingual vectors went too: the search is whole (it would find nothing otherwise).
+    question = store.bilingual_embeddings.embed_query("How fast does the ferry cross?")
+    assert [h.article_id for h in store.bilingual_search(question, 10)] == [LIBRARY.article_id]
     with pytest.raises(KeyError):
         store.forget(HARBOUR.article_id)
 
