@@ -58,7 +58,7 @@ class RelevanceFeatures:
     - `question_language`: "en" or "zh" (`ingest.text.language_of`): across languages each
       direction has its own model (an English question's words reach Chinese through the
       dictionary differently from a Chinese question's reaching English: the fitted weight
-      of `lexical` is 3.7 for English questions, 0.4 for Chinese ones),
+      of `lexical` is 3.5 for English questions, 0.4 for Chinese ones),
     - `chunks_compared`: how many other chunks of the quote's language the margin and the
       lead compare the best one with (29 at most; below `FEW_CHUNKS`, in a store of one or
       two short articles, margin and lead say nothing and models without them decide).
