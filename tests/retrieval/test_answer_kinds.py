@@ -1,0 +1,70 @@
+"""The kind of answer a question asks for, and quote choice preferring a sentence of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.answer_kinds import AnswerKind, asked_kind, offers
+from retrieval.quotes import Candidate, select_quotes
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did the first direct elections take place?", AnswerKind.TIME),
+        ("In what year was the treaty signed?", AnswerKind.TIME),
+        ("這座燈塔是哪一年建成的？", AnswerKind.TIME),
+        ("发布会是什么时候举行的？", AnswerKind.TIME),
+        ("How many nations are within the Amazon Basin?", AnswerKind.NUMBER),
+        ("What percentage of the forest is in Brazil?", AnswerKind.NUMBER),
+        ("每周有多少人使用这个产品？", AnswerKind.NUMBER),
+        ("他有几个孩子？", AnswerKind.NUMBER),
+        ("Who won the AtCoder World Tour Finals?", None),
+        ("How did Tesla finance his work?", None),
+        ("为什么票价上涨了？", None),
+    ],
+)
+def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) -> None:
+    assert asked_kind(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence", "question", "offered"),
+    [
+        (AnswerKind.TIME, "It held its first direct elections in 1979, and more.", "When?", True),
+        (AnswerKind.TIME, "The plant closes in October.", "When does it close?", True),
+        (AnswerKind.TIME, "灯塔建于一八六八年。", "灯塔是哪一年建的？", True),
+        (AnswerKind.TIME, "It cost 3,1979 dollars.", "When?", False),
+        (AnswerKind.TIME, "Elections take place every five years.", "When?", False),
+        (AnswerKind.NUMBER, "The region belongs to nine nations.", "How many nations?", True),
+        (AnswerKind.NUMBER, "每年有两万名游客。", "每年有多少游客？", True),
+        (AnswerKind.NUMBER, "The Panthers defense gave up 308 points.", "How many points?", True),
+        # a number the question states is its subject, not its answer
+        (AnswerKind.NUMBER, "Super Bowl 50 was played in Santa Clara.", "How many fans saw Super Bowl 50?", False),
+        (AnswerKind.NUMBER, "The stadium was full of fans.", "How many fans came?", False),
+    ],
+)
+def test_a_sentence_offers_an_answer_of_that_kind(
+    kind: AnswerKind, sentence: str, question: str, offered: bool
+) -> None:
+    assert offers(kind, sentence, question) is offered
+
+
+def test_of_two_sentences_alike_in_wording_the_one_with_a_year_is_quoted_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    article = (
+        "The museum opened its doors to the public after a long restoration.\n\n"
+        "The museum opened its doors to the public in 1909."
+    )
+    split = article.index("\n\n")
+    # The sentence without the year is in the chunk ranked a little higher.
+    candidates = [Candidate("a1", 0, split, 1.0, 0.9), Candidate("a1", split, len(article), 0.96, 0.9)]
+    question = "When did the museum open to the public?"
+
+    [best, *_] = select_quotes(question, candidates, {"a1": article})
+    assert "1909" in article[best.start : best.end]
+
+    monkeypatch.setattr("retrieval.quotes.ANSWER_KIND_BONUS", 0.0)
+    [best, *_] = select_quotes(question, candidates, {"a1": article})
+    assert "1909" not in article[best.start : best.end]
