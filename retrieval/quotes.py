@@ -39,23 +39,26 @@ MAX_QUOTE_SENTENCES = 3
 LEXICAL_WEIGHT = 0.55
 FOLLOWING_QUOTE_RATIO = 0.6
 RERANK_SENTENCES = 12
-# The share of the embedding cosine in the rerank of the best RERANK_SENTENCES, by the
-# question's language. 0.15, down from 0.3 once English words matched by stem and sentences
-# across languages by translation. XQuAD en, every 2nd question: the first quote holds the
-# answer for 500 of 595 at 0.3, 522 at 0.15 (0.08: 523, 0: 518, 0.5: 468). Before the refit
-# that followed, answer_hit@300 went CMRC 200 0.948 → 0.952, XQuAD zh 0.940 → 0.948, DRCD 80
-# 0.955 → 0.959 (BENCHMARKS.md, fifth session). English sentences got whole-sentence vectors
-# in the eighth session (Chinese ones stay at 80 characters), and English questions' cosines
-# have since earned more: replaying the quote choice on the recorded retrievals of the eleventh
-# session (answer_hit@300 at 0.15 / 0.3 / 0.4), the mixed store's English questions about
-# English articles 0.877 / 0.884 / 0.886, XQuAD en (48 articles) 0.861 / 0.867 / 0.866; at 0.3
-# and up Chinese questions lost (XQuAD zh 0.944 → 0.940, DRCD 80 0.955 → 0.952).
-DENSE_SENTENCE_WEIGHTS = {"en": 0.3, "zh": 0.15}
-# Added to the score of a sentence holding the kind of answer the question asks for (a year
-# for "when", a number for "how many"; retrieval/answer_kinds.py) — about what one more
-# rare question word adds. The same replay: 0.03 moved the mixed store's English questions
-# 0.884 → 0.884 (en→en; 0.877 → 0.881 at the 0.15 cosine weight), en→zh 0.753 → 0.757,
-# XQuAD en 0.867 → 0.868; 0.1 gained nothing more and lost across languages.
+# The share of the embedding cosine in the rerank of the best RERANK_SENTENCES. 0.15, down
+# from 0.3 once English words matched by stem and sentences across languages by translation.
+# XQuAD en, every 2nd question: the first quote holds the answer for 500 of 595 at 0.3, 522
+# at 0.15 (0.08: 523, 0: 518, 0.5: 468). Before the refit that followed, answer_hit@300 went
+# CMRC 200 0.948 → 0.952, XQuAD zh 0.940 → 0.948, DRCD 80 0.955 → 0.959 (BENCHMARKS.md,
+# fifth session).
+DENSE_SENTENCE_WEIGHT = 0.15
+# An English sentence's cosine to an English question weighs more: English sentences got
+# whole-sentence vectors in the eighth session (Chinese ones stay at 80 characters). Replaying
+# the quote choice on the eleventh session's recorded retrievals (answer_hit@300 at 0.15 / 0.3
+# / 0.4): the mixed store's English questions about English articles 0.877 / 0.884 / 0.886,
+# XQuAD en (48 articles) 0.861 / 0.867 / 0.866; Chinese questions lost at 0.3 (XQuAD zh 0.944
+# → 0.940, DRCD 80 0.955 → 0.952), and English ones about Chinese articles did not gain.
+ENGLISH_SENTENCE_WEIGHT = 0.3
+# Added to the score of a sentence holding the kind of answer an English question asks for
+# (a year for "when", a number for "how many"; retrieval/answer_kinds.py) — about what one
+# more rare question word adds. The same replay, at the English cosine weight 0.3: the mixed
+# store's English questions about Chinese articles 0.748 → 0.753 (about English ones 0.884
+# either way; 0.877 → 0.881 at 0.15), XQuAD en 0.867 → 0.868; 0.1 gained nothing more and
+# lost across languages.
 ANSWER_KIND_BONUS = 0.03
 
 _LATIN = re.compile(r"[a-z0-9]+")
@@ -278,7 +281,7 @@ def select_quotes(
     scorer = SentenceScorer(question, pool, translations=translations)
     strict_scorer = SentenceScorer(question, pool, characters=False)
     scored: list[tuple[float, float, Candidate, int, int]] = []
-    kind = asked_kind(question)
+    kind = asked_kind(question) if language_of(question) == "en" else None
     for (cand, start, end), sentence in zip(sentences, pool, strict=True):
         coverage = scorer.coverage(sentence, cand.language)
         score = LEXICAL_WEIGHT * coverage + (1 - LEXICAL_WEIGHT) * cand.score
@@ -288,8 +291,9 @@ def select_quotes(
     scored.sort(key=lambda item: -item[0])
     cosines: dict[tuple[str, int], float] = {}
     if sentence_cosines is not None and query_vector is not None:
-        weight = DENSE_SENTENCE_WEIGHTS[language_of(question)]
-        scored = _rerank(scored, texts, sentence_cosines, query_vector, cosines, weight)
+        scored = _rerank(
+            scored, texts, sentence_cosines, query_vector, cosines, language_of(question)
+        )
 
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
@@ -338,7 +342,7 @@ def _rerank(
     sentence_cosines: SentenceCosines,
     query_vector: Sequence[float],
     found: dict[tuple[str, int], float],
-    weight: float,
+    question_language: str,
 ) -> list[tuple[float, float, Candidate, int, int]]:
     head, tail = scored[:RERANK_SENTENCES], scored[RERANK_SENTENCES:]
     sentences = [sentence_vector_text(texts[c.article_id], s, e) for _, _, c, s, e in head]
@@ -347,16 +351,15 @@ def _rerank(
         found[(cand.article_id, start)] = cos
     low, high = min(cosines), max(cosines)
     spread = (high - low) or 1.0
-    rescored = [
-        (
-            (1 - weight) * score + weight * (cos - low) / spread,
-            lexical,
-            cand,
-            start,
-            end,
+    rescored = []
+    for (score, lexical, cand, start, end), cos, sentence in zip(
+        head, cosines, sentences, strict=True
+    ):
+        english = question_language == "en" and language_of(sentence) == "en"
+        weight = ENGLISH_SENTENCE_WEIGHT if english else DENSE_SENTENCE_WEIGHT
+        rescored.append(
+            ((1 - weight) * score + weight * (cos - low) / spread, lexical, cand, start, end)
         )
-        for (score, lexical, cand, start, end), cos in zip(head, cosines, strict=True)
-    ]
     rescored.sort(key=lambda item: -item[0])
     floor = rescored[-1][0] if rescored else 0.0
     # Sentences beyond the reranked head keep their order below it.

@@ -1,4 +1,4 @@
-"""The kind of answer a question asks for, and quote choice preferring a sentence of it."""
+"""The kind of answer an English question asks for, and quote choice preferring a sentence of it."""
 
 from __future__ import annotations
 
@@ -13,15 +13,11 @@ from retrieval.quotes import Candidate, select_quotes
     [
         ("When did the first direct elections take place?", AnswerKind.TIME),
         ("In what year was the treaty signed?", AnswerKind.TIME),
-        ("這座燈塔是哪一年建成的？", AnswerKind.TIME),
-        ("发布会是什么时候举行的？", AnswerKind.TIME),
         ("How many nations are within the Amazon Basin?", AnswerKind.NUMBER),
         ("What percentage of the forest is in Brazil?", AnswerKind.NUMBER),
-        ("每周有多少人使用这个产品？", AnswerKind.NUMBER),
-        ("他有几个孩子？", AnswerKind.NUMBER),
         ("Who won the AtCoder World Tour Finals?", None),
         ("How did Tesla finance his work?", None),
-        ("为什么票价上涨了？", None),
+        ("这座灯塔是哪一年建成的？", None),  # Chinese questions: measured, no gain
     ],
 )
 def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) -> None:
@@ -33,11 +29,9 @@ def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) ->
     [
         (AnswerKind.TIME, "It held its first direct elections in 1979, and more.", "When?", True),
         (AnswerKind.TIME, "The plant closes in October.", "When does it close?", True),
-        (AnswerKind.TIME, "灯塔建于一八六八年。", "灯塔是哪一年建的？", True),
         (AnswerKind.TIME, "It cost 3,1979 dollars.", "When?", False),
         (AnswerKind.TIME, "Elections take place every five years.", "When?", False),
         (AnswerKind.NUMBER, "The region belongs to nine nations.", "How many nations?", True),
-        (AnswerKind.NUMBER, "每年有两万名游客。", "每年有多少游客？", True),
         (AnswerKind.NUMBER, "The Panthers defense gave up 308 points.", "How many points?", True),
         # a number the question states is its subject, not its answer
         (AnswerKind.NUMBER, "Super Bowl 50 was played in Santa Clara.", "How many fans saw Super Bowl 50?", False),
