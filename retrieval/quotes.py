@@ -50,8 +50,8 @@ DENSE_SENTENCE_WEIGHT = 0.15
 # whole-sentence vectors in the eighth session (Chinese ones stay at 80 characters). Replaying
 # the quote choice on the eleventh session's recorded retrievals (answer_hit@300 at 0.15 / 0.3
 # / 0.4): the mixed store's English questions about English articles 0.877 / 0.884 / 0.886,
-# XQuAD en (48 articles) 0.861 / 0.867 / 0.866; Chinese questions lost at 0.3 (XQuAD zh 0.944
-# → 0.940, DRCD 80 0.955 → 0.952), and English ones about Chinese articles did not gain.
+# XQuAD en (48 articles) 0.861 / 0.867 / 0.866; Chinese questions lost already at 0.25 (XQuAD
+# zh 0.944 → 0.940, DRCD 80 0.955 → 0.952), English ones about Chinese articles did not gain.
 ENGLISH_SENTENCE_WEIGHT = 0.3
 # Added to the score of a sentence holding the kind of answer an English question asks for
 # (a year for "when", a number for "how many"; retrieval/answer_kinds.py) — about what one
