@@ -62,3 +62,22 @@ def test_of_two_sentences_alike_in_wording_the_one_with_a_year_is_quoted_first(
     monkeypatch.setattr("retrieval.quotes.ANSWER_KIND_BONUS", 0.0)
     [best, *_] = select_quotes(question, candidates, {"a1": article})
     assert "1909" not in article[best.start : best.end]
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "gains"),
+    [
+        ("How many visitors climb the lighthouse?", "The lighthouse has 20000 visitors.", True),
+        # across languages the bonus was measured to buy nothing and cost "I don't know"
+        ("How many visitors climb the lighthouse?", "灯塔每年有20000名游客。", False),
+        ("灯塔每年有多少游客？", "灯塔每年有20000名游客。", False),
+    ],
+)
+def test_only_an_english_sentence_of_an_english_question_gains(
+    question: str, article: str, gains: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    candidates = [Candidate("a1", 0, len(article), 1.0, 0.9)]
+    [with_bonus] = select_quotes(question, candidates, {"a1": article})
+    monkeypatch.setattr("retrieval.quotes.ANSWER_KIND_BONUS", 0.0)
+    [without] = select_quotes(question, candidates, {"a1": article})
+    assert (with_bonus.score > without.score) is gains
