@@ -174,8 +174,10 @@ class ArticleWriter:
         return True
 
     def fill_bilingual(self) -> None:
-        """`_fill_bilingual` for a caller outside a write (an ingest with nothing new)."""
+        """`_fill_bilingual` for a caller outside a write (an ingest with nothing new); the
+        chunks are labelled first, as in a write, so the records copy their language."""
         with self._lock:
+            self._label_languages()
             self._fill_bilingual()
 
     def _fill_bilingual(self) -> None:
@@ -373,17 +375,25 @@ class ArticleWriter:
         self._articles.modify(metadata={"revision": uuid.uuid4().hex})
 
     def _label_languages(self) -> None:
-        """Give chunks stored before chunks carried a `language` theirs (every write does)."""
+        """Give chunks stored before chunks carried a `language` theirs (every write does),
+        and bilingual records written without one their chunk's."""
         while True:
             page = self._chunks.get(
                 where=UNLABELLED, include=["documents", "metadatas"], limit=WRITE_BATCH
             )
             if not page["ids"]:
-                return
+                break
             self._chunks.update(
                 ids=page["ids"],
                 metadatas=[
                     {**meta, "language": language_of(text)}
                     for text, meta in zip(page["documents"], page["metadatas"], strict=True)
                 ],
+            )
+        # Records an earlier citebot wrote from still-unlabelled chunks.
+        unlabelled = [cid for cid, _ in iter_metadatas(self._bilingual, UNLABELLED)]
+        for batch in batches(unlabelled):
+            chunks = self._chunks.get(ids=batch, include=["metadatas"])
+            self._bilingual.update(
+                ids=chunks["ids"], metadatas=[bilingual_metadata(m) for m in chunks["metadatas"]]
             )

@@ -273,6 +273,37 @@ def test_every_chunk_has_a_bilingual_vector_searched_across_languages(
     assert _bilingual_search(store, "Who invented the battery?", "zh") == [parks_zh.article_id]
 
 
+def test_an_ingest_with_nothing_new_labels_chunks_before_giving_them_bilingual_vectors(
+    store: ArticleStore,
+) -> None:
+    battery, parks_zh, parks_en = _battery_articles()
+    store.add_articles([(a, chunk_article(a, 300)) for a in (battery, parks_zh, parks_en)])
+    # As a store written before chunks carried a language and before bilingual vectors.
+    ids = store._chunks.get(include=[])["ids"]
+    store._chunks.update(ids=ids, metadatas=[{"language": None}] * len(ids))
+    store._bilingual.delete(ids=ids)
+    upgraded = ArticleStore(store.settings, embeddings=store.embeddings)
+    upgraded.add_missing_bilingual_vectors()  # what `citebot ingest` does with nothing new
+    assert upgraded.missing_bilingual_vectors() == 0
+    upgraded.add_article(_article(3), chunk_article(_article(3), 300))  # a later write
+    assert upgraded.languages() == {"en", "zh"}
+    assert _bilingual_search(upgraded, "Who invented the battery?", "zh")[0] == battery.article_id
+
+
+def test_bilingual_records_written_without_a_language_get_their_chunks_at_the_next_ingest(
+    store: ArticleStore,
+) -> None:
+    battery, parks_zh, parks_en = _battery_articles()
+    store.add_articles([(a, chunk_article(a, 300)) for a in (battery, parks_zh, parks_en)])
+    # As an earlier citebot left them: bilingual records copied from unlabelled chunks.
+    ids = store._bilingual.get(include=[])["ids"]
+    store._bilingual.update(ids=ids, metadatas=[{"language": ""}] * len(ids))
+    assert _bilingual_search(store, "Who invented the battery?", "zh") == []
+    store.add_missing_bilingual_vectors()
+    assert _bilingual_search(store, "Who invented the battery?", "zh")[0] == battery.article_id
+    assert _bilingual_search(store, "谁发明了电池？", "en") == [parks_en.article_id]
+
+
 def test_chunks_without_bilingual_vectors_get_them_at_the_next_write(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
