@@ -35,9 +35,10 @@ _ASKS_NUMBER = re.compile(
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # A year (not part of a longer number: 3,1979 is none) or a decade (1970s).
 _YEAR = re.compile(r"(?<!\d)(?<!\d[.,])(?:1[0-9]{3}|20[0-9]{2})(?!\d|[.,]\d)|\d+0s\b")
+# Months as English writes them, capitalised: "may" and "march" are also verbs.
 _MONTH_OR_CENTURY = re.compile(
-    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|"
-    r"december|century|centuries)\b"
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|[Cc]entury|[Cc]enturies)\b"
 )
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
@@ -59,7 +60,8 @@ def offers(kind: AnswerKind, sentence: str, question: str) -> bool:
     (a year or number the question names is its subject, not its answer)."""
     text, asked = sentence.lower(), question.lower()
     if kind is AnswerKind.TIME:
-        found = _YEAR.findall(text) + _MONTH_OR_CENTURY.findall(text)
+        months = [m.lower() for m in _MONTH_OR_CENTURY.findall(sentence)]
+        found = _YEAR.findall(text) + months
     else:
         found = _DIGITS.findall(text) + _NUMBER_WORD.findall(text)
     return any(value not in asked for value in found)

@@ -30,6 +30,8 @@ def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) ->
         (AnswerKind.TIME, "It held its first direct elections in 1979, and more.", "When?", True),
         (AnswerKind.TIME, "The plant closes in October.", "When does it close?", True),
         (AnswerKind.TIME, "It cost 3,1979 dollars.", "When?", False),
+        (AnswerKind.TIME, "The plant may close, and workers may march.", "When?", False),  # verbs
+        (AnswerKind.TIME, "In the 19th century the port grew.", "When did it grow?", True),
         (AnswerKind.TIME, "Elections take place every five years.", "When?", False),
         (AnswerKind.NUMBER, "The region belongs to nine nations.", "How many nations?", True),
         (AnswerKind.NUMBER, "The Panthers defense gave up 308 points.", "How many points?", True),
