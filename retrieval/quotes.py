@@ -64,7 +64,19 @@ ENGLISH_SENTENCE_WEIGHT = 0.3
 ANSWER_KIND_BONUS = 0.03
 
 _LATIN = re.compile(r"[a-z0-9]+")
-_stem = lru_cache(maxsize=100_000)(snowballstemmer.stemmer("english").stemWord)
+_stemmers = threading.local()
+
+
+@lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    """`word`'s English stem. A snowball stemmer keeps the word it works on in itself, so
+    each thread has its own (questions are answered in several threads at once)."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
+
+
 # Words an English question shares verbatim with Chinese text: names and numbers.
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*[0-9][A-Za-z0-9]*)\b")
 # Question words carry no evidence; they are left out of lexical matching. These are the

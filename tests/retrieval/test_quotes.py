@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import random
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+import snowballstemmer
 
 from retrieval.quotes import (
     MAX_QUOTE_CHARS,
@@ -150,3 +154,18 @@ def test_a_passage_that_opens_with_a_continuing_word_takes_the_sentence_before()
     [best, *_] = select_quotes("为什么会出现永明之治？", [candidate], {"a1": article})
     shown = article[best.start : best.end]
     assert "由于与北魏通好，边境较为安定。使得齐武帝在位期间政治清明" in shown
+
+
+def test_english_words_are_stemmed_alike_by_questions_answered_at_once() -> None:
+    """Several threads answer questions at once (Slack, Discord): one shared snowball
+    stemmer, which keeps its word in itself, raised IndexError or gave another word's stem."""
+    letters, endings = random.Random(0), ("ing", "ed", "ness", "ation", "ively", "s", "ment")
+    words = [  # made up, so none is in the stem cache yet
+        "".join(letters.choices("aeioulnrstdgmp", k=letters.randint(4, 14)))
+        + letters.choice(endings)
+        for _ in range(20_000)
+    ]
+    expected = [snowballstemmer.stemmer("english").stemWord(w) for w in words]
+    with ThreadPoolExecutor(4) as pool:
+        stemmed = list(pool.map(lambda _: [lexical_units(w)[0] for w in words], range(4)))
+    assert stemmed == [expected] * 4
