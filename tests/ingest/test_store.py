@@ -253,6 +253,12 @@ def _battery_articles() -> list[Article]:
     return [read_text_articles(f"# {t}\n\n{body}\n", name)[0] for t, body, name in texts]
 
 
+def _store_battery_articles(store: ArticleStore) -> list[Article]:
+    articles = _battery_articles()
+    store.add_articles([(a, chunk_article(a, 300)) for a in articles])
+    return articles
+
+
 def _bilingual_search(store: ArticleStore, question: str, language: str) -> list[str]:
     vector = store.bilingual_embeddings.embed_query(question)
     return [hit.article_id for hit in store.bilingual_search(vector, 10, language=language)]
@@ -261,8 +267,7 @@ def _bilingual_search(store: ArticleStore, question: str, language: str) -> list
 def test_every_chunk_has_a_bilingual_vector_searched_across_languages(
     store: ArticleStore,
 ) -> None:
-    battery, parks_zh, parks_en = _battery_articles()
-    store.add_articles([(a, chunk_article(a, 300)) for a in (battery, parks_zh, parks_en)])
+    battery, parks_zh, parks_en = _store_battery_articles(store)
     # An English question finds the Chinese answer first, among the Chinese chunks only.
     assert _bilingual_search(store, "Who invented the battery?", "zh") == [
         battery.article_id,
@@ -276,8 +281,7 @@ def test_every_chunk_has_a_bilingual_vector_searched_across_languages(
 def test_an_ingest_with_nothing_new_labels_chunks_before_giving_them_bilingual_vectors(
     store: ArticleStore,
 ) -> None:
-    battery, parks_zh, parks_en = _battery_articles()
-    store.add_articles([(a, chunk_article(a, 300)) for a in (battery, parks_zh, parks_en)])
+    battery, parks_zh, parks_en = _store_battery_articles(store)
     # As a store written before chunks carried a language and before bilingual vectors.
     ids = store._chunks.get(include=[])["ids"]
     store._chunks.update(ids=ids, metadatas=[{"language": None}] * len(ids))
@@ -293,8 +297,7 @@ def test_an_ingest_with_nothing_new_labels_chunks_before_giving_them_bilingual_v
 def test_bilingual_records_written_without_a_language_get_their_chunks_at_the_next_ingest(
     store: ArticleStore,
 ) -> None:
-    battery, parks_zh, parks_en = _battery_articles()
-    store.add_articles([(a, chunk_article(a, 300)) for a in (battery, parks_zh, parks_en)])
+    battery, parks_zh, parks_en = _store_battery_articles(store)
     # As an earlier citebot left them: bilingual records copied from unlabelled chunks.
     ids = store._bilingual.get(include=[])["ids"]
     store._bilingual.update(ids=ids, metadatas=[{"language": ""}] * len(ids))
