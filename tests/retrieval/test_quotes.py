@@ -11,6 +11,7 @@ import snowballstemmer
 from retrieval.quotes import (
     MAX_QUOTE_CHARS,
     Candidate,
+    SentenceCosines,
     SentenceScorer,
     is_passage_question,
     is_verbatim,
@@ -169,3 +170,35 @@ def test_english_words_are_stemmed_alike_by_questions_answered_at_once() -> None
     with ThreadPoolExecutor(4) as pool:
         stemmed = list(pool.map(lambda _: [lexical_units(w)[0] for w in words], range(4)))
     assert stemmed == [expected] * 4
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "english"),
+    [
+        (
+            "When does the ferry leave the harbour?",
+            "The ferry leaves the harbour at nine. The harbour has a small ferry office.",
+            True,
+        ),
+        ("渡轮什么时候离开港口？", "渡轮九点离开港口。港口有一个小的渡轮办公室。", False),
+    ],
+)
+def test_an_english_sentences_cosine_weighs_more_for_an_english_question(
+    question: str, article: str, english: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """English sentences have whole-sentence vectors: their cosine to an English question
+    weighs ENGLISH_SENTENCE_WEIGHT in the rerank, everything else DENSE_SENTENCE_WEIGHT."""
+
+    def embed(texts: list[str]) -> list[list[float]]:  # the second sentence is the nearer
+        return [[1.0, 0.0] if ("office" in t or "办公室" in t) else [0.0, 1.0] for t in texts]
+
+    candidates = [Candidate("a1", 0, len(article), 1.0, 0.9)]
+
+    def first_score() -> float:
+        cosines = SentenceCosines(embed)
+        spans = select_quotes(question, candidates, {"a1": article}, 1, cosines, [1.0, 0.0])
+        return spans[0].score
+
+    weighted = first_score()
+    monkeypatch.setattr("retrieval.quotes.ENGLISH_SENTENCE_WEIGHT", 0.15)  # DENSE's value
+    assert (first_score() != weighted) is english
