@@ -22,11 +22,12 @@ from typing import Any, Protocol
 
 from bot.feedback import FeedbackStore, Vote
 from bot.ratelimit import RateLimiter
+from retrieval.answerer import INTERNAL_ERROR_TEXT
 from retrieval.models import Answer, Turn
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong while answering. Please try again in a moment."
+APOLOGY = INTERNAL_ERROR_TEXT["en"]
 # Turns of conversation an adapter passes on with a follow-up (user and assistant turns).
 HISTORY_TURNS = 6
 

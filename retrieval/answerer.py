@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
     "EMPTY_TEXT",
     "ERROR_TEXT",
+    "INTERNAL_ERROR_TEXT",
     "MAX_QUESTION_CHARS",
     "NOT_FOUND",
     "Answerer",
@@ -68,9 +69,15 @@ MAX_QUESTION_CHARS = 2000
 # word that starts with a stop (".NET") keeps its space.
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" ([?!.,;:？！。，；：])(?=\s|$)")
 
+# The apology when the store cannot be searched (`StoreUnavailable`) ...
 ERROR_TEXT = {
     "zh": "抱歉，现在无法检索文章库，请稍后再试。",
     "en": "Sorry, I can't search the articles right now. Please try again in a moment.",
+}
+# ... and when answering failed on citebot's side (a bug: the log has the traceback).
+INTERNAL_ERROR_TEXT = {
+    "zh": "抱歉，回答时出了问题，请稍后再试。",
+    "en": "Sorry, something went wrong while answering. Please try again in a moment.",
 }
 LONG_QUESTION_NOTE = {
     "zh": f"你的问题太长，我只用了前 {MAX_QUESTION_CHARS} 个字。",
@@ -213,10 +220,11 @@ class Answerer:
             )
         except StoreUnavailable as exc:
             log.error("store unavailable: %s", exc)
-            answer = self._error_answer(cleaned, str(exc))
+            answer = self._error_answer(cleaned, ERROR_TEXT, str(exc))
         except Exception as exc:  # a chat must never see a stack trace
             log.exception("answering failed")
-            answer = self._error_answer(cleaned, f"{exc.__class__.__name__}: {exc}")
+            detail = f"{exc.__class__.__name__}: {exc}"
+            answer = self._error_answer(cleaned, INTERNAL_ERROR_TEXT, detail)
         answer.question = cleaned  # the question as it was used: cleaned and trimmed
         answer.notes = answer.notes or list(notes)  # the apology keeps the notes too
         return answer
@@ -300,11 +308,11 @@ class Answerer:
                 self._indexes[store.name] = KeywordIndex(store)
             return self._indexes[store.name]
 
-    def _error_answer(self, question: str, detail: str) -> Answer:
+    def _error_answer(self, question: str, apology: dict[str, str], detail: str) -> Answer:
         language = "zh" if is_chinese(question) else "en"
         return Answer(
             question=question,
-            text=in_script_of(question, ERROR_TEXT[language]),
+            text=in_script_of(question, apology[language]),
             confident=False,
             answer_id=uuid.uuid4().hex[:12],
             error=detail,

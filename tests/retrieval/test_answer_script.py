@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+import retrieval.answerer
 from ingest.text import in_script_of, is_traditional
 from retrieval import Answerer
 from tests.support.settings import make_settings
@@ -48,3 +51,23 @@ def test_notes_and_apology_in_the_questions_language(tmp_path: Path) -> None:
         "Your question was long; I used its first 2000 characters."
     ]
     assert answerer.ask("灯塔的守护者是谁？" * 300).notes == ["你的问题太长，我只用了前 2000 个字。"]
+
+
+def test_a_failure_while_answering_is_not_blamed_on_the_store(
+    sample_answerer: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in choosing quotes (the store searched fine) gets its own apology, in the
+    question's language and script; the store's apology is for a store that is down."""
+
+    def broken_selection(*args: object, **kwargs: object) -> None:
+        raise IndexError("string index out of range")
+
+    monkeypatch.setattr(retrieval.answerer, "select", broken_selection)
+    answers = {q: sample_answerer.ask(q) for q in (TRADITIONAL, SIMPLIFIED, "Who keeps the light?")}
+    assert [a.text for a in answers.values()] == [
+        "抱歉，回答時出了問題，請稍後再試。",
+        "抱歉，回答时出了问题，请稍后再试。",
+        "Sorry, something went wrong while answering. Please try again in a moment.",
+    ]
+    assert all(a.error == "IndexError: string index out of range" for a in answers.values())
+    assert all(not a.confident and not a.quotes for a in answers.values())
