@@ -286,7 +286,7 @@ def select_quotes(
         for start, end in _overlapping(article_sentences[cand.article_id], cand.start, cand.end):
             key = (cand.article_id, start)
             known = best_candidate.get(key)
-            if text[start:end].strip() and (known is None or known[0].score < cand.score):
+            if _has_words(text[start:end]) and (known is None or known[0].score < cand.score):
                 best_candidate[key] = (cand, start, end)
     sentences = list(best_candidate.values())
     if not sentences:
@@ -336,6 +336,11 @@ def select_quotes(
             )
         )
     return chosen
+
+
+def _has_words(sentence: str) -> bool:
+    """A sentence a quote may start from: not only numbers and stops ("1.", "." after "...")."""
+    return any(ch.isalpha() for ch in sentence)
 
 
 def _overlapping(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
