@@ -88,7 +88,7 @@ def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
             break
         if not json_lines and question.lower() in QUIT_WORDS:
             break
-        if question == NEW_CONVERSATION:
+        if question.lower() == NEW_CONVERSATION:  # "/New" and "/NEW" too
             history = []
             if not json_lines:
                 print("(new conversation)\n", flush=True)

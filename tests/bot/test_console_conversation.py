@@ -36,7 +36,7 @@ def test_chat_json_keeps_the_conversation_and_new_starts_over(
         "When did he die?",          # a follow-up: read with the question before it
         "",                          # blank lines are skipped, not answered
         "What sports are Kenyans active in?",  # a new topic: answered as alone
-        "/new",                      # no output
+        "/New",                      # /new in any case: no output
         "When did he die?",          # nothing to refer back to now
     ])
     assert len(rows) == 4 and all(set(row) == KEYS for row in rows)
