@@ -69,15 +69,24 @@ LANGUAGES: tuple[Language, ...] = ("zh", "en")
 # ("An essay on 北京 and its hutongs"), above it Chinese with English terms ("GPT-5 的贪吃蛇游戏
 # 是谁做的？"). Whitespace counts for neither (English has far more of it). The first
 # `LANGUAGE_SAMPLE_CHARS` characters decide: enough for any article, and it bounds the cost
-# on a long one.
+# on a long one. A text of both scripts is judged by its grammar instead when only one
+# language's function words occur in it: "Greg Brockman是谁？" is Chinese, "Who was 元英宗?"
+# English (two English stopwords needed: one may be a quoted title's), however long the names.
 CHINESE_SHARE = 5
 LANGUAGE_SAMPLE_CHARS = 2000
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")  # not "A" of "A-217"
 
 
 def language_of(text: str) -> Language:
     """"zh" when the text is Chinese by the rule above, "en" otherwise (also when empty)."""
-    visible = "".join(text[:LANGUAGE_SAMPLE_CHARS].split())
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
+    visible = "".join(sample.split())
     chinese = sum(1 for ch in visible if is_cjk(ch))
+    if chinese and chinese < len(visible):
+        english = sum(w.lower() in STOPWORDS for w in _LATIN_WORD.findall(sample))
+        chinese_words = any(ch in _CHINESE_FUNCTION_CHARACTERS for ch in sample)
+        if (english >= 2) != chinese_words:  # one English stopword may be a title's "or"
+            return "zh" if chinese_words else "en"
     return "zh" if visible and chinese * CHINESE_SHARE >= len(visible) else "en"
 
 
@@ -217,6 +226,11 @@ STOPWORDS = frozenset(
     什么 哪 哪个 哪些 哪里 怎么 怎样 如何 为什么 多少 几 谁 是否 有
     没有
     """.split()
+)
+# The one-character Chinese stopwords and question words, in both scripts: a text with one of
+# them has Chinese grammar (`language_of`).
+_CHINESE_FUNCTION_CHARACTERS = frozenset(
+    "".join(w for w in STOPWORDS if len(w) == 1 and is_cjk(w)) + "什怎誰為對與這個嗎幾麼於"
 )
 _jieba_ready = False
 

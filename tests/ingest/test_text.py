@@ -59,6 +59,12 @@ def test_the_cut_is_in_the_second_half_and_ends_on_a_mark(window: str, marks: st
         ("abcd李", "zh"),
         ("a b c d 李", "zh"),
         ("abcde李", "en"),
+        # Names of the other script do not decide when only one language's grammar is there.
+        ("Greg Brockman是谁？", "zh"),
+        ("Greg Brockman是誰？", "zh"),
+        ("Who was 元英宗?", "en"),
+        # one English stopword may be a quoted title's: the share decides
+        ("1997年推出的《And Thou Shalt Trust》", "zh"),
     ],
 )
 def test_one_rule_says_which_texts_are_chinese(text: str, language: str) -> None:
