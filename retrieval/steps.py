@@ -210,7 +210,12 @@ def retrieve(
     gate = None
     if len(by_language) > 1:
         gate = _judge_languages(
-            search.question.language, by_language, keyword, language_by_id, translated
+            search.question.language,
+            by_language,
+            keyword,
+            language_by_id,
+            translated,
+            _bilingual_tops(bilingual, search.text, store, list(by_language)),
         )
     if gate is None:
         dense = next(iter(by_language.values()))
@@ -356,16 +361,34 @@ def _translations(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         return ()
 
 
+def _bilingual_tops(
+    bilingual: BilingualEncoder | None, question: str, store: ArticleStore, languages: list[str]
+) -> dict[str, float]:
+    """The bilingual model's best cosine of the question and each language's chunks; none
+    (the gate then judges alone) when it cannot run or the store lacks bilingual vectors."""
+    if bilingual is None:
+        return {}
+    try:
+        vector = bilingual.vector(question)
+        found = {lang: store.bilingual_search(vector, 1, language=lang) for lang in languages}
+    except Exception as exc:
+        log.warning("bilingual search failed (%s: %s)", exc.__class__.__name__, exc)
+        return {}
+    return {lang: hits[0].cosine for lang, hits in found.items() if hits}
+
+
 def _judge_languages(
     own: str,
     by_language: Mapping[str, Sequence[ChunkHit]],
     keyword: Sequence[KeywordHit],
     language_by_id: Mapping[str, str],
     translated: Sequence[tuple[str, float]],
+    bilingual_tops: Mapping[str, float],
 ) -> LanguageGate:
     """The language gate for a question in `own` language, from each language's dense hits,
-    its share of the keyword hits, and (for the other language) the translated search's
-    hits: the translation's words are the other language's, so its hits are taken as such."""
+    its share of the keyword hits, (for the other language) the translated search's hits —
+    the translation's words are the other language's, so its hits are taken as such — and
+    each language's best bilingual cosine."""
     other = next((lang for lang in by_language if lang != own), own)
     found = {
         lang: language_evidence(
@@ -373,6 +396,7 @@ def _judge_languages(
             [(h.article_id, h.cosine) for h in by_language[lang]],
             [(h.article_id, h.bm25) for h in keyword if language_by_id.get(h.chunk_id) == lang],
             translated if lang != own else (),
+            bilingual_tops.get(lang),
         )
         for lang in (own, other)
     }

@@ -7,7 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from retrieval.languages import GATE_THRESHOLD, LanguageEvidence, evidence, judge
+from retrieval.languages import (
+    BILINGUAL_CROSSES,
+    BILINGUAL_STAYS,
+    GATE_THRESHOLD,
+    LanguageEvidence,
+    evidence,
+    judge,
+)
 
 # (what it is, same language: top, margin, keyword agrees, keyword score;
 #  other language: top, margin, keyword agrees, keyword score, translated search agrees, its
@@ -80,3 +87,29 @@ def test_evidence_reads_the_best_chunk_and_the_keyword_agreement() -> None:
     assert translated.translated_agrees and translated.translated == 4.0
     assert not evidence("zh", dense, [], [("b", 4.0)]).translated_agrees
     assert 0.5 < GATE_THRESHOLD < 1.0
+
+
+# (what it is, the regression's evidence (a TABLE row), the bilingual model's best cosine in
+#  the question's language and in the other, the answer's language, overruled?)
+OVERRULES = [
+    # a Chinese question, its Chinese articles all on one subject (small margins), one English
+    # article on it: the regression crosses, the bilingual model finds the Chinese far closer
+    ("far closer in the question's language: stays", TABLE[1], 0.45, 0.14, "same", True),
+    ("a little closer in the question's language: crosses", TABLE[1], 0.45, 0.45 - BILINGUAL_STAYS + 0.01, "other", False),
+    ("closer in the other language: crosses", TABLE[3], 0.30, 0.30 + BILINGUAL_CROSSES + 0.01, "other", True),
+    ("a little closer in the other language: stays", TABLE[3], 0.30, 0.30 + BILINGUAL_CROSSES - 0.01, "same", False),
+    ("agreeing with the regression", TABLE[0], 0.50, 0.20, "same", False),
+    ("not searched", TABLE[1], None, None, "other", False),
+]
+
+
+@pytest.mark.parametrize("row", OVERRULES, ids=[row[0] for row in OVERRULES])
+def test_the_bilingual_model_overrules_the_gate_only_by_far(row: tuple) -> None:
+    _, regression, same_cosine, other_cosine, answer, overruled = row
+    same = replace(_evidence("en", *regression[1:5]), bilingual=same_cosine)
+    other = replace(_evidence("zh", *regression[5:11]), bilingual=other_cosine)
+    gate = judge("en", same, other)
+    assert gate.answer_language == ("en" if answer == "same" else "zh")
+    assert gate.overruled is overruled
+    if overruled:  # as certain as the least certain decision of the regression
+        assert min(gate.probability, 1 - gate.probability) == pytest.approx(1 - GATE_THRESHOLD)
