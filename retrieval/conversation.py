@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ingest.text import fold, keyword_tokens
+from ingest.text import fold, in_script_of, keyword_tokens
 from retrieval.models import Turn
 from retrieval.steps import Question, Selection
 
@@ -69,6 +69,12 @@ _PRONOUN_TOKENS = frozenset(
 NOTE = {
     "en": "I read this together with your earlier question: “{context}”.",
     "zh": "我结合了你之前的问题来理解这一问：“{context}”。",
+}
+# A question that refers back with nothing to refer to and one content word or none ("When
+# did he die?" as a conversation's first question): any passage it matches is a guess.
+UNRESOLVED_NOTE = {
+    "en": "I can't tell who or what “{word}” is here: ask again with the name.",
+    "zh": "我不确定这里的“{word}”指的是谁或什么，请带上名称再问一次。",
 }
 
 
@@ -146,7 +152,9 @@ def read_in_conversation(
     """
     alone = select_for(question, question.text)
     context = conversation_context(question.history)
-    if not context or not depends_on_conversation(question.text):
+    if not context:
+        return _unresolved(alone) if points_at_nothing(question.text) else alone
+    if not depends_on_conversation(question.text):
         return alone
     note = NOTE[question.language].format(context=context.replace("\n", " / "))
     combined = select_for(replace(question, notes=(*question.notes, note)),
@@ -166,6 +174,33 @@ def read_in_conversation(
     if keeps_context(evidence(alone), combined_evidence, refers_back(question.text)):
         return combined
     return alone
+
+
+def points_at_nothing(question: str) -> str | None:
+    """The word a conversation's first question refers back with, when the question has
+    one content word or none besides it ("When did he die?"): only an earlier turn could say
+    who that is. None for a question that stands on its own ("What is the NASUWT?")."""
+    folded = fold(question)
+    found = _ZH_REFERS_BACK.search(folded) or _EN_REFERS_BACK.search(folded)
+    if found is None or len(set(own_keywords(question))) > ONE_WORD:
+        return None
+    if len(folded) != len(question):  # folding changed the length: the offsets do not hold
+        return found.group()
+    start, end = found.span()
+    return question[start:end]  # in the question's own script
+
+
+def _unresolved(alone: Selection) -> Selection:
+    """`alone`, not confident, with a note asking for the name (`UNRESOLVED_NOTE`)."""
+    question = alone.question
+    word = points_at_nothing(question.text) or ""
+    note = in_script_of(question.text, UNRESOLVED_NOTE[question.language].format(word=word))
+    search = replace(alone.retrieved.search, question=replace(question, notes=(*question.notes, note)))
+    return replace(
+        alone,
+        retrieved=replace(alone.retrieved, search=search),
+        decision=replace(alone.decision, confidence=0.0),
+    )
 
 
 def _confirms(alone: Selection, combined: Selection) -> bool:

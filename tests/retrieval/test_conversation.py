@@ -16,6 +16,7 @@ from retrieval.conversation import (
     depends_on_conversation,
     is_elliptical,
     keeps_context,
+    points_at_nothing,
     refers_back,
 )
 
@@ -117,5 +118,24 @@ def test_a_follow_up_read_with_the_conversation_says_so(conversation_answerer) -
     answer = conversation_answerer.ask("When did he die?", history)
     assert _hit(answer, ["7 January 1943"])
     assert answer.notes == [f"I read this together with your earlier question: “{first}”."]
-    alone = conversation_answerer.ask("When did he die?")
-    assert not _hit(alone, ["7 January 1943"]) or alone.notes == []
+    alone = conversation_answerer.ask("When did he die?")  # nobody to die: not a guess
+    assert not alone.confident and not alone.quotes
+    assert alone.notes == ["I can't tell who or what “he” is here: ask again with the name."]
+    traditional = conversation_answerer.ask("他哪一年去世？")
+    assert not traditional.confident
+    assert traditional.notes == ["我不确定这里的“他”指的是谁或什么，请带上名称再问一次。"]
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("When did he die?", "he"),
+        ("這是哪一年？", "這"),  # in the question's own script
+        ("Where is its capital?", "its"),
+        ("What did he say about GPT-6?", None),  # GPT-6 and "say": enough to search
+        ("What is the NASUWT?", None),  # nothing refers back
+        ("And in 2010?", None),
+    ],
+)
+def test_what_only_an_earlier_turn_could_explain(question: str, word: str | None) -> None:
+    assert points_at_nothing(question) == word
