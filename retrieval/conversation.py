@@ -223,15 +223,16 @@ def _supports(question: str, combined: Selection) -> bool:
     """Whether the question's own words back the combined reading's best quote: at least
     half of them are in it ("agree", "finance" for "What did they agree to finance?" after a
     question about Tesla). A question of one content word or none cannot stand alone, so it
-    needs no backing; "What is the capital of Peru?" (two) does, and is not read with a
+    needs no backing — unless that word is a number, which the quote must hold; "What is the capital of Peru?" (two) does, and is not read with a
     conversation about something else. (Measured: backing by "the question alone found that
     article among its candidates" let 3 of 74 unanswerable CMRC questions take an unrelated
     article's quote in a 20-article store.)"""
     if not combined.spans:
         return False
     own = list(dict.fromkeys(own_keywords(question)))
-    if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back
-        return True
     best = combined.spans[0]
     quoted = fold(combined.retrieved.texts.get(best.article_id, "")[best.start : best.end])
+    if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back,
+        # but a number asks for itself: "And in 2010?" is not answered by a quote without 2010
+        return not (own and any(ch.isdigit() for ch in own[0])) or own[0] in quoted
     return 2 * sum(word in quoted for word in own) >= len(own)

@@ -139,3 +139,17 @@ def test_a_follow_up_read_with_the_conversation_says_so(conversation_answerer) -
 )
 def test_what_only_an_earlier_turn_could_explain(question: str, word: str | None) -> None:
     assert points_at_nothing(question) == word
+
+
+@pytest.mark.slow
+def test_a_follow_up_that_is_only_a_year_needs_that_year_in_the_quote(
+    conversation_answerer,
+) -> None:
+    """"And in 1999?" after a question about Tesla: the Tesla article has no 1999, so its
+    quotes do not answer the follow-up; the question asked alone decides."""
+    first = "Who did Tesla partner with in 1886?"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    follow_up = conversation_answerer.ask("And in 1999?", history)
+    assert not any("1886" in q.text and "1999" not in q.text for q in follow_up.quotes)
+    assert not any("earlier question" in note for note in follow_up.notes)
+    assert _shown(follow_up) == _shown(conversation_answerer.ask("And in 1999?"))
