@@ -64,6 +64,7 @@ ENGLISH_SENTENCE_WEIGHT = 0.3
 ANSWER_KIND_BONUS = 0.03
 
 _LATIN = re.compile(r"[a-z0-9]+")
+_WORD_RUN = re.compile(r"[^\W_]+")  # a word or a number (CJK runs are counted apart)
 _stemmers = threading.local()
 
 
@@ -339,8 +340,12 @@ def select_quotes(
 
 
 def _has_words(sentence: str) -> bool:
-    """A sentence a quote may start from: not only numbers and stops ("1.", "." after "...")."""
-    return any(ch.isalpha() for ch in sentence)
+    """A sentence a quote may start from: two words or numbers or more (a Chinese word is
+    about two characters), so not a list's "1.", the stop left after "...", or a one-word
+    heading ("Kenya")."""
+    chinese = sum(len(run) for run in CJK_RUN.findall(sentence))
+    words = len(_WORD_RUN.findall(CJK_RUN.sub(" ", sentence)))
+    return words + chinese / 2 >= 2
 
 
 def _overlapping(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
