@@ -58,6 +58,9 @@ GATE_THRESHOLD = 0.7
 # article of the other language touches it — e.g. the sample articles with an English post.
 BILINGUAL_CROSSES = 0.08
 BILINGUAL_STAYS = 0.2
+# How sure an overruled gate is of the language it chose (the regression and the bilingual
+# model disagree), as `LanguageGate.certainty` tells "I don't know" (retrieval/relevance.py).
+OVERRULED_CERTAINTY = 0.7
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,9 @@ class LanguageEvidence:
 
 @dataclass(frozen=True)
 class LanguageGate:
-    """The judgement for one question: the evidence of both languages and P(other).
-
-    `overruled`: the bilingual model's evidence decided against the regression's; the
-    probability is then the threshold's side of it (as certain as the least certain
-    crossing, or staying).
-    """
+    """The judgement for one question: the evidence of both languages, the regression's
+    P(other), and whether the bilingual model `overruled` it (`BILINGUAL_CROSSES`,
+    `BILINGUAL_STAYS`)."""
 
     question_language: str
     same: LanguageEvidence
@@ -106,8 +106,16 @@ class LanguageGate:
     @property
     def answer_language(self) -> str:
         """The language whose candidates lead."""
-        crosses = self.probability >= self.threshold
+        crosses = (self.probability >= self.threshold) != self.overruled
         return self.other.language if crosses else self.question_language
+
+    def certainty(self, language: str) -> float:
+        """How sure the gate is that the answer is in `language` (0..1)."""
+        if self.overruled:
+            chosen = self.answer_language == language
+            return OVERRULED_CERTAINTY if chosen else 1.0 - OVERRULED_CERTAINTY
+        to_other = language != self.question_language
+        return self.probability if to_other else 1.0 - self.probability
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -178,8 +186,6 @@ def judge(
     overruled = False
     if same.bilingual is not None and other.bilingual is not None and other.article_id:
         lead = other.bilingual - same.bilingual
-        if probability < threshold and lead > BILINGUAL_CROSSES:
-            probability, overruled = threshold, True
-        elif probability >= threshold and -lead > BILINGUAL_STAYS:
-            probability, overruled = 1.0 - threshold, True
+        crosses = probability >= threshold
+        overruled = lead > BILINGUAL_CROSSES if not crosses else -lead > BILINGUAL_STAYS
     return LanguageGate(question_language, same, other, probability, threshold, overruled)

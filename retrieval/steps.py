@@ -453,10 +453,7 @@ def select(
         # one language, or of chunks that do not say theirs, with the whole store).
         dense = retrieved.dense.get(quote_language) or next(iter(retrieved.dense.values()), ())
         gate = retrieved.gate
-        certainty = 1.0
-        if gate is not None:
-            to_other = quote_language != gate.question_language
-            certainty = gate.probability if to_other else 1.0 - gate.probability
+        certainty = 1.0 if gate is None else gate.certainty(quote_language)
         crossing = retrieved.search.question.language != quote_language
         translated = retrieved.translated
         paired = None

@@ -11,6 +11,7 @@ from retrieval.languages import (
     BILINGUAL_CROSSES,
     BILINGUAL_STAYS,
     GATE_THRESHOLD,
+    OVERRULED_CERTAINTY,
     LanguageEvidence,
     evidence,
     judge,
@@ -111,5 +112,10 @@ def test_the_bilingual_model_overrules_the_gate_only_by_far(row: tuple) -> None:
     gate = judge("en", same, other)
     assert gate.answer_language == ("en" if answer == "same" else "zh")
     assert gate.overruled is overruled
-    if overruled:  # as certain as the least certain decision of the regression
-        assert min(gate.probability, 1 - gate.probability) == pytest.approx(1 - GATE_THRESHOLD)
+    chosen, other_language = gate.answer_language, {"en": "zh", "zh": "en"}[gate.answer_language]
+    if overruled:  # the two models disagree: less sure than the regression was
+        assert gate.certainty(chosen) == OVERRULED_CERTAINTY
+        assert gate.certainty(other_language) == pytest.approx(1 - OVERRULED_CERTAINTY)
+    else:  # the regression's P(other), "zh" being the other language here
+        assert gate.certainty("zh") == pytest.approx(gate.probability)
+        assert gate.certainty("en") == pytest.approx(1 - gate.probability)
