@@ -448,15 +448,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             describe_location,
             is_store_error,
         )
+        from ingest.text import describe_error
 
         if isinstance(exc, StoreUnavailable | EmbeddingModelMismatch):
             print(f"citebot: {exc}", file=sys.stderr)
             return EXIT_ERROR
         if is_store_error(exc):  # e.g. the Chroma server went away mid-run
-            detail = (str(exc).splitlines() or [""])[0][:200]
             print(
                 f"citebot: the Chroma store at {describe_location(_settings())} failed: "
-                f"{exc.__class__.__name__}" + (f": {detail}" if detail else ""),
+                f"{describe_error(exc)}",
                 file=sys.stderr,
             )
             return EXIT_ERROR

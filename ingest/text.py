@@ -289,3 +289,13 @@ def in_script_of(question: str, chinese: str) -> str:
     """Citebot's own Chinese wording (written in Simplified) in the script of the question:
     a Traditional question gets Traditional replies. Never for quotes or titles."""
     return zhconv.convert(chinese, "zh-hant") if is_traditional(question) else chinese
+
+
+def describe_error(exc: BaseException) -> str:
+    """`ValueError: Could not connect to a Chroma server. Are you sure it is running?`: an
+    error's class and the first line of its message (at most 200 characters), the one way a
+    failure is told in a single line (store errors, `citebot doctor`'s checks). Libraries
+    such as chromadb raise plain `ValueError`s whose message is all that says what failed,
+    so the class name alone tells the user nothing."""
+    detail = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__

@@ -33,7 +33,7 @@ from ingest.store._layout import (
 from ingest.store._side import SideRecords
 from ingest.store._texts import TextCache
 from ingest.store._writing import ArticleWriter, WriteCounts
-from ingest.text import LANGUAGES
+from ingest.text import LANGUAGES, describe_error
 
 
 class ArticleStore:
@@ -95,7 +95,7 @@ class ArticleStore:
         except Exception as exc:
             raise StoreUnavailable(
                 f"the Chroma store at {describe_location(self.settings)} is not answering: "
-                f"{exc.__class__.__name__}"
+                f"{describe_error(exc)}"
             ) from exc
 
     def chunk_count(self) -> int:

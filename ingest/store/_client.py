@@ -2,7 +2,8 @@
 
 Every command and bot reaches the store through `open_client`, so "which store, and why it
 cannot be opened" is said the same way everywhere (`StoreUnavailable`, `describe_location`,
-`empty_store_message`); `is_store_error` tells a Chroma failure from a bug.
+`empty_store_message`, and each failure as `ingest.text.describe_error` tells it);
+`is_store_error` tells a Chroma failure from a bug.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from config import Settings
+from ingest.text import describe_error
 
 
 class StoreUnavailable(RuntimeError):
@@ -51,7 +53,7 @@ def open_client(settings: Settings) -> Any:
         except Exception as exc:  # chromadb raises several types for a dead server
             raise StoreUnavailable(
                 f"cannot reach the Chroma server at {settings.chroma_url} "
-                f"(CITEBOT_CHROMA_URL): {exc.__class__.__name__}"
+                f"(CITEBOT_CHROMA_URL): {describe_error(exc)}"
             ) from exc
         return client
     try:

@@ -80,6 +80,8 @@ def test_cli_names_the_server_it_cannot_reach(tmp_path: Path) -> None:
     done = run_cli("sources", cwd=tmp_path, env=clean_env(CITEBOT_CHROMA_URL=url), timeout=120)
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Chroma server at {url} (CITEBOT_CHROMA_URL)" in done.stderr
+    # What failed, in chromadb's words, not a bare class name ("…: ValueError").
+    assert "Could not connect to a Chroma server" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
 
 
