@@ -45,7 +45,12 @@ def ingest_urls(
         walker = _Walker(store, WebCache(store), client, report, show_progress)
         for raw in dict.fromkeys(u.strip() for u in urls):
             url = raw.split("#", 1)[0]
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises on a malformed port
+            except ValueError as exc:  # "http://[::1", "http://host:99999/": bad input, not a bug
+                report.skipped.append(SkippedInput(raw, f"not a valid URL ({exc})"))
+                continue
             if parts.scheme not in {"http", "https"} or not parts.hostname:
                 report.skipped.append(SkippedInput(raw, "not an http(s) URL"))
                 continue

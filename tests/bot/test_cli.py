@@ -156,6 +156,19 @@ def test_other_url_schemes_are_reported_as_unsupported(url: str, tmp_path: Path)
     assert "no such file" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1", "not a valid URL (Invalid IPv6 URL)"),
+        ("http://127.0.0.1:99999/x", "not a valid URL (Port out of range 0-65535)"),
+    ],
+)
+def test_a_malformed_url_is_skipped_with_its_reason(url: str, reason: str, tmp_path: Path) -> None:
+    done = _cli("ingest", url, cwd=tmp_path, **_store_env(tmp_path))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [f"skipped {url}: {reason}"]
+
+
 # --- 6. eval --limit ------------------------------------------------------------------------------
 
 
