@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingest.text import display_text, plural
+from ingest.text import display_text, hide_credentials, plural
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,10 @@ class IngestReport:
             "chunks_added": self.chunks_added,
             "chunks_unchanged": self.chunks_unchanged,
             "chunks_removed": self.chunks_removed,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "skipped": [
+                {"path": hide_credentials(s.path), "reason": hide_credentials(s.reason)}
+                for s in self.skipped
+            ],
         }
 
     def summary(self) -> str:
@@ -162,8 +165,11 @@ class IngestReport:
         )
 
     def skipped_lines(self) -> list[str]:
-        """`skipped PATH: reason`, one per input that was not ingested."""
-        return [display_text(f"skipped {s.path}: {s.reason}") for s in self.skipped]
+        """`skipped PATH: reason`, one per input that was not ingested (a URL's password
+        masked, `hide_credentials`)."""
+        return [
+            display_text(hide_credentials(f"skipped {s.path}: {s.reason}")) for s in self.skipped
+        ]
 
     def merge(self, other: IngestReport) -> None:
         self.articles += other.articles

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from ingest.cleaning import clean_markdown, normalise
 from ingest.encodings import decode_bytes
 from ingest.models import Article, UnreadableArticle
-from ingest.text import content_id, format_size
+from ingest.text import content_id, format_size, hide_credentials
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,13 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
             ):
                 problem = link_problem(value) if value else None
                 if problem:
-                    log.warning("%s: `> %s:` dropped, %s: %r", source, field, problem, value[:200])
+                    log.warning(
+                        "%s: `> %s:` dropped, %s: %r",
+                        source,
+                        field,
+                        problem,
+                        hide_credentials(value[:200]),
+                    )
                 else:
                     meta.url = value or meta.url
             elif field == "title":

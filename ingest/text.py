@@ -205,6 +205,23 @@ def display_text(text: str) -> str:
     return _UNDISPLAYABLE.sub("", text)
 
 
+# The user info of a URL (`alice:s3cretpw@`), up to its last `@` before the path.
+_URL_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s]*)@")
+
+
+def hide_credentials(text: str) -> str:
+    """`text` with the password of every URL in it masked (`http://alice:***@host/x`), and a
+    user name that stands alone too (`https://***@host/`: often a token). For what is shown
+    or logged about an input: a URL someone typed may carry its credentials, which a skip
+    line must not repeat."""
+
+    def mask(match: re.Match[str]) -> str:
+        user, colon, _ = match.group(2).partition(":")
+        return f"{match.group(1)}{user + ':***' if colon else '***'}@"
+
+    return _URL_USERINFO.sub(mask, text)
+
+
 def content_id(*parts: str, length: int = 16) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]

@@ -18,6 +18,7 @@ from ingest.models import ArticleRecord, IngestReport, SkippedInput
 from ingest.pipeline import ingest_articles
 from ingest.reader import UnreadableArticle
 from ingest.store import ArticleStore
+from ingest.text import hide_credentials
 from ingest.web._cache import SeenURL, WebCache, detected_kind
 from ingest.web._kinds import FEED, HTML, KIND_NAMES, SITEMAP, SITEMAP_INDEX, detect_kind
 from ingest.web._parse import parse_feed, parse_sitemap, read_page
@@ -264,6 +265,6 @@ class _Walker:
         return links
 
     def _skip(self, url: str, reason: str) -> None:
-        log.info("skipped %s: %s", url, reason)
+        log.info("skipped %s: %s", hide_credentials(url), hide_credentials(reason))
         self.report.skipped.append(SkippedInput(url, reason))
 

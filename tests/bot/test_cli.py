@@ -169,6 +169,21 @@ def test_a_malformed_url_is_skipped_with_its_reason(url: str, reason: str, tmp_p
     assert done.stderr.splitlines() == [f"skipped {url}: {reason}"]
 
 
+def test_a_skipped_url_never_repeats_its_password(tmp_path: Path) -> None:
+    url = "http://alice:s3cretpw@127.0.0.1:8765/x"
+    shown = "http://alice:***@127.0.0.1:8765/x"
+    done = _cli("ingest", url, cwd=tmp_path, **_store_env(tmp_path))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [f"skipped {shown}: URLs with credentials are not fetched"]
+    as_json = _cli("ingest", "--json", url, "ftp://bob:hunter22@127.0.0.1/f",
+                   cwd=tmp_path, **_store_env(tmp_path))
+    assert [s["path"] for s in json.loads(as_json.stdout.splitlines()[-1])["skipped"]] == [
+        "ftp://bob:***@127.0.0.1/f", shown,
+    ]
+    assert "s3cretpw" not in done.stdout + as_json.stdout + as_json.stderr
+    assert "hunter22" not in as_json.stdout + as_json.stderr
+
+
 # --- 6. eval --limit ------------------------------------------------------------------------------
 
 
