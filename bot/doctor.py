@@ -24,6 +24,8 @@ from langchain_core.embeddings import Embeddings
 
 from bot.exit_status import EXIT_INCOMPLETE, EXIT_OK
 from config import Settings, redact_secrets
+from ingest.text import describe_error
+from retrieval.llm import LLMUnavailable, build_chat_model
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -88,7 +90,7 @@ def _check_embeddings(settings: Settings) -> Check:
     try:
         vector = load_embeddings(settings.embedding_model).embed_query("citebot doctor")
     except Exception as exc:
-        return Check("embedding model", "fail", f"{settings.embedding_model}: {_describe(exc)}")
+        return Check("embedding model", "fail", f"{settings.embedding_model}: {describe_error(exc)}")
     if not vector:
         return Check("embedding model", "fail", f"{settings.embedding_model}: empty vector")
     seconds = time.monotonic() - started
@@ -117,7 +119,7 @@ def _check_store(settings: Settings) -> Check:
         articles, chunks = store.article_count(), store.chunk_count()
         missing = store.missing_bilingual_vectors()
     except Exception as exc:
-        return Check("store", "fail", f"{kind} at {where}: {_describe(exc)}")
+        return Check("store", "fail", f"{kind} at {where}: {describe_error(exc)}")
     detail = (
         f"{kind} at {where}, collection {settings.collection!r}: "
         f"{articles} articles, {chunks} chunks"
@@ -179,13 +181,9 @@ def _check_llm(settings: Settings, chat_model: Any) -> Check:
     timeout = min(settings.llm_timeout_s, LLM_CHECK_TIMEOUT_S)
     try:
         if chat_model is None:
-            from langchain.chat_models import init_chat_model
-
-            chat_model = init_chat_model(settings.llm, timeout=timeout)
-    except ImportError as exc:
-        return Check("llm", "fail", f"{name}: {_describe(exc)} (install `citebot[llm]`)")
-    except Exception as exc:
-        return Check("llm", "fail", f"{name}: cannot build the model: {_describe(exc)}")
+            chat_model = build_chat_model(settings, timeout)
+    except LLMUnavailable as exc:
+        return Check("llm", "fail", f"{name}: {exc.problem}")
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="doctor-llm")
     started = time.monotonic()
     try:
@@ -193,7 +191,7 @@ def _check_llm(settings: Settings, chat_model: Any) -> Check:
     except concurrent.futures.TimeoutError:
         return Check("llm", "fail", f"{name}: no reply within {timeout:g} s")
     except Exception as exc:
-        return Check("llm", "fail", f"{name}: {_describe(exc)}")
+        return Check("llm", "fail", f"{name}: {describe_error(exc)}")
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     content = getattr(reply, "content", reply)
@@ -214,8 +212,3 @@ class _NoEmbeddings(Embeddings):
 
 def _secret(value: Any) -> str:
     return value.get_secret_value().strip() if value is not None else ""
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__

@@ -16,7 +16,8 @@ import logging
 import re
 from typing import Any
 
-from config import Settings, redact_secrets
+from config import Settings, SettingsError, redact_secrets
+from ingest.text import describe_error
 from retrieval.quotes import MAX_QUOTE_CHARS, QuoteSpan
 from retrieval.steps import Draft, Selection
 
@@ -37,16 +38,37 @@ Answer only from the passages. Reply with one JSON object and nothing else:
 If the passages do not answer the question, reply {"answer": "", "quotes": []}."""
 
 
+class LLMUnavailable(SettingsError):
+    """CITEBOT_LLM names a model that cannot be built (unknown provider, its package not
+    installed, a refused argument): a configuration error, so the CLI and the bots stop with
+    one line naming the variable (exit 2) instead of LangChain's traceback. `problem` is the
+    wording without the variable, as `citebot doctor` shows it on its llm line."""
+
+    def __init__(self, spec: str, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"invalid configuration: CITEBOT_LLM: {spec}: {problem}")
+
+
+def build_chat_model(settings: Settings, timeout: float) -> Any:
+    """The chat model CITEBOT_LLM names (`init_chat_model`), or `LLMUnavailable`. Building it
+    checks the provider, its package and its arguments; no request is made."""
+    from langchain.chat_models import init_chat_model
+
+    try:
+        return init_chat_model(settings.llm, timeout=timeout)
+    except ImportError as exc:
+        problem = f"{describe_error(exc)} (install `citebot[llm]`)"
+    except Exception as exc:
+        problem = f"cannot build the model: {describe_error(exc)}"
+    raise LLMUnavailable(settings.llm, redact_secrets(problem, settings))
+
+
 class LLMWriter:
     """Writes the answer text with a chat model; proposes quotes that are then verified."""
 
     def __init__(self, settings: Settings, chat_model: Any = None) -> None:
         self.settings = settings
-        if chat_model is None:
-            from langchain.chat_models import init_chat_model
-
-            chat_model = init_chat_model(settings.llm, timeout=settings.llm_timeout_s)
-        self.model = chat_model
+        self.model = chat_model or build_chat_model(settings, settings.llm_timeout_s)
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
 
     def write(self, selection: Selection) -> Draft:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import importlib.util
 import json
 import logging
 import re
@@ -101,6 +102,35 @@ def test_a_bad_embedding_model_stops_at_start_up(
     assert repr(model) in done.stderr or repr(model.rpartition(".")[0]) in done.stderr
     _no_traceback(done.stderr)
     assert not (tmp_path / "chroma").exists()  # stopped before any store was opened
+
+
+_OPENAI_MISSING = importlib.util.find_spec("langchain_openai") is None
+
+
+@pytest.mark.parametrize(
+    ("command", "llm", "problem"),
+    [
+        (["ask", "灯塔在哪里？"], "nosuch:model", "cannot build the model: ValueError: "),
+        (["chat"], "nosuch:model", "cannot build the model: ValueError: "),
+        pytest.param(
+            ["ask", "灯塔在哪里？"], "openai:gpt-4o-mini", "ImportError: ",
+            marks=pytest.mark.skipif(not _OPENAI_MISSING, reason="langchain-openai is installed"),
+        ),
+        (["serve", "slack"], "nosuch:model", "cannot build the model: ValueError: "),
+    ],
+)
+def test_an_llm_that_cannot_be_built_is_a_configuration_error(
+    command: list[str], llm: str, problem: str, tmp_path: Path
+) -> None:
+    """One line naming CITEBOT_LLM and the problem, as `doctor` words it; exit 2 (README)."""
+    env = _store_env(tmp_path, CITEBOT_LLM=llm, SLACK_BOT_TOKEN="xoxb-1-2-abc",
+                     SLACK_APP_TOKEN="xapp-1-2-abc")
+    done = _cli(*command, cwd=tmp_path, input="", **env)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("citebot:")]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"citebot: invalid configuration: CITEBOT_LLM: {llm}: {problem}")
+    _no_traceback(done.stderr)
 
 
 # --- 3. `ask` tells a script when a question failed ---------------------------------------------
