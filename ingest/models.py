@@ -143,6 +143,9 @@ class IngestReport:
     chunks_unchanged: int = 0
     chunks_removed: int = 0
     skipped: list[SkippedInput] = field(default_factory=list)
+    # Articles whose text was stored already but whose title, link or date changed (rewritten
+    # in place): in the summary line only, so `--json` keeps its keys.
+    articles_updated: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -159,10 +162,13 @@ class IngestReport:
     def summary(self) -> str:
         """`3 articles: 12 chunks added, 4 unchanged, 0 removed`: the one wording of a run,
         for the CLI, `citebot watch` and Discord's `/ingest`."""
-        return (
+        summary = (
             f"{plural(self.articles, 'article')}: {plural(self.chunks_added, 'chunk')} added, "
             f"{self.chunks_unchanged} unchanged, {self.chunks_removed} removed"
         )
+        if self.articles_updated:
+            summary += f"; {self.articles_updated} with a new title, link or date"
+        return summary
 
     def skipped_lines(self) -> list[str]:
         """`skipped PATH: reason`, one per input that was not ingested (a URL's password
@@ -176,6 +182,7 @@ class IngestReport:
         self.chunks_added += other.chunks_added
         self.chunks_unchanged += other.chunks_unchanged
         self.chunks_removed += other.chunks_removed
+        self.articles_updated += other.articles_updated
         self.skipped.extend(other.skipped)
 
 

@@ -115,6 +115,10 @@ def ingest_articles(
                 advance(len(chunks))
             else:
                 new.append((article, chunks))
+        # The same text with a new title, link or date: an edited file replaces its details.
+        report.articles_updated += len(
+            store.update_details([article for article, _ in planned if article.article_id in stored])
+        )
         _store_new(new, store, report, advance)
     # A store written before chunks had bilingual vectors gets them even when nothing is new.
     store.add_missing_bilingual_vectors()

@@ -30,7 +30,8 @@ public methods and the names below. Inside, one module per part:
 Why not LangChain's `index()` with a record manager: the record manager is a second store
 (SQL) that every replica would have to share and keep in step with Chroma. Ids derived from
 content, checked against Chroma itself, give the same guarantees with one source of truth:
-re-ingesting adds nothing, an edited source replaces its chunks, and unchanged text is never
+re-ingesting adds nothing, an edited source replaces its chunks (an edit of only its title,
+link or date rewrites those in place, `update_details`), and unchanged text is never
 embedded again (its stored vector is reused, found by the hash of the embedded text).
 """
 

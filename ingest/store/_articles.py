@@ -327,6 +327,12 @@ class ArticleStore:
             [(item.article, list(item.chunks), list(item.vectors)) for item in items], None
         )
 
+    def update_details(self, articles: Sequence[Article]) -> set[str]:
+        """For stored articles met again at their source with the same text: rewrite their
+        title, link, date, author and source when those changed (the ids hash the text, so
+        such an edit is otherwise invisible); returns the ids rewritten. Nothing is embedded."""
+        return self._writer.update_details(list(articles))
+
     def forget(self, article_id: str) -> int:
         """Remove an article and its chunks; returns how many chunks were removed."""
         return self._writer.forget(article_id)

@@ -129,17 +129,31 @@ def sentence_id(sentence: str) -> str:
     return content_id("sentence", sentence, length=24)
 
 
+def chunk_article_fields(article: Article) -> dict[str, Any]:
+    """What a chunk's metadata repeats of its article's: rewritten on every chunk when only
+    the article's details change (`ArticleWriter.update_details`)."""
+    return {
+        "title": article.title,
+        "url": article.url or "",
+        "published": article.published or "",
+        "source": article.source,
+        "source_key": article.source_key,
+    }
+
+
+def same_source(meta: dict[str, Any], article: Article) -> bool:
+    """Whether a stored article record came from where `article` comes from: the same source
+    key, or the same file or URL as given (a `> link:` edited in that file changes the key)."""
+    return meta.get("source_key") == article.source_key or meta.get("source") == article.source
+
+
 def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
     return {
         "article_id": article.article_id,
         "index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
-        "title": article.title,
-        "url": article.url or "",
-        "published": article.published or "",
-        "source": article.source,
-        "source_key": article.source_key,
+        **chunk_article_fields(article),
         "page": chunk.page or 0,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),

@@ -36,9 +36,11 @@ from ingest.store._layout import (
     article_metadata,
     batches,
     bilingual_metadata,
+    chunk_article_fields,
     chunk_metadata,
     embedding_text,
     iter_metadatas,
+    same_source,
     sentence_id,
 )
 from ingest.store._texts import TextCache
@@ -109,6 +111,39 @@ class ArticleWriter:
                     on_embedded(len(batch))
             counts += self._finish(items[len(counts) :], existing)
             return counts
+
+    def update_details(self, articles: list[Article]) -> set[str]:
+        """Rewrite the title, link, date, author and source of stored articles whose text is
+        unchanged but whose details changed at the same source (the ids hash the text only);
+        returns the ids rewritten. Their chunks' copies are rewritten first and the record
+        last, so an interrupted update is redone by the next run. Nothing is embedded again:
+        the chunks keep their vectors and keyword tokens (of the title they were embedded
+        with). An identical text from another source changes nothing here."""
+        with self._lock:
+            stored: dict[str, dict[str, Any]] = {}
+            for batch in batches([a.article_id for a in articles]):
+                got = self._articles.get(ids=batch, include=["metadatas"])
+                stored.update(zip(got["ids"], got["metadatas"], strict=True))
+            changed: list[tuple[Article, dict[str, Any]]] = []
+            for article in articles:
+                old = stored.get(article.article_id)
+                if old is None or not same_source(old, article):
+                    continue
+                new = article_metadata(article, int(old.get("chunks", 0)))
+                if any(old.get(key) != value for key, value in new.items()):
+                    changed.append((article, new))
+            for article, new in changed:
+                fields = chunk_article_fields(article)
+                chunks = list(iter_metadatas(self._chunks, where={"article_id": article.article_id}))
+                for batch in batches(chunks):
+                    self._chunks.update(
+                        ids=[cid for cid, _ in batch],
+                        metadatas=[{**meta, **fields} for _, meta in batch],
+                    )
+                self._articles.update(ids=[article.article_id], metadatas=[new])
+            if changed:
+                self._bump_revision()
+            return {article.article_id for article, _ in changed}
 
     def forget(self, article_id: str) -> int:
         """Remove an article and its chunks; returns how many chunks were removed."""

@@ -15,6 +15,7 @@ from ingest import ArticleStore, ingest_paths
 from ingest.embeddings import load_embeddings
 from ingest.store import EmbeddingModelMismatch
 from tests.support.cli import clean_env, run_cli
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
 from tests.support.settings import FIXTURES, SAMPLE_ARTICLES, make_settings
 
 
@@ -104,6 +105,62 @@ def test_edited_file_replaces_its_chunks_and_reembeds_only_changes(tmp_path: Pat
     assert by_article == {r.article_id: r.chunks for r in store.articles()}
     # Only the edited text was embedded again.
     assert embeddings.embedded and all("关闭三个月" in t for t in embeddings.embedded)
+
+
+class _CountingHashEmbeddings(HashEmbeddings):
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+_HEADER = "> title: {title}\n> link: {link}\n> published: {date}\n\n"
+_BODY = "The lighthouse keeper lit the lamp every night. Ships passed the rocks safely.\n" * 8
+
+
+def test_an_edited_title_link_or_date_replaces_the_stored_ones(tmp_path: Path) -> None:
+    """The id hashes the text only: an edit of the header alone must still reach the store
+    (record and chunks), without embedding anything again."""
+    embeddings = _CountingHashEmbeddings()
+    store = ArticleStore(
+        make_settings(tmp_path, embedding_model=MODEL_NAME),
+        embeddings=embeddings,
+        bilingual_embeddings=HashEmbeddings(),
+    )
+    article = tmp_path / "header.md"
+    article.write_text(
+        _HEADER.format(title="Old title", link="https://example.com/old", date="2024-01-02")
+        + _BODY
+    )
+    first = ingest_paths([article], store, show_progress=False)
+    assert first.articles == 1 and first.chunks_added > 0 and first.articles_updated == 0
+    article.write_text(
+        _HEADER.format(title="New title", link="https://example.com/new", date="2025-03-04")
+        + _BODY
+    )
+    embedded = embeddings.embedded
+
+    again = ingest_paths([article], store, show_progress=False)
+
+    assert (again.chunks_added, again.chunks_removed, again.articles_updated) == (0, 0, 1)
+    assert again.summary().endswith("; 1 with a new title, link or date")
+    assert embeddings.embedded == embedded  # nothing embedded again
+    [record] = store.articles()
+    assert (record.title, record.url, record.published) == (
+        "New title", "https://example.com/new", "2025-03-04"
+    )
+    chunks = store.chunks_by_id([c.chunk_id for c in store.chunks_of([record.article_id])])
+    assert {(m["title"], m["url"], m["published"]) for _, m in chunks.values()} == {
+        ("New title", "https://example.com/new", "2025-03-04")
+    }
+    # Unchanged now: a third run updates nothing; nor does the same text from another file.
+    assert ingest_paths([article], store, show_progress=False).articles_updated == 0
+    copy = tmp_path / "copy.md"
+    copy.write_text(_HEADER.format(title="A copy", link="https://example.org/c", date="") + _BODY)
+    assert ingest_paths([copy], store, show_progress=False).articles_updated == 0
+    assert store.articles()[0].title == "New title"
 
 
 def test_bad_files_are_reported_and_the_rest_ingested(tmp_path: Path) -> None:
