@@ -4,12 +4,15 @@ more `Article`s.
 Supported: `.txt`, `.md`, `.markdown` (plain or markdown, with the optional `> id:` /
 `> link:` / `> title:` header and `_Published on …_` line), `.html`/`.htm` (title, canonical
 link, date and main text by trafilatura). A listing page that holds several posts (title,
-body, then a `Month D, YYYY · N min · author` line) becomes one article per post. `.pdf` and
+body, then a `Month D, YYYY · N min · author` line) becomes one article per post, and so does
+a timeline (a `YYYY-MM-DD · title · author` line, then the post); a file that fits neither
+shape exactly is one article, so no text is dropped. `.pdf` and
 `.docx` files are read by `ingest.documents` (pages, properties, text rebuilt for quoting).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import re
@@ -154,9 +157,17 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
 
     listing_dates = [i for i, line in enumerate(lines) if _LISTING_DATE.match(line)]
     if len(listing_dates) >= 2 and not meta.url:
-        return _listing_articles(lines, listing_dates, source, key)
+        posts = _listing_articles(lines, listing_dates, source, key, meta)
+        if posts is not None:
+            return posts
+    return [_one_article(lines, source, key, meta)]
 
-    # A markdown heading or the first line is the title; a "Published on" line the date.
+
+def _one_article(lines: list[str], source: str, key: str, meta: _Meta) -> Article:
+    """The article of a file's body that is not split into posts (also a timeline's preamble).
+
+    A markdown heading or the first line is the title; a "Published on" line the date.
+    """
     kept: list[str] = []
     heading_title: str | None = None
     first_line: str | None = None
@@ -175,7 +186,7 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
         kept.append(line)
     body = clean_markdown("\n".join(kept))
     title = meta.title or heading_title or title_from_line(first_line) or Path(source).stem
-    return [_article(title, body, source, meta.url or key, meta)]
+    return _article(title, body, source, meta.url or key, meta)
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -192,27 +203,89 @@ def title_from_line(line: str | None) -> str | None:
 
 
 def _listing_articles(
-    lines: list[str], date_lines: list[int], source: str, key: str
-) -> list[Article]:
-    articles: list[Article] = []
-    previous_end = 0
-    for date_index in date_lines:
-        block = [line for line in lines[previous_end:date_index]]
-        previous_end = date_index + 1
-        non_empty = [i for i, line in enumerate(block) if line.strip()]
-        if len(non_empty) < 2:
-            continue
-        title = clean_markdown(block[non_empty[0]])
-        body = clean_markdown("\n".join(block[non_empty[1] :]))
-        match = _LISTING_DATE.match(lines[date_index])
-        parts = [p.strip() for p in lines[date_index].split("·")]
-        meta = _Meta(
+    lines: list[str], date_lines: list[int], source: str, key: str, meta: _Meta
+) -> list[Article] | None:
+    """One article per post of a file that is clearly a list of dated posts, else None.
+
+    Two shapes, each only when every line of text lands in a post and each date belongs to
+    the text beside it (anything else is read as one article: no text is ever dropped):
+
+    - a listing page, as blogs print one: each post's title and summary, then its
+      `date · N min · author` line; nothing after the last date line;
+    - a timeline: each post headed by a `date · title · author` line (no reading time) and
+      followed by its text; what comes before the first date line is an article of its own.
+    """
+    ends = [*date_lines[1:], len(lines)]
+    segments = [lines[: date_lines[0]]]
+    segments += [lines[start + 1 : end] for start, end in zip(date_lines, ends, strict=True)]
+    dated = [_date_fields(lines[i]) for i in date_lines]
+    used_keys: set[str] = set()
+
+    def post(title: str, body_lines: list[str], index: int) -> Article:
+        title = clean_markdown(title)
+        date, fields = dated[index]
+        post_key = _post_key(key, title, used_keys)
+        post_meta = _Meta(
             title=title,
-            published=parse_date(match.group("date")) if match else None,
-            author=parts[-1] if len(parts) >= 3 else None,
+            published=parse_date(date),
+            author=fields[-1] if len(fields) >= 2 else None,
         )
-        articles.append(_article(title, body, source, f"{key}#{title}", meta))
-    return articles
+        return _article(title, clean_markdown("\n".join(body_lines)), source, post_key, post_meta)
+
+    if not _has_text(segments[-1]) and all(_text_lines(s) >= 2 for s in segments[:-1]):
+        articles = []
+        for index, block in enumerate(segments[:-1]):
+            first = next(i for i, line in enumerate(block) if line.strip())
+            articles.append(post(block[first], block[first + 1 :], index))
+        return articles
+    headed = all(len(f) >= 2 and not _READING_TIME.match(f[0]) for _, f in dated)
+    if headed and all(_has_text(s) for s in segments[1:]):
+        articles = []
+        if _has_text(segments[0]):
+            with contextlib.suppress(UnreadableArticle):  # markup only: no text to keep
+                articles.append(_one_article(segments[0], source, key, meta))
+        for index, block in enumerate(segments[1:]):
+            articles.append(post(" · ".join(dated[index][1][:-1]), block, index))
+        return articles
+    return None
+
+
+_FIELD_SEPARATOR = re.compile(r"\s+·\s*|\s*·\s+")
+_READING_TIME = re.compile(r"^\d+\s*(?:min|mins|minutes?|分钟|分鐘)\b", re.I)
+
+
+def _date_fields(line: str) -> tuple[str, list[str]]:
+    """A listing's date line as its date and the fields after it (reading time or title, then
+    author). A `·` with a space beside it separates fields; a bare one belongs to a name
+    (埃隆·马斯克), unless the line has no spaced one."""
+    match = _LISTING_DATE.match(line)
+    if match is None:
+        raise ValueError(f"not a listing's date line: {line!r}")
+    rest = line[match.end("date") :].strip().removeprefix("·")
+    fields = _FIELD_SEPARATOR.split(rest) if _FIELD_SEPARATOR.search(line) else rest.split("·")
+    return match.group("date"), [field.strip() for field in fields if field.strip()]
+
+
+def _text_lines(lines: list[str]) -> int:
+    """How many lines hold text: a post needs a title line and a body line."""
+    return sum(1 for line in lines if line.strip())
+
+
+def _has_text(lines: list[str]) -> bool:
+    """Whether a stretch of lines holds any text, which must then land in some article."""
+    return _text_lines(lines) > 0
+
+
+def _post_key(key: str, title: str, used: set[str]) -> str:
+    """A post's source key, unique within its file: two posts with one title would otherwise
+    replace each other in the store."""
+    post_key = f"{key}#{title}"
+    n = 1
+    while post_key in used:
+        n += 1
+        post_key = f"{key}#{title}#{n}"
+    used.add(post_key)
+    return post_key
 
 
 def _article(title: str, body: str, source: str, source_key: str, meta: _Meta) -> Article:

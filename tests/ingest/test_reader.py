@@ -53,6 +53,39 @@ def test_listing_page_becomes_one_article_per_post() -> None:
     assert len({a.source_key for a in articles}) == 10
 
 
+def test_timeline_with_date_lines_heading_its_posts_keeps_every_line_with_its_date() -> None:
+    path = FIXTURES / "reader" / "timeline.txt"
+    articles = read_article_file(path, MB)
+    stored = "\n".join(a.text for a in articles)
+    for line in path.read_text("utf-8").splitlines():
+        if " · " not in line:
+            assert line in stored
+    by_date = {a.published: a for a in articles}
+    assert "The bell was named Gloria." in by_date["2021-03-02"].text
+    assert by_date["2021-03-02"].title == "First release" and by_date["2021-03-02"].author == "Bob"
+    assert "The mayor attended." in by_date["2020-01-05"].text
+    assert by_date["2020-01-05"].title == "Project started"
+
+
+def test_listing_with_a_post_that_has_no_title_is_one_article() -> None:
+    text = (
+        "Only a summary line\nAugust 1, 2025 · 1 min · ann\n"
+        "Second post\nIts summary.\nAugust 2, 2025 · 2 min · ben\n"
+    )
+    [article] = read_text_articles(text, "posts.txt")
+    assert "Only a summary line" in article.text and "Its summary." in article.text
+
+
+def test_listing_posts_with_one_title_keep_apart_in_the_store() -> None:
+    text = (
+        "Weekly notes\nThe ferry was late.\nAugust 1, 2025 · 1 min · ann\n"
+        "Weekly notes\nThe bridge opened.\nAugust 8, 2025 · 1 min · ann\n"
+    )
+    articles = read_text_articles(text, "notes.txt")
+    assert [a.published for a in articles] == ["2025-08-01", "2025-08-08"]
+    assert len({a.source_key for a in articles}) == 2  # one key would keep only the last
+
+
 def test_traditional_article_keeps_its_script_and_drops_disclaimer_and_stock_list() -> None:
     [article] = read_article_file(_sample("004"), MB)
     assert article.title.startswith("OpenAI兩大90後")
