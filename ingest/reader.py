@@ -172,9 +172,9 @@ def _one_article(lines: list[str], source: str, key: str, meta: _Meta) -> Articl
     heading_title: str | None = None
     first_line: str | None = None
     for line in lines:
-        published = _PUBLISHED_LINE.match(line)
-        if published and meta.published is None and parse_date(published.group(1)):
-            meta.published = parse_date(published.group(1))
+        published = _published_date(line)
+        if published and meta.published is None:
+            meta.published = published
             continue
         heading = _HEADING.match(line)
         if heading and heading_title is None:
@@ -187,6 +187,13 @@ def _one_article(lines: list[str], source: str, key: str, meta: _Meta) -> Articl
     body = clean_markdown("\n".join(kept))
     title = meta.title or heading_title or title_from_line(first_line) or Path(source).stem
     return _article(title, body, source, meta.url or key, meta)
+
+
+def _published_date(line: str) -> str | None:
+    """The date of a "Published on …" line: a text file's date, and a web page's when the
+    page states it only in its text."""
+    match = _PUBLISHED_LINE.match(line)
+    return parse_date(match.group(1)) if match else None
 
 
 def _same_title(a: str, b: str) -> bool:
@@ -309,8 +316,14 @@ def _article(title: str, body: str, source: str, source_key: str, meta: _Meta) -
 def read_html_article(
     html: str, source: str, url: str | None = None, key: str | None = None
 ) -> Article:
-    """The main text and metadata of an HTML page (canonical link, og:title, published time)."""
+    """The main text and metadata of an HTML page (canonical link, og:title, published time).
+
+    The date is one the page states (its metadata, JSON-LD, a `<time>` element, its URL, a
+    "Published on" line), never one guessed from a year in the text: trafilatura's extensive
+    date search would date a page that says "expanded in 2019" 2019-01-01.
+    """
     import trafilatura
+    from trafilatura.settings import set_date_params
 
     document = trafilatura.bare_extraction(
         html,
@@ -319,17 +332,21 @@ def read_html_article(
         include_comments=False,
         include_tables=True,
         favor_precision=True,
+        date_extraction_params=set_date_params(extensive=False),
     )
     if document is None or not (document.text or "").strip():
         raise UnreadableArticle("no article text found in the HTML page")
     canonical = _canonical_link(html) or document.url or url
+    body = normalise(document.text)
+    stated = (_published_date(line) for line in body.split("\n"))
     meta = _Meta(
         title=document.title,
         url=canonical if canonical and not link_problem(canonical) else url,
-        published=parse_date(document.date) if document.date else _published_meta(html),
+        published=(parse_date(document.date) if document.date else None)
+        or _published_meta(html)
+        or next(filter(None, stated), None),
         author=document.author,
     )
-    body = normalise(document.text)
     title = meta.title or title_from_line(body.split("\n", 1)[0]) or Path(source).stem
     return _article(title, body, source, meta.url or key or source, meta)
 

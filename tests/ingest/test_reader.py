@@ -167,6 +167,23 @@ def test_html_article_metadata() -> None:
     assert "built in 1868" in article.text and "Home | About" not in article.text
 
 
+def test_html_page_date_is_the_one_it_states_never_a_year_from_its_text() -> None:
+    def page(head: str = "", lead: str = "") -> str:
+        return f"""<html><head><title>The city museum</title>{head}</head><body><article>
+        <h1>The city museum</h1>{lead}
+        <p>The museum opened in 1911 and was expanded in 2019 with a wing for modern art.</p>
+        <p>Every year more than fifty thousand visitors come to see its paintings.</p>
+        </article></body></html>"""
+
+    assert read_html_article(page(), "museum.html").published is None
+    meta = '<meta property="article:published_time" content="2023-04-05T10:00:00Z">'
+    assert read_html_article(page(head=meta), "museum.html").published == "2023-04-05"
+    time = '<time datetime="2022-06-07">June 7, 2022</time>'
+    assert read_html_article(page(lead=time), "museum.html").published == "2022-06-07"
+    line = "<p>Published on March 3, 2021</p>"
+    assert read_html_article(page(lead=line), "museum.html").published == "2021-03-03"
+
+
 @pytest.mark.parametrize(
     ("link", "problem"),
     [
