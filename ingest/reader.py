@@ -2,12 +2,12 @@
 more `Article`s.
 
 Supported: `.txt`, `.md`, `.markdown` (plain or markdown, with the optional `> id:` /
-`> link:` / `> title:` header and `_Published on …_` line), `.html`/`.htm` (title, canonical
-link, date and main text by trafilatura). A listing page that holds several posts (title,
-body, then a `Month D, YYYY · N min · author` line) becomes one article per post, and so does
-a timeline (a `YYYY-MM-DD · title · author` line, then the post); a file that fits neither
-shape exactly is one article, so no text is dropped. `.pdf` and
-`.docx` files are read by `ingest.documents` (pages, properties, text rebuilt for quoting).
+`> link:` / `> title:` header and `_Published on …_` line), `.html`/`.htm` (decoded by their
+`<meta charset>`; title, canonical link, date and main text by trafilatura). A listing page
+that holds several posts (title, body, then a `Month D, YYYY · N min · author` line) becomes
+one article per post, and so does a timeline (a `YYYY-MM-DD · title · author` line, then the
+post); a file that fits neither shape exactly is one article, so no text is dropped. `.pdf`
+and `.docx` files are read by `ingest.documents` (pages, properties, text rebuilt for quoting).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ingest.cleaning import clean_markdown, normalise
-from ingest.encodings import decode_bytes
+from ingest.encodings import decode_bytes, decode_html
 from ingest.models import Article, UnreadableArticle
 from ingest.text import content_id, format_size, hide_credentials
 
@@ -407,9 +407,11 @@ def read_named_bytes(data: bytes, name: str, key: str | None = None) -> list[Art
     file_format = document_format(name)
     if file_format:
         return [read_document(data, name, file_format, key=key)]
-    text = decode_bytes(data)
+    is_html = Path(name).suffix.lower() in {".html", ".htm"}
+    # A page's `<meta charset>` is its encoding, on disk as when it is fetched.
+    text = decode_html(data, None) if is_html else decode_bytes(data)
     if not text.strip():
         raise UnreadableArticle("only whitespace")
-    if Path(name).suffix.lower() in {".html", ".htm"}:
+    if is_html:
         return [read_html_article(text, name, key=key)]
     return read_text_articles(text, name, key=key)

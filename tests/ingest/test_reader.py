@@ -142,6 +142,12 @@ def test_too_large_and_empty_files_are_refused(tmp_path: Path) -> None:
         read_article_file(empty, MB)
 
 
+def test_html_file_is_decoded_by_its_meta_charset() -> None:
+    # Four GBK characters alone would be guessed as another legacy encoding (mojibake).
+    [article] = read_article_file(FIXTURES / "reader" / "weather_gbk.html", MB)
+    assert article.text == "天气预报"
+
+
 def test_markdown_fixture_metadata_and_cleaning() -> None:
     [article] = read_article_file(FIXTURES / "articles" / "tea_en.md", MB)
     assert article.url == "https://example.org/blog/green-tea"
