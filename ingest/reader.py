@@ -18,10 +18,12 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import yaml
 
 from ingest.cleaning import clean_markdown, normalise
 from ingest.encodings import decode_bytes, decode_html
@@ -69,7 +71,8 @@ def link_problem(url: str) -> str | None:
 
 # --- text and markdown articles -------------------------------------------------------------
 
-_HEADER_LINE = re.compile(r"^>\s*(id|link|title|url|date|published|author)\s*:\s*(.*?)\s*$", re.I)
+_HEADER_FIELDS = ("id", "link", "title", "url", "date", "published", "author")
+_HEADER_LINE = re.compile(rf"^>\s*({'|'.join(_HEADER_FIELDS)})\s*:\s*(.*?)\s*$", re.I)
 _PUBLISHED_LINE = re.compile(
     r"^\s*[_*]*\s*(?:Published(?: on)?|发布于|發布於|发布时间|發佈時間)\s*[:：]?\s*(.+?)\s*[_*]*\s*$",
     re.I,
@@ -126,30 +129,16 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     meta = _Meta()
     body_start = 0
-    for i, line in enumerate(lines):
+    front_matter = _front_matter(lines)
+    if front_matter is not None:
+        fields, body_start = front_matter
+        for field, value in fields.items():
+            _apply_header(meta, field, value, f"front matter `{field}:`", source)
+    for i, line in enumerate(lines[body_start:], start=body_start):
         header = _HEADER_LINE.match(line)
         if header:
-            field, value = header.group(1).lower(), header.group(2)
-            if field in {"link", "url"} or (
-                field == "id" and value.startswith("http") and not meta.url
-            ):
-                problem = link_problem(value) if value else None
-                if problem:
-                    log.warning(
-                        "%s: `> %s:` dropped, %s: %r",
-                        source,
-                        field,
-                        problem,
-                        hide_credentials(value[:200]),
-                    )
-                else:
-                    meta.url = value or meta.url
-            elif field == "title":
-                meta.title = value or None
-            elif field in {"date", "published"}:
-                meta.published = parse_date(value)
-            elif field == "author":
-                meta.author = value or None
+            field = header.group(1).lower()
+            _apply_header(meta, field, header.group(2), f"`> {field}:`", source)
             body_start = i + 1
         elif line.strip():
             break
@@ -161,6 +150,64 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
         if posts is not None:
             return posts
     return [_one_article(lines, source, key, meta)]
+
+
+def _apply_header(meta: _Meta, field: str, value: str, label: str, source: str) -> None:
+    """Set what one header field says (a `> title:` line or a front matter key): one mapping
+    for both, so they mean the same. A link that is not a real web link is dropped, with a
+    warning naming `label`."""
+    if field in {"link", "url"} or (field == "id" and value.startswith("http") and not meta.url):
+        problem = link_problem(value) if value else None
+        if problem:
+            log.warning(
+                "%s: %s dropped, %s: %r", source, label, problem, hide_credentials(value[:200])
+            )
+        else:
+            meta.url = value or meta.url
+    elif field == "title":
+        meta.title = value or None
+    elif field in {"date", "published"}:
+        meta.published = parse_date(value)
+    elif field == "author":
+        meta.author = value or None
+
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], int] | None:
+    """The header fields of a YAML front matter block (`---` … `---` at the top, as Jekyll,
+    Hugo and Obsidian write it) and the index of the line after it, or None.
+
+    Only a YAML mapping that names at least one header field is front matter: a markdown
+    rule at the top, with prose under it, stays text. Other keys (tags, layout…) are dropped.
+    """
+    if not lines or lines[0].strip() != "---":
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in {"---", "..."}), None)
+    if end is None:
+        return None
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    fields = {
+        str(key).lower(): _yaml_text(value)
+        for key, value in data.items()
+        if str(key).lower() in _HEADER_FIELDS
+    }
+    return (fields, end + 1) if fields else None
+
+
+def _yaml_text(value: object) -> str:
+    """A front matter value as a header line would give it: YAML reads `2024-03-05` as a
+    date and `authors: [a, b]` as a list."""
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ", ".join(_yaml_text(item) for item in value)
+    return str(value).strip()
 
 
 def _one_article(lines: list[str], source: str, key: str, meta: _Meta) -> Article:
@@ -230,11 +277,11 @@ def _listing_articles(
 
     def post(title: str, body_lines: list[str], index: int) -> Article:
         title = clean_markdown(title)
-        date, fields = dated[index]
+        post_date, fields = dated[index]
         post_key = _post_key(key, title, used_keys)
         post_meta = _Meta(
             title=title,
-            published=parse_date(date),
+            published=parse_date(post_date),
             author=fields[-1] if len(fields) >= 2 else None,
         )
         return _article(title, clean_markdown("\n".join(body_lines)), source, post_key, post_meta)

@@ -156,6 +156,17 @@ def test_markdown_fixture_metadata_and_cleaning() -> None:
     assert "Disclaimer" not in article.text
 
 
+def test_markdown_front_matter_gives_title_link_and_date_and_is_not_article_text() -> None:
+    [article] = read_article_file(FIXTURES / "reader" / "ferry_front_matter.md", MB)
+    assert article.url == "https://example.org/news/ferry" == article.source_key
+    assert article.title == "The harbour ferry: new timetable"
+    assert article.published == "2024-03-05" and article.author == "Ann Lee"
+    assert article.text == "The ferry now runs every hour, from six in the morning to midnight."
+    # A rule at the top with prose under it is not front matter: the prose stays text.
+    [ruled] = read_text_articles("---\nNote: the pier is closed.\n---\nUse the bridge.\n", "n.md")
+    assert "Note: the pier is closed." in ruled.text and ruled.url is None
+
+
 def test_html_article_metadata() -> None:
     html = """<html><head><title>Site | Lighthouse</title>
     <meta property="og:title" content="The lighthouse of the south">
