@@ -287,7 +287,8 @@ def select_quotes(
         for start, end in _overlapping(article_sentences[cand.article_id], cand.start, cand.end):
             key = (cand.article_id, start)
             known = best_candidate.get(key)
-            if _has_words(text[start:end]) and (known is None or known[0].score < cand.score):
+            quotable = _starts_a_quote(text, start, end)
+            if quotable and (known is None or known[0].score < cand.score):
                 best_candidate[key] = (cand, start, end)
     sentences = list(best_candidate.values())
     if not sentences:
@@ -339,13 +340,17 @@ def select_quotes(
     return chosen
 
 
-def _has_words(sentence: str) -> bool:
-    """A sentence a quote may start from: two words or numbers or more (a Chinese word is
-    about two characters), so not a list's "1.", the stop left after "...", or a one-word
-    heading ("Kenya")."""
+def _starts_a_quote(text: str, start: int, end: int) -> bool:
+    """Whether the sentence `text[start:end]` may start a quote: it has letters (not a list's
+    "1.", nor the stop left after "..."), and a paragraph of its own needs two words or
+    numbers or more, a Chinese word counted as two characters (not a heading: "Kenya")."""
+    sentence = text[start:end]
+    if not any(ch.isalpha() for ch in sentence):
+        return False
     chinese = sum(len(run) for run in CJK_RUN.findall(sentence))
     words = len(_WORD_RUN.findall(CJK_RUN.sub(" ", sentence)))
-    return words + chinese / 2 >= 2
+    own_end = start + len(sentence.rstrip())  # its blank line ends the paragraph, not itself
+    return words + chinese / 2 >= 2 or len(_paragraph_sentences(text, start, own_end)) > 1
 
 
 def _overlapping(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:

@@ -222,3 +222,16 @@ def test_a_list_number_a_stray_stop_or_a_heading_is_never_a_quote(question: str)
     ]
     quotes = [article[q.start : q.end] for q in select_quotes(question, candidates, {"a1": article})]
     assert quotes and all(len(quote.split()) > 2 for quote in quotes), quotes
+
+
+def test_a_short_fragment_inside_a_paragraph_still_starts_its_quote() -> None:
+    """"灯塔（；" is cut off its sentence by the semicolon; it holds the question's word, so
+    the quote grows from it into the answer (only a paragraph of its own is a heading)."""
+    article = "灯塔（；），王大海于1868年建成，至今完好。\n\n守塔人养了两只猫，猫很喜欢晒太阳。"
+    second = article.index("守塔人")
+    candidates = [
+        Candidate("a1", 0, second, 0.9, 0.9, "zh"),
+        Candidate("a1", second, len(article), 1.0, 0.9, "zh"),
+    ]
+    [best, *_] = select_quotes("灯塔是谁的作品？", candidates, {"a1": article})
+    assert "王大海" in article[best.start : best.end]
