@@ -11,10 +11,11 @@ the answer is in the question's language or in the other one:
 a logistic regression over how each language's best chunk stands out (its cosine, its margin
 over that language's chunks ranked 6-30) and whether the keyword search agrees with it. The
 other language wins only when P(other) ≥ GATE_THRESHOLD; its candidates then lead and the
-question's language follows (retrieval/steps.py). The bilingual model's best chunk of each
-language can overrule it when one leads by far (`BILINGUAL_CROSSES`, `BILINGUAL_STAYS`). Fitted by `benchmarks/fit_relevance.py`
+question's language follows (retrieval/steps.py). Fitted by `benchmarks/fit_relevance.py`
 on the mixed XQuAD set (`benchmarks/calibration/`); the commands and the validation figures
-are in BENCHMARKS.md. Pure functions, so the gate has a unit test table.
+are in BENCHMARKS.md. The bilingual model's best chunk of each language can overrule it when
+one leads by far (`BILINGUAL_CROSSES`, `BILINGUAL_STAYS`). Pure functions, so the gate has a
+unit test table.
 """
 
 from __future__ import annotations
@@ -184,7 +185,8 @@ def judge(
         z = INTERCEPT + sum(weight * x[name] for name, weight in COEFFICIENTS.items())
         probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
     overruled = False
-    if same.bilingual is not None and other.bilingual is not None and other.article_id:
+    found_both = same.article_id is not None and other.article_id is not None
+    if found_both and same.bilingual is not None and other.bilingual is not None:
         lead = other.bilingual - same.bilingual
         crosses = probability >= threshold
         overruled = lead > BILINGUAL_CROSSES if not crosses else -lead > BILINGUAL_STAYS

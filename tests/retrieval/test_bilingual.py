@@ -93,3 +93,18 @@ def test_a_store_without_bilingual_vectors_is_judged_without_its_search(
     store.add_article(other, chunk_article(other, 300))  # the next ingest adds them
     after = Answerer(settings, store=store).explain("Who invented the battery?")
     assert after.features.bilingual_store_margin > 0.0
+
+
+def test_the_language_gate_hears_the_bilingual_model_in_a_store_of_both_languages(
+    sample_answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample articles hold an English post among the Chinese ones: every question gets
+    the bilingual model's best cosine of each language as gate evidence, and without the
+    model the gate judges alone (retrieval/languages.py, the overrule)."""
+    gate = sample_answerer.explain("每周有多少人使用OpenAI的产品？").gate
+    assert gate is not None
+    assert 0.0 < gate.same.bilingual <= 1.0 and 0.0 < gate.other.bilingual <= 1.0
+    assert "overruled" in gate.as_json()
+    monkeypatch.setattr(BilingualEmbeddings, "embed_documents", BrokenEmbeddings.embed_documents)
+    alone = sample_answerer.explain("Which ferry crossed to the island in 2031?").gate
+    assert alone is not None and alone.same.bilingual is None and not alone.overruled
