@@ -223,8 +223,8 @@ def _supports(question: str, combined: Selection) -> bool:
     """Whether the question's own words back the combined reading's best quote: at least
     half of them are in it ("agree", "finance" for "What did they agree to finance?" after a
     question about Tesla). A question of one content word or none cannot stand alone, so it
-    needs no backing — unless that word is a number, which the quote must hold; "What is the capital of Peru?" (two) does, and is not read with a
-    conversation about something else. (Measured: backing by "the question alone found that
+    needs no backing — unless that word is a number, which the quote must hold; "What is the
+    capital of Peru?" (two) does, and is not read with a conversation about something else. (Measured: backing by "the question alone found that
     article among its candidates" let 3 of 74 unanswerable CMRC questions take an unrelated
     article's quote in a 20-article store.)"""
     if not combined.spans:
