@@ -156,7 +156,9 @@ def read_in_conversation(
         return _unresolved(alone) if points_at_nothing(question.text) else alone
     if not depends_on_conversation(question.text):
         return alone
-    note = NOTE[question.language].format(context=context.replace("\n", " / "))
+    # the note in the question's script; the earlier question quoted as it was asked
+    note = in_script_of(question.text, NOTE[question.language])
+    note = note.format(context=context.replace("\n", " / "))
     combined = select_for(replace(question, notes=(*question.notes, note)),
                           f"{context}\n{question.text}")
     combined_evidence = evidence(combined, supported=_supports(question.text, combined))

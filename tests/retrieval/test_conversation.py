@@ -153,3 +153,12 @@ def test_a_follow_up_that_is_only_a_year_needs_that_year_in_the_quote(
     assert not any("1886" in q.text and "1999" not in q.text for q in follow_up.quotes)
     assert not any("earlier question" in note for note in follow_up.notes)
     assert _shown(follow_up) == _shown(conversation_answerer.ask("And in 1999?"))
+
+
+@pytest.mark.slow
+def test_a_traditional_follow_up_gets_a_traditional_note(conversation_answerer) -> None:
+    """citebot's words follow the question's script; the earlier question is quoted as asked."""
+    first = "元英宗是谁的儿子？"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask("他統治了多長時間？", history)
+    assert answer.notes == [f"我結合了你之前的問題來理解這一問：「{first}」。"]  # 「」 as Traditional quotes
