@@ -173,9 +173,11 @@ def retrieve(
     vote too (`vote_by_cosine`), and the store's chunks of their language are searched with
     the bilingual model as well (`Retrieved.bilingual_store`: evidence for the decision).
     """
+    # The question's vector is the model's work, not the store's: a failure there is not
+    # told as a store that is down.
+    query_vector = store.embeddings.embed_query(search.text)
     try:
         store.heartbeat()
-        query_vector = store.embeddings.embed_query(search.text)
         languages = sorted(store.languages())
         if len(languages) > 1:
             by_language = {

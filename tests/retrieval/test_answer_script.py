@@ -71,3 +71,18 @@ def test_a_failure_while_answering_is_not_blamed_on_the_store(
     ]
     assert all(a.error == "IndexError: string index out of range" for a in answers.values())
     assert all(not a.confident and not a.quotes for a in answers.values())
+
+
+def test_a_failing_embedding_model_is_not_blamed_on_the_store(
+    sample_answerer: Answerer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question's vector is the model's work: when the model fails, the store (which
+    answers) is not said to be down."""
+
+    def broken_model(text: str) -> list[float]:
+        raise RuntimeError("model weights unreadable")
+
+    monkeypatch.setattr(sample_answerer.store().embeddings, "embed_query", broken_model)
+    answer = sample_answerer.ask("Who keeps the light?")
+    assert answer.text == "Sorry, something went wrong while answering. Please try again in a moment."
+    assert answer.error == "RuntimeError: model weights unreadable"
