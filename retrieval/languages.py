@@ -16,14 +16,21 @@ on the mixed XQuAD set (`benchmarks/calibration/`); the commands and the validat
 are in BENCHMARKS.md. The bilingual model's best chunk of each language can overrule it when
 one leads by far (`BILINGUAL_CROSSES`, `BILINGUAL_STAYS`). Pure functions, so the gate has a
 unit test table.
+
+Names come first: a word of a question written in the other language's script — "Mark Chen"
+in a Chinese question, 元英宗 in an English one — is a name, which articles of both languages
+write the same way. When one language's best article holds every such name and the other
+language's holds none, that language answers (`foreign_names`, `LanguageEvidence.holds_names`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.text import CJK_RUN, STOPWORDS, fold
 from retrieval.relevance import dense_margin, rounded_fields
 
 # Fitted by benchmarks/fit_relevance.py (see the module docstring).
@@ -59,6 +66,8 @@ GATE_THRESHOLD = 0.7
 # article of the other language touches it — e.g. the sample articles with an English post.
 BILINGUAL_CROSSES = 0.08
 BILINGUAL_STAYS = 0.2
+# A Latin-script word of a Chinese question: a name or a product (`Mark`, `GPT-5`, `AtCoder`).
+_LATIN_WORD = re.compile(r"[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*")
 # How sure an overruled gate is of the language it chose (the regression and the bilingual
 # model disagree), as `LanguageGate.certainty` tells "I don't know" (retrieval/relevance.py).
 OVERRULED_CERTAINTY = 0.7
@@ -74,7 +83,8 @@ class LanguageEvidence:
     `translated_agrees` and `translated`: the same for the search of the question's words
     translated into this language (retrieval/translation.py; the other language only);
     `bilingual`: the bilingual model's best cosine of the question and this language's chunks
-    (None: not searched).
+    (None: not searched); `holds_names`: this language's best articles hold every one of the
+    question's `foreign_names` (True), none of them (False), or the question has none (None).
     """
 
     language: str
@@ -86,6 +96,7 @@ class LanguageEvidence:
     translated_agrees: bool = False
     translated: float = 0.0
     bilingual: float | None = None
+    holds_names: bool | None = None
 
     def as_json(self) -> dict[str, object]:
         return rounded_fields(self)
@@ -94,8 +105,8 @@ class LanguageEvidence:
 @dataclass(frozen=True)
 class LanguageGate:
     """The judgement for one question: the evidence of both languages, the regression's
-    P(other), and whether the bilingual model `overruled` it (`BILINGUAL_CROSSES`,
-    `BILINGUAL_STAYS`)."""
+    P(other), and whether the question's names (`LanguageEvidence.holds_names`) or the
+    bilingual model (`BILINGUAL_CROSSES`, `BILINGUAL_STAYS`) `overruled` it."""
 
     question_language: str
     same: LanguageEvidence
@@ -136,9 +147,11 @@ def evidence(
     keyword: Sequence[tuple[str, float]],
     translated: Sequence[tuple[str, float]] = (),
     bilingual: float | None = None,
+    holds_names: bool | None = None,
 ) -> LanguageEvidence:
     """The evidence of one language from its dense hits, keyword hits and translated
-    keyword hits, each (article id, score), best first, and its best bilingual cosine."""
+    keyword hits, each (article id, score), best first, its best bilingual cosine and
+    whether its best articles hold the question's names."""
     similarities = [s for _, s in dense]
     article_id = dense[0][0] if dense else None
     return LanguageEvidence(
@@ -151,6 +164,7 @@ def evidence(
         translated_agrees=bool(translated) and translated[0][0] == article_id,
         translated=translated[0][1] if translated else 0.0,
         bilingual=bilingual,
+        holds_names=holds_names,
     )
 
 
@@ -185,9 +199,50 @@ def judge(
         z = INTERCEPT + sum(weight * x[name] for name, weight in COEFFICIENTS.items())
         probability = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
     overruled = False
+    crosses = probability >= threshold
     found_both = same.article_id is not None and other.article_id is not None
-    if found_both and same.bilingual is not None and other.bilingual is not None:
+    named = _named_language(same, other)
+    if found_both and named is not None:
+        overruled = crosses != (named == other.language)
+    elif found_both and same.bilingual is not None and other.bilingual is not None:
         lead = other.bilingual - same.bilingual
-        crosses = probability >= threshold
         overruled = lead > BILINGUAL_CROSSES if not crosses else -lead > BILINGUAL_STAYS
     return LanguageGate(question_language, same, other, probability, threshold, overruled)
+
+
+def _named_language(same: LanguageEvidence, other: LanguageEvidence) -> str | None:
+    """The language whose articles hold the question's names while the other's hold none."""
+    if same.holds_names is None or other.holds_names is None:
+        return None
+    if same.holds_names != other.holds_names:
+        return same.language if same.holds_names else other.language
+    return None
+
+
+def foreign_names(question: str, language: str) -> tuple[str, ...]:
+    """The words of a question written in the other language's script, folded: the Latin
+    words of a Chinese question (`Mark Chen在哪里上的大学？` → `mark`, `chen`), the Chinese
+    runs of an English one (`Who was 元英宗?` → `元英宗`). Names, products, and the odd word."""
+    folded = fold(question)
+    if language == "zh":
+        words = _LATIN_WORD.findall(folded)
+        return tuple(dict.fromkeys(w for w in words if len(w) > 1 and w not in STOPWORDS))
+    return tuple(dict.fromkeys(CJK_RUN.findall(folded)))
+
+
+def holds_names(texts: Sequence[str], names: Sequence[str]) -> bool | None:
+    """Whether one language's best articles hold the question's `names` (`foreign_names`):
+    True when one of them holds every name, False when none holds any, None otherwise (or
+    without names). Latin names count as whole words (`chen` is not in "kitchen")."""
+    if not names:
+        return None
+    found = [{name for name in names if _holds(fold(text), name)} for text in texts]
+    if any(len(held) == len(names) for held in found):
+        return True
+    return False if not any(found) else None
+
+
+def _holds(folded: str, name: str) -> bool:
+    if name.isascii():
+        return re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", folded) is not None
+    return name in folded

@@ -23,7 +23,7 @@ from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
 from ingest.text import in_script_of, keyword_tokens, language_of
 from retrieval.bilingual import BilingualEncoder
 from retrieval.keyword import KeywordHit, KeywordIndex
-from retrieval.languages import LanguageGate, judge
+from retrieval.languages import LanguageGate, foreign_names, holds_names, judge
 from retrieval.languages import evidence as language_evidence
 from retrieval.links import quote_url
 from retrieval.models import Answer, Quote, Turn
@@ -211,6 +211,12 @@ def retrieve(
     )
     gate = None
     if len(by_language) > 1:
+        names = foreign_names(search.text, search.question.language)
+        names_held = (
+            _names_held(names, store, by_language, keyword, language_by_id, translated)
+            if names
+            else {}
+        )
         gate = _judge_languages(
             search.question.language,
             by_language,
@@ -218,6 +224,7 @@ def retrieve(
             language_by_id,
             translated,
             _bilingual_tops(bilingual, search.text, store, list(by_language)),
+            names_held,
         )
     if gate is None:
         dense = next(iter(by_language.values()))
@@ -386,11 +393,12 @@ def _judge_languages(
     language_by_id: Mapping[str, str],
     translated: Sequence[tuple[str, float]],
     bilingual_tops: Mapping[str, float],
+    names_held: Mapping[str, bool | None],
 ) -> LanguageGate:
     """The language gate for a question in `own` language, from each language's dense hits,
     its share of the keyword hits, (for the other language) the translated search's hits —
-    the translation's words are the other language's, so its hits are taken as such — and
-    each language's best bilingual cosine."""
+    the translation's words are the other language's, so its hits are taken as such —,
+    each language's best bilingual cosine and whether its best articles hold the names."""
     other = next((lang for lang in by_language if lang != own), own)
     found = {
         lang: language_evidence(
@@ -399,10 +407,45 @@ def _judge_languages(
             [(h.article_id, h.bm25) for h in keyword if language_by_id.get(h.chunk_id) == lang],
             translated if lang != own else (),
             bilingual_tops.get(lang),
+            names_held.get(lang),
         )
         for lang in (own, other)
     }
     return judge(own, found[own], found[other])
+
+
+# How many of each language's best articles by dense search are read for the question's names.
+NAME_ARTICLES = 3
+
+
+def _names_held(
+    names: Sequence[str],
+    store: ArticleStore,
+    by_language: Mapping[str, Sequence[ChunkHit]],
+    keyword: Sequence[KeywordHit],
+    language_by_id: Mapping[str, str],
+    translated: Sequence[tuple[str, float]],
+) -> dict[str, bool | None]:
+    """Per language, whether its best articles (`NAME_ARTICLES` by dense search, the best by
+    keyword search and, in the other language, by the translated search) hold the names."""
+    best = {
+        lang: list(dict.fromkeys(h.article_id for h in hits))[:NAME_ARTICLES]
+        for lang, hits in by_language.items()
+    }
+    language_of_article = {h.article_id: lang for lang, hits in by_language.items() for h in hits}
+    for hit in keyword:
+        language_of_article.setdefault(hit.article_id, language_by_id.get(hit.chunk_id, ""))
+    firsts = [hit.article_id for hit in keyword[:1]] + [a for a, _ in translated[:1]]
+    for lang, ids in best.items():
+        ids += [a for a in firsts if language_of_article.get(a) == lang and a not in ids]
+    try:
+        texts = store.article_texts([a for ids in best.values() for a in ids])
+    except Exception as exc:
+        raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
+    return {
+        lang: holds_names([texts[a] for a in ids if a in texts], names)
+        for lang, ids in best.items()
+    }
 
 
 def _candidates(
