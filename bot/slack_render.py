@@ -119,12 +119,10 @@ def render_answer(
     for note in answer.notes:
         parts.append(_context(f"_{escape(_one_line(note, 500))}_", note))
     for group in group_by_article(answer.quotes):
-        heading = _article_heading(group)
-        parts.append(_context(heading, unescape(heading)))
+        parts.append(_context(_article_heading(group), _article_heading_plain(group)))
         for item in group.quotes:
             parts += _sections(item.quote.text, quote=True)
-            line = _quote_link(item)
-            parts.append(_context(line, unescape(line)))
+            parts.append(_context(_quote_link(item), _quote_link_plain(item)))
     footer: list[Block] = []
     searched = (
         f"Searched {answer.sources_searched} source{'s' if answer.sources_searched != 1 else ''}"
@@ -242,6 +240,12 @@ def _article_heading(group: ArticleQuotes) -> str:
     return line
 
 
+def _article_heading_plain(group: ArticleQuotes) -> str:
+    """The heading as the fallback text shows it: `Title · 2024-05-01`, no link markup."""
+    title = _one_line(group.title, TITLE_CHARS) or "untitled"
+    return f"{title} · {group.published}" if group.published else title
+
+
 def _quote_link(item: NumberedQuote) -> str:
     """`[2] <url#:~:text=…|open at this quote>` (`· p. 3` for a PDF), the link that
     highlights this quote; without one, `[2] `report.pdf, p. 2``."""
@@ -251,6 +255,15 @@ def _quote_link(item: NumberedQuote) -> str:
         return f"[{item.number}] `{escape(_one_line(quote_location(quote), 200))}`"
     page = f" · {quote.page_label}" if quote.page else ""
     return f"[{item.number}] <{href}|{QUOTE_LINK_LABEL}>{page}"
+
+
+def _quote_link_plain(item: NumberedQuote) -> str:
+    """The quote's number as the fallback text shows it (`[2]`, `[2] · p. 3`, or `[2]
+    report.pdf, p. 2` without a link): the link itself is only in the blocks."""
+    quote = item.quote
+    if not safe_url(quote.url):
+        return f"[{item.number}] {_one_line(quote_location(quote), 200)}"
+    return f"[{item.number}] · {quote.page_label}" if quote.page else f"[{item.number}]"
 
 
 def _buttons(answer: Answer, *, feedback: bool, share: bool) -> list[Block]:

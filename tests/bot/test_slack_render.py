@@ -92,6 +92,39 @@ def test_answer_layout() -> None:
     assert "Line one." in message.text and "Here is what" in message.text
 
 
+def test_fallback_text_is_readable_without_link_markup() -> None:
+    """The `text` beside the blocks (notifications, screen readers) names each article and
+    numbers each quote, with none of the blocks' `<url|title>`, `*bold*` or `code` markup."""
+    answer = Answer(
+        "q?",
+        "Here is what 2 articles say:",
+        True,
+        [
+            make_quote("Compute is the bottleneck.", title="Brockman & co <talk>",
+                       url="https://example.com/a?x=1&y=2#:~:text=Compute"),
+            make_quote("A page.", title="Report", url="https://example.com/r.pdf#page=3", page=3),
+            make_quote("无链接的引用。", title="本地文章", url=None, published=None,
+                       source="/srv/articles/local.md"),
+        ],
+        "abc123",
+        14,
+    )
+    [message] = render_answer(answer)
+    assert unescape(message.text).split("\n\n") == [
+        "Here is what 2 articles say:",
+        "Brockman & co <talk> · 2025-08-16",
+        "Compute is the bottleneck.",
+        "[1]",
+        "Report · 2025-08-16",
+        "A page.",
+        "[2] · p. 3",
+        "本地文章",
+        "无链接的引用。",
+        "[3] local.md",
+    ]
+    assert escape(unescape(message.text)) == message.text  # escaped once, nothing is markup
+
+
 def test_not_confident_answer_has_no_quotes_but_feedback() -> None:
     answer = Answer("q?", "I don't know: I found nothing.", False, [], "n1", 14)
     [message] = render_answer(answer)
