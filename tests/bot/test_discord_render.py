@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +72,26 @@ def test_links_are_safe() -> None:
     assert link("T", None) == "**T**"
     # A text fragment with non-ASCII text stays as it is (already percent-encoded or not).
     assert safe_url("https://example.com/p#:~:text=扎克伯格") == "https://example.com/p#:~:text=扎克伯格"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/a|b.html",
+        "https://fonts.example.com/css?family=Roboto|Open+Sans",
+        "https://example.com/p#:~:text=before%20|%20after",
+    ],
+)
+def test_a_pipe_in_a_url_is_encoded_and_still_leads_to_the_same_page(url: str) -> None:
+    """`|` (not allowed in a URI, RFC 3986) is sent as `%7C`, so a link target holds no `||`
+    (spoiler markup); servers and the browser's text fragment decode it back: the same path,
+    query and fragment."""
+    target = safe_url(url)
+    assert target is not None and "|" not in target and "%7C" in target
+    sent, meant = urlsplit(target), urlsplit(url)
+    assert unquote(sent.path) == unquote(meant.path)
+    assert parse_qs(sent.query) == parse_qs(meant.query)
+    assert unquote(sent.fragment) == unquote(meant.fragment)
 
 
 def test_escaping_keeps_bare_urls_working() -> None:
