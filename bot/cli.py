@@ -137,13 +137,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     searched (its answer is the apology, with `error` set), so a script can tell.
     """
     from bot.console import render_answer
+    from bot.core import question_from_chat
     from retrieval import Answerer
 
     settings = _settings()
     answerer = Answerer(settings)
     _warn_if_store_is_empty(settings, answerer)
     failed = 0
-    for question in args.questions:
+    for pasted in args.questions:
+        question = question_from_chat(pasted)  # as it would be in Slack: no `<@U123>` left
         if args.explain:
             failed += not _print_explanation(answerer, question)
             continue

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 
-from bot.core import conversation_after
+from bot.core import conversation_after, question_from_chat
 from bot.quote_groups import group_by_article, quote_location
 from config import Settings
 from ingest.text import display_text
@@ -95,6 +95,7 @@ def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
             continue
         if not interactive and not json_lines:
             print(f"> {question}")
+        question = question_from_chat(question)  # pasted from Slack: no `<@U123>` left
         answer = answerer.ask(question, history)
         if json_lines:
             print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)

@@ -4,6 +4,8 @@ An adapter translates a chat event into `(question, history, collection)` and an
 into chat markup. Everything between those two translations is the same on every platform
 and lives here:
 
+- `question_from_chat`: the plain question in a chat message (or one pasted from a chat into
+  `citebot ask` and `chat`): mentions, channel names, links and entities as readable text.
 - `ask`: ask the answerer and log what went wrong. It always returns an `Answer`; one with
   `error` set is an apology (the answerer's own words, or `APOLOGY` when answering raised),
   which every adapter shows as plain text: `answer.error` is the one check.
@@ -15,8 +17,10 @@ and lives here:
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import math
+import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -31,6 +35,16 @@ APOLOGY = INTERNAL_ERROR_TEXT["en"]
 # Turns of conversation an adapter passes on with a follow-up (user and assistant turns).
 HISTORY_TURNS = 6
 
+# Chat markup in a message's text: Slack's mrkdwn (`<@U1|alice>`, `<#C1|general>`, `<!here>`,
+# `<https://x|label>`); Discord's user mentions (`<@123>`, `<@!123>`) have the same shape.
+_MENTION = r"<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>"
+_LEADING_MENTIONS = re.compile(rf"^(?:\s*{_MENTION})+")
+_OTHER_MENTION = re.compile(_MENTION)
+_CHANNEL = re.compile(r"<#([A-Za-z0-9]+)(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!([^>|]+)(?:\|([^>]*))?>")
+# A scheme of two letters or more: Discord's `<a:emoji:1>` and `<t:1700000000>` are no links.
+_LINK = re.compile(r"<([a-z][a-z0-9+.-]+:[^>|]+)(?:\|([^>]*))?>")
+
 
 class AsyncAnswerer(Protocol):
     """What the chat adapters use of `retrieval.Answerer`."""
@@ -42,6 +56,26 @@ class AsyncAnswerer(Protocol):
     def sources(self, collection: str | None = None) -> Any: ...
 
     def store(self, collection: str | None = None) -> Any: ...
+
+
+def question_from_chat(text: str, bot_id: str | None = None) -> str:
+    """A chat message's text (or a question pasted from one) → the plain question.
+
+    The bot's mention is dropped wherever it is. Without the bot's id (`citebot ask` and
+    `chat`, where a question may be pasted from Slack) the mentions before the first word are
+    dropped instead: they address the bot. Other mentions, channel names and links become
+    readable text (`@alice`, `#general`, a link's label), entities are decoded and runs of
+    spaces collapsed. `retrieval.clean_question` then does what every question needs.
+    """
+    if bot_id:
+        text = re.sub(rf"<@!?{re.escape(bot_id)}(?:\|[^>]*)?>", " ", text)
+    else:
+        text = _LEADING_MENTIONS.sub(" ", text)
+    text = _OTHER_MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
+    text = _SPECIAL.sub(lambda m: m.group(2) or "@" + m.group(1), text)
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    return " ".join(html.unescape(text).split())
 
 
 async def ask(

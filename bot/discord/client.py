@@ -18,7 +18,7 @@ from bot.discord.buttons import FeedbackButton, SourcesPageButton, feedback_view
 from bot.discord.commands import COMMANDS, HELP_TEXT
 from bot.discord.delivery import NO_MENTIONS, apologise, reply_plainly, reply_with_answer
 from bot.discord.endpoint import use_api_base, use_gateway_of_api
-from bot.discord.history import follow_up_history, question_text
+from bot.discord.history import follow_up_history
 from bot.feedback import FeedbackStore
 from bot.logs import log_store_size
 from bot.ratelimit import RateLimiter
@@ -127,7 +127,7 @@ class CitebotDiscord(discord.Client):
             return
         if not self.may_answer_in(message.channel):
             return
-        question = question_text(message.content, self.user.id)
+        question = core.question_from_chat(message.content, str(self.user.id))
         if not question:
             # Without the privileged Message Content intent, a reply that does not ping the
             # bot arrives with empty content: nothing to answer then.

@@ -14,7 +14,7 @@ import re
 
 import discord
 
-from bot.core import HISTORY_TURNS
+from bot.core import HISTORY_TURNS, question_from_chat
 from bot.discord.buttons import FeedbackButton
 from retrieval.models import Turn
 
@@ -23,11 +23,6 @@ log = logging.getLogger(__name__)
 TURN_CHARS = 1000
 _ESCAPED = re.compile(r"\\(.)")
 _ZWSP = "\u200b"
-
-
-def question_text(content: str, bot_id: int) -> str:
-    """A message's text without the bot's mention."""
-    return " ".join(re.sub(rf"<@!?{bot_id}>", " ", content).split())
 
 
 def answer_text(message: discord.Message) -> str:
@@ -83,7 +78,7 @@ async def follow_up_history(message: discord.Message, bot_id: int) -> list[Turn]
                 break
             current = earlier
         else:
-            text = question_text(current.content, bot_id)
+            text = question_from_chat(current.content, str(bot_id))
             if text:
                 turns.append(Turn("user", text[:TURN_CHARS]))
             current = await referenced(current)

@@ -7,14 +7,14 @@ listener as a task; the answer is computed in a worker thread (`Answerer.aask`),
 question never holds up the others.
 
 - `listeners`: one listener per event, and the little state they share;
-- `history`: the question in a message and the conversation before it, read from Slack;
+- `history`: the conversation before a message, read from Slack (its question is
+  `bot.core.question_from_chat`, shared with Discord and the CLI);
 - `delivery`: posting, ephemeral notes and reactions, with Slack's refusals handled;
 - `state`: the expiring maps that drop retries and save calls (nothing needed to answer);
 - `serve`: `build_slack_app` wires the listeners onto a client (tests pass one pointed at a
   local fake Slack); `serve_slack` is `citebot serve slack`.
 """
 
-from bot.slack.history import question_from_slack
 from bot.slack.serve import EVENTS_PATH, build_slack_app, build_web_app, serve_slack
 
-__all__ = ["EVENTS_PATH", "build_slack_app", "build_web_app", "question_from_slack", "serve_slack"]
+__all__ = ["EVENTS_PATH", "build_slack_app", "build_web_app", "serve_slack"]

@@ -1,4 +1,4 @@
-"""What a Slack message asks and what came before it, read back from Slack.
+"""What came before a Slack message, read back from Slack.
 
 Slack keeps the conversation, so the adapter needs no memory of its own to answer a
 follow-up: a thread is re-read with `conversations.replies`, a DM's last minutes with
@@ -8,14 +8,13 @@ follow-up: a thread is re-read with `conversations.replies`, a DM's last minutes
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import HISTORY_TURNS
+from bot.core import HISTORY_TURNS, question_from_chat
 from bot.slack.delivery import error_code
 from bot.slack.state import Expiring
 from bot.slack_render import unescape
@@ -26,20 +25,6 @@ log = logging.getLogger(__name__)
 DM_HISTORY_S = 900
 TURN_CHARS = 1000
 REPLIES_LIMIT = 100
-
-
-def question_from_slack(text: str, bot_user_id: str | None) -> str:
-    """Slack mrkdwn → the plain question: the bot's mention removed, other mentions, channel
-    names and links as readable text, entities decoded."""
-    if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-    text = re.sub(r"<@([A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "@" + (m.group(2) or m.group(1)), text)
-    text = re.sub(r"<#([A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "#" + (m.group(2) or m.group(1)), text)
-    text = re.sub(r"<!([^>|]+)(?:\|([^>]*))?>", lambda m: m.group(2) or "@" + m.group(1), text)
-    text = re.sub(
-        r"<([a-z][a-z0-9+.-]*:[^>|]+)(?:\|([^>]*))?>", lambda m: m.group(2) or m.group(1), text
-    )
-    return " ".join(unescape(text).split())
 
 
 def mentions(text: str, bot_user_id: str | None) -> bool:
@@ -136,7 +121,7 @@ async def conversation_before(
         if not own and (message.get("bot_id") or message.get("subtype")):
             continue
         text = message.get("text") or ""
-        text = unescape(text) if own else question_from_slack(text, context.bot_user_id)
+        text = unescape(text) if own else question_from_chat(text, context.bot_user_id)
         if text.strip():
             turns.append(Turn("assistant" if own else "user", text[:TURN_CHARS]))
     return turns[-HISTORY_TURNS:]

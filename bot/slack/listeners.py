@@ -31,7 +31,7 @@ from bot.slack.delivery import (
     respond_privately,
     tell,
 )
-from bot.slack.history import conversation_before, follow_up_replies, mentions, question_from_slack
+from bot.slack.history import conversation_before, follow_up_replies, mentions
 from bot.slack.state import (
     ANSWERED_THREAD_TTL_S,
     QUIET_THREAD_TTL_S,
@@ -192,7 +192,7 @@ class SlackBot:
         # app_mention and message events for one message (and their retries) answer once
         if not self.claimed_messages.claim(f"{channel}:{ts}", True):
             return
-        question = question_from_slack(event.get("text") or "", context.bot_user_id)
+        question = core.question_from_chat(event.get("text") or "", context.bot_user_id)
         if not question:
             await post(client, channel, reply_thread, [render_help(context.bot_user_id)])
             return
@@ -222,7 +222,7 @@ class SlackBot:
         text = (command.get("text") or "").strip()
         channel, user = command.get("channel_id", ""), command.get("user_id", "")
         collection = self.settings.channel_collections.get(channel)
-        question = question_from_slack(text, context.bot_user_id)
+        question = core.question_from_chat(text, context.bot_user_id)
         if question.lower() in ("", "help"):
             await respond_privately(respond, render_help(context.bot_user_id))
             return

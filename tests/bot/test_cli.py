@@ -440,6 +440,18 @@ def test_ask_json_has_the_question_as_used_and_the_notes(
     assert long["notes"] == ["Your question was long; I used its first 2000 characters."]
 
 
+def test_a_question_pasted_from_slack_loses_the_bots_mention(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    _, env = one_article
+    pasted = "<@U123ABC> 灯塔守护着什么？"
+    asked = _cli("ask", "--json", pasted, cwd=tmp_path, **env)
+    chat = _cli("chat", "--json", cwd=tmp_path, input=f"{pasted}\n", **env)
+    for done in (asked, chat):
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["question"] == "灯塔守护着什么？"
+
+
 # --- 16. plurals and sizes -----------------------------------------------------------------------
 
 

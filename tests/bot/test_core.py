@@ -12,6 +12,34 @@ from retrieval.models import Turn
 from tests.support.answers import StubAnswerer, make_answer
 
 
+def test_a_slack_message_becomes_the_plain_question() -> None:
+    text = "<@UBOT> what did <@U2|alice> say in <#C9|general> about <https://x.com|this> &amp; AT&amp;T &lt;3"
+    assert core.question_from_chat(text, "UBOT") == (
+        "what did @alice say in #general about this & AT&T <3"
+    )
+    assert core.question_from_chat("<@UBOT>   ", "UBOT") == ""
+    assert core.question_from_chat("<!here> 问题？", "UBOT") == "@here 问题？"
+
+
+def test_a_discord_message_loses_the_bots_mention_only() -> None:
+    assert core.question_from_chat("<@!42> who is <@7>? <a:wave:9>", "42") == "who is @7? <a:wave:9>"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "question"),
+    [
+        ("<@U123ABC> who is Greg Brockman?", "who is Greg Brockman?"),
+        ("  <@U123ABC|citebot> <@U9> 灯塔守护着什么？", "灯塔守护着什么？"),
+        ("what did <@U2|alice> say in <#C9|general>?", "what did @alice say in #general?"),
+        ("who is Greg Brockman?", "who is Greg Brockman?"),
+    ],
+)
+def test_without_the_bots_id_leading_mentions_address_the_bot(pasted: str, question: str) -> None:
+    """`citebot ask` and `chat` do not know the bot's id: a question pasted from Slack starts
+    with the bot's mention, which goes as it would in Slack."""
+    assert core.question_from_chat(pasted) == question
+
+
 async def test_ask_returns_the_answer_and_logs_its_error(caplog: pytest.LogCaptureFixture) -> None:
     failed = make_answer(text="Sorry, I can't search right now.", error="store down")
     with caplog.at_level(logging.INFO):

@@ -1,10 +1,9 @@
-"""Slack markup: escaping, links, Slack's size limits, button values, and questions back."""
+"""Slack markup: escaping, links, Slack's size limits and button values."""
 
 from __future__ import annotations
 
 import json
 
-from bot.slack import question_from_slack
 from bot.slack_render import (
     BUTTON_VALUE_CHARS,
     MAX_BLOCKS,
@@ -184,12 +183,3 @@ def test_sources_listing_stays_in_one_message() -> None:
     assert all(len(t) <= SECTION_CHARS for t in texts)
     assert sum(len(t) for t in texts) <= 12_000
     assert "400 articles" in texts[0] and "more" in texts[-1]
-
-
-def test_question_from_slack_markup() -> None:
-    text = "<@UBOT> what did <@U2|alice> say in <#C9|general> about <https://x.com|this> &amp; AT&amp;T &lt;3"
-    assert (
-        question_from_slack(text, "UBOT") == "what did @alice say in #general about this & AT&T <3"
-    )
-    assert question_from_slack("<@UBOT>   ", "UBOT") == ""
-    assert question_from_slack("<!here> 问题？", "UBOT") == "@here 问题？"
