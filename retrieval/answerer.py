@@ -83,8 +83,10 @@ LONG_QUESTION_NOTE = {
     "zh": f"你的问题太长，我只用了前 {MAX_QUESTION_CHARS} 个字。",
     "en": f"Your question was long; I used its first {MAX_QUESTION_CHARS} characters.",
 }
+# The hint for an empty question: worded for any store, so it names no one from any article.
 EMPTY_TEXT = (
-    "Ask me a question about the ingested articles, e.g. `What did Greg Brockman say about GPT-6?`"
+    "Ask me a question about the ingested articles: I answer with verbatim quotes from them "
+    "and a link to each source."
 )
 
 
