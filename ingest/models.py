@@ -76,7 +76,12 @@ class EmbeddedArticle:
 
 @dataclass(frozen=True)
 class ArticleRecord:
-    """What the store knows about one ingested article (the `citebot sources` row)."""
+    """What the store knows about one ingested article (the `citebot sources` row).
+
+    Its details (title, link, date, `source`…) are those of the first source it was read
+    from that still holds its text; `other_sources` are the other files or URLs holding the
+    same text (the article stays stored while any of them does).
+    """
 
     article_id: str
     title: str
@@ -88,6 +93,7 @@ class ArticleRecord:
     author: str | None = None
     pages: tuple[int, ...] = ()
     file_format: str = ""
+    other_sources: tuple[str, ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         """The page (1-based) of an offset into the article's text; None if it has no pages."""
@@ -101,6 +107,7 @@ class ArticleRecord:
             "published": self.published,
             "source": self.source,
             "chunks": self.chunks,
+            "sources": [self.source, *self.other_sources],
         }
 
 

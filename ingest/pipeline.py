@@ -99,10 +99,16 @@ def read_inputs(paths: Iterable[str | Path], max_bytes: int, report: IngestRepor
 def ingest_articles(
     articles: list[Article], store: ArticleStore, *, show_progress: bool | None = None
 ) -> IngestReport:
-    """Chunk and store articles; unchanged ones cost nothing, edited ones replace the old."""
+    """Chunk and store articles; unchanged ones cost nothing, edited ones replace the old.
+
+    The same text from several files or URLs is stored once, and the store records every
+    source that holds it: editing one of them leaves the article to the others.
+    """
     report = IngestReport()
     max_chars = store.settings.chunk_chars
-    planned = [(article, chunk_article(article, max_chars)) for article in _unique(articles)]
+    unique = _unique(articles)
+    copies = [article for article in articles if unique[article.article_id] is not article]
+    planned = [(article, chunk_article(article, max_chars)) for article in unique.values()]
     total = sum(len(chunks) for _, chunks in planned)
     with _progress(show_progress, total) as advance:
         stored = store.stored_article_ids([article.article_id for article, _ in planned])
@@ -115,11 +121,14 @@ def ingest_articles(
                 advance(len(chunks))
             else:
                 new.append((article, chunks))
-        # The same text with a new title, link or date: an edited file replaces its details.
+        # Met again (or elsewhere): the store records the source; an edit of only the title,
+        # link or date replaces those.
         report.articles_updated += len(
-            store.update_details([article for article, _ in planned if article.article_id in stored])
+            store.update_details([a for a in articles if a.article_id in stored])
         )
         _store_new(new, store, report, advance)
+        # Copies of a text stored just now: their sources hold it too.
+        store.update_details([a for a in copies if a.article_id not in stored])
     # A store written before chunks had bilingual vectors gets them even when nothing is new.
     store.add_missing_bilingual_vectors()
     return report
@@ -169,11 +178,12 @@ def ingest_paths(
     return report
 
 
-def _unique(articles: list[Article]) -> list[Article]:
+def _unique(articles: list[Article]) -> dict[str, Article]:
+    """The first article of each text, by id (the others are copies of it)."""
     by_id: dict[str, Article] = {}
     for article in articles:
         by_id.setdefault(article.article_id, article)
-    return list(by_id.values())
+    return by_id
 
 
 def _progress(show: bool | None, total: int) -> Any:

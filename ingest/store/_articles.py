@@ -67,6 +67,7 @@ class ArticleStore:
         collections = open_collections(self.client, self.name, self.model_name, settings)
         self._chunks = collections.chunks
         self._articles = collections.articles
+        self._sources = collections.sources
         self._sentences = collections.sentences
         self._bilingual = collections.bilingual
         self._text_cache = TextCache()
@@ -117,7 +118,14 @@ class ArticleStore:
         return str((collection.metadata or {}).get("revision", "")) + f"/{collection.count()}"
 
     def articles(self) -> list[ArticleRecord]:
-        records = [article_record(aid, meta) for aid, meta in iter_metadatas(self._articles)]
+        """Every stored article once, newest first, with the sources that hold its text."""
+        held: dict[str, list[dict[str, Any]]] = {}
+        for _, meta in iter_metadatas(self._sources):
+            held.setdefault(str(meta.get("article_id", "")), []).append(meta)
+        records = [
+            article_record(aid, meta, held.get(aid, ()))
+            for aid, meta in iter_metadatas(self._articles)
+        ]
         return sorted(records, key=lambda r: (r.published or "", r.title), reverse=True)
 
     def article_ids(self) -> list[str]:
@@ -136,7 +144,8 @@ class ArticleStore:
         got = self._articles.get(ids=[article_id], include=["metadatas"])
         if not got["ids"]:
             return None
-        return article_record(got["ids"][0], got["metadatas"][0])
+        held = [meta for _, meta in iter_metadatas(self._sources, {"article_id": article_id})]
+        return article_record(got["ids"][0], got["metadatas"][0], held)
 
     def article_texts(self, article_ids: list[str], *, cached: bool = True) -> dict[str, str]:
         """Full cleaned texts by article id (ids are content hashes, so caching is safe).
@@ -328,13 +337,17 @@ class ArticleStore:
         )
 
     def update_details(self, articles: Sequence[Article]) -> set[str]:
-        """For stored articles met again at their source with the same text: rewrite their
-        title, link, date, author and source when those changed (the ids hash the text, so
-        such an edit is otherwise invisible); returns the ids rewritten. Nothing is embedded."""
+        """For stored articles met again with the same text, at their source or at another
+        (a copy): record that the source holds them, and rewrite their title, link, date,
+        author and source when those changed at the source their record names (the ids hash
+        the text, so such an edit is otherwise invisible); returns the ids rewritten. What
+        such a source held before goes unless another source still holds it. Nothing is
+        embedded; articles not stored are passed over."""
         return self._writer.update_details(list(articles))
 
     def forget(self, article_id: str) -> int:
-        """Remove an article and its chunks; returns how many chunks were removed."""
+        """Remove an article and its chunks, whichever sources hold its text (an ingest of one
+        of them brings it back); returns how many chunks were removed."""
         return self._writer.forget(article_id)
 
     def add_missing_bilingual_vectors(self) -> None:

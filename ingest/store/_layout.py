@@ -1,9 +1,10 @@
 """How the store lays its records out in Chroma: the only module that knows the collections'
 names, what metadata a chunk and an article carry, and how a record reads back.
 
-Four collections per store (see `ingest.store`): `<name>` (chunks), `<name>__articles`,
-`<name>__sentences` and `<name>__bilingual`, plus `<name>__<kind>` for side records. Reading
-and writing both go through the functions here, so a field is named in one place.
+Five collections per store (see `ingest.store`): `<name>` (chunks), `<name>__articles`,
+`<name>__sources`, `<name>__sentences` and `<name>__bilingual`, plus `<name>__<kind>` for side
+records. Reading and writing both go through the functions here, so a field is named in one
+place.
 """
 
 from __future__ import annotations
@@ -36,16 +37,21 @@ class EmbeddingModelMismatch(RuntimeError):
 
 @dataclass(frozen=True)
 class Collections:
-    """The four Chroma collections of one store."""
+    """The five Chroma collections of one store."""
 
     chunks: Any
     articles: Any
+    sources: Any
     sentences: Any
     bilingual: Any
 
 
 def articles_collection_name(name: str) -> str:
     return f"{name}__articles"
+
+
+def sources_collection_name(name: str) -> str:
+    return f"{name}__sources"
 
 
 def side_collection_name(name: str, kind: str) -> str:
@@ -63,6 +69,9 @@ def open_collections(client: Any, name: str, model_name: str, settings: Settings
             ),
             articles=client.get_or_create_collection(
                 articles_collection_name(name), embedding_function=None
+            ),
+            sources=client.get_or_create_collection(
+                sources_collection_name(name), embedding_function=None
             ),
             sentences=client.get_or_create_collection(
                 f"{name}__sentences",
@@ -129,22 +138,48 @@ def sentence_id(sentence: str) -> str:
     return content_id("sentence", sentence, length=24)
 
 
-def chunk_article_fields(article: Article) -> dict[str, Any]:
-    """What a chunk's metadata repeats of its article's: rewritten on every chunk when only
-    the article's details change (`ArticleWriter.update_details`)."""
+# What an article's record says of the source it names (its first source still holding its
+# text): the same fields in a source's record, for that source.
+DETAILS = ("title", "url", "published", "author", "source", "source_key", "pages", "file_format")
+# What a chunk's metadata repeats of its article's record: rewritten on every chunk when the
+# record's details change (`ArticleWriter._settle`).
+CHUNK_DETAILS = ("title", "url", "published", "source", "source_key")
+
+
+def article_details(article: Article) -> dict[str, Any]:
+    """The details an article has at the source it was read from (`DETAILS`)."""
     return {
         "title": article.title,
         "url": article.url or "",
         "published": article.published or "",
+        "author": article.author or "",
         "source": article.source,
         "source_key": article.source_key,
+        "pages": ",".join(map(str, article.pages)),
+        "file_format": article.file_format,
     }
 
 
+def chunk_article_fields(details: dict[str, Any]) -> dict[str, Any]:
+    """What a chunk's metadata repeats of its article's details (`CHUNK_DETAILS`)."""
+    return {key: details.get(key, "") for key in CHUNK_DETAILS}
+
+
 def same_source(meta: dict[str, Any], article: Article) -> bool:
-    """Whether a stored article record came from where `article` comes from: the same source
-    key, or the same file or URL as given (a `> link:` edited in that file changes the key)."""
+    """Whether a record (an article's or a source's) names where `article` comes from: the
+    same source key, or the same file or URL as given (a `> link:` edited in that file
+    changes the key)."""
     return meta.get("source_key") == article.source_key or meta.get("source") == article.source
+
+
+def source_record_id(source_key: str) -> str:
+    """A source's record id in `<name>__sources`: one record per source key."""
+    return content_id("source", source_key, length=24)
+
+
+def source_metadata(article: Article) -> dict[str, Any]:
+    """A source's record: the article whose text it holds now, and its details there."""
+    return {"article_id": article.article_id, **article_details(article)}
 
 
 def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
@@ -153,7 +188,7 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         "index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
-        **chunk_article_fields(article),
+        **chunk_article_fields(article_details(article)),
         "page": chunk.page or 0,
         "tokens": " ".join(keyword_tokens(f"{article.title}\n{chunk.text}")),
         "embed_hash": content_id(embedding_text(article.title, chunk.text)),
@@ -168,31 +203,28 @@ def bilingual_metadata(chunk_meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def article_metadata(article: Article, chunk_count: int) -> dict[str, Any]:
-    return {
-        "title": article.title,
-        "url": article.url or "",
-        "published": article.published or "",
-        "author": article.author or "",
-        "source": article.source,
-        "source_key": article.source_key,
-        "chunks": chunk_count,
-        "pages": ",".join(map(str, article.pages)),
-        "file_format": article.file_format,
-    }
+    return {**article_details(article), "chunks": chunk_count}
 
 
-def article_record(article_id: str, meta: dict[str, Any]) -> ArticleRecord:
+def article_record(
+    article_id: str, meta: dict[str, Any], sources: Sequence[dict[str, Any]] = ()
+) -> ArticleRecord:
+    """An article as listed; `sources` are the records of the sources holding it (their
+    `source` beside the one its own record names become `other_sources`)."""
+    source = str(meta.get("source", ""))
+    others = sorted({str(s.get("source", "")) for s in sources} - {source, ""})
     return ArticleRecord(
         article_id=article_id,
         title=str(meta.get("title", "")),
         url=str(meta.get("url") or "") or None,
         published=str(meta.get("published") or "") or None,
-        source=str(meta.get("source", "")),
+        source=source,
         source_key=str(meta.get("source_key", "")),
         chunks=int(meta.get("chunks", 0)),
         author=str(meta.get("author") or "") or None,
         pages=tuple(int(p) for p in str(meta.get("pages") or "").split(",") if p),
         file_format=str(meta.get("file_format") or ""),
+        other_sources=tuple(others),
     )
 
 

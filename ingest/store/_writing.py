@@ -6,8 +6,9 @@ a chunk's document is its exact text but its vector is of title + text, which La
 `Chroma.add_documents` (one text, embedded by the store) cannot express. Chunks of many
 articles are embedded together and written `WRITE_BATCH` at a time; text already stored
 (an edited article's unchanged parts) reuses its stored vector, found by the hash of the
-embedded text. Removing an article (`forget`, or a replaced version) is here too, since it
-must keep the same order in reverse: chunks first, then the record.
+embedded text. Removing an article (`forget`, or a replaced version no other source holds)
+is here too, since it must keep the same order in reverse: chunks first, then the record.
+Which source holds which article is recorded after both (`_settle`, `ingest.store._sources`).
 
 Beside each chunk the bilingual model's vector of its text is written under the chunk's id
 (`<name>__bilingual`). A chunk whose bilingual vector is missing — a store written before
@@ -40,9 +41,11 @@ from ingest.store._layout import (
     chunk_metadata,
     embedding_text,
     iter_metadatas,
-    same_source,
     sentence_id,
+    source_metadata,
+    source_record_id,
 )
+from ingest.store._sources import Holdings, held_before, plan_settle
 from ingest.store._texts import TextCache
 from ingest.text import content_id, language_of, quotable_sentences
 
@@ -60,6 +63,16 @@ class WriteCounts(NamedTuple):
     removed: int
 
 
+class Settled(NamedTuple):
+    """What meeting sources did (`ArticleWriter._settle`): chunks removed with the articles
+    no source holds any more, by the source key that held them last; the articles whose
+    details changed at the source met; whether anything but source records was written."""
+
+    removed: dict[str, int]
+    reported: set[str]
+    changed: bool
+
+
 class ArticleWriter:
     """Adds and removes articles of one store; one write at a time per process."""
 
@@ -72,6 +85,7 @@ class ArticleWriter:
     ) -> None:
         self._chunks = collections.chunks
         self._articles = collections.articles
+        self._sources = collections.sources
         self._sentences = collections.sentences
         self._bilingual = collections.bilingual
         self._model = model
@@ -85,7 +99,8 @@ class ArticleWriter:
         """Store articles; one `WriteCounts` per item, in order. Chunks go in first and each
         article record after all of its chunks, so an interrupted write leaves at worst
         chunks that the next run finds already present. A previous version of the same
-        source (same URL, or same file) is removed once the new one is complete."""
+        source (same URL, or same file) is removed once the new one is complete, unless
+        another source still holds its text."""
         with self._lock:
             all_ids = [c.chunk_id for _, chunks, _ in items for c in chunks]
             existing = self._existing_chunk_ids(all_ids)
@@ -113,45 +128,34 @@ class ArticleWriter:
             return counts
 
     def update_details(self, articles: list[Article]) -> set[str]:
-        """Rewrite the title, link, date, author and source of stored articles whose text is
-        unchanged but whose details changed at the same source (the ids hash the text only);
-        returns the ids rewritten. Their chunks' copies are rewritten first and the record
-        last, so an interrupted update is redone by the next run. Nothing is embedded again:
-        the chunks keep their vectors and keyword tokens (of the title they were embedded
-        with). An identical text from another source changes nothing here."""
+        """Record that these sources hold these stored articles (the ids hash the text only:
+        a file met again, or a copy of a stored text in another file or at a URL) and rewrite
+        what changed at them; returns the ids of the articles whose details (title, link,
+        date, author, source) changed at the source their record names. Their chunks' copies
+        are rewritten first and the record last, so an interrupted update is redone by the
+        next run. Nothing is embedded again: the chunks keep their vectors and keyword tokens
+        (of the title they were embedded with). A source that held another text before
+        stops holding it, and that text goes when no other source holds it."""
         with self._lock:
-            stored: dict[str, dict[str, Any]] = {}
-            for batch in batches([a.article_id for a in articles]):
-                got = self._articles.get(ids=batch, include=["metadatas"])
-                stored.update(zip(got["ids"], got["metadatas"], strict=True))
-            changed: list[tuple[Article, dict[str, Any]]] = []
-            for article in articles:
-                old = stored.get(article.article_id)
-                if old is None or not same_source(old, article):
-                    continue
-                new = article_metadata(article, int(old.get("chunks", 0)))
-                if any(old.get(key) != value for key, value in new.items()):
-                    changed.append((article, new))
-            for article, new in changed:
-                fields = chunk_article_fields(article)
-                chunks = list(iter_metadatas(self._chunks, where={"article_id": article.article_id}))
-                for batch in batches(chunks):
-                    self._chunks.update(
-                        ids=[cid for cid, _ in batch],
-                        metadatas=[{**meta, **fields} for _, meta in batch],
-                    )
-                self._articles.update(ids=[article.article_id], metadatas=[new])
-            if changed:
+            stored = self._stored_ids([a.article_id for a in articles])
+            settled = self._settle([a for a in articles if a.article_id in stored])
+            if settled.changed:
                 self._bump_revision()
-            return {article.article_id for article, _ in changed}
+            return settled.reported
 
     def forget(self, article_id: str) -> int:
-        """Remove an article and its chunks; returns how many chunks were removed."""
+        """Remove an article and its chunks, whichever sources hold its text; returns how
+        many chunks were removed."""
         with self._lock:
             if not self._articles.get(ids=[article_id], include=[])["ids"]:
                 raise KeyError(article_id)
             sentences = self._article_sentences([article_id])
             removed = self._delete_articles([article_id])
+            # Last: a record left by an interruption points at nothing and is rewritten when
+            # its source is met again.
+            held = [key for key, _ in iter_metadatas(self._sources, {"article_id": article_id})]
+            for batch in batches(held):
+                self._sources.delete(ids=batch)
             self._delete_unused_sentences(sentences)
             self._bump_revision()
             return removed
@@ -247,46 +251,39 @@ class ArticleWriter:
         return vectors
 
     def _finish(self, items: list[WriteItem], existing: set[str]) -> list[WriteCounts]:
-        """Record articles whose chunks are all written, replacing earlier versions."""
+        """Record articles whose chunks are all written, then their sources (`_settle`):
+        what a source held before goes unless another source still holds it."""
         if not items:
             return []
         articles = [article for article, _, _ in items]
         keys = list(dict.fromkeys(a.source_key for a in articles))
         # The last article of a source in this group wins over the earlier ones.
         last_of_source = {a.source_key: a.article_id for a in articles}
-        recorded = self._articles.get(where={"source_key": {"$in": keys}}, include=["metadatas"])
-        previous: dict[str, list[str]] = {}
-        for aid, meta in zip(recorded["ids"], recorded["metadatas"], strict=True):
-            key = str(meta.get("source_key", ""))
-            if last_of_source.get(key) != aid:
-                previous.setdefault(key, []).append(aid)
-        for article in articles:
-            if last_of_source[article.source_key] != article.article_id:
-                previous.setdefault(article.source_key, []).append(article.article_id)
-        removed_by_key: dict[str, int] = {}
-        replaced = list(dict.fromkeys(aid for ids in previous.values() for aid in ids))
-        replaced_sentences = self._article_sentences(replaced) if replaced else set()
-        for key, old_ids in previous.items():
-            removed_by_key[key] = self._delete_articles(list(dict.fromkeys(old_ids)))
-        for key, count in self._delete_unfinished_versions(keys, last_of_source).items():
-            removed_by_key[key] = removed_by_key.get(key, 0) + count
         winners = [
             (article, chunks)
             for article, chunks, _ in items
             if last_of_source[article.source_key] == article.article_id
         ]
+        removed_by_key = self._delete_unfinished_versions(keys, set(last_of_source.values()))
+        recorded = self._stored_ids([a.article_id for a, _ in winners])
+        new: dict[str, tuple[Article, list[Chunk]]] = {}
+        for article, chunks in winners:
+            if article.article_id not in recorded:
+                new.setdefault(article.article_id, (article, chunks))
         winner_sentences = self._embed_sentences([article for article, _ in winners])
-        if winners:
+        if new:
             self._articles.upsert(
-                ids=[a.article_id for a, _ in winners],
-                documents=[a.text for a, _ in winners],
-                embeddings=[NO_VECTOR] * len(winners),
-                metadatas=[article_metadata(a, len(chunks)) for a, chunks in winners],
+                ids=list(new),
+                documents=[a.text for a, _ in new.values()],
+                embeddings=[NO_VECTOR] * len(new),
+                metadatas=[article_metadata(a, len(chunks)) for a, chunks in new.values()],
             )
         # After the new versions are recorded: what they share with the old ones stays.
-        self._delete_unused_sentences(replaced_sentences - winner_sentences)
+        settled = self._settle([article for article, _ in winners], winner_sentences)
+        for key, count in settled.removed.items():
+            removed_by_key[key] = removed_by_key.get(key, 0) + count
         self._bump_revision()
-        self._texts.remember({a.article_id: a.text for a, _ in winners})
+        self._texts.remember({a.article_id: a.text for a, _ in new.values()})
         counts = []
         for article, chunks, _ in items:
             unchanged = sum(1 for c in chunks if c.chunk_id in existing)
@@ -295,6 +292,92 @@ class ArticleWriter:
                 removed = removed_by_key.get(article.source_key, 0)
             counts.append(WriteCounts(len(chunks) - unchanged, unchanged, removed))
         return counts
+
+    def _settle(self, articles: list[Article], in_use: set[str] | None = None) -> Settled:
+        """Record that each article's source holds it now (all are recorded already), in an
+        order an interruption cannot corrupt: articles no source holds any more are removed
+        first, then the details of the others are rewritten where they change, and the source
+        records are written last, so a re-run meets the same sources and finishes the work.
+        `in_use`: sentences known to be stored articles' (their vectors stay)."""
+        met = {article.source_key: article for article in articles}  # the last one wins
+        if not met:
+            return Settled({}, set(), False)
+        plan = plan_settle(met, self._holdings(met))
+        removed: dict[str, int] = {}
+        if plan.orphans:
+            orphans = list(plan.orphans)
+            sentences = self._article_sentences(orphans)
+            for aid in orphans:
+                key = plan.orphans[aid]
+                removed[key] = removed.get(key, 0) + self._delete_articles([aid])
+            if in_use is None:
+                in_use = self._quotable(articles)
+            self._delete_unused_sentences(sentences - in_use)
+        for aid, meta in plan.rewrites.items():
+            fields = chunk_article_fields(meta)
+            chunks = list(iter_metadatas(self._chunks, where={"article_id": aid}))
+            for batch in batches(chunks):
+                self._chunks.update(
+                    ids=[cid for cid, _ in batch],
+                    metadatas=[{**chunk_meta, **fields} for _, chunk_meta in batch],
+                )
+            self._articles.update(ids=[aid], metadatas=[meta])
+        for put in batches(plan.put):
+            self._sources.upsert(
+                ids=[source_record_id(a.source_key) for a in put],
+                documents=[""] * len(put),
+                embeddings=[NO_VECTOR] * len(put),
+                metadatas=[source_metadata(a) for a in put],
+            )
+        for drop in batches(sorted(set(plan.drop))):
+            self._sources.delete(ids=[source_record_id(key) for key in drop])
+        return Settled(removed, plan.reported, bool(plan.orphans or plan.rewrites))
+
+    def _holdings(self, met: dict[str, Article]) -> Holdings:
+        """What `plan_settle` needs to know about these sources and the articles they touch."""
+        holdings = Holdings(records=self._source_records(list(met)))
+        unrecorded = [key for key in met if key not in holdings.records]
+        for batch in batches(unrecorded):
+            where = {"source_key": {"$in": batch}}
+            holdings.articles.update(iter_metadatas(self._articles, where))
+        before = held_before(met, holdings)
+        touched = {a.article_id for a in met.values()}
+        touched |= {aid for ids in before.values() for aid in ids}
+        for batch in batches(sorted(touched - set(holdings.articles))):
+            got = self._articles.get(ids=batch, include=["metadatas"])
+            holdings.articles.update(zip(got["ids"], got["metadatas"], strict=True))
+        named = {str(m.get("source_key", "")) for m in holdings.articles.values()}
+        holdings.records.update(self._source_records(sorted(named - set(holdings.records))))
+        for batch in batches(sorted(holdings.articles)):
+            where = {"article_id": {"$in": batch}}
+            for _, record in iter_metadatas(self._sources, where):
+                aid, key = str(record.get("article_id", "")), str(record.get("source_key", ""))
+                holdings.holders.setdefault(aid, {})[key] = record
+                holdings.records.setdefault(key, record)
+        return holdings
+
+    def _source_records(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The records of these sources, by source key (those that have one)."""
+        records: dict[str, dict[str, Any]] = {}
+        for batch in batches(keys):
+            got = self._sources.get(ids=[source_record_id(k) for k in batch], include=["metadatas"])
+            for record in got["metadatas"]:
+                records[str(record.get("source_key", ""))] = record
+        return records
+
+    def _stored_ids(self, article_ids: list[str]) -> set[str]:
+        stored: set[str] = set()
+        for batch in batches(list(dict.fromkeys(article_ids))):
+            stored.update(self._articles.get(ids=batch, include=[])["ids"])
+        return stored
+
+    def _quotable(self, articles: list[Article]) -> set[str]:
+        """The quotable sentences of these articles' texts (what `_embed_sentences` keeps)."""
+        return {
+            sentence
+            for article in articles
+            for sentence in quotable_sentences(article.text, [(0, len(article.text))])
+        }
 
     def _embed_sentences(self, articles: list[Article]) -> set[str]:
         """Embed each quotable sentence once, at ingest, so a question does not have to;
@@ -363,18 +446,13 @@ class ArticleWriter:
         half = len(texts) // 2
         return self._uncontained(texts[:half]) + self._uncontained(texts[half:])
 
-    def _delete_unfinished_versions(
-        self, keys: list[str], keep: dict[str, str]
-    ) -> dict[str, int]:
+    def _delete_unfinished_versions(self, keys: list[str], keep: set[str]) -> dict[str, int]:
         """Chunks of other versions of these sources whose write was interrupted (they have
         no article record, so the version check cannot see them): an ingest killed midway,
-        then the file edited before the re-run. Returns chunks removed per source key."""
+        then the file edited before the re-run; or versions this write superseded. Returns
+        chunks removed per source key."""
         found = list(iter_metadatas(self._chunks, where={"source_key": {"$in": keys}}))
-        others = {
-            str(m["article_id"])
-            for _, m in found
-            if str(m["article_id"]) != keep.get(str(m.get("source_key")))
-        }
+        others = {str(m["article_id"]) for _, m in found if str(m["article_id"]) not in keep}
         if not others:
             return {}
         recorded: set[str] = set()

@@ -14,6 +14,8 @@ from config import Settings
 from ingest import ArticleStore, ingest_paths
 from ingest.embeddings import load_embeddings
 from ingest.store import EmbeddingModelMismatch
+from retrieval import Answerer
+from tests.ingest.store_checks import assert_consistent
 from tests.support.cli import clean_env, run_cli
 from tests.support.embeddings import MODEL_NAME, HashEmbeddings
 from tests.support.settings import FIXTURES, SAMPLE_ARTICLES, make_settings
@@ -195,3 +197,127 @@ def test_a_collection_refuses_another_embedding_model(tmp_path: Path) -> None:
     other = make_settings(tmp_path, embedding_model="tests.ingest.test_pipeline.CountingEmbeddings")
     with pytest.raises(EmbeddingModelMismatch, match="CITEBOT_EMBEDDING_MODEL"):
         ArticleStore(other)
+
+
+# --- the same text in several files -----------------------------------------------------------
+
+_FERRY = (
+    "The harbour ferry now crosses to the island in nine minutes. The new engines were fitted "
+    "in the spring of 2023. The ferry carries two hundred passengers on every crossing.\n"
+)
+_RETIRED = "The old harbour ferry was retired in 2024 and sold to a museum.\n"
+
+
+def _write(path: Path, body: str, title: str = "Harbour ferry", published: str = "") -> Path:
+    path.write_text(f"> title: {title}\n> published: {published}\n\n{body}", encoding="utf-8")
+    return path
+
+
+def _hash_store(tmp_path: Path) -> ArticleStore:
+    return ArticleStore(
+        make_settings(tmp_path, embedding_model=MODEL_NAME),
+        embeddings=HashEmbeddings(),
+        bilingual_embeddings=HashEmbeddings(),
+    )
+
+
+def _bodies(store: ArticleStore) -> list[str]:
+    """Which of the bodies written here the stored articles hold, sorted."""
+    records = store.articles()
+    texts = store.article_texts([r.article_id for r in records], cached=False).values()
+    return sorted(b.strip() for b in (_FERRY, _RETIRED) for t in texts if b.strip() in t)
+
+
+def test_editing_one_of_two_files_with_the_same_text_keeps_it_for_the_other(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    a, b = _write(folder / "a.md", _FERRY), _write(folder / "b.md", _FERRY)
+    store = _hash_store(tmp_path)
+    first = ingest_paths([folder], store, show_progress=False)
+    assert first.articles == 1 and not first.skipped
+    [record] = store.articles()  # stored once, held by both files
+    assert (record.source, record.other_sources) == (str(a), (str(b),))
+    assert record.as_json()["sources"] == [str(a), str(b)]
+
+    _write(a, _RETIRED)
+    second = ingest_paths([folder], store, show_progress=False)
+
+    assert (second.articles, second.chunks_removed) == (2, 0)
+    assert _bodies(store) == sorted([_FERRY.strip(), _RETIRED.strip()])
+    by_source = {r.source: r for r in store.articles()}
+    assert set(by_source) == {str(a), str(b)}  # the kept one now names the file holding it
+    assert by_source[str(b)].article_id == record.article_id
+    assert all(r.other_sources == () for r in by_source.values())
+    chunks = store.chunks_by_id([c.chunk_id for c in store.chunks_of([record.article_id])])
+    assert {m["source"] for _, m in chunks.values()} == {str(b)}  # its chunks say so too
+    assert_consistent(store)
+    answer = Answerer(store.settings, store=store).ask("How many passengers does the ferry carry?")
+    assert answer.confident and answer.quotes[0].article_id == record.article_id
+    assert answer.quotes[0].source == str(b)
+
+    # Editing the second file too: now nothing holds the text, and it goes.
+    _write(b, _RETIRED.replace("museum", "collector"))
+    third = ingest_paths([folder], store, show_progress=False)
+    assert third.chunks_removed == record.chunks
+    assert record.article_id not in {r.article_id for r in store.articles()}
+    assert_consistent(store)
+
+
+def test_a_file_edited_into_a_copy_of_another_gives_up_its_old_text(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    a, b = _write(folder / "a.md", _RETIRED), _write(folder / "b.md", _FERRY)
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    _write(a, _FERRY)
+    ingest_paths([folder], store, show_progress=False)
+    [record] = store.articles()
+    assert _bodies(store) == [_FERRY.strip()]
+    assert {record.source, *record.other_sources} == {str(a), str(b)}
+    assert_consistent(store)
+
+
+def test_a_new_title_at_any_source_is_kept_and_shown_once_that_source_names_the_article(
+    tmp_path: Path,
+) -> None:
+    """The record shows the details of the first source still holding its text: an edit of
+    another copy's title waits there (not lost) until that copy is the one left."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    a, b = _write(folder / "a.md", _FERRY), _write(folder / "b.md", _FERRY)
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+
+    _write(a, _FERRY, title="Ferry news", published="2025-03-04")
+    assert ingest_paths([folder], store, show_progress=False).articles_updated == 1
+    [record] = store.articles()
+    assert (record.title, record.published, record.source) == ("Ferry news", "2025-03-04", str(a))
+    _write(b, _FERRY, title="Ferry copy")
+    assert ingest_paths([folder], store, show_progress=False).articles_updated == 0
+    assert store.articles()[0].title == "Ferry news"
+
+    _write(a, _RETIRED)
+    ingest_paths([folder], store, show_progress=False)
+    kept = store.article(record.article_id)
+    assert kept is not None
+    assert (kept.title, kept.published, kept.source) == ("Ferry copy", None, str(b))
+
+
+def test_forget_removes_an_article_whichever_files_hold_it(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _write(folder / "a.md", _FERRY)
+    _write(folder / "b.md", _FERRY)
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    [record] = store.articles()
+    assert store.forget(record.article_id) == record.chunks
+    assert store.articles() == [] and store.chunk_count() == 0
+    with pytest.raises(KeyError):
+        store.forget(record.article_id)
+    # Ingested again, it is back with both of its sources.
+    ingest_paths([folder], store, show_progress=False)
+    [again] = store.articles()
+    assert again.article_id == record.article_id and len(again.other_sources) == 1

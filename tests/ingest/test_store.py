@@ -6,6 +6,7 @@ Stand-in embeddings (`tests.support.embeddings`) that count what they embed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -322,3 +323,59 @@ def test_chunks_without_bilingual_vectors_get_them_at_the_next_write(
     assert _bilingual_search(store, "Who invented the battery?", "zh") == []
     store.add_article(parks_en, chunk_article(parks_en, 300))  # any write fills them in
     assert _bilingual_search(store, "Who invented the battery?", "zh")[0] == battery.article_id
+
+
+def _as_written_before_source_records(store: ArticleStore) -> None:
+    """Make the store what a citebot before source records wrote: the same chunks, article
+    records and sentence vectors, and no `__sources` collection."""
+    store.client.delete_collection(store._sources.name)
+
+
+def test_a_store_written_before_source_records_reads_as_before_and_keeps_copies(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    ferry, pier = _article(1), _article(2, "pier")
+    old = ArticleStore(settings, embeddings=HashEmbeddings(), bilingual_embeddings=HashEmbeddings())
+    old.add_articles([(a, chunk_article(a, 300)) for a in (ferry, pier)])
+    _as_written_before_source_records(old)
+
+    store = ArticleStore(settings, embeddings=HashEmbeddings(), bilingual_embeddings=HashEmbeddings())
+    assert {(r.article_id, r.source, r.other_sources) for r in store.articles()} == {
+        (ferry.article_id, "harbour-1.md", ()),
+        (pier.article_id, "pier-2.md", ()),
+    }
+    # A copy of the ferry report turns up in another file, and harbour-1.md is edited (what
+    # an ingest of the folder does: the stored text met again first, then the new one).
+    assert store.update_details([replace(ferry, source="copy.md", source_key="copy.md")]) == set()
+    edited = _edited(ferry, "line 11", "line eleven")
+    [counts] = store.add_articles([(edited, chunk_article(edited, 300))])
+    assert counts.removed == 0
+    kept = store.article(ferry.article_id)
+    assert kept is not None and (kept.source, kept.other_sources) == ("copy.md", ())
+    assert store.article(edited.article_id) is not None
+    # A source whose text no copy holds is replaced as it always was.
+    edited_pier = _edited(pier, "line 11", "line eleven")
+    [counts] = store.add_articles([(edited_pier, chunk_article(edited_pier, 300))])
+    assert counts.removed == len(chunk_article(pier, 300))
+    assert store.article(pier.article_id) is None
+    assert sorted(r.source for r in store.articles()) == ["copy.md", "harbour-1.md", "pier-2.md"]
+
+
+def _edited(article: Article, old: str, new: str) -> Article:
+    """`article` read again from its file after `old` became `new` in its text."""
+    body = article.text.split(chr(10), 2)[-1].replace(old, new)
+    [edited] = read_text_articles(f"# {article.title}\n\n{body}", article.source)
+    return edited
+
+
+def test_a_text_another_source_still_holds_keeps_its_sentence_vectors(
+    store: ArticleStore, model: CountingEmbeddings
+) -> None:
+    ferry = _article(4)
+    store.add_article(ferry, chunk_article(ferry, 300))
+    store.update_details([replace(ferry, source="copy.md", source_key="copy.md")])
+    edited = _edited(ferry, "line 11", "line eleven")
+    store.add_article(edited, chunk_article(edited, 300))
+    only_old = "The harbour report 4 line 11 says the ferry runs on time."
+    assert _stored(store, model, [only_old]) == [True]  # copy.md still holds it

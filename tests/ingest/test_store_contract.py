@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,26 @@ def test_side_records_round_trip(store: ArticleStore) -> None:
     records.put("https://example.com/a", "etag-1", {"fetched": 1.5, "status": 200})
     again = ArticleStore(store.settings, embeddings=HashEmbeddings()).side_records("web")
     assert again.get("https://example.com/a") == ("etag-1", {"fetched": 1.5, "status": 200})
+
+
+def test_a_text_stays_stored_while_any_of_its_sources_holds_it(store: ArticleStore) -> None:
+    first, copy = HARBOUR, replace(HARBOUR, source="copy.md", source_key="copy.md")
+    [written] = _add(store, first)
+    assert store.update_details([copy]) == set()  # a second source: nothing to rewrite
+    record = store.article(HARBOUR.article_id)
+    assert record is not None and (record.source, record.other_sources) == ("Harbour.md", ("copy.md",))
+
+    edited = _article("Harbour", "The ferry was retired last spring.")  # Harbour.md, edited
+    [counts] = _add(store, edited)
+    assert counts.removed == 0  # copy.md still holds the old text
+    kept = store.article(HARBOUR.article_id)
+    assert kept is not None and (kept.source, kept.other_sources) == ("copy.md", ())
+    assert store.article_texts([HARBOUR.article_id], cached=False) == {
+        HARBOUR.article_id: HARBOUR.text
+    }
+    assert store.chunk_count() == written.added + counts.added
+
+    # Its last source edited too: the text goes.
+    [last] = _add(store, replace(LIBRARY, source="copy.md", source_key="copy.md"))
+    assert last.removed == written.added and store.article(HARBOUR.article_id) is None
+    assert sorted(r.source for r in store.articles()) == ["Harbour.md", "copy.md"]

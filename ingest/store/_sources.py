@@ -1,0 +1,134 @@
+"""Which sources hold which article, so that an article stays stored while any file or URL
+still holds its text.
+
+Article ids hash the text alone: two files (or a file and a URL) with the same text are one
+article. `<name>__sources` keeps one record per source key: the article whose text that
+source holds now, and the details (title, link, date…) it gives it. The article's own record
+names one of its sources — the first still holding its text — and shows that one's details.
+
+When a write meets sources (`plan_settle`), each of them holds the given article from now on.
+What a source held before loses that holder and is removed only when no other source holds
+it; an article whose named source moved away takes the details of one still holding it; an
+article met at its named source takes the details found there (an edited title, link or
+date). This module only decides, from what `ArticleWriter._settle` read before writing; the
+writer writes in a crash-safe order.
+
+Stores written before source records, and an article whose write was interrupted before its
+source was recorded: an article is also held by the source its own record names, as long as
+no record of that source points elsewhere. So nothing needs migrating at once: each source
+gets its record the next time it is ingested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.models import Article
+from ingest.store._layout import DETAILS, same_source, source_metadata
+
+Meta = dict[str, Any]
+
+
+@dataclass
+class Holdings:
+    """What the store says about the sources met and the articles they touch, read before
+    any write: `records` by source key (of the sources met, and of the sources the touched
+    articles name), the touched articles' records by id (stored ones only), and for each of
+    them the records pointing at it, by source key."""
+
+    records: dict[str, Meta] = field(default_factory=dict)
+    articles: dict[str, Meta] = field(default_factory=dict)
+    holders: dict[str, dict[str, Meta]] = field(default_factory=dict)
+
+
+@dataclass
+class SettlePlan:
+    """What to write: articles no source holds any more (with the source key that held them
+    last, for the counts), new metadata of articles whose details change, which of those
+    changed at the source met (`reported`), source records to write and to delete."""
+
+    orphans: dict[str, str] = field(default_factory=dict)
+    rewrites: dict[str, Meta] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)
+    put: list[Article] = field(default_factory=list)
+    drop: list[str] = field(default_factory=list)
+
+
+def held_before(met: dict[str, Article], holdings: Holdings) -> dict[str, set[str]]:
+    """For each source key met, the articles it held before, other than the one it holds now:
+    what its record names, or (no record) the articles whose own record names it."""
+    before: dict[str, set[str]] = {}
+    for key, article in met.items():
+        record = holdings.records.get(key)
+        if record is not None:
+            held = {str(record.get("article_id", ""))}
+        else:
+            held = {aid for aid, meta in holdings.articles.items() if meta.get("source_key") == key}
+        before[key] = held - {article.article_id}
+    return before
+
+
+def plan_settle(met: dict[str, Article], holdings: Holdings) -> SettlePlan:
+    """What meeting these sources (source key → the stored article it holds now) changes."""
+    plan = SettlePlan()
+    before = held_before(met, holdings)
+    touched = {a.article_id for a in met.values()} | {aid for ids in before.values() for aid in ids}
+    holders = {
+        aid: _holders_after(aid, met, holdings, plan) for aid in touched if aid in holdings.articles
+    }
+    for key in met:
+        for aid in sorted(before[key]):
+            if aid in holders and not holders[aid]:
+                plan.orphans.setdefault(aid, key)
+    for aid, held in holders.items():
+        if aid in plan.orphans:
+            continue
+        meta = holdings.articles[aid]
+        named, at_source = _named_source(meta, held, met, aid)
+        new = {**meta, **{k: named[k] for k in DETAILS if k in named}}
+        if new != meta:
+            plan.rewrites[aid] = new
+            if at_source:
+                plan.reported.add(aid)
+    for key, article in met.items():
+        if holdings.records.get(key) != source_metadata(article):
+            plan.put.append(article)
+    return plan
+
+
+def _holders_after(
+    aid: str, met: dict[str, Article], holdings: Holdings, plan: SettlePlan
+) -> dict[str, Meta]:
+    """The sources holding `aid` once the met ones hold what they hold now, by key. A record
+    of the same file under another key (its `> link:` was edited) is that file's old record:
+    it goes (`plan.drop`)."""
+    meta = holdings.articles[aid]
+    held = {k: r for k, r in holdings.holders.get(aid, {}).items() if k not in met}
+    named = str(meta.get("source_key", ""))
+    if named not in met and named not in holdings.records:
+        held[named] = meta  # a store written before source records: the record's own source
+    here = {k: a for k, a in met.items() if a.article_id == aid}
+    for key in list(held):
+        if any(a.source == held[key].get("source") for a in here.values()):
+            del held[key]
+            if key in holdings.records or key in holdings.holders.get(aid, {}):
+                plan.drop.append(key)
+    held.update({k: source_metadata(a) for k, a in here.items()})
+    return held
+
+
+def _named_source(
+    meta: Meta, held: dict[str, Meta], met: dict[str, Article], aid: str
+) -> tuple[Meta, bool]:
+    """Which source's details the article's record shows from now on, and whether that is
+    the source it named, met now: the one it names while that still holds it, else the same
+    file met under a new key, else the first of the others."""
+    named = str(meta.get("source_key", ""))
+    if named in held:
+        return held[named], named in met
+    for article in met.values():
+        if article.article_id == aid and same_source(meta, article):
+            return source_metadata(article), True
+    first = min(held, key=lambda k: (str(held[k].get("source", "")), k))
+    return held[first], False
