@@ -107,6 +107,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
         title = one_line(r.title)
         print(f"{r.article_id}  {r.published or '          '}  {chunks:>11}  {title}")
         print(f"{'':18}{one_line(r.url or r.source)}")
+        for other in r.other_sources:
+            print(f"{'':18}also {one_line(other)}")
     if records:
         print(plural(len(records), "article"))
     return EXIT_OK

@@ -473,6 +473,28 @@ def test_counts_and_sizes_read_as_english(
     assert "0.0 MB" not in done.stderr
 
 
+# --- the same text in two files ---------------------------------------------------------------
+
+
+def test_sources_lists_a_text_of_two_files_once_and_edits_keep_it(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, env = one_article
+    (folder / "copy.md").write_text(ARTICLE, encoding="utf-8")
+    assert _cli("ingest", str(folder), cwd=tmp_path, **env).returncode == 0
+    (record,) = json.loads(_cli("sources", "--json", cwd=tmp_path, **env).stdout)
+    original, copy = str(folder / "lighthouse.md"), str(folder / "copy.md")
+    assert (record["source"], record["sources"]) == (original, [original, copy])
+    listing = _cli("sources", cwd=tmp_path, **env).stdout.splitlines()
+    assert listing[1:] == [f"{'':18}{original}", f"{'':18}also {copy}", "1 article"], listing
+
+    (folder / "lighthouse.md").write_text("# 灯塔\n\n灯塔去年关闭了。\n", encoding="utf-8")
+    done = _cli("ingest", str(folder), cwd=tmp_path, **env)
+    assert done.stdout.splitlines()[-1] == "2 articles: 1 chunk added, 1 unchanged, 0 removed"
+    rows = json.loads(_cli("sources", "--json", cwd=tmp_path, **env).stdout)
+    assert {(r["id"] == record["id"], r["source"]) for r in rows} == {(True, copy), (False, original)}
+
+
 # --- ask --explain (issue 14) --------------------------------------------------------------------
 
 
