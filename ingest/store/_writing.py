@@ -153,7 +153,7 @@ class ArticleWriter:
             removed = self._delete_articles([article_id])
             # Last: a record left by an interruption points at nothing and is rewritten when
             # its source is met again.
-            held = [key for key, _ in iter_metadatas(self._sources, {"article_id": article_id})]
+            held = [rid for rid, _ in iter_metadatas(self._sources, {"article_id": article_id})]
             for batch in batches(held):
                 self._sources.delete(ids=batch)
             self._delete_unused_sentences(sentences)
