@@ -92,8 +92,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     """`citebot sources [--json]`: what has been ingested."""
     from bot.console import one_line
+    from ingest.messages import plural
     from ingest.store import ArticleStore
-    from ingest.text import plural
 
     settings = _settings()
     records = ArticleStore(settings).articles()
@@ -116,8 +116,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_forget(args: argparse.Namespace) -> int:
     """`citebot forget ARTICLE_ID`: remove an article and its chunks."""
+    from ingest.messages import plural
     from ingest.store import ArticleStore
-    from ingest.text import plural
 
     settings = _settings()
     store = ArticleStore(settings)
@@ -446,13 +446,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except Exception as exc:
+        from ingest.messages import describe_error
         from ingest.store import (
             EmbeddingModelMismatch,
             StoreUnavailable,
             describe_location,
             is_store_error,
         )
-        from ingest.text import describe_error
 
         if isinstance(exc, StoreUnavailable | EmbeddingModelMismatch):
             print(f"citebot: {exc}", file=sys.stderr)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from bot.core import conversation_after, question_from_chat
 from bot.quote_groups import group_by_article, quote_location
 from config import Settings
-from ingest.text import display_text
+from ingest.messages import display_text
 from retrieval import Answer, Answerer, Turn
 
 SAMPLE_QUESTION = "Greg Brockman 认为 AI 发展的关键瓶颈是什么？"
@@ -59,8 +59,8 @@ def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
     JSON object on stdout, flushed at once (for scripts). Otherwise, when stdin is not a
     terminal (e.g. `make demo` in CI) it answers the piped questions, or one sample question.
     """
+    from ingest.messages import plural
     from ingest.store import empty_store_message
-    from ingest.text import plural
 
     answerer = Answerer(settings)
     interactive = sys.stdin.isatty() and not json_lines

@@ -24,7 +24,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.exit_status import EXIT_INCOMPLETE, EXIT_OK
 from config import Settings, redact_secrets
-from ingest.text import describe_error
+from ingest.messages import describe_error
 from retrieval.llm import LLMUnavailable, build_chat_model
 
 Status = Literal["ok", "warn", "fail", "skip"]

@@ -30,7 +30,8 @@ from bot.quote_groups import (
     quote_location,
     source_label,
 )
-from ingest.text import display_text, soft_cut
+from ingest.messages import display_text
+from ingest.text import soft_cut
 from retrieval.links import shorter_links
 from retrieval.models import Answer, ArticleRecord
 

@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingest.text import display_text, hide_credentials, plural
+from ingest.messages import display_text, hide_credentials, plural
 
 
 @dataclass(frozen=True)

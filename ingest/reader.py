@@ -27,8 +27,9 @@ import yaml
 
 from ingest.cleaning import clean_markdown, normalise
 from ingest.encodings import decode_bytes, decode_html
+from ingest.messages import format_size, hide_credentials
 from ingest.models import Article, UnreadableArticle
-from ingest.text import content_id, format_size, hide_credentials
+from ingest.text import content_id
 
 log = logging.getLogger(__name__)
 

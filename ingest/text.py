@@ -189,39 +189,6 @@ def soft_cut(window: str, *marks: Iterable[str]) -> int:
     return len(window)
 
 
-# Characters that act on a terminal or reorder a line instead of being shown: C0 and C1
-# controls and DEL (ESC starts terminal escape sequences, CR overwrites the line), and the
-# bidirectional marks, embeddings, overrides and isolates (U+202E shows `gnp.exe` as
-# `exe.png`). Tabs and line breaks are kept.
-_UNDISPLAYABLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
-
-
-def display_text(text: str) -> str:
-    """`text` as it may be shown to a person (console, Slack, Discord): without the
-    characters that would act instead of being shown. For file names, titles, URLs and
-    reasons, which come from files and pages and so from anyone."""
-    return _UNDISPLAYABLE.sub("", text)
-
-
-# The user info of a URL (`alice:s3cretpw@`), up to its last `@` before the path.
-_URL_USERINFO = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^/?#\s]*)@")
-
-
-def hide_credentials(text: str) -> str:
-    """`text` with the password of every URL in it masked (`http://alice:***@host/x`), and a
-    user name that stands alone too (`https://***@host/`: often a token). For what is shown
-    or logged about an input: a URL someone typed may carry its credentials, which a skip
-    line must not repeat."""
-
-    def mask(match: re.Match[str]) -> str:
-        user, colon, _ = match.group(2).partition(":")
-        return f"{match.group(1)}{user + ':***' if colon else '***'}@"
-
-    return _URL_USERINFO.sub(mask, text)
-
-
 def content_id(*parts: str, length: int = 16) -> str:
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:length]
@@ -272,23 +239,6 @@ def keyword_tokens(text: str) -> list[str]:
     return tokens
 
 
-def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
-    """`1 article`, `2 articles`, `0 articles` (English count phrases in messages)."""
-    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
-
-
-def format_size(size_bytes: float) -> str:
-    """A byte count as people read it: `512 bytes`, `2.3 KB`, `14.1 MB` (decimal units)."""
-    if size_bytes < 1000:
-        return plural(int(size_bytes), "byte")
-    value, unit = size_bytes / 1e3, "KB"
-    for next_unit in ("MB", "GB"):
-        if round(value) < 1000:
-            break
-        value, unit = value / 1000, next_unit
-    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-
-
 def is_traditional(text: str) -> bool:
     """Written in Traditional script: more characters that only Traditional uses (conversion
     to Simplified changes them) than characters that only Simplified uses."""
@@ -306,13 +256,3 @@ def in_script_of(question: str, chinese: str) -> str:
     """Citebot's own Chinese wording (written in Simplified) in the script of the question:
     a Traditional question gets Traditional replies. Never for quotes or titles."""
     return zhconv.convert(chinese, "zh-hant") if is_traditional(question) else chinese
-
-
-def describe_error(exc: BaseException) -> str:
-    """`ValueError: Could not connect to a Chroma server. Are you sure it is running?`: an
-    error's class and the first line of its message (at most 200 characters), the one way a
-    failure is told in a single line (store errors, `citebot doctor`'s checks). Libraries
-    such as chromadb raise plain `ValueError`s whose message is all that says what failed,
-    so the class name alone tells the user nothing."""
-    detail = (str(exc).strip().splitlines() or [""])[0][:200]
-    return f"{exc.__class__.__name__}: {detail}" if detail else exc.__class__.__name__

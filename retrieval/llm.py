@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from config import Settings, SettingsError, redact_secrets
-from ingest.text import describe_error
+from ingest.messages import describe_error
 from retrieval.quotes import MAX_QUOTE_CHARS, QuoteSpan
 from retrieval.steps import Draft, Selection
 

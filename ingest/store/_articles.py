@@ -15,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from config import Settings
 from ingest.embeddings import load_bilingual_embeddings, load_embeddings
+from ingest.messages import describe_error
 from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, EmbeddedArticle, StoredChunk
 from ingest.store._client import StoreUnavailable, describe_location, open_client
 from ingest.store._layout import (
@@ -33,7 +34,7 @@ from ingest.store._layout import (
 from ingest.store._side import SideRecords
 from ingest.store._texts import TextCache
 from ingest.store._writing import ArticleWriter, WriteCounts
-from ingest.text import LANGUAGES, describe_error
+from ingest.text import LANGUAGES
 
 
 class ArticleStore:

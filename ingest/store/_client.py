@@ -2,7 +2,7 @@
 
 Every command and bot reaches the store through `open_client`, so "which store, and why it
 cannot be opened" is said the same way everywhere (`StoreUnavailable`, `describe_location`,
-`empty_store_message`, and each failure as `ingest.text.describe_error` tells it);
+`empty_store_message`, and each failure as `ingest.messages.describe_error` tells it);
 `is_store_error` tells a Chroma failure from a bug.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from config import Settings
-from ingest.text import describe_error
+from ingest.messages import describe_error
 
 
 class StoreUnavailable(RuntimeError):

@@ -14,11 +14,11 @@ from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ingest.fetch import FetchError, FetchResult, GuardedClient
+from ingest.messages import hide_credentials
 from ingest.models import ArticleRecord, IngestReport, SkippedInput
 from ingest.pipeline import ingest_articles
 from ingest.reader import UnreadableArticle
 from ingest.store import ArticleStore
-from ingest.text import hide_credentials
 from ingest.web._cache import SeenURL, WebCache, detected_kind
 from ingest.web._kinds import FEED, HTML, KIND_NAMES, SITEMAP, SITEMAP_INDEX, detect_kind
 from ingest.web._parse import parse_feed, parse_sitemap, read_page

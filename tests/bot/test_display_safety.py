@@ -10,8 +10,8 @@ import pytest
 
 from bot import discord_render, slack_render
 from bot.console import render_answer as console_answer
+from ingest.messages import display_text
 from ingest.models import IngestReport, SkippedInput
-from ingest.text import display_text
 from retrieval.models import ArticleRecord
 from tests.support.answers import make_answer, make_quote
 

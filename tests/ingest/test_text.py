@@ -7,14 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.text import (
-    hide_credentials,
-    is_chinese,
-    language_of,
-    sentence_spans,
-    sentence_vector_text,
-    soft_cut,
-)
+from ingest.text import is_chinese, language_of, sentence_spans, sentence_vector_text, soft_cut
 
 
 def test_cuts_after_the_last_mark_in_the_second_half() -> None:
@@ -104,16 +97,3 @@ def test_an_english_sentence_is_embedded_whole_and_a_chinese_one_by_its_start() 
     chinese = "这是一个很长的中文句子，" * 10 + "。"
     assert sentence_vector_text(english, 0, len(english)) == english.strip()
     assert sentence_vector_text(chinese, 0, len(chinese)) == chinese[:80]
-
-
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("http://alice:s3cretpw@127.0.0.1:8765/x", "http://alice:***@127.0.0.1:8765/x"),
-        ("https://ghp_token@github.com/a", "https://***@github.com/a"),
-        ("see https://a:p@ss@host/x?u=1@2 now", "see https://a:***@host/x?u=1@2 now"),
-        ("https://example.com/a@b and mail@example.com", "https://example.com/a@b and mail@example.com"),
-    ],
-)
-def test_hide_credentials_masks_the_password_of_every_url(text: str, shown: str) -> None:
-    assert hide_credentials(text) == shown
