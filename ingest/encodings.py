@@ -3,9 +3,10 @@
 Files and pages arrive as UTF-8 (with or without BOM), UTF-16/32, GB18030/GBK or Big5. A BOM
 decides; then strict UTF-8; then UTF-16 without a BOM is recognised by its zero bytes (or by
 which byte order yields readable text); mostly-valid UTF-8 with a few broken sequences is
-refused rather than decoded as mojibake; the rest goes to GB18030 vs Big5 (strict decodes
-first, then charset-normalizer's detector). A web page's declared charset comes first
-(`decode_html`).
+refused rather than decoded as mojibake; the rest goes to GB18030 vs Big5 vs Windows-1252
+(Latin-1's superset, the legacy encoding of English and Western European text): strict
+decodes first, then charset-normalizer's detector among those that decoded. A web page's
+declared charset comes first (`decode_html`).
 """
 
 from __future__ import annotations
@@ -86,10 +87,17 @@ def _readable_ratio(text: str) -> float:
     return good / len(text)
 
 
+# Tried strictly, in this order of preference when the detector cannot choose. Windows-1252
+# is there because GB18030 and Big5 "succeed" on most Latin-1 text too (`Straße` → `Stra遝`):
+# the detector, told the three, sees which decoding reads as text.
+_LEGACY_ENCODINGS = ("gb18030", "big5", "cp1252")
+
+
 def _decode_legacy(data: bytes) -> str:
-    """GB18030 vs Big5 (and other legacy codecs): strict decodes first, then the detector."""
+    """GB18030 vs Big5 vs Windows-1252 (and other legacy codecs): strict decodes first, then
+    the detector among those that decoded."""
     strict: dict[str, str] = {}
-    for encoding in ("gb18030", "big5"):
+    for encoding in _LEGACY_ENCODINGS:
         try:
             strict[encoding] = data.decode(encoding)
         except UnicodeDecodeError:
@@ -98,18 +106,18 @@ def _decode_legacy(data: bytes) -> str:
         return next(iter(strict.values()))
     from charset_normalizer import from_bytes
 
-    if len(strict) == 2:
-        best = from_bytes(data, cp_isolation=["gb18030", "big5"]).best()
-        if best is not None:
-            return strict.get(best.encoding, str(best))
-        return strict["gb18030"]
+    if len(strict) >= 2:
+        best = from_bytes(data, cp_isolation=list(strict)).best()
+        if best is not None and best.encoding in strict:
+            return strict[best.encoding]
+        return next(iter(strict.values()))
     best = from_bytes(data).best()
     if best is None or _readable_ratio(str(best)[:2000]) < 0.8:
         try:
             return data.decode("utf-8", errors="strict")
         except UnicodeDecodeError:
             raise UnreadableArticle(
-                "unknown text encoding (not UTF-8/16, GB18030 or Big5)"
+                "unknown text encoding (not UTF-8/16, GB18030, Big5 or Windows-1252)"
             ) from None
     return str(best)
 

@@ -117,6 +117,28 @@ def test_big5_and_utf16_without_bom_decode() -> None:
     assert decode_bytes(text.encode("utf-16-le")) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Straße führt über die Brücke zum Bahnhof. Größere Schiffe können dort nicht anlegen.\n",
+        "Café naïve résumé. The café on the harbour opened in 1987.\n",
+        "Le café du port a ouvert en 1987. Les pêcheurs y prenaient leur déjeuner très tôt.\n",
+    ],
+)
+def test_latin1_text_is_not_read_as_chinese(text: str) -> None:
+    """GB18030 decodes most Latin-1 bytes too (`Straße` → `Stra遝`): Windows-1252 must win."""
+    assert decode_bytes(text.encode("latin-1")) == text
+    assert decode_bytes(text.encode("cp1252")) == text
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "big5"])
+@pytest.mark.parametrize("length", [40, 400])
+def test_short_chinese_legacy_text_still_decodes(encoding: str, length: int) -> None:
+    text = _sample("004").read_text("utf-8")
+    text = text.encode(encoding, errors="ignore").decode(encoding)[:length]
+    assert decode_bytes(text.encode(encoding)) == text
+
+
 def test_binary_data_is_refused() -> None:
     with pytest.raises(UnreadableArticle, match="binary"):
         decode_bytes(bytes(range(256)) * 20)
