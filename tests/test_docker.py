@@ -410,6 +410,27 @@ def test_compose_file_validates(tmp_path: Path) -> None:
     assert resolved["services"]["slack"]["depends_on"]["chroma"]["condition"] == "service_healthy"
 
 
+def test_compose_bots_log_json_lines_with_the_example_env(tmp_path: Path) -> None:
+    """`cp .env.example .env` (README, Deployment) must leave the bots on JSON log lines,
+    as the README says they log: a `CITEBOT_LOG_JSON=0` in it would win over compose's
+    default of 1."""
+    shutil.copy(COMPOSE, tmp_path / "compose.yaml")
+    shutil.copy(REPO / ".env.example", tmp_path / ".env")
+    (tmp_path / "articles").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "COMPOSE_"))}
+    done = subprocess.run(
+        [_docker_compose(), "-f", "compose.yaml", "--profile", "slack", "config"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    services = yaml.safe_load(done.stdout)["services"]
+    assert str(services["slack"]["environment"]["CITEBOT_LOG_JSON"]) == "1"
+
+
 def test_compose_validation_rejects_a_broken_file(tmp_path: Path) -> None:
     broken = COMPOSE.read_text().replace("condition: service_healthy", "condition: when_ready")
     done = _compose_config(tmp_path, broken)
