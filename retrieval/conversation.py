@@ -156,9 +156,7 @@ def read_in_conversation(
         return _unresolved(alone) if points_at_nothing(question.text) else alone
     if not depends_on_conversation(question.text):
         return alone
-    # the note in the question's script; the earlier question quoted as it was asked
-    note = in_script_of(question.text, NOTE[question.language])
-    note = note.format(context=context.replace("\n", " / "))
+    note = context_note(question.text, question.language, context)
     combined = select_for(replace(question, notes=(*question.notes, note)),
                           f"{context}\n{question.text}")
     combined_evidence = evidence(combined, supported=_supports(question.text, combined))
@@ -176,6 +174,21 @@ def read_in_conversation(
     if keeps_context(evidence(alone), combined_evidence, refers_back(question.text)):
         return combined
     return alone
+
+
+def context_note(question: str, language: str, context: str) -> str:
+    """The note naming the earlier question(s) a follow-up was read with: in the question's
+    language and, for a Chinese question, its script; the earlier question quoted as asked."""
+    note = _in_language_and_script(question, language, NOTE)
+    return note.format(context=context.replace("\n", " / "))
+
+
+def _in_language_and_script(question: str, language: str, wordings: dict[str, str]) -> str:
+    """`wordings[language]`, in Traditional script for a Traditional Chinese question. An
+    English question that names something in Traditional characters ("Who is 帕喬基?") keeps
+    its English wording and quotation marks (“…”, not 「…」)."""
+    wording = wordings[language]
+    return in_script_of(question, wording) if language == "zh" else wording
 
 
 def points_at_nothing(question: str) -> str | None:
@@ -196,7 +209,8 @@ def _unresolved(alone: Selection) -> Selection:
     """`alone`, not confident, with a note asking for the name (`UNRESOLVED_NOTE`)."""
     question = alone.question
     word = points_at_nothing(question.text) or ""
-    note = in_script_of(question.text, UNRESOLVED_NOTE[question.language].format(word=word))
+    note = _in_language_and_script(question.text, question.language, UNRESOLVED_NOTE)
+    note = note.format(word=word)
     search = replace(alone.retrieved.search, question=replace(question, notes=(*question.notes, note)))
     return replace(
         alone,

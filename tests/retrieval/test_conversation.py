@@ -12,6 +12,7 @@ import pytest
 from retrieval import Answer, Turn
 from retrieval.conversation import (
     Evidence,
+    context_note,
     conversation_context,
     depends_on_conversation,
     is_elliptical,
@@ -162,3 +163,15 @@ def test_a_traditional_follow_up_gets_a_traditional_note(conversation_answerer) 
     history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
     answer = conversation_answerer.ask("他統治了多長時間？", history)
     assert answer.notes == [f"我結合了你之前的問題來理解這一問：「{first}」。"]  # 「」 as Traditional quotes
+
+
+def test_an_english_follow_up_naming_something_in_traditional_keeps_english_quotes() -> None:
+    """The note is in the question's language: an English question's note keeps “…” even
+    when the question holds Traditional characters (it got 「…」 before)."""
+    earlier = "What does Musk think about Mars?"
+    assert context_note("Who is 帕喬基?", "en", earlier) == (
+        f"I read this together with your earlier question: “{earlier}”."
+    )
+    assert context_note("他統治了多長時間？", "zh", "元英宗是谁的儿子？") == (
+        "我結合了你之前的問題來理解這一問：「元英宗是谁的儿子？」。"
+    )
