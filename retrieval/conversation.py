@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ingest.text import fold, in_script_of, keyword_tokens
+from ingest.text import fold, has_cjk, in_script_of, keyword_tokens
 from retrieval.models import Turn
 from retrieval.steps import Question, Selection
 
@@ -159,7 +159,8 @@ def read_in_conversation(
     note = context_note(question.text, question.language, context)
     combined = select_for(replace(question, notes=(*question.notes, note)),
                           f"{context}\n{question.text}")
-    combined_evidence = evidence(combined, supported=_supports(question.text, combined))
+    supported = _supports(question.text, combined, question.language)
+    combined_evidence = evidence(combined, supported=supported)
     if _confirms(alone, combined):
         # The conversation picks the article, the question's own words the passage: the
         # combined reading's quotes answer the earlier question as much as this one.
@@ -189,6 +190,20 @@ def _in_language_and_script(question: str, language: str, wordings: dict[str, st
     its English wording and quotation marks (“…”, not 「…」)."""
     wording = wordings[language]
     return in_script_of(question, wording) if language == "zh" else wording
+
+
+def _asks_for_itself(word: str, question: str, language: str) -> bool:
+    """Whether a follow-up's one content word must be in the quote that answers it: a number
+    ("And in 2010?"), or a name — capitalised after the question's first word in an English
+    question ("Who is Brockman?"), or written in the other language's script ("Who is 帕喬基?",
+    "Brockman呢？"). A common word ("And his wife?", "金额是多少？") may be answered in other
+    words."""
+    if any(ch.isdigit() for ch in word):
+        return True
+    if has_cjk(word) != (language == "zh"):
+        return True
+    names = re.findall(r"(?<=\s)[A-Z][\w'-]*", question.strip())
+    return language != "zh" and any(word in fold(name) for name in names)
 
 
 def points_at_nothing(question: str) -> str | None:
@@ -235,7 +250,7 @@ def evidence(selection: Selection, supported: bool = True) -> Evidence:
     return Evidence(selection.decision.confidence, selection.confident, supported)
 
 
-def _supports(question: str, combined: Selection) -> bool:
+def _supports(question: str, combined: Selection, language: str = "en") -> bool:
     """Whether the question's own words back the combined reading's best quote: at least
     half of them are in it ("agree", "finance" for "What did they agree to finance?" after a
     question about Tesla). A question of one content word or none cannot stand alone, so it
@@ -249,6 +264,7 @@ def _supports(question: str, combined: Selection) -> bool:
     best = combined.spans[0]
     quoted = fold(combined.retrieved.texts.get(best.article_id, "")[best.start : best.end])
     if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back,
-        # but a number asks for itself: "And in 2010?" is not answered by a quote without 2010
-        return not (own and any(ch.isdigit() for ch in own[0])) or own[0] in quoted
+        # but a number or a name asks for itself: "And in 2010?" is not answered by a quote
+        # without 2010, nor "Who is Brockman?" by one about Musk
+        return not (own and _asks_for_itself(own[0], question, language)) or own[0] in quoted
     return 2 * sum(word in quoted for word in own) >= len(own)

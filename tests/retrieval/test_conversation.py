@@ -175,3 +175,19 @@ def test_an_english_follow_up_naming_something_in_traditional_keeps_english_quot
     assert context_note("他統治了多長時間？", "zh", "元英宗是谁的儿子？") == (
         "我結合了你之前的問題來理解這一問：「元英宗是谁的儿子？」。"
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("follow_up", ["Who is Brockman?", "Who is 帕喬基?"])
+def test_a_name_asked_after_another_topic_is_not_answered_from_that_topic(
+    sample_answerer, follow_up: str
+) -> None:
+    """A one-name question after a conversation about Musk and Mars: the Musk article does
+    not name Brockman, so its quotes do not answer it (they were given, confident, with "I
+    read this together with your earlier question")."""
+    first = "马斯克怎么看火星？"
+    history = [Turn("user", first), Turn("assistant", sample_answerer.ask(first).text)]
+    answer = sample_answerer.ask(follow_up, history)
+    assert not any("earlier question" in note for note in answer.notes)
+    name = follow_up.removeprefix("Who is ").rstrip("?")
+    assert not answer.confident or all(name in quote.text for quote in answer.quotes)
