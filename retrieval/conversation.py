@@ -31,7 +31,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ingest.text import fold, has_cjk, in_script_of, keyword_tokens
+from ingest.text import fold, in_script_of, keyword_tokens
+from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.steps import Question, Selection
 
@@ -200,7 +201,7 @@ def _asks_for_itself(word: str, question: str, language: str) -> bool:
     words."""
     if any(ch.isdigit() for ch in word):
         return True
-    if has_cjk(word) != (language == "zh"):
+    if any(word in name for name in foreign_names(question, language)):
         return True
     names = re.findall(r"(?<=\s)[A-Z][\w'-]*", question.strip())
     return language != "zh" and any(word in fold(name) for name in names)
