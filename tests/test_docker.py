@@ -387,13 +387,16 @@ def _docker_compose() -> str:
     pytest.skip("docker-compose not installed (apt-get install docker-compose); CI installs it")
 
 
-def _compose_config(folder: Path, text: str) -> subprocess.CompletedProcess[str]:
+def _compose_config(
+    folder: Path, text: str, dotenv: str = "SLACK_BOT_TOKEN=xoxb-test\n", profile: str = "ingest"
+) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config` of a compose file with this `.env` beside it."""
     (folder / "compose.yaml").write_text(text)
-    (folder / ".env").write_text("SLACK_BOT_TOKEN=xoxb-test\n")
+    (folder / ".env").write_text(dotenv)
     (folder / "articles").mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "COMPOSE_"))}
     return subprocess.run(
-        [_docker_compose(), "-f", "compose.yaml", "--profile", "ingest", "config"],
+        [_docker_compose(), "-f", "compose.yaml", "--profile", profile, "config"],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -414,18 +417,8 @@ def test_compose_bots_log_json_lines_with_the_example_env(tmp_path: Path) -> Non
     """`cp .env.example .env` (README, Deployment) must leave the bots on JSON log lines,
     as the README says they log: a `CITEBOT_LOG_JSON=0` in it would win over compose's
     default of 1."""
-    shutil.copy(COMPOSE, tmp_path / "compose.yaml")
-    shutil.copy(REPO / ".env.example", tmp_path / ".env")
-    (tmp_path / "articles").mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "COMPOSE_"))}
-    done = subprocess.run(
-        [_docker_compose(), "-f", "compose.yaml", "--profile", "slack", "config"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    example = (REPO / ".env.example").read_text()
+    done = _compose_config(tmp_path, COMPOSE.read_text(), dotenv=example, profile="slack")
     assert done.returncode == 0, done.stderr
     services = yaml.safe_load(done.stdout)["services"]
     assert str(services["slack"]["environment"]["CITEBOT_LOG_JSON"]) == "1"
