@@ -248,7 +248,8 @@ def _digit_blind(line: str) -> str:
 # --- Word ----------------------------------------------------------------------------------------
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-# python-docx's own template carries this creation time; it is not the document's date.
+# python-docx's own template carries this creation time (with "python-docx" as its author or
+# last editor); it is not the document's date.
 _TEMPLATE_CREATED = "2013-12-23"
 
 
@@ -288,7 +289,7 @@ def _read_docx(data: bytes) -> _Document:
         pages.extend([] for _ in range(after))
     props = document.core_properties
     created = props.created.date().isoformat() if props.created else None
-    if created == _TEMPLATE_CREATED and (props.last_modified_by or "") == "python-docx":
+    if created == _TEMPLATE_CREATED and "python-docx" in (props.author, props.last_modified_by):
         created = None
     return _Document(
         pages=pages,

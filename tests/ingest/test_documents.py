@@ -144,6 +144,16 @@ def test_a_pdf_without_a_date_has_none(tmp_path: Path) -> None:
     assert article.title == "Riverside Ferry Service: Annual Review"
 
 
+def test_a_word_file_saved_without_a_date_has_none(tmp_path: Path) -> None:
+    """python-docx's template dates every new document 2013-12-23 (author "python-docx")."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("The ferry leaves the harbour at seven every morning.")
+    document.save(str(tmp_path / "undated.docx"))
+    assert _read(tmp_path / "undated.docx").published is None
+
+
 def test_lines_join_into_paragraphs_by_script_and_hyphen() -> None:
     full = "x" * 40
     lines = [
