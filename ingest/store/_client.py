@@ -56,13 +56,14 @@ def open_client(settings: Settings) -> Any:
                 f"(CITEBOT_CHROMA_URL): {describe_error(exc)}"
             ) from exc
         return client
+    where = f"the Chroma store at {settings.chroma_path} (CITEBOT_CHROMA_PATH)"
+    if settings.chroma_path.exists() and not settings.chroma_path.is_dir():
+        raise StoreUnavailable(f"cannot open {where}: it is a file; the store is a folder")
     try:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
     except Exception as exc:
-        raise StoreUnavailable(
-            f"cannot open the Chroma store at {settings.chroma_path} (CITEBOT_CHROMA_PATH): {exc}"
-        ) from exc
+        raise StoreUnavailable(f"cannot open {where}: {exc}") from exc
 
 
 def is_store_error(exc: BaseException) -> bool:

@@ -17,7 +17,7 @@ import ingest.store._texts as text_cache_module
 from ingest.chunking import chunk_article
 from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
-from ingest.store import ArticleStore, WriteCounts, embedding_text
+from ingest.store import ArticleStore, StoreUnavailable, WriteCounts, embedding_text
 from retrieval import Answerer
 from tests.support.embeddings import MODEL_NAME, BrokenEmbeddings, HashEmbeddings
 from tests.support.settings import make_settings
@@ -379,3 +379,11 @@ def test_a_text_another_source_still_holds_keeps_its_sentence_vectors(
     store.add_article(edited, chunk_article(edited, 300))
     only_old = "The harbour report 4 line 11 says the ferry runs on time."
     assert _stored(store, model, [only_old]) == [True]  # copy.md still holds it
+
+
+def test_a_store_path_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
+    (tmp_path / "chroma").write_text("not a store")
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    with pytest.raises(StoreUnavailable, match=r"chroma \(CITEBOT_CHROMA_PATH\): it is a file"):
+        ArticleStore(settings, embeddings=HashEmbeddings())
+    assert (tmp_path / "chroma").read_text() == "not a store"  # left as it was
