@@ -50,11 +50,13 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                 yield path
             continue
         root = path.resolve()
+        met = 0  # files of the folder met, hidden ones aside
         for folder, dirs, files in os.walk(path, followlinks=False, onerror=None):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
                 if name.startswith("."):
                     continue
+                met += 1
                 file = Path(folder) / name
                 try:
                     resolved = file.resolve(strict=True)
@@ -74,6 +76,8 @@ def iter_input_files(paths: Iterable[str | Path], report: IngestReport) -> Itera
                     continue
                 seen.add(resolved)
                 yield file
+        if not met:  # an empty folder, or a mistyped one: "0 articles" alone would not say
+            report.skipped.append(SkippedInput(str(path), "the folder holds no files"))
 
 
 def read_inputs(paths: Iterable[str | Path], max_bytes: int, report: IngestReport) -> list[Article]:

@@ -212,6 +212,24 @@ def test_a_file_without_read_permission_is_reported(tmp_path: Path) -> None:
     assert [(s.path, s.reason) for s in report.skipped] == [(str(locked), "permission denied")]
 
 
+def test_a_folder_without_files_is_reported(tmp_path: Path) -> None:
+    """`citebot ingest ./articles` on an empty (or mistyped, or hidden-files-only) folder said
+    "0 articles" and exited 0; now the folder is reported, so the exit status is 1."""
+    empty, hidden_only, subfolders_only = (tmp_path / n for n in ("empty", "hidden", "nested"))
+    empty.mkdir()
+    hidden_only.mkdir()
+    (hidden_only / ".DS_Store").write_bytes(b"\0")
+    (subfolders_only / "a" / "b").mkdir(parents=True)
+    report = IngestReport()
+    assert read_inputs([empty, hidden_only, subfolders_only], 1_000_000, report) == []
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (str(folder), "the folder holds no files") for folder in (empty, hidden_only, subfolders_only)
+    ]
+    (empty / "note.txt").write_text("The ferry leaves at seven.")
+    report = IngestReport()
+    assert len(read_inputs([empty], 1_000_000, report)) == 1 and not report.skipped
+
+
 def _cli_ingest(folder: Path, chroma: Path) -> tuple[int, dict[str, object]]:
     env = clean_env(
         CITEBOT_CHROMA_PATH=str(chroma), CITEBOT_EMBEDDING_MODEL=MODEL_NAME, CITEBOT_MAX_FILE_MB="1"
