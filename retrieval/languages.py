@@ -19,8 +19,8 @@ unit test table.
 
 Names come first: a word of a question written in the other language's script — "Mark Chen"
 in a Chinese question, 元英宗 in an English one — is a name, which articles of both languages
-write the same way. When one language's best article holds every such name and the other
-language's holds none, that language answers (`foreign_names`, `LanguageEvidence.holds_names`).
+write the same way. When one of a language's best articles holds every such name and none of
+the other language's holds any, that language answers (`foreign_names`, `holds_names`).
 """
 
 from __future__ import annotations

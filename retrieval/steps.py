@@ -426,8 +426,9 @@ def _names_held(
     language_by_id: Mapping[str, str],
     translated: Sequence[tuple[str, float]],
 ) -> dict[str, bool | None]:
-    """Per language, whether its best articles (`NAME_ARTICLES` by dense search, the best by
-    keyword search and, in the other language, by the translated search) hold the names."""
+    """Per language, whether its best articles hold the names (`holds_names`): its
+    `NAME_ARTICLES` best by dense search, and the best of the keyword search and of the
+    translated search when they are in that language."""
     best = {
         lang: list(dict.fromkeys(h.article_id for h in hits))[:NAME_ARTICLES]
         for lang, hits in by_language.items()
