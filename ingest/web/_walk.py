@@ -265,8 +265,6 @@ class _Walker:
         return links
 
     def _skip(self, url: str, reason: str) -> None:
-        # The report tells every skip (ingest and watch print it); at INFO, which `watch`
-        # logs, it was told twice.
-        log.debug("skipped %s: %s", hide_credentials(url), hide_credentials(reason))
+        log.info("skipped %s: %s", hide_credentials(url), hide_credentials(reason))
         self.report.skipped.append(SkippedInput(url, reason))
 

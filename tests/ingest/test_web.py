@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import ipaddress
 import json
-import logging
 import os
 import re
 import signal
@@ -882,18 +881,6 @@ def test_watch_refreshes_incrementally_until_stopped(site: Site, tmp_path: Path)
     assert result == [0] and store.article_count() == 3 and store.chunk_count() == chunks
     pages = [p for p in site.paths() if p != "/feed.xml"]
     assert len(pages) == 4  # each entry once (the first through its redirect), never again
-
-
-def test_watch_tells_a_skipped_feed_once(
-    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
-) -> None:
-    """`watch` logs at INFO: the skip was logged there and printed from the report too."""
-    settings = make_settings(tmp_path, feeds=f"{site.base}/gone.xml")  # a 404
-    with caplog.at_level(logging.INFO):
-        assert run_watch(settings, once=True, store=_store(settings)) == 1
-    own = [r.getMessage() for r in caplog.records if not r.name.startswith("httpx")]
-    told = capsys.readouterr().err + "\n".join(own)  # the CLI quiets httpx (bot/logs.py)
-    assert told.count("/gone.xml") == 1, told
 
 
 def test_watch_without_feeds_says_so(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
