@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -176,7 +177,7 @@ def retrieve(
     # The question's vector is the model's work, not the store's: a failure there is not
     # told as a store that is down.
     query_vector = store.embeddings.embed_query(search.text)
-    try:
+    with _reading_store():
         store.heartbeat()
         languages = sorted(store.languages())
         if len(languages) > 1:
@@ -201,10 +202,6 @@ def retrieve(
         if len(by_language) > 1:  # the language of every keyword hit is needed
             missing = [h.chunk_id for h in keyword if h.chunk_id not in dense_by_id]
             extra = store.chunks_by_id(missing) if missing else {}
-    except StoreUnavailable:
-        raise
-    except Exception as exc:
-        raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
     language_by_id = {cid: hit.language for cid, hit in dense_by_id.items()}
     language_by_id.update(
         {cid: str(meta.get("language") or "") for cid, (_, meta) in extra.items()}
@@ -238,15 +235,11 @@ def retrieve(
     top = max(fused.values(), default=1.0)
     scores = {chunk_id: value / top for chunk_id, value in fused.items()}
     best_ids = sorted(scores, key=lambda c: -scores[c])[:CANDIDATE_CHUNKS]
-    try:
+    with _reading_store():
         missing = [c for c in best_ids if c not in dense_by_id and c not in extra]
         extra.update(store.chunks_by_id(missing) if missing else {})
         candidates = _candidates(best_ids, scores, dense_by_id, extra)
         texts = store.article_texts([c.article_id for c in candidates])
-    except StoreUnavailable:
-        raise
-    except Exception as exc:
-        raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
     candidates, bilingual_hits, bilingual_store = _bilingual_opinion(
         search, candidates, texts, bilingual, top, store
     )
@@ -300,6 +293,18 @@ def _bilingual_opinion(
     hits = sorted(zip(ids, cosines, strict=True), key=lambda hit: -hit[1])
     in_store = _bilingual_store_hits(bilingual, search.text, store, candidates[0].language)
     return vote_by_cosine(candidates, cosines, top_fused), tuple(hits), in_store
+
+
+@contextmanager
+def _reading_store() -> Iterator[None]:
+    """Any failure while reading the store is told as a store that cannot be searched
+    (`StoreUnavailable`, which the adapters turn into their apology), not as a crash."""
+    try:
+        yield
+    except StoreUnavailable:
+        raise
+    except Exception as exc:
+        raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
 
 
 def _bilingual_store_hits(
@@ -439,10 +444,8 @@ def _names_held(
     firsts = [hit.article_id for hit in keyword[:1]] + [a for a, _ in translated[:1]]
     for lang, ids in best.items():
         ids += [a for a in firsts if language_of_article.get(a) == lang and a not in ids]
-    try:
+    with _reading_store():
         texts = store.article_texts([a for ids in best.values() for a in ids])
-    except Exception as exc:
-        raise StoreUnavailable(f"search failed: {exc.__class__.__name__}: {exc}") from exc
     return {
         lang: holds_names([texts[a] for a in ids if a in texts], names)
         for lang, ids in best.items()
