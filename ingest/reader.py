@@ -214,11 +214,16 @@ def _yaml_text(value: object) -> str:
 def _one_article(lines: list[str], source: str, key: str, meta: _Meta) -> Article:
     """The article of a file's body that is not split into posts (also a timeline's preamble).
 
-    A markdown heading or the first line is the title; a "Published on" line the date.
+    A markdown heading or the first line is the title; a "Published on" line the date. A
+    heading that is the title is not body text (it would be quoted as if it said something:
+    "Northfield University" as quote [1]); chunks are embedded with their title anyway. A web
+    page's first line that repeats its title is dropped for the same reason
+    (`read_html_article`).
     """
     kept: list[str] = []
     heading_title: str | None = None
     first_line: str | None = None
+    title_line: str | None = None
     for line in lines:
         published = _published_date(line)
         if published and meta.published is None:
@@ -229,10 +234,15 @@ def _one_article(lines: list[str], source: str, key: str, meta: _Meta) -> Articl
             heading_title = clean_markdown(heading.group(1))
             if meta.title and _same_title(heading_title, meta.title):
                 continue  # the header already gave it: don't repeat it in the body
+            if meta.title is None and first_line is None:
+                title_line = line  # the text's first line: the title, unless nothing follows
+                continue
         if first_line is None and line.strip():
             first_line = clean_markdown(line)
         kept.append(line)
     body = clean_markdown("\n".join(kept))
+    if title_line is not None and not body.strip():
+        body = clean_markdown(title_line)
     title = meta.title or heading_title or title_from_line(first_line) or Path(source).stem
     return _article(title, body, source, meta.url or key, meta)
 
@@ -395,6 +405,9 @@ def read_html_article(
         or next(filter(None, stated), None),
         author=document.author,
     )
+    first_line, _, rest = body.partition("\n")
+    if meta.title and rest.strip() and _same_title(first_line, meta.title):
+        body = rest.lstrip("\n")  # its <h1>: the title, not text to quote (`_one_article`)
     title = meta.title or title_from_line(body.split("\n", 1)[0]) or Path(source).stem
     return _article(title, body, source, meta.url or key or source, meta)
 

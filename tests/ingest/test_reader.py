@@ -249,8 +249,49 @@ def test_a_header_link_that_is_not_a_real_web_link_is_dropped_with_a_warning(
 
 
 @pytest.mark.parametrize(
-    "link", ["https://www.36kr.com/p/1", "http://intranet:8080/a", "https://例子.中国/文章", "http://[::1]/x"]
+    "link",
+    [
+        "https://www.36kr.com/p/1",
+        "http://intranet:8080/a",
+        "https://例子.中国/文章",
+        "http://[::1]/x",
+    ],
 )
 def test_real_web_links_are_kept(link: str) -> None:
     [article] = read_text_articles(f"> link: {link}\n\nThe ferry now runs every hour.\n", "n.md")
     assert article.url == link
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "body"),
+    [
+        # The heading is the title, not a paragraph that a quote could be made of.
+        (
+            "# Northfield University\n\nNorthfield University is old.\n",
+            "Northfield University",
+            "Northfield University is old.",
+        ),
+        ("\n## 灯塔\n\n灯塔建于1901年。\n", "灯塔", "灯塔建于1901年。"),
+        # A file of only a heading keeps it: an article is never emptied.
+        ("# Only a heading\n", "Only a heading", "Only a heading"),
+        # A heading after text is body text; so is one that the header's title differs from.
+        ("Intro.\n\n# Part two\n\nMore.\n", "Part two", "Intro.\n\nPart two\n\nMore."),
+        ("> title: Other\n\n# Part two\n\nMore.\n", "Other", "Part two\n\nMore."),
+    ],
+)
+def test_a_heading_that_is_the_title_is_not_body_text(text: str, title: str, body: str) -> None:
+    [article] = read_text_articles(text, "notes.md")
+    assert (article.title, article.text) == (title, body)
+
+
+def test_a_web_page_whose_first_line_repeats_its_title_is_read_without_it() -> None:
+    page = (
+        "<html><head><title>Northfield University</title></head><body><article>"
+        "<h1>Northfield University</h1><p>Northfield University is a private research "
+        "university with campuses across the river valley. It has nine colleges.</p>"
+        "<p>Students read for a degree in four years at Northfield University.</p>"
+        "</article></body></html>"
+    )
+    article = read_html_article(page, "northfield.html")
+    assert article.title == "Northfield University"
+    assert article.text.startswith("Northfield University is a private research university")

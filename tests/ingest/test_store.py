@@ -138,7 +138,7 @@ def test_a_sentence_a_chunk_cuts_is_embedded_whole_and_its_pieces_are_not(
     store.add_article(article, chunks)
 
     embedded = set(model.texts) - {embedding_text(article.title, c.text) for c in chunks}
-    assert embedded == {"ferry", long_sentence, "The pier opens at ten."}  # the title, a line
+    assert embedded == {long_sentence, "The pier opens at ten."}  # the heading is the title
     # Quote ranking asks for whole sentences (retrieval/quotes.py `_overlapping`): stored.
     assert _stored(store, model, [long_sentence]) == [True]
 
