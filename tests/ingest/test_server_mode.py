@@ -27,7 +27,7 @@ from tests.ingest.store_checks import assert_consistent
 from tests.support.chroma import ChromaServer
 from tests.support.cli import clean_env, run_cli
 from tests.support.embeddings import GATED_MODEL_NAME, HashEmbeddings
-from tests.support.net import free_port
+from tests.support.net import free_port, http_server
 from tests.support.settings import FIXTURES, make_settings
 
 ARTICLES = FIXTURES / "server_mode"
@@ -82,6 +82,27 @@ def test_cli_names_the_server_it_cannot_reach(tmp_path: Path) -> None:
     assert f"cannot reach the Chroma server at {url} (CITEBOT_CHROMA_URL)" in done.stderr
     # What failed, in chromadb's words, not a bare class name ("…: ValueError").
     assert "Could not connect to a Chroma server" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_says_when_the_url_is_another_service_not_chroma(tmp_path: Path) -> None:
+    # A wrong port that reaches a web server: chromadb's words were its body ("<!DOCTYPE HTML>").
+    with http_server({}) as url:
+        done = run_cli("sources", cwd=tmp_path, env=clean_env(CITEBOT_CHROMA_URL=url), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        f"citebot: CITEBOT_CHROMA_URL={url} is not a Chroma server: it answers HTTP 404 to "
+        "/api/v2/heartbeat (another service on that port?); check the host and port"
+    )
+
+
+def test_cli_says_when_the_url_is_a_chroma_server_older_than_1_0(tmp_path: Path) -> None:
+    heartbeat = (200, "application/json", b'{"nanosecond heartbeat": 1717000000000000000}')
+    with http_server({"/api/v1/heartbeat": heartbeat}) as url:
+        done = run_cli("sources", cwd=tmp_path, env=clean_env(CITEBOT_CHROMA_URL=url), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"CITEBOT_CHROMA_URL={url} is not a Chroma server" in done.stderr
+    assert "a Chroma server older than 1.0 (v1 API only)" in done.stderr
     assert "Traceback" not in done.stderr
 
 

@@ -6,6 +6,10 @@ import os
 import signal
 import socket
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiohttp import web
 
@@ -34,3 +38,31 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace_s: float = 30.0)
     except subprocess.TimeoutExpired:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+
+
+@contextmanager
+def http_server(routes: dict[str, tuple[int, str, bytes]]) -> Iterator[str]:
+    """A plain HTTP server on 127.0.0.1 (a thread) answering GETs from `routes`
+    (path → status, content type, body), 404 to any other path; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, kind, body = routes.get(self.path, (404, "text/html", b"<!DOCTYPE HTML>\n"))
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
