@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 DM_HISTORY_S = 900
 TURN_CHARS = 1000
-REPLIES_LIMIT = 100
+REPLIES_LIMIT = 200  # messages a page (Slack's recommended maximum)
+REPLIES_PAGES = 10
 
 
 def mentions(text: str, bot_user_id: str | None) -> bool:
@@ -50,15 +51,28 @@ def _later(ts: str, than: str) -> bool:
 async def thread_replies(
     client: AsyncWebClient, channel: str, root: str
 ) -> list[dict[str, Any]]:
-    """The messages of a thread, oldest first; [] (logged) when Slack refuses."""
-    try:
-        response = await client.conversations_replies(
-            channel=channel, ts=root, limit=REPLIES_LIMIT
-        )
-    except SlackApiError as exc:
-        log.warning("conversations.replies failed in %s: %s", channel, error_code(exc))
-        return []
-    return list(response.get("messages") or [])
+    """The messages of a thread, oldest first; what was read (logged) when Slack refuses.
+
+    Slack pages a thread oldest first, so its latest messages (the conversation a follow-up
+    continues, and citebot's answers in it) are on the last page: every page is read, up to
+    `REPLIES_PAGES`.
+    """
+    messages: dict[str, dict[str, Any]] = {}  # by ts: a page may repeat the thread's root
+    cursor: str | None = None
+    for _ in range(REPLIES_PAGES):
+        try:
+            response = await client.conversations_replies(
+                channel=channel, ts=root, limit=REPLIES_LIMIT, cursor=cursor
+            )
+        except SlackApiError as exc:
+            log.warning("conversations.replies failed in %s: %s", channel, error_code(exc))
+            break
+        for message in response.get("messages") or []:
+            messages.setdefault(str(message.get("ts", "")), message)
+        cursor = (response.get("response_metadata") or {}).get("next_cursor")
+        if not response.get("has_more") or not cursor:
+            break
+    return list(messages.values())
 
 
 async def follow_up_replies(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.feedback import FeedbackStore
+from bot.slack.history import REPLIES_LIMIT
 from bot.slack_render import FEEDBACK_DOWN, FEEDBACK_UP, SHARE, unescape
 from retrieval.models import Answer, Turn
 from tests.support.answers import StubAnswerer, make_quote
@@ -247,6 +248,34 @@ async def test_thread_follow_up_passes_the_earlier_question(bot: HttpBot) -> Non
     assert history[0] == Turn("user", "Who turned down Zuckerberg?")
     assert history[1].role == "assistant" and "About Who turned down Zuckerberg?" in history[1].text
     assert fake.posted()[1]["thread_ts"] == TS
+
+
+async def test_a_follow_up_in_a_long_thread_is_read_with_its_latest_turns(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    # A thread longer than a page before citebot was asked, then its answer: a bot started
+    # afterwards (a restart, another replica) knows the thread only from Slack, which gives
+    # it a page at a time, oldest first. The first page alone holds no answer of citebot's.
+    for n in range(REPLIES_LIMIT + 50):
+        fake.add_message("C1", f"1700000{n:03d}.000200", f"chat {n}", user="U7", thread_ts=TS)
+    fake.add_message("C1", "1700000900.000100", f"<@{BOT_USER}> Who turned down Zuckerberg?",
+                     user="U123", thread_ts=TS)
+    fake.add_message("C1", "1700000901.000100", "About Who turned down Zuckerberg?:",
+                     user=BOT_USER, bot_id="BBOT", thread_ts=TS)
+    follow_ts = "1700000950.000100"
+    fake.add_message("C1", follow_ts, "How much was offered?", user="U123", thread_ts=TS)
+    bot = await _start(fake, tmp_path)
+    try:
+        await bot.post(event_body(message("How much was offered?", ts=follow_ts, thread_ts=TS)))
+        assert await wait_until(fake.posted), "the follow-up was not answered"
+    finally:
+        await bot.runner.cleanup()
+    question, history, _ = bot.answerer.asked[0]
+    assert question == "How much was offered?"
+    assert history[-2:] == (
+        Turn("user", "Who turned down Zuckerberg?"),
+        Turn("assistant", "About Who turned down Zuckerberg?:"),
+    )
 
 
 async def test_messages_elsewhere_are_left_alone(bot: HttpBot) -> None:

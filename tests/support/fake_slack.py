@@ -123,10 +123,16 @@ class FakeSlack:
         ]
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
+        # As Slack: oldest first, `limit` (at most 1,000) a page, then a cursor to the next.
+        thread.sort(key=lambda m: float(m["ts"]))
+        start = int(params.get("cursor") or 0)
+        end = start + min(int(params.get("limit") or 1000), 1000)
+        more = end < len(thread)
         return {
             "ok": True,
-            "messages": sorted(thread, key=lambda m: float(m["ts"])),
-            "has_more": False,
+            "messages": thread[start:end],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(end) if more else ""},
         }
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
