@@ -1,7 +1,8 @@
 """Turning raw article text into clean, quotable text.
 
 What a reader would not want quoted goes: markdown image lines, emphasis markers, heading
-underlines, link targets (the link text stays), broken characters, and the site boilerplate
+underlines, code fences and blockquote marks (the code and the quoted text stay), link targets
+(the link text stays), broken characters, and the site boilerplate
 that follows many articles (disclaimers, "related stocks" lists, follow-us lines).
 Paragraphs are kept, separated by one blank line; spaces inside a line are normalised.
 The markup pasted into questions is dropped here too (`strip_markup`), by its own rule.
@@ -20,6 +21,8 @@ _SINGLE_EMPHASIS = re.compile(r"(?<![\w*])[*_](?=\S)([^*_\n]+?)(?<=\S)[*_](?![\w
 _HEADING_UNDERLINE = re.compile(r"^\s*(=+|-{3,})\s*$")
 _HEADING_MARK = re.compile(r"^\s{0,3}#{1,6}\s+")
 _HR = re.compile(r"^\s*([*_-]\s*){3,}$")
+_CODE_FENCE = re.compile(r"^\s{0,3}(?:```|~~~)[^`]*$")
+_BLOCKQUOTE_MARK = re.compile(r"^\s{0,3}(?:>\s?)+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff\ufffd]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 
@@ -41,9 +44,9 @@ def clean_markdown(raw: str) -> str:
     """Clean markdown or plain text into paragraphs of normalised, quotable text."""
     lines: list[str] = []
     for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if _IMAGE_LINE.match(line) or _HEADING_UNDERLINE.match(line) or _HR.match(line):
+        if any(rule.match(line) for rule in (_IMAGE_LINE, _HEADING_UNDERLINE, _HR, _CODE_FENCE)):
             continue
-        line = _HEADING_MARK.sub("", line)
+        line = _HEADING_MARK.sub("", _BLOCKQUOTE_MARK.sub("", line))
         line = _INLINE_IMAGE.sub("", line)
         line = _LINK.sub(lambda m: m.group(1), line)
         line = _EMPHASIS.sub("", line)

@@ -295,3 +295,16 @@ def test_a_web_page_whose_first_line_repeats_its_title_is_read_without_it() -> N
     article = read_html_article(page, "northfield.html")
     assert article.title == "Northfield University"
     assert article.text.startswith("Northfield University is a private research university")
+
+
+def test_code_fences_and_blockquote_marks_are_not_quoted_but_their_text_is() -> None:
+    """A quote of "```" or "> " is markup, and its "open at this quote" link finds nothing."""
+    text = (
+        "# Release notes\n\nThe tool was rewritten.\n\n> He said: it is faster now.\n"
+        "> > Much faster.\n\n```python\nrun(fast=True)\n```\n\nWe measured 3 > 2 and a >= b.\n"
+    )
+    [article] = read_text_articles(text, "notes.md")
+    assert article.text == (
+        "The tool was rewritten.\n\nHe said: it is faster now.\nMuch faster.\n\n"
+        "run(fast=True)\n\nWe measured 3 > 2 and a >= b."
+    )
