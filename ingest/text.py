@@ -8,13 +8,18 @@ back to the original when a table entry would change it, so offsets stay valid.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import zhconv
+
+if TYPE_CHECKING:
+    import jieba
 
 # The one definition of a CJK character, as the body of a regex character class: the CJK
 # Unified Ideographs with Extension A, and the compatibility ideographs (U+3400–U+9FFF,
@@ -219,9 +224,8 @@ _CHINESE_FUNCTION_CHARACTERS = frozenset(
 _jieba_ready = False
 
 
-def keyword_tokens(text: str) -> list[str]:
-    """Tokens for the keyword (BM25) index: folded script, jieba words for Chinese, plain
-    lower-case words for English, stopwords dropped. Used for chunks and questions alike."""
+def _jieba() -> jieba.Tokenizer:
+    """jieba's default tokenizer with its dictionary loaded (once, quietly)."""
     global _jieba_ready
     import jieba
 
@@ -229,11 +233,18 @@ def keyword_tokens(text: str) -> list[str]:
         jieba.setLogLevel(60)
         jieba.initialize()
         _jieba_ready = True
+    return jieba.dt
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Tokens for the keyword (BM25) index: folded script, jieba words for Chinese, plain
+    lower-case words for English, stopwords dropped. Used for chunks and questions alike."""
+    tokenizer = _jieba()
     tokens: list[str] = []
     for match in _WORD.finditer(fold(text)):
         word = match.group(0)
         if has_cjk(word):
-            tokens.extend(t for t in jieba.lcut_for_search(word) if t not in STOPWORDS)
+            tokens.extend(t for t in tokenizer.lcut_for_search(word) if t not in STOPWORDS)
         elif word not in STOPWORDS:
             tokens.append(word)
     return tokens
@@ -256,3 +267,40 @@ def in_script_of(question: str, chinese: str) -> str:
     """Citebot's own Chinese wording (written in Simplified) in the script of the question:
     a Traditional question gets Traditional replies. Never for quotes or titles."""
     return zhconv.convert(chinese, "zh-hant") if is_traditional(question) else chinese
+
+
+# Full-width punctuation of Chinese text. jieba's dictionary has no punctuation, yet in Chinese
+# text ， and 。 are at least as frequent as its commonest word (的), so they count as that.
+# None of these turns into another of them when its GB18030 bytes are read as Big5 or the
+# other way round: a misread one becomes a small form (、 → ﹜) or a private-use character.
+_CHINESE_PUNCTUATION = "，。、；：？！「」『』（）《》〈〉【】“”‘’…—·～"
+_PUNCTUATION_SPLIT = re.compile(f"([{_CHINESE_PUNCTUATION}])")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def chinese_log_likelihood(text: str) -> float:
+    """How likely `text` is as Chinese: the log-probability of its non-ASCII characters under
+    jieba's word frequencies (its most probable segmentation, script folded, so Simplified
+    and Traditional weigh alike), with `_CHINESE_PUNCTUATION` as the commonest word and any
+    other character as an unseen one. Higher is likelier. It compares readings of the same
+    bytes (GB18030 or Big5, `ingest.encodings`): their ASCII is the same, their other
+    characters are as many."""
+    tokenizer = _jieba()
+    total = 0.0
+    for run in _NON_ASCII_RUN.findall(text):
+        # Split with a group: the punctuation marks are the odd items.
+        for index, part in enumerate(_PUNCTUATION_SPLIT.split(run)):
+            if index % 2:
+                total += _commonest_word_log_probability()
+            elif part:
+                words = fold(part)
+                route: dict[int, tuple[float, int]] = {}
+                tokenizer.calc(words, tokenizer.get_DAG(words), route)
+                total += route[0][0]
+    return total
+
+
+@functools.cache
+def _commonest_word_log_probability() -> float:
+    tokenizer = _jieba()
+    return math.log(max(tokenizer.FREQ.values()) / tokenizer.total)

@@ -139,6 +139,38 @@ def test_short_chinese_legacy_text_still_decodes(encoding: str, length: int) -> 
     assert decode_bytes(text.encode(encoding)) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        # Too short for the detector, which read these as Big5 (你好 → 斕疑).
+        ("你好", "gb18030"),
+        ("你好", "gbk"),
+        ("GPT-5 发布了", "gb18030"),
+        ("GPT-5 发布了", "gbk"),
+        ("中文", "gb18030"),
+        ("我们", "gbk"),
+        ("请问", "gb18030"),
+        ("你是谁", "gb18030"),
+        ("香港", "gb18030"),
+        ("你好，世界。", "gb18030"),
+        ("謝謝", "gb18030"),  # Traditional characters in GB18030
+        # Short Traditional text in Big5 stays Big5.
+        ("你好", "big5"),
+        ("你好嗎", "big5"),
+        ("台灣的首都是台北", "big5"),
+        ("謝謝", "big5"),
+        ("香港", "big5"),
+        ("你好，世界。", "big5"),
+        # Longer text, both ways.
+        ("灯塔的守护者是谁？", "gb18030"),
+        ("GPT-5 发布了。开发者可以在 API 中使用它，价格与上一代相同。", "gb18030"),
+        ("陸特和漢斯雷頓開創了哪一地區對梵語的學術研究？", "big5"),
+    ],
+)
+def test_short_gb18030_and_big5_text_decodes_right(text: str, encoding: str) -> None:
+    assert decode_bytes(text.encode(encoding)) == text
+
+
 def test_binary_data_is_refused() -> None:
     with pytest.raises(UnreadableArticle, match="binary"):
         decode_bytes(bytes(range(256)) * 20)
