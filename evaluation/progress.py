@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from ingest.progress import progress
+
 
 class Progress:
     """Silent progress: the default, and the base of `BarProgress`."""
@@ -19,30 +21,9 @@ class Progress:
 
 
 class BarProgress(Progress):
-    """A transient rich progress bar per task (on stderr)."""
+    """Each task shown as `ingest.progress` shows an ingest's (a rich bar on stderr)."""
 
     @contextmanager
     def task(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
-        if total <= 0:
-            yield lambda n: None
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        from rich.progress import Progress as RichProgress
-
-        with RichProgress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-            console=Console(stderr=True),
-        ) as progress:
-            task_id = progress.add_task(description, total=total)
-            yield lambda n: progress.advance(task_id, n)
+        with progress(description, total) as advance:
+            yield advance

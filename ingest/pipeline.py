@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
 from ingest.chunking import chunk_article
 from ingest.models import Article, Chunk, IngestReport, SkippedInput
+from ingest.progress import progress
 from ingest.reader import SUPPORTED_SUFFIXES, UnreadableArticle, read_article_file
 from ingest.store import ArticleStore, is_store_error
 
@@ -114,7 +112,9 @@ def ingest_articles(
     copies = [article for article in articles if unique[article.article_id] is not article]
     planned = [(article, chunk_article(article, max_chars)) for article in unique.values()]
     total = sum(len(chunks) for _, chunks in planned)
-    with _progress(show_progress, total) as advance:
+    # None (the CLI's) shows it as True does; False (Discord's /ingest, the evaluation
+    # when not on a terminal, tests) shows nothing.
+    with progress("embedding chunks", total, show=show_progress is not False) as advance:
         stored = store.stored_article_ids([article.article_id for article, _ in planned])
         new = []
         for article, chunks in planned:
@@ -188,28 +188,3 @@ def _unique(articles: list[Article]) -> dict[str, Article]:
     for article in articles:
         by_id.setdefault(article.article_id, article)
     return by_id
-
-
-def _progress(show: bool | None, total: int) -> Any:
-    """A rich progress bar over chunks on a terminal; a no-op otherwise."""
-    if show is None:
-        show = sys.stderr.isatty()
-    if not show or total == 0:
-        return nullcontext(lambda n: None)
-    from contextlib import contextmanager
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    @contextmanager
-    def bar() -> Iterator[Any]:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            transient=True,
-        ) as progress:
-            task = progress.add_task("embedding chunks", total=total)
-            yield lambda n: progress.advance(task, n)
-
-    return bar()

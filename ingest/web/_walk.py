@@ -17,6 +17,7 @@ from ingest.fetch import FetchError, FetchResult, GuardedClient
 from ingest.messages import hide_credentials
 from ingest.models import ArticleRecord, IngestReport, SkippedInput
 from ingest.pipeline import ingest_articles
+from ingest.progress import on_terminal
 from ingest.reader import UnreadableArticle
 from ingest.store import ArticleStore
 from ingest.web._cache import SeenURL, WebCache, detected_kind
@@ -80,7 +81,9 @@ class _Walker:
         self.cache = cache
         self.client = client
         self.report = report
-        self.show_progress = show_progress
+        # A page is ingested at a time: a line for each would flood a log (and `watch`'s JSON
+        # lines), so unless told, progress is the terminal's bar alone.
+        self.show_progress = on_terminal() if show_progress is None else show_progress
         self.visited: set[str] = set()
         self.budget = store.settings.fetch_budget
         self.fetches = 0

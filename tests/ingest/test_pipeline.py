@@ -16,7 +16,7 @@ from ingest.embeddings import load_embeddings
 from ingest.store import EmbeddingModelMismatch
 from retrieval import Answerer
 from tests.ingest.store_checks import assert_consistent
-from tests.support.cli import clean_env, run_cli
+from tests.support.cli import clean_env, cli_command, run_cli
 from tests.support.embeddings import MODEL_NAME, HashEmbeddings
 from tests.support.settings import FIXTURES, SAMPLE_ARTICLES, make_settings
 
@@ -54,6 +54,67 @@ def test_cli_reingesting_the_samples_adds_nothing(sample_store_copy: Settings) -
     assert summary["articles"] == 14
     assert summary["chunks_added"] == 0 and summary["chunks_removed"] == 0
     assert summary["chunks_unchanged"] > 200 and summary["skipped"] == []
+
+
+def _notes_folder(tmp_path: Path, count: int) -> Path:
+    """`count` one-chunk articles: more than one embedding batch (256) when over 256."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for n in range(count):
+        text = f"# Ferry note {n}\n\nFerry number {n} leaves the harbour at dawn.\n"
+        (folder / f"{n:03}.md").write_text(text, encoding="utf-8")
+    return folder
+
+
+def _hash_store_env(tmp_path: Path) -> dict[str, str]:
+    return clean_env(CITEBOT_CHROMA_PATH=str(tmp_path / "chroma"), CITEBOT_EMBEDDING_MODEL=MODEL_NAME)
+
+
+def test_cli_ingest_not_on_a_terminal_prints_progress_lines_on_stderr(tmp_path: Path) -> None:
+    """`make demo 2>&1 | tee log`: no bar can be drawn, so lines say how far it got."""
+    folder = _notes_folder(tmp_path, 300)
+    done = run_cli("ingest", str(folder), env=_hash_store_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["300 articles: 300 chunks added, 0 unchanged, 0 removed"]
+    assert done.stderr.splitlines() == [
+        "embedding chunks: 0 of 300",
+        "embedding chunks: 256 of 300",
+        "embedding chunks: 300 of 300",
+    ]
+
+
+def test_cli_ingest_draws_its_bar_on_stderr_when_stdout_is_piped(tmp_path: Path) -> None:
+    """`make demo | tee log`: stdout is a pipe, stderr the terminal, where the bar must go."""
+    import os
+    import pty
+    import selectors
+
+    folder = _notes_folder(tmp_path, 3)
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        cli_command("ingest", str(folder)), env=_hash_store_env(tmp_path) | {"COLUMNS": "100"},
+        stdout=subprocess.PIPE, stderr=terminal, text=True,
+    )
+    os.close(terminal)
+    screen = b""
+    waiting = selectors.DefaultSelector()
+    waiting.register(main, selectors.EVENT_READ)
+    try:
+        while waiting.select(120):
+            try:
+                data = os.read(main, 4096)
+            except OSError:  # EIO: citebot has closed the terminal
+                break
+            if not data:
+                break
+            screen += data
+    finally:
+        waiting.close()
+        os.close(main)
+    stdout, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, screen
+    assert stdout.splitlines() == ["3 articles: 3 chunks added, 0 unchanged, 0 removed"]
+    assert b"embedding chunks" in screen and b"3/3" in screen, screen
 
 
 def test_cli_sources_lists_the_36kr_link(sample_store_copy: Settings) -> None:
