@@ -13,7 +13,11 @@ from config import Settings
 from ingest.messages import display_text
 from retrieval import Answer, Answerer, Turn
 
+# What `citebot chat` asks when nothing is piped in (`make demo` in CI), and the sample
+# article it is about (examples/articles/000_…): only a store holding that article can
+# answer it.
 SAMPLE_QUESTION = "Greg Brockman 认为 AI 发展的关键瓶颈是什么？"
+SAMPLE_ARTICLE_URL = "https://www.36kr.com/p/3424967141690758"
 
 
 def render_answer(answer: Answer) -> str:
@@ -57,14 +61,16 @@ def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
     In a terminal: line editing and history (readline), `exit`, `quit`, an empty line or
     Ctrl-D to leave. With `json_lines` every stdin line is a question and each answer is one
     JSON object on stdout, flushed at once (for scripts). Otherwise, when stdin is not a
-    terminal (e.g. `make demo` in CI) it answers the piped questions, or one sample question.
+    terminal (e.g. `make demo` in CI) it answers the piped questions; with none, it asks the
+    sample question of a store that holds the sample article, and otherwise says how to ask.
     """
     from ingest.messages import plural
     from ingest.store import empty_store_message
 
     answerer = Answerer(settings)
     interactive = sys.stdin.isatty() and not json_lines
-    count = len(answerer.sources())
+    records = answerer.sources()
+    count = len(records)
     if count == 0:
         print(f"citebot: {empty_store_message(settings)}", file=sys.stderr, flush=True)
     if json_lines:
@@ -78,7 +84,16 @@ def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
         lines = _prompted_lines()
     else:
         piped = [line for line in sys.stdin.read().splitlines() if line.strip()]
-        lines = iter(piped or [SAMPLE_QUESTION])
+        if not piped and any(record.url == SAMPLE_ARTICLE_URL for record in records):
+            piped = [SAMPLE_QUESTION]
+        elif not piped and records:
+            example = one_line(records[0].title) or one_line(records[0].source)
+            print(
+                f"citebot: {plural(count, 'article')}, e.g. “{example}”. Nothing was piped in: "
+                'ask with `echo "your question" | citebot chat`, `citebot ask QUESTION`, or '
+                "run `citebot chat` in a terminal."
+            )
+        lines = iter(piped)
     history: list[Turn] = []
     for line in lines:
         question = line.strip()

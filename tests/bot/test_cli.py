@@ -23,8 +23,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser
+from bot.console import SAMPLE_QUESTION
 from tests.support.cli import clean_env, cli_command, run_cli
 from tests.support.embeddings import MODEL_NAME
+from tests.support.settings import SAMPLE_ARTICLES
 
 ARTICLE = "# 灯塔的故事\n\n海边有一座灯塔。灯塔守护着来往的船只。守塔人每天晚上点亮灯。\n"
 
@@ -390,6 +392,32 @@ def test_ctrl_d_leaves_a_newline(one_article: tuple[Path, dict[str, str]], tmp_p
     code, screen = _chat_in_a_terminal(one_article[1], tmp_path)  # Ctrl-D at the first prompt
     assert code == 0
     assert screen.endswith("> |\r\n"), repr(screen[-40:])
+
+
+def test_chat_with_nothing_piped_asks_the_sample_question_of_the_sample_article(
+    tmp_path: Path,
+) -> None:
+    """`make demo` in CI: the sample articles are in the store, so their sample question."""
+    env = _store_env(tmp_path)
+    sample = SAMPLE_ARTICLES / "000_f5de9be2cb32d2d6.txt"
+    assert _cli("ingest", str(sample), cwd=tmp_path, **env).returncode == 0
+    chat = _cli("chat", cwd=tmp_path, input="", **env)
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.startswith(f"> {SAMPLE_QUESTION}\n"), chat.stdout
+
+
+def test_chat_with_nothing_piped_names_an_article_of_another_store(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """A store without the sample article cannot answer the sample question: not asked."""
+    chat = _cli("chat", cwd=tmp_path, input="", **one_article[1])
+    assert chat.returncode == 0, chat.stderr
+    assert "Brockman" not in chat.stdout + chat.stderr
+    assert chat.stdout.splitlines() == [
+        "citebot: 1 article, e.g. “灯塔的故事”. Nothing was piped in: ask with "
+        '`echo "your question" | citebot chat`, `citebot ask QUESTION`, or run `citebot chat` '
+        "in a terminal."
+    ]
 
 
 # --- 11. an empty store says so, once --------------------------------------------------------------
