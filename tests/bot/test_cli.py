@@ -7,7 +7,6 @@ instant hash embeddings (what is tested is the command line, not relevance).
 from __future__ import annotations
 
 import argparse
-import http.server
 import importlib.util
 import json
 import logging
@@ -15,7 +14,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
@@ -26,6 +24,7 @@ from bot.cli import build_parser
 from bot.console import SAMPLE_QUESTION
 from tests.support.cli import clean_env, cli_command, run_cli
 from tests.support.embeddings import MODEL_NAME
+from tests.support.net import http_server
 from tests.support.settings import SAMPLE_ARTICLES
 
 ARTICLE = "# 灯塔的故事\n\n海边有一座灯塔。灯塔守护着来往的船只。守塔人每天晚上点亮灯。\n"
@@ -234,24 +233,10 @@ def test_eval_rejects_a_limit_below_one(limit: str, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def web_root(tmp_path: Path) -> Iterator[str]:
-    """A local web server over an empty folder: every page is a 404."""
-    root = tmp_path / "site"
-    root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def web_root() -> Iterator[str]:
+    """A local web server with no pages: every page is a 404."""
+    with http_server({}) as base:
+        yield base
 
 
 def test_commands_print_warnings_only_and_each_skip_once(

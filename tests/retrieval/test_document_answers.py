@@ -8,9 +8,7 @@ on page 2. Real embedding model, real CLI processes.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from tests.support.documents import (
     make_docx,
     make_pdf,
 )
+from tests.support.net import http_server
 from tests.support.settings import make_settings
 
 
@@ -34,26 +33,8 @@ def pdf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serves the harbour report at /reports/q3 (no .pdf in the URL) as application/pdf."""
     body = make_pdf(tmp_path_factory.mktemp("served") / "q3.pdf", HARBOUR).read_bytes()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            if self.path != "/reports/q3":
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/pdf")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/reports/q3"
-    server.shutdown()
-    server.server_close()
+    with http_server({"/reports/q3": (200, "application/pdf", body)}) as base:
+        yield f"{base}/reports/q3"
 
 
 @pytest.fixture(scope="module")
