@@ -1,5 +1,5 @@
-"""What a fetched URL is: an HTML page (or a PDF/Word file, read like one), a feed or a
-sitemap, judged by its content type and its first element.
+"""What a fetched URL is: an HTML page (or a PDF/Word file or a text/markdown file, read like
+one), a feed or a sitemap, judged by its content type and its first element.
 
 The body wins over the header, since servers often send feeds as text/html or text/plain.
 """
@@ -25,6 +25,9 @@ _ROOT_KINDS = {
     b"sitemapindex": SITEMAP,
 }
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
+# A text or markdown file served as such (a raw link to a repository's `.md`): read as the
+# same file on disk is (`ingest.web._parse.read_page`).
+TEXT_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
 
 
 def _root_element(body: bytes) -> bytes | None:
@@ -63,7 +66,7 @@ def detect_kind(content_type: str, body: bytes) -> str | None:
         return kind
     if document_format(media_type=content_type, body=body):
         return HTML  # a PDF or Word file is a page like any other (read by `read_page`)
-    if content_type in _HTML_TYPES:
-        return HTML  # a page that does not start with <html>
+    if content_type in _HTML_TYPES or content_type in TEXT_TYPES:
+        return HTML  # a page that does not start with <html>, or a text file
     return None
 

@@ -17,7 +17,8 @@ from ingest.documents import document_format, read_document
 from ingest.encodings import decode_html
 from ingest.fetch import FetchResult
 from ingest.models import Article
-from ingest.reader import UnreadableArticle, read_html_article
+from ingest.reader import UnreadableArticle, read_html_article, read_text_articles
+from ingest.web._kinds import TEXT_TYPES
 
 
 def _same_site(a: str, b: str) -> bool:
@@ -27,7 +28,8 @@ def _same_site(a: str, b: str) -> bool:
 
 
 def read_page(result: FetchResult) -> Article:
-    """The article on a fetched HTML page; its link is the page's canonical URL.
+    """The article on a fetched HTML page (or PDF, Word, text or markdown file); its link is
+    the page's canonical URL (a text file's `> link:`).
 
     A canonical URL on another site is not believed (a page could otherwise claim another
     site's article and replace its chunks): then the fetched URL is the link.
@@ -36,14 +38,29 @@ def read_page(result: FetchResult) -> Article:
     file_format = document_format(media_type=result.content_type, body=result.body)
     if file_format:
         return read_document(result.body, fetched, file_format, url=fetched)
-    html = decode_html(result.body, result.charset)
-    if not html.strip():
+    text = decode_html(result.body, result.charset)
+    if not text.strip():
         raise UnreadableArticle("empty page")
-    article = read_html_article(html, fetched, fetched)
+    if result.content_type in TEXT_TYPES:
+        article = _text_file(text, fetched)
+    else:
+        article = read_html_article(text, fetched, fetched)
     link = (article.url or "").split("#", 1)[0]
     if not link or not _same_site(link, fetched):
         link = fetched
     return replace(article, url=link, source_key=link)
+
+
+def _text_file(text: str, fetched: str) -> Article:
+    """The article of a text or markdown file fetched from `fetched`, read as a file is
+    (`> link:` header or front matter, `# heading`). A URL is one article: a file that is a
+    listing of several dated posts is refused, to be ingested as a file instead."""
+    articles = read_text_articles(text, fetched, key=fetched)
+    if len(articles) > 1:
+        raise UnreadableArticle(
+            f"a list of {len(articles)} posts in one text file: save it and ingest the file"
+        )
+    return replace(articles[0], url=articles[0].url or fetched)
 
 
 def parse_feed(body: bytes, base_url: str, content_type: str = "") -> list[tuple[str, str]]:

@@ -133,7 +133,7 @@ class _Walker:
         if kind is None:
             self._skip(
                 url,
-                "not an HTML page, feed or sitemap "
+                "not an HTML page, text file, feed or sitemap "
                 f"(content type {result.content_type or 'missing'})",
             )
             return

@@ -231,7 +231,9 @@ def _by_url(store: ArticleStore) -> dict[str, object]:
         ("application/xml", b"<?xml version='1.0'?><urlset/>", "sitemap"),
         ("text/xml", b"<sitemapindex/>", "sitemap"),
         ("application/xml", b"<?xml version='1.0'?><svg/>", None),
-        ("text/plain", b"just words", None),
+        ("text/plain", b"just words", "html"),  # a text file: read as a file is
+        ("text/markdown", b"# Notes\n\nwords", "html"),
+        ("application/json", b'{"just": "data"}', None),
     ],
 )
 def test_kind_is_sniffed_from_the_body_before_the_content_type(
@@ -260,6 +262,38 @@ def test_pages_are_ingested_under_their_canonical_url(site: Site, store: Article
     user_agents = {headers.get("User-Agent") for _, headers in site.requests}
     assert user_agents == {USER_AGENT}
     assert re.fullmatch(r"citebot/\S+ \(\+https://github\.com/citebot\)", USER_AGENT)
+
+
+def test_text_and_markdown_urls_are_read_as_files_are(site: Site, store: ArticleStore) -> None:
+    """A raw `.md` link used to be refused as "not an HTML page, feed or sitemap"."""
+    site.add(
+        "/raw/ferry.md",
+        b"# Harbour ferry timetable\n\nThe ferry leaves the north pier at nine.\n",
+        "text/markdown; charset=utf-8",
+    )
+    site.add(
+        "/raw/tea.txt",
+        f"> link: {site.base}/posts/tea\n\n茶园在五月采茶。\n".encode("gb18030"),
+        "text/plain; charset=gbk",
+    )
+    timeline = (FIXTURES / "reader" / "timeline.txt").read_bytes()
+    site.add("/raw/timeline.txt", timeline, "text/plain")
+    urls = [f"{site.base}/raw/ferry.md", f"{site.base}/raw/tea.txt", f"{site.base}/raw/timeline.txt"]
+
+    report = _ingest(urls, store)
+
+    assert report.articles == 2
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        (urls[2], "a list of 3 posts in one text file: save it and ingest the file")
+    ]
+    records = _by_url(store)
+    ferry = records[urls[0]]
+    assert ferry.title == "Harbour ferry timetable"
+    assert store.article_texts([ferry.article_id])[ferry.article_id] == (
+        "The ferry leaves the north pier at nine."
+    )
+    tea = records[f"{site.base}/posts/tea"]  # its header's link, on the same site
+    assert store.article_texts([tea.article_id])[tea.article_id] == "茶园在五月采茶。"
 
 
 def test_an_unchanged_page_is_revalidated_and_adds_nothing(site: Site, store: ArticleStore) -> None:
