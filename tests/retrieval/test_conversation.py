@@ -36,6 +36,7 @@ from retrieval.conversation import (
         ("Greg Brockman 认为 AI 发展的关键瓶颈是什么？", False, False),
         ("其他国家的首都在哪里？", False, False),  # 其他 refers to nothing earlier
         ("我们应该如何评价因此而来的改革措施？", False, False),  # 应该, 因此
+        ("他在哪个会议上说的？", True, True),  # its topic is 会议 alone: 上, 说 say no more
     ],
 )
 def test_what_refers_back_and_what_is_elliptical(
@@ -191,3 +192,17 @@ def test_a_name_asked_after_another_topic_is_not_answered_from_that_topic(
     assert not any("earlier question" in note for note in answer.notes)
     name = follow_up.removeprefix("Who is ").rstrip("?")
     assert not answer.confident or all(name in quote.text for quote in answer.quotes)
+
+
+@pytest.mark.slow
+def test_where_something_was_said_is_answered_from_the_quote_that_says_it(
+    sample_answerer,
+) -> None:
+    """"他在哪个会议上说的？" after a question about Brockman's view: the article says he spoke
+    "在世界AI工程师大会上". Its words 会议, 上, 说 were three to back, and the quote holds only
+    上, so the conversation's reading was dropped and the answer was "I don't know"."""
+    first = "Greg Brockman认为AI发展的关键瓶颈是什么？"
+    history = [Turn("user", first), Turn("assistant", sample_answerer.ask(first).text)]
+    answer = sample_answerer.ask("他在哪个会议上说的？", history)
+    assert answer.confident
+    assert any("世界AI工程师大会" in quote.text for quote in answer.quotes)
