@@ -126,13 +126,15 @@ def ingest_articles(
             else:
                 new.append((article, chunks))
         # Met again (or elsewhere): the store records the source; an edit of only the title,
-        # link or date replaces those.
-        report.articles_updated += len(
-            store.update_details([a for a in articles if a.article_id in stored])
-        )
+        # link or date replaces those. A source that held another text gives it up.
+        met = store.update_details([a for a in articles if a.article_id in stored])
+        report.articles_updated += len(met.rewritten)
+        report.chunks_removed += met.removed
         _store_new(new, store, report, advance)
         # Copies of a text stored just now: their sources hold it too.
-        store.update_details([a for a in copies if a.article_id not in stored])
+        report.chunks_removed += store.update_details(
+            [a for a in copies if a.article_id not in stored]
+        ).removed
     # A store written before chunks had bilingual vectors gets them even when nothing is new.
     store.add_missing_bilingual_vectors()
     return report

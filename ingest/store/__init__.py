@@ -54,13 +54,14 @@ from ingest.store._client import (
 )
 from ingest.store._layout import WRITE_BATCH, EmbeddingModelMismatch, embedding_text
 from ingest.store._side import SideRecords
-from ingest.store._writing import WriteCounts
+from ingest.store._writing import DetailsUpdate, WriteCounts
 
 __all__ = [
     "WRITE_BATCH",
     "ArticleRecord",
     "ArticleStore",
     "ChunkHit",
+    "DetailsUpdate",
     "EmbeddedArticle",
     "EmbeddingModelMismatch",
     "SideRecords",

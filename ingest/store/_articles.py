@@ -33,7 +33,7 @@ from ingest.store._layout import (
 )
 from ingest.store._side import SideRecords
 from ingest.store._texts import TextCache
-from ingest.store._writing import ArticleWriter, WriteCounts
+from ingest.store._writing import ArticleWriter, DetailsUpdate, WriteCounts
 from ingest.text import LANGUAGES
 
 
@@ -337,13 +337,13 @@ class ArticleStore:
             [(item.article, list(item.chunks), list(item.vectors)) for item in items], None
         )
 
-    def update_details(self, articles: Sequence[Article]) -> set[str]:
+    def update_details(self, articles: Sequence[Article]) -> DetailsUpdate:
         """For stored articles met again with the same text, at their source or at another
         (a copy): record that the source holds them, and rewrite their title, link, date,
         author and source when those changed at the source their record names (the ids hash
-        the text, so such an edit is otherwise invisible); returns the ids rewritten. What
-        such a source held before goes unless another source still holds it. Nothing is
-        embedded; articles not stored are passed over."""
+        the text, so such an edit is otherwise invisible). What such a source held before
+        goes unless another source still holds it. Returns the ids rewritten and the chunks
+        removed (`DetailsUpdate`). Nothing is embedded; articles not stored are passed over."""
         return self._writer.update_details(list(articles))
 
     def forget(self, article_id: str) -> int:

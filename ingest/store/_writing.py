@@ -63,6 +63,15 @@ class WriteCounts(NamedTuple):
     removed: int
 
 
+class DetailsUpdate(NamedTuple):
+    """What `update_details` did: the articles whose details changed at the source their
+    record names, and the chunks removed with texts no source holds any more (a source met
+    with another text than it held)."""
+
+    rewritten: set[str]
+    removed: int
+
+
 class Settled(NamedTuple):
     """What meeting sources did (`ArticleWriter._settle`): chunks removed with the articles
     no source holds any more, by the source key that held them last; the articles whose
@@ -127,13 +136,13 @@ class ArticleWriter:
             counts += self._finish(items[len(counts) :], existing)
             return counts
 
-    def update_details(self, articles: list[Article]) -> set[str]:
+    def update_details(self, articles: list[Article]) -> DetailsUpdate:
         """Record that these sources hold these stored articles (the ids hash the text only:
         a file met again, or a copy of a stored text in another file or at a URL) and rewrite
         what changed at them; returns the ids of the articles whose details (title, link,
-        date, author, source) changed at the source their record names. Their chunks' copies
-        are rewritten first and the record last, so an interrupted update is redone by the
-        next run. Nothing is embedded again: the chunks keep their vectors and keyword tokens
+        date, author, source) changed at the source their record names, and the chunks
+        removed (`DetailsUpdate`). Their chunks' copies are rewritten first and the record
+        last, so an interrupted update is redone by the next run. Nothing is embedded again: the chunks keep their vectors and keyword tokens
         (of the title they were embedded with). A source that held another text before
         stops holding it, and that text goes when no other source holds it."""
         with self._lock:
@@ -141,7 +150,7 @@ class ArticleWriter:
             settled = self._settle([a for a in articles if a.article_id in stored])
             if settled.changed:
                 self._bump_revision()
-            return settled.reported
+            return DetailsUpdate(settled.reported, sum(settled.removed.values()))
 
     def forget(self, article_id: str) -> int:
         """Remove an article and its chunks, whichever sources hold its text; returns how

@@ -382,3 +382,18 @@ def test_forget_removes_an_article_whichever_files_hold_it(tmp_path: Path) -> No
     ingest_paths([folder], store, show_progress=False)
     [again] = store.articles()
     assert again.article_id == record.article_id and len(again.other_sources) == 1
+
+
+def test_a_file_edited_into_a_copy_of_another_reports_the_chunks_of_its_old_text_removed(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    a, _ = _write(folder / "a.md", _RETIRED), _write(folder / "b.md", _FERRY)
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    retired = next(r for r in store.articles() if r.source == str(a))
+    _write(a, _FERRY)
+    report = ingest_paths([folder], store, show_progress=False)
+    assert (report.chunks_added, report.chunks_removed) == (0, retired.chunks)
+    assert store.chunk_count() == store.articles()[0].chunks

@@ -347,7 +347,8 @@ def test_a_store_written_before_source_records_reads_as_before_and_keeps_copies(
     }
     # A copy of the ferry report turns up in another file, and harbour-1.md is edited (what
     # an ingest of the folder does: the stored text met again first, then the new one).
-    assert store.update_details([replace(ferry, source="copy.md", source_key="copy.md")]) == set()
+    copy = replace(ferry, source="copy.md", source_key="copy.md")
+    assert store.update_details([copy]) == (set(), 0)
     edited = _edited(ferry, "line 11", "line eleven")
     [counts] = store.add_articles([(edited, chunk_article(edited, 300))])
     assert counts.removed == 0

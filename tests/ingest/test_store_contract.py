@@ -134,7 +134,7 @@ def test_side_records_round_trip(store: ArticleStore) -> None:
 def test_a_text_stays_stored_while_any_of_its_sources_holds_it(store: ArticleStore) -> None:
     first, copy = HARBOUR, replace(HARBOUR, source="copy.md", source_key="copy.md")
     [written] = _add(store, first)
-    assert store.update_details([copy]) == set()  # a second source: nothing to rewrite
+    assert store.update_details([copy]) == (set(), 0)  # a second source: nothing to rewrite
     record = store.article(HARBOUR.article_id)
     assert record is not None and (record.source, record.other_sources) == ("Harbour.md", ("copy.md",))
 
