@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from ingest.models import Article, Chunk
+from ingest.store._layout import chunk_metadata, source_metadata
 from tests.support.settings import REPO
 
 PROJECT_PACKAGES = {"bot", "config", "evaluation", "ingest", "retrieval"}
@@ -63,3 +65,36 @@ def test_the_check_sees_a_private_import_and_a_private_attribute(tmp_path: Path)
         "probe.py:1: from ingest.store import _chunk_metadata",
         "probe.py:3: answerer._condense",
     ]
+
+
+def metadata_fields_named(path: Path, fields: set[str]) -> list[str]:
+    """String constants of a module that are metadata field names, as `file:line: 'name'`
+    (docstrings aside: they may speak of a field)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        f"{path.name}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and node.value in fields and id(node) not in docstrings
+    ]
+
+
+def test_the_sources_rule_reads_records_through_the_layout_only() -> None:
+    """`ingest/store/_layout.py` names the store's metadata fields; the rule of which source
+    holds which article (`_sources.py`) reads them through its functions."""
+    article = Article("a1", "Title", "Text.", "a.md", "a.md")
+    chunk = Chunk("c1", "a1", 0, "Text.", 0, 5)
+    fields = {*source_metadata(article), *chunk_metadata(article, chunk)}
+    assert metadata_fields_named(REPO / "ingest" / "store" / "_sources.py", fields) == []
+
+
+def test_the_field_check_sees_a_field_named_outside_a_docstring(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text('"""Reads "source"."""\nKEY = "source_key"\n', encoding="utf-8")
+    assert metadata_fields_named(probe, {"source", "source_key"}) == ["probe.py:2: 'source_key'"]

@@ -165,11 +165,43 @@ def chunk_article_fields(details: dict[str, Any]) -> dict[str, Any]:
     return {key: details.get(key, "") for key in CHUNK_DETAILS}
 
 
-def same_source(meta: dict[str, Any], article: Article) -> bool:
-    """Whether a record (an article's or a source's) names where `article` comes from: the
-    same source key, or the same file or URL as given (a `> link:` edited in that file
-    changes the key)."""
-    return meta.get("source_key") == article.source_key or meta.get("source") == article.source
+def held_article(record: dict[str, Any]) -> str:
+    """The article a source's record says that source holds."""
+    return str(record.get("article_id", ""))
+
+
+def named_source_key(meta: dict[str, Any]) -> str:
+    """The source key a record names: a source's own, or the one an article's record shows."""
+    return str(meta.get("source_key", ""))
+
+
+def named_source(meta: dict[str, Any]) -> str:
+    """The file or URL (as given) a record names."""
+    return str(meta.get("source", ""))
+
+
+def earlier_record(meta: dict[str, Any], article: Article) -> bool:
+    """Whether a record (a source's, or an article's naming its source) is what the file or
+    URL `article` was read from gave under an earlier key: the same source as given, another
+    key, and a link behind one of the two keys (a `> link:` or canonical link added, changed
+    or dropped in that file or page). Two keys that are both paths are never one source's
+    versions: a file's key is its absolute path, and the posts of one listing file are
+    `path#title` each (they hold their own texts side by side)."""
+    key = named_source_key(meta)
+    if key == article.source_key or named_source(meta) != article.source:
+        return False
+    return _keyed_by_link(key, meta.get("url")) or _keyed_by_link(article.source_key, article.url)
+
+
+def _keyed_by_link(key: str, url: object) -> bool:
+    """A source key that is the article's link (a file's `> link:`, a page's canonical URL)."""
+    return bool(url) and key == url
+
+
+def where_sources(sources: Sequence[str]) -> dict[str, Any]:
+    """A `where` matching the records (a source's or an article's) read from these files or
+    URLs, as given."""
+    return {"source": {"$in": list(sources)}}
 
 
 def source_record_id(source_key: str) -> str:

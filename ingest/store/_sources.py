@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.models import Article
-from ingest.store._layout import DETAILS, same_source, source_metadata
+from ingest.store._layout import (
+    DETAILS,
+    earlier_record,
+    held_article,
+    named_source,
+    named_source_key,
+    source_metadata,
+)
 
 Meta = dict[str, Any]
 
@@ -57,14 +64,25 @@ class SettlePlan:
 
 def held_before(met: dict[str, Article], holdings: Holdings) -> dict[str, set[str]]:
     """For each source key met, the articles it held before, other than the one it holds now:
-    what its record names, or (no record) the articles whose own record names it."""
+    what its record names, or (no record) the articles whose own record names it; and what
+    the same file or URL held under an earlier key (`earlier_record`: its link changed)."""
     before: dict[str, set[str]] = {}
     for key, article in met.items():
         record = holdings.records.get(key)
         if record is not None:
-            held = {str(record.get("article_id", ""))}
+            held = {held_article(record)}
         else:
-            held = {aid for aid, meta in holdings.articles.items() if meta.get("source_key") == key}
+            held = {aid for aid, meta in holdings.articles.items() if named_source_key(meta) == key}
+        held |= {
+            held_article(r)
+            for k, r in holdings.records.items()
+            if k not in met and earlier_record(r, article)
+        }
+        held |= {
+            aid
+            for aid, meta in holdings.articles.items()
+            if named_source_key(meta) not in holdings.records and earlier_record(meta, article)
+        }
         before[key] = held - {article.article_id}
     return before
 
@@ -101,20 +119,19 @@ def _holders_after(
     aid: str, met: dict[str, Article], holdings: Holdings, plan: SettlePlan
 ) -> dict[str, Meta]:
     """The sources holding `aid` once the met ones hold what they hold now, by key. A record
-    of the same file under another key (its `> link:` was edited) is that file's old record:
-    it goes (`plan.drop`)."""
+    of a met file or URL under an earlier key (`earlier_record`) holds nothing any more: it
+    goes (`plan.drop`)."""
     meta = holdings.articles[aid]
     held = {k: r for k, r in holdings.holders.get(aid, {}).items() if k not in met}
-    named = str(meta.get("source_key", ""))
+    named = named_source_key(meta)
     if named not in met and named not in holdings.records:
         held[named] = meta  # a store written before source records: the record's own source
-    here = {k: a for k, a in met.items() if a.article_id == aid}
     for key in list(held):
-        if any(a.source == held[key].get("source") for a in here.values()):
+        if any(earlier_record(held[key], a) for a in met.values()):
             del held[key]
             if key in holdings.records or key in holdings.holders.get(aid, {}):
                 plan.drop.append(key)
-    held.update({k: source_metadata(a) for k, a in here.items()})
+    held.update({k: source_metadata(a) for k, a in met.items() if a.article_id == aid})
     return held
 
 
@@ -124,11 +141,11 @@ def _named_source(
     """Which source's details the article's record shows from now on, and whether that is
     the source it named, met now: the one it names while that still holds it, else the same
     file met under a new key, else the first of the others."""
-    named = str(meta.get("source_key", ""))
+    named = named_source_key(meta)
     if named in held:
         return held[named], named in met
     for article in met.values():
-        if article.article_id == aid and same_source(meta, article):
+        if article.article_id == aid and earlier_record(meta, article):
             return source_metadata(article), True
-    first = min(held, key=lambda k: (str(held[k].get("source", "")), k))
+    first = min(held, key=lambda k: (named_source(held[k]), k))
     return held[first], False

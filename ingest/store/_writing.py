@@ -41,9 +41,11 @@ from ingest.store._layout import (
     chunk_metadata,
     embedding_text,
     iter_metadatas,
+    named_source_key,
     sentence_id,
     source_metadata,
     source_record_id,
+    where_sources,
 )
 from ingest.store._sources import Holdings, held_before, plan_settle
 from ingest.store._texts import TextCache
@@ -349,6 +351,11 @@ class ArticleWriter:
         for batch in batches(unrecorded):
             where = {"source_key": {"$in": batch}}
             holdings.articles.update(iter_metadatas(self._articles, where))
+        # The same files or URLs under other keys: what they held under an earlier link.
+        for batch in batches(sorted({a.source for a in met.values()})):
+            for _, record in iter_metadatas(self._sources, where_sources(batch)):
+                holdings.records.setdefault(named_source_key(record), record)
+            holdings.articles.update(iter_metadatas(self._articles, where_sources(batch)))
         before = held_before(met, holdings)
         touched = {a.article_id for a in met.values()}
         touched |= {aid for ids in before.values() for aid in ids}

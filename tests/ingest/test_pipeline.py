@@ -397,3 +397,54 @@ def test_a_file_edited_into_a_copy_of_another_reports_the_chunks_of_its_old_text
     report = ingest_paths([folder], store, show_progress=False)
     assert (report.chunks_added, report.chunks_removed) == (0, retired.chunks)
     assert store.chunk_count() == store.articles()[0].chunks
+
+
+def test_a_file_whose_link_and_text_change_together_gives_up_its_old_text(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    a = folder / "a.md"
+    a.write_text(f"> link: https://example.org/old\n\n{_RETIRED}", encoding="utf-8")
+    kept = _write(folder / "b.md", _FERRY)
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    old = next(r for r in store.articles() if r.source == str(a))
+
+    a.write_text(f"> link: https://example.org/new\n\n{_RETIRED} It is open to visitors.\n")
+    report = ingest_paths([folder], store, show_progress=False)
+
+    assert report.chunks_removed == old.chunks
+    assert store.article(old.article_id) is None
+    assert sorted((r.source, r.url) for r in store.articles()) == [
+        (str(a), "https://example.org/new"),
+        (str(kept), None),
+    ]
+    assert_consistent(store)
+    # A text another file still holds stays, whatever link the edited file gives itself now.
+    _write(kept, f"{_RETIRED} It is open to visitors.\n")
+    shared = store.articles()
+    a.write_text(f"> link: https://example.org/newest\n\n{_FERRY}", encoding="utf-8")
+    assert ingest_paths([folder], store, show_progress=False).chunks_removed == 0
+    assert {r.article_id for r in store.articles()} == {r.article_id for r in shared}
+
+
+_NOTES = (
+    "Weekly notes\nThe ferry was late again.\nAugust 1, 2025 · 1 min · ann\n"
+    "Weekly notes\nThe ferry was late again.\nAugust 8, 2025 · 1 min · ann\n"
+)
+
+
+def test_two_identical_posts_of_a_listing_file_are_two_sources_from_the_first_ingest(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.txt").write_text(_NOTES, encoding="utf-8")
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    [record] = store.articles()
+    # The first post names the article, as a second ingest (and every later one) has it.
+    assert record.published == "2025-08-01"
+    ingest_paths([folder], store, show_progress=False)
+    assert store.articles() == [record]

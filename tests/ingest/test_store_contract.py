@@ -152,3 +152,18 @@ def test_a_text_stays_stored_while_any_of_its_sources_holds_it(store: ArticleSto
     [last] = _add(store, replace(LIBRARY, source="copy.md", source_key="copy.md"))
     assert last.removed == written.added and store.article(HARBOUR.article_id) is None
     assert sorted(r.source for r in store.articles()) == ["Harbour.md", "copy.md"]
+
+
+def test_two_posts_of_one_file_with_the_same_text_both_hold_it(store: ArticleStore) -> None:
+    text = (
+        "Weekly notes\nThe ferry was late again.\nAugust 1, 2025 · 1 min · ann\n"
+        "Weekly notes\nThe ferry was late again.\nAugust 8, 2025 · 1 min · ann\n"
+    )
+    first, second = read_text_articles(text, "notes.txt")
+    assert first.article_id == second.article_id and first.source_key != second.source_key
+    _add(store, first)
+    store.update_details([second])  # what an ingest does with a copy of a text it stored
+    edited = read_text_articles(text.replace("again.\nAugust 8", "ok.\nAugust 8"), "notes.txt")[1]
+    [counts] = _add(store, edited)
+    assert counts.removed == 0  # the first post still holds the text
+    assert {r.article_id for r in store.articles()} == {first.article_id, edited.article_id}
