@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from config import Settings
-from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, StoredChunk
+from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, StoredChunk, page_at
 from ingest.store._client import StoreUnavailable, describe_location
 from ingest.text import LANGUAGES, content_id, keyword_tokens, language_of
 
@@ -141,8 +141,8 @@ def sentence_id(sentence: str) -> str:
 # What an article's record says of the source it names (its first source still holding its
 # text): the same fields in a source's record, for that source.
 DETAILS = ("title", "url", "published", "author", "source", "source_key", "pages", "file_format")
-# What a chunk's metadata repeats of its article's record: rewritten on every chunk when the
-# record's details change (`ArticleWriter._settle`).
+# What a chunk's metadata repeats of its article's record: rewritten on every chunk, with its
+# page, when the record's details change (`rewritten_chunk_metadata`).
 CHUNK_DETAILS = ("title", "url", "published", "source", "source_key")
 
 
@@ -163,6 +163,19 @@ def article_details(article: Article) -> dict[str, Any]:
 def chunk_article_fields(details: dict[str, Any]) -> dict[str, Any]:
     """What a chunk's metadata repeats of its article's details (`CHUNK_DETAILS`)."""
     return {key: details.get(key, "") for key in CHUNK_DETAILS}
+
+
+def rewritten_chunk_metadata(chunk_meta: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
+    """A chunk's metadata once its article shows the details of another source (or new ones
+    of its own): their copies, and the chunk's page in that source, none when it has no pages
+    (a PDF copy gone, a text file holding the same text left)."""
+    page = page_at(_pages(details), int(chunk_meta.get("start", 0)))
+    return {**chunk_meta, **chunk_article_fields(details), "page": page or 0}
+
+
+def _pages(details: dict[str, Any]) -> tuple[int, ...]:
+    """The page offsets a record's details give (`article_details`' `pages`)."""
+    return tuple(int(p) for p in str(details.get("pages") or "").split(",") if p)
 
 
 def held_article(record: dict[str, Any]) -> str:
@@ -254,7 +267,7 @@ def article_record(
         source_key=str(meta.get("source_key", "")),
         chunks=int(meta.get("chunks", 0)),
         author=str(meta.get("author") or "") or None,
-        pages=tuple(int(p) for p in str(meta.get("pages") or "").split(",") if p),
+        pages=_pages(meta),
         file_format=str(meta.get("file_format") or ""),
         other_sources=tuple(others),
     )

@@ -37,11 +37,11 @@ from ingest.store._layout import (
     article_metadata,
     batches,
     bilingual_metadata,
-    chunk_article_fields,
     chunk_metadata,
     embedding_text,
     iter_metadatas,
     named_source_key,
+    rewritten_chunk_metadata,
     sentence_id,
     source_metadata,
     source_record_id,
@@ -325,12 +325,11 @@ class ArticleWriter:
                 in_use = self._quotable(articles)
             self._delete_unused_sentences(sentences - in_use)
         for aid, meta in plan.rewrites.items():
-            fields = chunk_article_fields(meta)
             chunks = list(iter_metadatas(self._chunks, where={"article_id": aid}))
             for batch in batches(chunks):
                 self._chunks.update(
                     ids=[cid for cid, _ in batch],
-                    metadatas=[{**chunk_meta, **fields} for _, chunk_meta in batch],
+                    metadatas=[rewritten_chunk_metadata(chunk_meta, meta) for _, chunk_meta in batch],
                 )
             self._articles.update(ids=[aid], metadatas=[meta])
         for put in batches(plan.put):

@@ -167,3 +167,24 @@ def test_two_posts_of_one_file_with_the_same_text_both_hold_it(store: ArticleSto
     [counts] = _add(store, edited)
     assert counts.removed == 0  # the first post still holds the text
     assert {r.article_id for r in store.articles()} == {first.article_id, edited.article_id}
+
+
+def test_chunks_claim_no_pdf_page_once_no_pdf_holds_their_text(store: ArticleStore) -> None:
+    body = "The ferry now crosses the harbour in nine minutes. " * 12
+    [text_file] = read_text_articles(f"# Harbour\n\n{body}\n", "harbour.txt")
+    pdf = replace(text_file, source="harbour.pdf", source_key="harbour.pdf", pages=(0, 300))
+    pdf = replace(pdf, file_format="pdf")
+    _add(store, pdf)
+    store.update_details([text_file])  # the same text, also in a text file
+
+    def pages() -> list[int]:
+        chunks = store.chunks_of([pdf.article_id])
+        found = store.chunks_by_id([c.chunk_id for c in chunks]).values()
+        return sorted(int(meta["page"]) for _, meta in found)
+
+    assert pages()[0] == 1 and pages()[-1] == 2
+    [other] = read_text_articles("# Harbour\n\nThe PDF now holds another text.\n", "harbour.pdf")
+    _add(store, replace(other, source_key="harbour.pdf", pages=(0,), file_format="pdf"))
+    record = store.article(pdf.article_id)
+    assert record is not None and (record.source, record.pages) == ("harbour.txt", ())
+    assert set(pages()) == {0}  # 0: no page, as the chunks of a text file are written
