@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 
 from bot.core import conversation_after, question_from_chat
-from bot.quote_groups import group_by_article, quote_location
+from bot.quote_groups import also_line, group_by_article, quote_location
 from config import Settings
 from ingest.messages import display_text
 from retrieval import Answer, Answerer, Turn
@@ -28,7 +28,8 @@ def render_answer(answer: Answer) -> str:
         lines.append(f"({note})")
     for group in group_by_article(answer.quotes):
         lines.append("")
-        heading = [one_line(group.title) or "untitled", group.published]
+        also = one_line(also_line(group.other_sources))
+        heading = [one_line(group.title) or "untitled", group.published, also]
         lines.append(" · ".join(part for part in heading if part))
         for item in group.quotes:
             quote = item.quote

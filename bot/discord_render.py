@@ -22,6 +22,7 @@ from bot.quote_groups import (
     QUOTE_LINK_LABEL,
     ArticleQuotes,
     NumberedQuote,
+    also_line,
     group_by_article,
     quote_location,
     source_label,
@@ -162,11 +163,19 @@ def quote_lines(text: str) -> list[str]:
 
 
 def article_heading(group: ArticleQuotes) -> str:
-    """`[title](url) · 2024-05-01` (the bold title without a URL)."""
+    """`[title](url) · 2024-05-01` (the bold title without a URL), then `· also b.md` when
+    other sources hold the same text."""
     parts = [link(group.title, group.url)]
     if group.published:
         parts.append(escape_text(group.published))
-    return " · ".join(parts)
+    return " · ".join([*parts, *_also(group.other_sources)])
+
+
+def _also(other_sources: Sequence[str]) -> list[str]:
+    """`also b.md, …` escaped, as a part of a heading or a `/sources` entry (none without
+    other sources)."""
+    also = also_line(other_sources)
+    return [escape_text(trim_utf16(display_text(also), _TITLE_CHARS))] if also else []
 
 
 def quote_link(item: NumberedQuote) -> str:
@@ -281,7 +290,7 @@ def _source_entry(number: int, record: ArticleRecord) -> str:
     if not safe_url(record.url):
         parts.append(escape_text(trim_utf16(display_text(source_label(record.source)), _TITLE_CHARS)))
     parts.append(f"{record.chunks} chunk{'s' if record.chunks != 1 else ''}")
-    return " · ".join(parts)
+    return " · ".join([*parts, *_also(record.other_sources)])
 
 
 def source_pages(records: Sequence[ArticleRecord]) -> list[str]:

@@ -21,6 +21,9 @@ from retrieval.models import Quote
 
 # The label of each quote's own link in chat (the heading links to the article itself).
 QUOTE_LINK_LABEL = "open at this quote"
+# How many of an article's other sources a heading names (`also_line`); chat headings stay
+# one line.
+ALSO_SHOWN = 3
 
 # The fragments citebot adds to a quote's link: a text fragment, or a PDF's page.
 _QUOTE_FRAGMENT = re.compile(r"#(?::~:text=.*|page=\d+)$", re.S)
@@ -40,7 +43,8 @@ class ArticleQuotes:
     """One article's heading and its quotes, in answer order.
 
     `url` is the article's own link (no text fragment), None for a file without one; then
-    `source` names the file.
+    `source` names the file. `other_sources` are the other files or URLs holding the same
+    text (`also_line`).
     """
 
     article_id: str
@@ -49,6 +53,7 @@ class ArticleQuotes:
     url: str | None
     source: str
     quotes: tuple[NumberedQuote, ...]
+    other_sources: tuple[str, ...] = ()
 
 
 def group_by_article(quotes: Sequence[Quote]) -> list[ArticleQuotes]:
@@ -71,9 +76,23 @@ def group_by_article(quotes: Sequence[Quote]) -> list[ArticleQuotes]:
                 url=article_url(first.url),
                 source=source_label(first.source),
                 quotes=tuple(members[article_id]),
+                other_sources=first.other_sources,
             )
         )
     return groups
+
+
+def also_line(other_sources: Sequence[str], shown: int = ALSO_SHOWN) -> str:
+    """`also b.md, https://example.com/a` (then `and N more`): the other files or URLs
+    holding an article's text, as `citebot sources` lists them under it (files by their
+    name, `source_label`); "" when there are none."""
+    names = list(dict.fromkeys(filter(None, map(source_label, other_sources))))
+    if not names:
+        return ""
+    line = "also " + ", ".join(names[:shown])
+    if len(names) > shown:
+        line += f" and {len(names) - shown} more"
+    return line
 
 
 def article_url(quote_url: str | None) -> str | None:

@@ -26,6 +26,7 @@ from bot.quote_groups import (
     QUOTE_LINK_LABEL,
     ArticleQuotes,
     NumberedQuote,
+    also_line,
     group_by_article,
     quote_location,
     source_label,
@@ -42,6 +43,8 @@ FALLBACK_CHARS = 3000
 MAX_MESSAGES = 4
 BUTTON_VALUE_CHARS = 2000
 TITLE_CHARS = 200
+# An article heading's `also …` (other sources of its text), within its context element.
+ALSO_CHARS = 300
 # A link's target, escaped: with its title and date it must fit a 3,000-character context
 # element; a 5,000-character article URL made Slack refuse the whole message.
 LINK_URL_CHARS = 2000
@@ -171,6 +174,9 @@ def render_sources(records: Sequence[ArticleRecord]) -> SlackMessage:
             line += f" · {escape(record.published)}"
         if not safe_url(record.url):
             line += f" · `{escape(_one_line(source_label(record.source), 200))}`"
+        also = also_line(record.other_sources)
+        if also:
+            line += f" · {escape(_one_line(also, ALSO_CHARS))}"
         pending = sum(len(x) + 1 for x in lines)
         if len(blocks) + 2 >= MAX_BLOCKS or used + pending + len(line) > MESSAGE_CHARS - 200:
             break
@@ -234,17 +240,22 @@ def _as_quote(text: str) -> str:
 
 
 def _article_heading(group: ArticleQuotes) -> str:
-    """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01` without a URL."""
+    """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01` without a URL, then `· also
+    b.md` when other sources hold the same text."""
     line = link(group.url, group.title)
     if group.published:
         line += f" · {escape(group.published)}"
+    also = also_line(group.other_sources)
+    if also:
+        line += f" · {escape(_one_line(also, ALSO_CHARS))}"
     return line
 
 
 def _article_heading_plain(group: ArticleQuotes) -> str:
     """The heading as the fallback text shows it: `Title · 2024-05-01`, no link markup."""
-    title = _one_line(group.title, TITLE_CHARS) or "untitled"
-    return f"{title} · {group.published}" if group.published else title
+    parts = [_one_line(group.title, TITLE_CHARS) or "untitled", group.published or ""]
+    parts.append(_one_line(also_line(group.other_sources), ALSO_CHARS))
+    return " · ".join(part for part in parts if part)
 
 
 def _quote_link(item: NumberedQuote) -> str:

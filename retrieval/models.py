@@ -20,7 +20,8 @@ class Quote:
     has a URL; otherwise it is None and adapters show `title` and `source` (the file name).
     A quote from a PDF or Word file has its `page` (1-based); a PDF's `url` is `URL#page=N`.
     Adapters show `page_label` ("p. 2") beside a link and `location` ("report.pdf, p. 2")
-    when there is no link.
+    when there is no link. `other_sources` are the other files or URLs holding the same
+    text (`source` is the one whose title and link the quote shows).
     """
 
     text: str
@@ -33,6 +34,7 @@ class Quote:
     end: int
     score: float
     page: int | None = None
+    other_sources: tuple[str, ...] = ()
 
     @property
     def page_label(self) -> str:
@@ -80,6 +82,6 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "confident": self.confident,
-            "quotes": [asdict(q) for q in self.quotes],
+            "quotes": [{**asdict(q), "other_sources": list(q.other_sources)} for q in self.quotes],
             "notes": list(self.notes),
         }

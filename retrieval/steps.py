@@ -590,6 +590,7 @@ def verify(
                 end=span.end,
                 score=round(span.score, 4),
                 page=page,
+                other_sources=record.other_sources,
             )
         )
     if not quotes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from bot import console, discord_render, slack_render
@@ -46,13 +47,13 @@ def test_source_label_and_article_url() -> None:
     assert article_url("https://example.com/r.pdf#page=3") == "https://example.com/r.pdf"
 
 
-def _console() -> str:
-    return console.render_answer(ANSWER)
+def _console(answer: Answer = ANSWER) -> str:
+    return console.render_answer(answer)
 
 
-def _slack() -> str:
+def _slack(answer: Answer = ANSWER) -> str:
     lines = []
-    for message in slack_render.render_answer(ANSWER):
+    for message in slack_render.render_answer(answer):
         for block in message.blocks:
             if block["type"] == "section":
                 lines.append(block["text"]["text"])
@@ -61,9 +62,9 @@ def _slack() -> str:
     return "\n".join(lines)
 
 
-def _discord() -> str:
+def _discord(answer: Answer = ANSWER) -> str:
     return "\n".join(
-        e.description or "" for m in discord_render.render_answer(ANSWER) for e in m
+        e.description or "" for m in discord_render.render_answer(answer) for e in m
     )
 
 
@@ -105,3 +106,33 @@ def test_the_server_directory_never_reaches_chat_users() -> None:
              discord_sources.description or ""]
     for text in shown:
         assert SERVER_DIR not in text and "b.md" in text, text
+
+
+def test_the_other_sources_of_an_article_are_named_once_under_its_heading_everywhere() -> None:
+    """An article whose text several files or URLs hold: its heading says `also …` as
+    `citebot sources` does, compactly (three names, then how many more), on one line."""
+    copies = (f"{SERVER_DIR}/c.md", "https://example.org/copy", f"{SERVER_DIR}/d.md",
+              f"{SERVER_DIR}/e.md", "f.md")
+    answer = replace(ANSWER, quotes=[replace(q, other_sources=copies) if q.article_id == "a"
+                                     else q for q in ANSWER.quotes])
+    also = "also c.md, https://example.org/copy, d.md and 2 more"
+    headings = {
+        "console": f"The lighthouse · 2024-05-01 · {also}",
+        "slack": f"<{LINK}|The lighthouse> · 2024-05-01 · {also}",
+        "discord": f"[The lighthouse]({LINK}) · 2024-05-01 · {also}",
+    }
+    for name, text in (("console", _console(answer)), ("slack", _slack(answer)),
+                       ("discord", _discord(answer))):
+        assert headings[name] in text.splitlines(), (name, text)
+        assert text.count("also ") == 1 and SERVER_DIR not in text, (name, text)
+    [message] = slack_render.render_answer(answer)
+    assert f"The lighthouse · 2024-05-01 · {also}" in message.text.split("\n\n")
+
+
+def test_the_sources_lists_name_the_other_sources_of_an_article() -> None:
+    record = ArticleRecord("b", "Tide tables", None, "2024-05-01", f"{SERVER_DIR}/b.md", "k", 3,
+                           other_sources=(f"{SERVER_DIR}/copy.md",))
+    slack_sources = slack_render.render_sources([record])
+    discord_sources, _, _ = discord_render.render_sources_page([record], 0, "docs")
+    assert "· also copy.md" in slack_sources.blocks[1]["text"]["text"]
+    assert (discord_sources.description or "").endswith("· 3 chunks · also copy.md")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from config import Settings
+from ingest import ingest_paths
 from ingest.store import ArticleStore
 from retrieval import Answer, Answerer, Turn
+from tests.support.embeddings import MODEL_NAME, HashEmbeddings
+from tests.support.settings import make_settings
 
 # (question, text the answer must contain): Simplified, Traditional and English questions.
 ANSWERABLE = [
@@ -105,7 +109,7 @@ def test_json_shape(sample_answerer: Answerer) -> None:
     assert set(data) == {"question", "answer", "confident", "quotes", "notes"}
     assert set(data["quotes"][0]) == {
         "text", "title", "url", "published", "source", "article_id", "start", "end", "score",
-        "page",
+        "page", "other_sources",
     }
     assert data["quotes"][0]["page"] is None  # a text article has no pages
 
@@ -157,3 +161,29 @@ def test_explain_shows_what_ask_decides(sample_answerer: Answerer) -> None:
         data = json.loads(json.dumps(explanation.as_json()))
         assert data["candidates"] and set(data["features"]) >= {"margin", "lexical"}
         assert data["confident"] == answer.confident
+
+
+def test_a_quote_names_the_other_sources_holding_its_text(tmp_path: Path) -> None:
+    """The same text in two files is one article: its quotes show the first file's title and
+    name the other (`other_sources`, in `ask --json` too), for every adapter to show."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    body = (
+        "The harbour ferry now crosses to the island in nine minutes. The new engines were "
+        "fitted in the spring of 2023. The ferry carries two hundred passengers on every "
+        "crossing.\n"
+    )
+    for name in ("a.md", "b.md"):
+        (folder / name).write_text(f"# Harbour ferry\n\n{body}", encoding="utf-8")
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    store = ArticleStore(
+        settings, embeddings=HashEmbeddings(), bilingual_embeddings=HashEmbeddings()
+    )
+    ingest_paths([folder], store, show_progress=False)
+    answer = Answerer(settings, store=store).ask("How many passengers does the ferry carry?")
+    assert answer.confident and answer.quotes
+    assert {(q.source, q.other_sources) for q in answer.quotes} == {
+        (str(folder / "a.md"), (str(folder / "b.md"),))
+    }
+    [shown] = json.loads(json.dumps(answer.as_json(), ensure_ascii=False))["quotes"][:1]
+    assert shown["other_sources"] == [str(folder / "b.md")]
