@@ -66,25 +66,36 @@ def held_before(met: dict[str, Article], holdings: Holdings) -> dict[str, set[st
     """For each source key met, the articles it held before, other than the one it holds now:
     what its record names, or (no record) the articles whose own record names it; and what
     the same file or URL held under an earlier key (`earlier_record`: its link changed)."""
+    naming: dict[str, set[str]] = {}
+    for aid, meta in holdings.articles.items():
+        naming.setdefault(named_source_key(meta), set()).add(aid)
+    records = _by_source(holdings.records)
+    articles = _by_source(holdings.articles)
     before: dict[str, set[str]] = {}
     for key, article in met.items():
         record = holdings.records.get(key)
-        if record is not None:
-            held = {held_article(record)}
-        else:
-            held = {aid for aid, meta in holdings.articles.items() if named_source_key(meta) == key}
+        held = {held_article(record)} if record is not None else set(naming.get(key, ()))
         held |= {
             held_article(r)
-            for k, r in holdings.records.items()
+            for k, r in records.get(article.source, ())
             if k not in met and earlier_record(r, article)
         }
         held |= {
             aid
-            for aid, meta in holdings.articles.items()
+            for aid, meta in articles.get(article.source, ())
             if named_source_key(meta) not in holdings.records and earlier_record(meta, article)
         }
         before[key] = held - {article.article_id}
     return before
+
+
+def _by_source(metas: dict[str, Meta]) -> dict[str, list[tuple[str, Meta]]]:
+    """Records (by key or id) grouped by the file or URL they name: a met source's earlier
+    records are among those of its own, so none is compared with every record."""
+    grouped: dict[str, list[tuple[str, Meta]]] = {}
+    for name, meta in metas.items():
+        grouped.setdefault(named_source(meta), []).append((name, meta))
+    return grouped
 
 
 def plan_settle(met: dict[str, Article], holdings: Holdings) -> SettlePlan:
@@ -92,8 +103,13 @@ def plan_settle(met: dict[str, Article], holdings: Holdings) -> SettlePlan:
     plan = SettlePlan()
     before = held_before(met, holdings)
     touched = {a.article_id for a in met.values()} | {aid for ids in before.values() for aid in ids}
+    met_by_source: dict[str, list[Article]] = {}
+    for article in met.values():
+        met_by_source.setdefault(article.source, []).append(article)
     holders = {
-        aid: _holders_after(aid, met, holdings, plan) for aid in touched if aid in holdings.articles
+        aid: _holders_after(aid, met, met_by_source, holdings, plan)
+        for aid in touched
+        if aid in holdings.articles
     }
     for key in met:
         for aid in sorted(before[key]):
@@ -116,7 +132,11 @@ def plan_settle(met: dict[str, Article], holdings: Holdings) -> SettlePlan:
 
 
 def _holders_after(
-    aid: str, met: dict[str, Article], holdings: Holdings, plan: SettlePlan
+    aid: str,
+    met: dict[str, Article],
+    met_by_source: dict[str, list[Article]],
+    holdings: Holdings,
+    plan: SettlePlan,
 ) -> dict[str, Meta]:
     """The sources holding `aid` once the met ones hold what they hold now, by key. A record
     of a met file or URL under an earlier key (`earlier_record`) holds nothing any more: it
@@ -127,7 +147,7 @@ def _holders_after(
     if named not in met and named not in holdings.records:
         held[named] = meta  # a store written before source records: the record's own source
     for key in list(held):
-        if any(earlier_record(held[key], a) for a in met.values()):
+        if any(earlier_record(held[key], a) for a in met_by_source.get(named_source(held[key]), ())):
             del held[key]
             if key in holdings.records or key in holdings.holders.get(aid, {}):
                 plan.drop.append(key)

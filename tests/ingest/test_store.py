@@ -13,11 +13,14 @@ import numpy as np
 import pytest
 
 import ingest.store as store_module
+import ingest.store._sources as sources_module
 import ingest.store._texts as text_cache_module
 from ingest.chunking import chunk_article
 from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
 from ingest.store import ArticleStore, StoreUnavailable, WriteCounts, embedding_text
+from ingest.store._layout import article_metadata, earlier_record, source_metadata
+from ingest.store._sources import Holdings
 from retrieval import Answerer
 from tests.support.embeddings import MODEL_NAME, BrokenEmbeddings, HashEmbeddings
 from tests.support.settings import make_settings
@@ -388,3 +391,31 @@ def test_a_store_path_that_is_a_file_is_said_to_be_one(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable, match=r"chroma \(CITEBOT_CHROMA_PATH\): it is a file"):
         ArticleStore(settings, embeddings=HashEmbeddings())
     assert (tmp_path / "chroma").read_text() == "not a store"  # left as it was
+
+
+def test_meeting_many_sources_compares_each_only_with_records_of_its_own_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which records are a source's earlier ones is asked of the records naming the same file
+    or URL only. Here every text is also held by a copy in another folder (records of other
+    files): comparing every met source with every record took 6.5 s for 3,000 files."""
+    articles = [Article(f"id{i}", "T", "x", f"f{i}.md", f"f{i}.md") for i in range(300)]
+    holdings = Holdings()
+    for article in articles:
+        copy = replace(article, source=f"copies/{article.source}", source_key=f"copies/{article.source}")
+        holdings.records[article.source_key] = source_metadata(article)
+        holdings.records[copy.source_key] = source_metadata(copy)
+        holdings.articles[article.article_id] = article_metadata(article, 1)
+        holdings.holders[article.article_id] = {
+            a.source_key: source_metadata(a) for a in (article, copy)
+        }
+    asked: list[str] = []
+
+    def counted(meta: dict[str, object], article: Article) -> bool:
+        asked.append(article.source)
+        return earlier_record(meta, article)
+
+    monkeypatch.setattr(sources_module, "earlier_record", counted)
+    plan = sources_module.plan_settle({a.source_key: a for a in articles}, holdings)
+    assert plan.put == [] and plan.orphans == {} and plan.drop == []
+    assert len(asked) <= 2 * len(articles)
