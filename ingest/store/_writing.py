@@ -39,6 +39,7 @@ from ingest.store._layout import (
     bilingual_metadata,
     chunk_metadata,
     embedding_text,
+    held_article,
     iter_metadatas,
     named_source_key,
     rewritten_chunk_metadata,
@@ -144,9 +145,10 @@ class ArticleWriter:
         what changed at them; returns the ids of the articles whose details (title, link,
         date, author, source) changed at the source their record names, and the chunks
         removed (`DetailsUpdate`). Their chunks' copies are rewritten first and the record
-        last, so an interrupted update is redone by the next run. Nothing is embedded again: the chunks keep their vectors and keyword tokens
-        (of the title they were embedded with). A source that held another text before
-        stops holding it, and that text goes when no other source holds it."""
+        last, so an interrupted update is redone by the next run. Nothing is embedded again:
+        the chunks keep their vectors and keyword tokens (of the title they were embedded
+        with). A source that held another text before stops holding it, and that text goes
+        when no other source holds it."""
         with self._lock:
             stored = self._stored_ids([a.article_id for a in articles])
             settled = self._settle([a for a in articles if a.article_id in stored])
@@ -361,12 +363,12 @@ class ArticleWriter:
         for batch in batches(sorted(touched - set(holdings.articles))):
             got = self._articles.get(ids=batch, include=["metadatas"])
             holdings.articles.update(zip(got["ids"], got["metadatas"], strict=True))
-        named = {str(m.get("source_key", "")) for m in holdings.articles.values()}
+        named = {named_source_key(m) for m in holdings.articles.values()}
         holdings.records.update(self._source_records(sorted(named - set(holdings.records))))
         for batch in batches(sorted(holdings.articles)):
             where = {"article_id": {"$in": batch}}
             for _, record in iter_metadatas(self._sources, where):
-                aid, key = str(record.get("article_id", "")), str(record.get("source_key", ""))
+                aid, key = held_article(record), named_source_key(record)
                 holdings.holders.setdefault(aid, {})[key] = record
                 holdings.records.setdefault(key, record)
         return holdings
@@ -377,7 +379,7 @@ class ArticleWriter:
         for batch in batches(keys):
             got = self._sources.get(ids=[source_record_id(k) for k in batch], include=["metadatas"])
             for record in got["metadatas"]:
-                records[str(record.get("source_key", ""))] = record
+                records[named_source_key(record)] = record
         return records
 
     def _stored_ids(self, article_ids: list[str]) -> set[str]:
