@@ -269,6 +269,20 @@ def in_script_of(question: str, chinese: str) -> str:
     return zhconv.convert(chinese, "zh-hant") if is_traditional(question) else chinese
 
 
+def regional_wordings(text: str) -> tuple[str, ...]:
+    """`text`, then its mainland and its Taiwan wording, in `text`'s own script, where they
+    differ: the names and words the two regions write otherwise (苏利南 / 苏里南, 甘迺迪 /
+    肯尼迪, 软体 / 软件), by zhconv's regional phrase tables. Folding (`fold`) unifies the
+    script only; a mainland reader's question about a Taiwanese article needs the words."""
+    if not _CJK.search(text):
+        return (text,)
+    script = "zh-hant" if is_traditional(text) else "zh-hans"
+    regional = (
+        zhconv.convert(zhconv.convert(text, region), script) for region in ("zh-cn", "zh-tw")
+    )
+    return tuple(dict.fromkeys((text, *regional)))
+
+
 # Full-width punctuation of Chinese text. jieba's dictionary has no punctuation, yet in Chinese
 # text ， and 。 are at least as frequent as its commonest word (的), so they count as that.
 # None of these turns into another of them when its GB18030 bytes are read as Big5 or the

@@ -25,6 +25,7 @@ updates are serialised by SQLite and computed inside their own transaction.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import sqlite3
@@ -36,7 +37,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ingest.store import ArticleStore
-from ingest.text import keyword_tokens
+from ingest.text import fold, keyword_tokens, regional_wordings
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,31 @@ class KeywordIndex:
     def search(self, question: str, k: int) -> list[KeywordHit]:
         """The `k` best chunks for the question's keywords (score > 0 only)."""
         return self.search_tokens(keyword_tokens(question), k)
+
+    def store_wording(self, question: str) -> str:
+        """The question in the regional wording (`ingest.text.regional_wordings`) the index
+        holds: a mainland reader's 约翰肯尼迪 becomes 约翰甘迺迪 in a store of Taiwanese
+        articles. Another wording is taken only when a word of the question that the index
+        lacks is where the wordings differ, and that wording has more words the index holds
+        (a wording also moves jieba's cuts around it; those alone decide nothing)."""
+        wordings = regional_wordings(question)
+        if len(wordings) == 1:
+            return question
+        self._keep_fresh()
+        tokens = {w: list(dict.fromkeys(keyword_tokens(w))) for w in wordings}
+        every = list(dict.fromkeys(t for ts in tokens.values() for t in ts))
+        marks = ",".join("?" * len(every))
+        query = f"SELECT term FROM chunk_vocab WHERE term IN ({marks})"
+        known = {term for (term,) in self._reader().execute(query, every).fetchall()}
+        unknown = [t for t in tokens[question] if t not in known]
+        best = question
+        for wording in wordings[1:]:
+            changed = _changed_characters(question, wording)
+            if any(changed & set(t) for t in unknown) and sum(
+                t in known for t in tokens[wording]
+            ) > sum(t in known for t in tokens[best]):
+                best = wording
+        return best
 
     def search_tokens(self, tokens: Sequence[str], k: int) -> list[KeywordHit]:
         """The `k` best chunks for keyword tokens already in the index's form
@@ -276,6 +302,17 @@ class KeywordIndex:
     @staticmethod
     def _indexed_articles(db: sqlite3.Connection) -> set[str]:
         return {row[0] for row in db.execute("SELECT article_id FROM articles")}
+
+
+def _changed_characters(text: str, wording: str) -> set[str]:
+    """The folded characters of `text` that `wording` replaces (around an insertion, the two
+    it goes between)."""
+    a, b = fold(text), fold(wording)
+    changed: set[str] = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed.update(a[max(0, i1 - 1) : i2 + 1] if i1 == i2 else a[i1:i2])
+    return changed
 
 
 def _informative(db: sqlite3.Connection, tokens: list[str]) -> list[str]:

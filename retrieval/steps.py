@@ -170,10 +170,14 @@ def retrieve(
     In a store of both languages each language's chunks are searched on their own and the
     language gate (retrieval/languages.py) decides which language holds the answer: only its
     chunks become candidates, so the question's own language cannot crowd the answer out.
-    Candidates in the other language than the question's are re-ranked with `bilingual`'s
-    vote too (`vote_by_cosine`), and the store's chunks of their language are searched with
-    the bilingual model as well (`Retrieved.bilingual_store`: evidence for the decision).
+    A Chinese question is searched in the regional wording the store holds best
+    (`KeywordIndex.store_wording`). Candidates in the other language than the question's are
+    re-ranked with `bilingual`'s vote too (`vote_by_cosine`), and the store's chunks of their
+    language are searched with the bilingual model as well (`Retrieved.bilingual_store`:
+    evidence for the decision).
     """
+    with _reading_store():
+        search = replace(search, text=index.store_wording(search.text))
     # The question's vector is the model's work, not the store's: a failure there is not
     # told as a store that is down.
     query_vector = store.embeddings.embed_query(search.text)

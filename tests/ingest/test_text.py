@@ -1,5 +1,5 @@
-"""`ingest.text`: the one rule for cutting text at a soft break (`soft_cut`) and the one rule
-for "this text is Chinese" (`language_of`)."""
+"""`ingest.text`: the one rule for cutting text at a soft break (`soft_cut`), the one rule
+for "this text is Chinese" (`language_of`), and a question's regional wordings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.text import is_chinese, language_of, sentence_spans, sentence_vector_text, soft_cut
+from ingest.text import (
+    is_chinese,
+    language_of,
+    regional_wordings,
+    sentence_spans,
+    sentence_vector_text,
+    soft_cut,
+)
 
 
 def test_cuts_after_the_last_mark_in_the_second_half() -> None:
@@ -97,3 +104,20 @@ def test_an_english_sentence_is_embedded_whole_and_a_chinese_one_by_its_start() 
     chinese = "这是一个很长的中文句子，" * 10 + "。"
     assert sentence_vector_text(english, 0, len(english)) == english.strip()
     assert sentence_vector_text(chinese, 0, len(chinese)) == chinese[:80]
+
+
+@pytest.mark.parametrize(
+    ("question", "wordings"),
+    [
+        # mainland words get their Taiwan wording, in the question's own (Simplified) script
+        ("军事顾问为约翰肯尼迪?", ("军事顾问为约翰肯尼迪?", "军事顾问为约翰甘迺迪?")),
+        # and Taiwan words their mainland wording, in Traditional script
+        ("伺服器在哪裡？", ("伺服器在哪裡？", "服務器在哪裡？")),
+        ("黑豹队的防守丢了多少分？", ("黑豹队的防守丢了多少分？",)),  # no regional word
+        ("Who is John F. Kennedy?", ("Who is John F. Kennedy?",)),
+    ],
+)
+def test_a_question_has_its_mainland_and_taiwan_wordings(
+    question: str, wordings: tuple[str, ...]
+) -> None:
+    assert regional_wordings(question) == wordings

@@ -19,6 +19,7 @@ from config import Settings
 from ingest.chunking import chunk_article
 from ingest.reader import read_text_articles
 from ingest.store import ArticleStore
+from ingest.text import regional_wordings
 from retrieval import Answerer
 from retrieval.keyword import KeywordIndex
 from tests.support.chroma import ChromaServer
@@ -207,3 +208,31 @@ def test_stays_right_when_another_process_ingests_and_forgets(
     assert _found(index, "seagrass fish") == seagrass
     assert index.chunk_count() == store.chunk_count()
     assert index.indexed_revision() == store.revision()
+
+
+def test_a_question_is_searched_in_the_regional_wording_the_store_holds(
+    store: ArticleStore,
+) -> None:
+    """A Taiwanese article writes Suriname 蘇利南, a mainland reader asks about 苏里南: the
+    script folds, the word does not. The wording the index knows is the one searched."""
+    suriname = _add(store, "# 蘇利南\n\n蘇利南在1975年脫離荷蘭獨立。\n", "suriname.md")
+    _add(store, FERRY, "ferry.md")
+    index = KeywordIndex(store)
+    question = "苏里南在哪一年独立？"
+    worded = index.store_wording(question)
+    assert worded == "苏利南在哪一年独立？"  # Simplified still: only the word changed
+    [as_asked], [as_stored] = index.search(question, 1), index.search(worded, 1)
+    assert as_stored.article_id == suriname and as_stored.bm25 > as_asked.bm25
+    assert index.store_wording("渡轮要多久？") == "渡轮要多久？"  # no regional word
+    assert index.store_wording("蘇利南在哪一年獨立？") == "蘇利南在哪一年獨立？"  # as asked
+
+
+def test_a_wording_is_not_taken_for_words_cut_otherwise_around_it(store: ArticleStore) -> None:
+    """公尺 (Taiwan) and 米 (mainland) are both in the store, and the mainland wording of the
+    question is cut by jieba into one more word the store holds (纳 rather than 为纳). The
+    question's own regional word is known, so it is searched as asked."""
+    _add(store, "# 卡拉巴赫\n\n大約有一半的納戈爾諾-卡拉巴赫地勢超過950公尺海拔。\n", "karabakh.md")
+    _add(store, "# 稻米\n\n一公斤米在市場上賣四十元。\n", "rice.md")
+    question = "多少公尺為納戈爾諾卡拉巴赫的平均海拔?"
+    assert len(regional_wordings(question)) == 2
+    assert KeywordIndex(store).store_wording(question) == question
