@@ -28,7 +28,7 @@ def render_answer(answer: Answer) -> str:
         lines.append(f"({note})")
     for group in group_by_article(answer.quotes):
         lines.append("")
-        also = one_line(also_line(group.other_sources))
+        also = one_line(also_line(group.other_sources, question=answer.question))
         heading = [one_line(group.title) or "untitled", group.published, also]
         lines.append(" · ".join(part for part in heading if part))
         for item in group.quotes:

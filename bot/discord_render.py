@@ -162,19 +162,19 @@ def quote_lines(text: str) -> list[str]:
     return [f"> {escape_text(piece)}" for piece in _pieces(text)]
 
 
-def article_heading(group: ArticleQuotes) -> str:
+def article_heading(group: ArticleQuotes, question: str = "") -> str:
     """`[title](url) · 2024-05-01` (the bold title without a URL), then `· also b.md` when
-    other sources hold the same text."""
+    other sources hold the same text (in the question's language)."""
     parts = [link(group.title, group.url)]
     if group.published:
         parts.append(escape_text(group.published))
-    return " · ".join([*parts, *_also(group.other_sources)])
+    return " · ".join([*parts, *_also(group.other_sources, question)])
 
 
-def _also(other_sources: Sequence[str]) -> list[str]:
+def _also(other_sources: Sequence[str], question: str = "") -> list[str]:
     """`also b.md, …` escaped, as a part of a heading or a `/sources` entry (none without
-    other sources)."""
-    also = also_line(other_sources)
+    other sources); in an answer's heading, in its question's language."""
+    also = also_line(other_sources, question=question)
     return [escape_text(trim_utf16(display_text(also), _TITLE_CHARS))] if also else []
 
 
@@ -198,7 +198,7 @@ def answer_blocks(answer: Answer) -> list[list[str]]:
         blocks.append([f"*{escape_text(piece)}*" for piece in _pieces(note)])
     for group in group_by_article(answer.quotes):
         for index, item in enumerate(group.quotes):
-            heading = [article_heading(group)] if index == 0 else []
+            heading = [article_heading(group, answer.question)] if index == 0 else []
             blocks.append([*heading, *quote_lines(item.quote.text), quote_link(item)])
     return [block for block in blocks if block]
 

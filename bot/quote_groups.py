@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ingest.text import in_script_of, is_chinese
 from retrieval.models import Quote
 
 # The label of each quote's own link in chat (the heading links to the article itself).
@@ -24,6 +25,12 @@ QUOTE_LINK_LABEL = "open at this quote"
 # How many of an article's other sources a heading names (`also_line`); chat headings stay
 # one line.
 ALSO_SHOWN = 3
+# `also_line`'s wording: (lead, separator, "and N more"). The Chinese is written in
+# Simplified; a Traditional question gets it in Traditional (`ingest.text.in_script_of`).
+_ALSO_WORDING = {
+    "en": ("also ", ", ", " and {more} more"),
+    "zh": ("另见 ", "、", " 及另外 {more} 个"),
+}
 
 # The fragments citebot adds to a quote's link: a text fragment, or a PDF's page.
 _QUOTE_FRAGMENT = re.compile(r"#(?::~:text=.*|page=\d+)$", re.S)
@@ -82,16 +89,23 @@ def group_by_article(quotes: Sequence[Quote]) -> list[ArticleQuotes]:
     return groups
 
 
-def also_line(other_sources: Sequence[str], shown: int = ALSO_SHOWN) -> str:
+def also_line(other_sources: Sequence[str], shown: int = ALSO_SHOWN, question: str = "") -> str:
     """`also b.md, https://example.com/a` (then `and N more`): the other files or URLs
     holding an article's text, as `citebot sources` lists them under it (files by their
-    name, `source_label`); "" when there are none."""
+    name, `source_label`); "" when there are none.
+
+    In an answer it is worded in the question's language and script, as the answer's own
+    lines are (a Chinese question gets `另见 b.md、…`); without a question it is English."""
     names = list(dict.fromkeys(filter(None, map(source_label, other_sources))))
     if not names:
         return ""
-    line = "also " + ", ".join(names[:shown])
+    chinese = is_chinese(question)
+    lead, separator, more = _ALSO_WORDING["zh" if chinese else "en"]
+    if chinese:
+        lead, more = in_script_of(question, lead), in_script_of(question, more)
+    line = lead + separator.join(names[:shown])
     if len(names) > shown:
-        line += f" and {len(names) - shown} more"
+        line += more.format(more=len(names) - shown)
     return line
 
 

@@ -123,7 +123,8 @@ def render_answer(
     for note in answer.notes:
         parts.append(_context(f"_{escape(_one_line(note, 500))}_", note))
     for group in group_by_article(answer.quotes):
-        parts.append(_context(_article_heading(group), _article_heading_plain(group)))
+        heading = _article_heading(group, answer.question)
+        parts.append(_context(heading, _article_heading_plain(group, answer.question)))
         for item in group.quotes:
             parts += _sections(item.quote.text, quote=True)
             parts.append(_context(_quote_link(item), _quote_link_plain(item)))
@@ -239,22 +240,22 @@ def _as_quote(text: str) -> str:
     return "\n".join("> " + escape(line) for line in text.split("\n"))
 
 
-def _article_heading(group: ArticleQuotes) -> str:
+def _article_heading(group: ArticleQuotes, question: str) -> str:
     """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01` without a URL, then `· also
-    b.md` when other sources hold the same text."""
+    b.md` when other sources hold the same text (in the question's language)."""
     line = link(group.url, group.title)
     if group.published:
         line += f" · {escape(group.published)}"
-    also = also_line(group.other_sources)
+    also = also_line(group.other_sources, question=question)
     if also:
         line += f" · {escape(_one_line(also, ALSO_CHARS))}"
     return line
 
 
-def _article_heading_plain(group: ArticleQuotes) -> str:
+def _article_heading_plain(group: ArticleQuotes, question: str) -> str:
     """The heading as the fallback text shows it: `Title · 2024-05-01`, no link markup."""
     parts = [_one_line(group.title, TITLE_CHARS) or "untitled", group.published or ""]
-    parts.append(_one_line(also_line(group.other_sources), ALSO_CHARS))
+    parts.append(_one_line(also_line(group.other_sources, question=question), ALSO_CHARS))
     return " · ".join(part for part in parts if part)
 
 

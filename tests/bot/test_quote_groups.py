@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import quote
 
+import pytest
+
 from bot import console, discord_render, slack_render
 from bot.quote_groups import article_url, group_by_article, source_label
 from retrieval.models import Answer, ArticleRecord, Quote
@@ -136,3 +138,27 @@ def test_the_sources_lists_name_the_other_sources_of_an_article() -> None:
     discord_sources, _, _ = discord_render.render_sources_page([record], 0, "docs")
     assert "· also copy.md" in slack_sources.blocks[1]["text"]["text"]
     assert (discord_sources.description or "").endswith("· 3 chunks · also copy.md")
+
+
+@pytest.mark.parametrize(
+    ("question", "also"),
+    [
+        ("谁守护这座灯塔？", "另见 c.md、https://example.org/copy、d.md 及另外 2 个"),
+        ("誰守護這座燈塔？", "另見 c.md、https://example.org/copy、d.md 及另外 2 個"),
+    ],
+    ids=["simplified", "traditional"],
+)
+def test_the_other_sources_are_named_in_a_chinese_questions_wording(question: str, also: str) -> None:
+    """citebot's own words in an answer follow the question's language and script, as its
+    lead line and "I don't know" do: the `also …` of a heading too (the names stay as they are)."""
+    copies = (f"{SERVER_DIR}/c.md", "https://example.org/copy", f"{SERVER_DIR}/d.md",
+              f"{SERVER_DIR}/e.md", "f.md")
+    answer = replace(ANSWER, question=question, quotes=[
+        replace(q, other_sources=copies) if q.article_id == "a" else q for q in ANSWER.quotes])
+    for name, text in (("console", _console(answer)), ("slack", _slack(answer)),
+                       ("discord", _discord(answer))):
+        heading = next(line for line in text.splitlines() if "The lighthouse" in line)
+        assert heading.endswith(f" · {also}"), (name, heading)
+        assert "also " not in text, (name, text)
+    [message] = slack_render.render_answer(answer)
+    assert f"The lighthouse · 2024-05-01 · {also}" in message.text.split("\n\n")
