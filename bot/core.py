@@ -5,7 +5,8 @@ into chat markup. Everything between those two translations is the same on every
 and lives here:
 
 - `question_from_chat`: the plain question in a chat message (or one pasted from a chat into
-  `citebot ask` and `chat`): mentions, channel names, links and entities as readable text.
+  `citebot ask` and `chat`): mentions, channel names, emoji, links and entities as readable
+  text, by the names the adapter knows (`NameOf`), never by ids.
 - `ask`: ask the answerer and log what went wrong. It always returns an `Answer`; one with
   `error` set is an apology (the answerer's own words, or `APOLOGY` when answering raised),
   which every adapter shows as plain text: `answer.error` is the one check.
@@ -21,8 +22,8 @@ import html
 import logging
 import math
 import re
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Protocol
 
 from bot.feedback import FeedbackStore, Vote
 from bot.ratelimit import RateLimiter
@@ -35,15 +36,35 @@ APOLOGY = INTERNAL_ERROR_TEXT["en"]
 # Turns of conversation an adapter passes on with a follow-up (user and assistant turns).
 HISTORY_TURNS = 6
 
-# Chat markup in a message's text: Slack's mrkdwn (`<@U1|alice>`, `<#C1|general>`, `<!here>`,
-# `<https://x|label>`); Discord's user mentions (`<@123>`, `<@!123>`) have the same shape.
-_MENTION = r"<@!?([A-Za-z0-9]+)(?:\|([^>]*))?>"
+# Chat markup in a message's text. Slack's mrkdwn: `<@U1|alice>`, `<#C1|general>`,
+# `<!here>`, `<!subteam^S1|@team>`, `<https://x|label>`, `<mailto:a@b.c>`. Discord's:
+# `<@123>` / `<@!123>` (a user), `<@&123>` (a role), `<#123>` (a channel), `<:wave:1>` /
+# `<a:wave:1>` (a custom emoji). A link's scheme has two letters or more, so an emoji
+# (`<a:…>`) or a Discord timestamp (`<t:…>`) is never read as a link.
+_MARKUP = re.compile(
+    r"<(?:@&(?P<role>[0-9]+)"
+    r"|@!?(?P<user>[A-Za-z0-9]+)"
+    r"|#(?P<channel>[A-Za-z0-9]+)"
+    r"|!subteam\^(?P<group>[A-Za-z0-9]+)"
+    r"|!(?P<special>[^>|]+)"
+    r"|a?:(?P<emoji>\w+):[0-9]+"
+    r"|(?P<link>[a-z][a-z0-9+.-]+:[^>|]+)"
+    r")(?:\|(?P<label>[^>]*))?>"
+)
+_MENTION = r"<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>"
 _LEADING_MENTIONS = re.compile(rf"^(?:\s*{_MENTION})+")
-_OTHER_MENTION = re.compile(_MENTION)
-_CHANNEL = re.compile(r"<#([A-Za-z0-9]+)(?:\|([^>]*))?>")
-_SPECIAL = re.compile(r"<!([^>|]+)(?:\|([^>]*))?>")
-# A scheme of two letters or more: Discord's `<a:emoji:1>` and `<t:1700000000>` are no links.
-_LINK = re.compile(r"<([a-z][a-z0-9+.-]+:[^>|]+)(?:\|([^>]*))?>")
+# What a mention is read as when the platform does not say whose it is: the kind of thing,
+# never its id (an id is noise to retrieval, and a number a follow-up would have to match).
+MentionKind = Literal["user", "role", "channel", "group"]
+_PREFIX: dict[MentionKind, str] = {"user": "@", "role": "@", "channel": "#", "group": "@"}
+UNNAMED: dict[MentionKind, str] = {
+    "user": "@user",
+    "role": "@role",
+    "channel": "#channel",
+    "group": "@group",
+}
+# An adapter's lookup of a name it knows (from the event, or its platform's cache).
+NameOf = Callable[[MentionKind, str], str | None]
 
 
 class AsyncAnswerer(Protocol):
@@ -58,24 +79,41 @@ class AsyncAnswerer(Protocol):
     def store(self, collection: str | None = None) -> Any: ...
 
 
-def question_from_chat(text: str, bot_id: str | None = None) -> str:
+def question_from_chat(text: str, bot_id: str | None = None, name_of: NameOf | None = None) -> str:
     """A chat message's text (or a question pasted from one) → the plain question.
 
     The bot's mention is dropped wherever it is. Without the bot's id (`citebot ask` and
     `chat`, where a question may be pasted from Slack) the mentions before the first word are
-    dropped instead: they address the bot. Other mentions, channel names and links become
-    readable text (`@alice`, `#general`, a link's label), entities are decoded and runs of
-    spaces collapsed. `retrieval.clean_question` then does what every question needs.
+    dropped instead: they address the bot. The rest of the markup is read as a person reads
+    it: a user, role, user group or channel by its name (the markup's own label, else
+    `name_of`'s), else by what it is (`UNNAMED`: `@user`, `#channel`…), a custom emoji as
+    `:wave:`, a link as its label (an e-mail address without `mailto:`). Entities are decoded
+    and runs of spaces collapsed. `retrieval.clean_question` then does what every question
+    needs.
     """
     if bot_id:
         text = re.sub(rf"<@!?{re.escape(bot_id)}(?:\|[^>]*)?>", " ", text)
     else:
         text = _LEADING_MENTIONS.sub(" ", text)
-    text = _OTHER_MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
-    text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)), text)
-    text = _SPECIAL.sub(lambda m: m.group(2) or "@" + m.group(1), text)
-    text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
+    text = _MARKUP.sub(lambda m: _readable(m, name_of), text)
     return " ".join(html.unescape(text).split())
+
+
+def _readable(markup: re.Match[str], name_of: NameOf | None) -> str:
+    """One piece of chat markup (`_MARKUP`) as a person reads it."""
+    label = markup["label"]
+    if markup["emoji"]:
+        return f":{markup['emoji']}:"
+    if markup["special"]:  # `<!here>`, `<!date^…|fallback>`
+        return label or "@" + markup["special"]
+    if markup["link"]:
+        return label or re.sub(r"^(?:mailto|tel):", "", markup["link"])
+    kind: MentionKind = next(k for k in _PREFIX if markup[k])
+    name = label or (name_of(kind, markup[kind]) if name_of else None)
+    name = (name or "").strip()
+    if not name:
+        return UNNAMED[kind]
+    return name if name.startswith(_PREFIX[kind]) else _PREFIX[kind] + name
 
 
 async def ask(

@@ -10,6 +10,7 @@ answers come back through `bot.discord_render`.
 - `commands`: the slash commands;
 - `buttons`: 👍/👎 and ◀/▶, whose custom ids carry all they need;
 - `history`: follow-ups read back from Discord's reply chain;
+- `mentions`: the names behind the mentions in a question (`@Role`, `#channel`);
 - `delivery`: replies, private notes and apologies, never pinging anyone;
 - `endpoint`: DISCORD_API_URL (a proxy, a local fake) instead of discord.com;
 - `serve`: `citebot serve discord`.

@@ -19,6 +19,7 @@ from bot.discord.commands import COMMANDS, HELP_TEXT
 from bot.discord.delivery import NO_MENTIONS, apologise, reply_plainly, reply_with_answer
 from bot.discord.endpoint import use_api_base, use_gateway_of_api
 from bot.discord.history import follow_up_history
+from bot.discord.mentions import names_in
 from bot.feedback import FeedbackStore
 from bot.logs import log_store_size
 from bot.ratelimit import RateLimiter
@@ -122,12 +123,16 @@ class CitebotDiscord(discord.Client):
         mentioned = any(user.id == self.user.id for user in message.mentions)
         if not mentioned and message.reference is None:
             return
-        history = await follow_up_history(message, self.user.id)
+        history = await follow_up_history(message, self.user.id, self)
         if history is None and not mentioned:
             return
         if not self.may_answer_in(message.channel):
             return
-        question = core.question_from_chat(message.content, str(self.user.id))
+        question = core.question_from_chat(
+            message.content,
+            str(self.user.id),
+            names_in(self, message.guild, users=message.mentions),
+        )
         if not question:
             # Without the privileged Message Content intent, a reply that does not ping the
             # bot arrives with empty content: nothing to answer then.

@@ -17,6 +17,7 @@ from discord import app_commands
 from bot import core
 from bot.discord.buttons import STORE_APOLOGY, bot_of, feedback_view, sources_page
 from bot.discord.delivery import NO_MENTIONS, apologise, private, send_answer
+from bot.discord.mentions import names_in
 from bot.discord_render import plain_message
 from config import Settings
 from ingest.models import IngestReport
@@ -42,6 +43,15 @@ async def ask(interaction: discord.Interaction, question: app_commands.Range[str
     bot = bot_of(interaction)
     if not bot.may_answer_in(interaction.channel):
         await private(interaction, _allowed_channels_text(bot.settings))
+        return
+    resolved = (interaction.data or {}).get("resolved")
+    question = core.question_from_chat(
+        question,
+        str(bot.user.id) if bot.user else None,
+        names_in(bot, interaction.guild, resolved=resolved),
+    )
+    if not question:
+        await private(interaction, HELP_TEXT)
         return
     refused = core.refusal(bot.limiter, str(interaction.user.id))
     if refused:

@@ -16,6 +16,7 @@ import discord
 
 from bot.core import HISTORY_TURNS, question_from_chat
 from bot.discord.buttons import FeedbackButton
+from bot.discord.mentions import names_in
 from retrieval.models import Turn
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,12 @@ async def referenced(message: discord.Message) -> discord.Message | None:
         return None
 
 
-async def follow_up_history(message: discord.Message, bot_id: int) -> list[Turn] | None:
+async def follow_up_history(
+    message: discord.Message, bot_id: int, client: discord.Client | None = None
+) -> list[Turn] | None:
     """The conversation before `message` when it replies to citebot, oldest first; None when
-    it is not a reply to one of citebot's messages."""
+    it is not a reply to one of citebot's messages. `client` knows names the earlier
+    questions mention (`bot.discord.mentions`)."""
     current = await referenced(message)
     if current is None or current.author.id != bot_id:
         return None
@@ -78,7 +82,8 @@ async def follow_up_history(message: discord.Message, bot_id: int) -> list[Turn]
                 break
             current = earlier
         else:
-            text = question_from_chat(current.content, str(bot_id))
+            names = names_in(client, current.guild, users=current.mentions)
+            text = question_from_chat(current.content, str(bot_id), names)
             if text:
                 turns.append(Turn("user", text[:TURN_CHARS]))
             current = await referenced(current)

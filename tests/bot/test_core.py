@@ -22,7 +22,39 @@ def test_a_slack_message_becomes_the_plain_question() -> None:
 
 
 def test_a_discord_message_loses_the_bots_mention_only() -> None:
-    assert core.question_from_chat("<@!42> who is <@7>? <a:wave:9>", "42") == "who is @7? <a:wave:9>"
+    # A custom emoji is no link (`a:` is no scheme): it is read as its name, as people read it.
+    assert core.question_from_chat("<@!42> who is <@7>? <a:wave:9>", "42") == "who is @user? :wave:"
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        # Slack: what a person sees, never an id
+        ("in <#C9|general> and <#C8|> or <#C7>?", "in #general and #channel or #channel?"),
+        ("ask <!subteam^S1|@editors> or <!subteam^S2>", "ask @editors or @group"),
+        ("did <@U2> write to <mailto:a@b.com>?", "did @user write to a@b.com?"),
+        ("see <https://x.com/a|the post> or <https://x.com/b>", "see the post or https://x.com/b"),
+        # Discord: roles, channels and custom emoji, unnamed here
+        ("<@&1300> in <#1200> <:wave:789> <a:dance:9>?", "@role in #channel :wave: :dance:?"),
+    ],
+)
+def test_chat_markup_is_read_as_a_person_reads_it(text: str, question: str) -> None:
+    assert core.question_from_chat(text, "UBOT") == question
+
+
+def test_names_the_adapter_knows_replace_the_ids() -> None:
+    known = {("user", "7"): "Alice", ("role", "13"): "Moderators", ("channel", "12"): "general",
+             ("role", "1"): "@everyone"}
+
+    def name_of(kind: core.MentionKind, ident: str) -> str | None:
+        return known.get((kind, ident))
+
+    text = "<@42> did <@7> tell <@&13> and <@&1> in <#12> about <#99> and <@&98>?"
+    assert core.question_from_chat(text, "42", name_of) == (
+        "did @Alice tell @Moderators and @everyone in #general about #channel and @role?"
+    )
+    # The markup's own label wins: it is what the sender saw.
+    assert core.question_from_chat("<@7|bob> <#12|random>", "42", name_of) == "@bob #random"
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ from tests.support.fake_discord import (
     guild_message,
     member,
     slash,
+    user,
 )
 from tests.support.settings import make_settings
 
@@ -681,6 +682,50 @@ async def test_mention_answers_and_a_reply_is_a_follow_up(
 
     assert await until(lambda: "1800000000000000004" in replied_to())
     assert "1800000000000000005" not in replied_to()  # was handled before the last one
+
+
+async def test_a_mention_names_roles_channels_users_and_emoji_as_people_read_them(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    """Discord writes ids (`<@&role>`, `<#channel>`, `<@user>`) and emoji markup in a message:
+    the question is asked with the names (the guild's, the message's mentioned users), and
+    with what they are (`@role`, `#channel`) when the name is nowhere to be found."""
+    answerer = StubAnswerer(ANSWER)
+    await start_bot(answerer)
+    bob = user("1500000000000000002", "bob")
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}> did <@{bob['id']}> tell <@&{MEMBER_ROLE_ID}> in <#{OTHER_CHANNEL_ID}>"
+        " <:wave:789> <a:dance:9> about <@&1300000000000000099> in <#1200000000000000099>?",
+        message_id="1800000000000000031", mentions=[BOT_USER, bob]))
+    assert await until(lambda: answerer.asked)
+    asked = "did @Bob tell @members in #random :wave: :dance: about @role in #channel?"
+    assert answerer.asked == [(asked, (), None)]
+    # An earlier question in the reply chain is read the same way.
+    await until(lambda: fake.channel_messages())
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        "And when?", message_id="1800000000000000032", reply_to=fake.messages[-1]["id"]))
+    assert await until(lambda: len(answerer.asked) == 2)
+    assert answerer.asked[1][1][0] == Turn("user", asked)
+
+
+async def test_ask_names_roles_channels_users_and_emoji_as_people_read_them(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    answerer = StubAnswerer(ANSWER)
+    await start_bot(answerer)
+    carol = user("1500000000000000003", "carol")
+    token = await _ask(
+        fake, ids,
+        f"<@{BOT_USER['id']}> did <@{carol['id']}> or <@1500000000000000004> tell "
+        f"<@&{ADMIN_ROLE_ID}> in <#{CHANNEL_ID}> <a:wave:9>?",
+        resolved={"users": {carol["id"]: carol}})
+    assert await until(lambda: fake.followups(token))
+    assert answerer.asked == [
+        ("did @Carol or @user tell @citebot-admins in #general :wave:?", (), None)]
+    # A question of nothing but the bot's mention is no question: the help, privately.
+    token = await _ask(fake, ids, f"<@{BOT_USER['id']}>")
+    assert "/ask" in (await until(lambda: _ephemeral_reply(fake, token)) or "")
+    assert len(answerer.asked) == 1
 
 
 # --- running it --------------------------------------------------------------------------------

@@ -98,6 +98,18 @@ async def test_mention_is_answered_in_its_thread_with_quote_and_link(bot: HttpBo
     )
 
 
+async def test_a_mention_asks_with_the_markup_read_as_words_not_ids(bot: HttpBot) -> None:
+    """Slack writes users, user groups and channels as ids when it has no label for them:
+    the question names what they are (`@user`, `@group`, `#channel`), never the id."""
+    text = (f"<@{BOT_USER}> did <@U777> or <!subteam^S123> post in <#C456|> or <#C457> "
+            "about <mailto:ops@example.com> and <#C9|general>?")
+    await bot.post(event_body(mention(text, ts=TS)))
+    assert await wait_until(lambda: bot.answerer.asked)
+    assert bot.answerer.asked == [(
+        "did @user or @group post in #channel or #channel about ops@example.com and #general?",
+        (), None)]
+
+
 async def test_bad_signatures_get_401_and_no_answer(bot: HttpBot) -> None:
     event = event_body(mention(f"<@{BOT_USER}> hello?", ts=TS))
     assert (await bot.post(event, tamper=True))[0] == 401
