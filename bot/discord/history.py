@@ -5,6 +5,11 @@ one of citebot's messages is a follow-up, and the turns before it are found by w
 chain of replies (`message.reference`) back through Discord's API. An answer to a mention
 replies to the question; an answer to `/ask` replies to nothing, so its question is read
 from its 👍/👎 buttons, which carry it (`bot.discord.buttons`).
+
+A long answer is split over several messages (`bot.discord.delivery`), and a reply may
+answer any of them, most often the last (it holds the buttons). The answer's text is in its
+first message, so that is what the conversation reads (`first_part`), whichever part was
+replied to.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from retrieval.models import Turn
 log = logging.getLogger(__name__)
 
 TURN_CHARS = 1000
+# Messages read after a mention's question to find the first part of its answer: the parts
+# follow the question within seconds, other people's messages between them included.
+PARTS_SEARCHED = 50
 _ESCAPED = re.compile(r"\\(.)")
 _ZWSP = "\u200b"
 
@@ -61,6 +69,36 @@ async def referenced(message: discord.Message) -> discord.Message | None:
         return None
 
 
+async def first_part(answer: discord.Message, bot_id: int) -> discord.Message:
+    """The first message of the answer `answer` is a part of (`answer` itself for an answer
+    in one message, or when Discord cannot say).
+
+    The parts of an answer to `/ask` are follow-ups of one interaction: Discord names the
+    first (the interaction's original response) on the others. The parts of an answer to a
+    mention are citebot's replies to the question, sent one after another: the first is
+    citebot's first reply to it after it.
+    """
+    metadata = answer.interaction_metadata
+    try:
+        if metadata is not None and metadata.original_response_message_id:
+            return await answer.channel.fetch_message(metadata.original_response_message_id)
+        reference = answer.reference
+        if reference is None or reference.message_id is None:
+            return answer
+        async for earlier in answer.channel.history(
+            limit=PARTS_SEARCHED,
+            after=discord.Object(reference.message_id),
+            before=answer,
+            oldest_first=True,
+        ):
+            replied_to = earlier.reference.message_id if earlier.reference else None
+            if earlier.author.id == bot_id and replied_to == reference.message_id:
+                return earlier
+    except discord.HTTPException as exc:  # no access to the history: this part's text
+        log.debug("could not read the first part of answer %s: %s", answer.id, exc)
+    return answer
+
+
 async def follow_up_history(
     message: discord.Message, bot_id: int, client: discord.Client | None = None
 ) -> list[Turn] | None:
@@ -73,7 +111,7 @@ async def follow_up_history(
     turns: list[Turn] = []
     while current is not None and len(turns) < HISTORY_TURNS:
         if current.author.id == bot_id:
-            turns.append(Turn("assistant", answer_text(current)))
+            turns.append(Turn("assistant", answer_text(await first_part(current, bot_id))))
             earlier = await referenced(current)
             if earlier is None:  # an answer to /ask: its question is on its buttons
                 question = question_on_buttons(current)

@@ -447,6 +447,50 @@ async def test_a_long_chain_of_replies_is_read_back_from_discord(
         f"18000000000000000{20 + n}" for n in (1, 2, 3, 4)]
 
 
+# An answer in several messages: each quote fills most of a message (6,000 characters).
+SPLIT_ANSWER = replace(ANSWER, text="The short answer comes first.", quotes=[
+    _quote(f"Quote {n} says: " + "a long passage of the article. " * 120) for n in range(3)])
+
+
+async def test_a_reply_to_any_part_of_a_split_answer_to_a_mention_reads_the_whole_answer(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    """The answer's text is in its first message: a reply to the last part (where the
+    buttons are) is read with it, as a reply to the first part is."""
+    answerer = StubAnswerer(SPLIT_ANSWER)
+    await start_bot(answerer)
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}> Q1?", message_id=fake.next_id(), mentions=[BOT_USER]))
+    await until(lambda: any(custom_ids(m) for m in fake.channel_messages()))
+    parts = [m for m in fake.messages if m.get("message_reference")]
+    assert len(parts) >= 3 and not embed_text(parts[-1]).startswith(SPLIT_ANSWER.text)
+    # Someone else spoke before the answer's first part: it is found anyway.
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        "unrelated chat", message_id=str(int(parts[0]["id"]) - 1),
+        author=user("1500000000000000005")))
+    for asked, part in ((2, parts[-1]), (3, parts[0]), (4, parts[1])):
+        await fake.dispatch("MESSAGE_CREATE", guild_message(
+            "And then?", message_id=fake.next_id(), reply_to=part["id"]))
+        assert await until(lambda asked=asked: len(answerer.asked) == asked)
+    said = (Turn("user", "Q1?"), Turn("assistant", SPLIT_ANSWER.text))
+    assert [history for _, history, _ in answerer.asked[1:]] == [said, said, said]
+
+
+async def test_a_reply_to_the_last_part_of_a_split_answer_to_ask_reads_the_whole_answer(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    answerer = StubAnswerer(SPLIT_ANSWER)
+    await start_bot(answerer)
+    token = await _ask(fake, ids, "Tell me everything")
+    await until(lambda: any(custom_ids(b) for b in fake.followups(token)))
+    assert len(fake.followups(token)) >= 3
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        "And then?", message_id=fake.next_id(), reply_to=fake.messages[-1]["id"]))
+    assert await until(lambda: len(answerer.asked) == 2)
+    assert answerer.asked[1][1] == (
+        Turn("user", "Tell me everything"), Turn("assistant", SPLIT_ANSWER.text))
+
+
 def test_feedback_custom_id_fits_discord_with_a_long_question() -> None:
     from bot.discord.buttons import FeedbackButton, feedback_custom_id
     from bot.discord_render import discord_len

@@ -4,14 +4,15 @@ It runs on 127.0.0.1 (port 0) in the test's event loop and speaks enough of Disc
 real discord.py `Client` to log in, receive READY and a GUILD_CREATE, sync its commands,
 and answer interactions and messages. It is strict where Discord is: responses after the
 3 s interaction window fail with 10062, a second response with 40060, and over-limit
-messages (content, embeds, fields, components) with 400 / 50035 "Invalid Form Body".
+messages (content, embeds, fields, components) with 400 / 50035 "Invalid Form Body". Like
+Discord, its message ids grow with time, it pages a channel's messages (`before`/`after`),
+and an interaction's later follow-ups name its original response in `interaction_metadata`.
 Everything it receives is kept in `calls` for the tests to inspect.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
 import time
@@ -98,7 +99,8 @@ class FakeDiscord:
         self.token_ttl = 15 * 60.0  # Discord: follow-ups for 15 minutes
         self._issued: dict[str, float] = {}
         self._acked: set[str] = set()
-        self._ids = itertools.count(1400000000000000001)
+        self._last_id = 1400000000000000000  # ids grow with time, as Discord's snowflakes do
+        self._interactions: dict[str, dict[str, Any]] = {}  # by token: id, user, original
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self.ready = asyncio.Event()
@@ -170,6 +172,9 @@ class FakeDiscord:
         match = re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)
         if match and method == "GET":
             return self._get_message(match.group(1), match.group(2))
+        match = re.fullmatch(r"/channels/(\d+)/messages", path)
+        if match and method == "GET":
+            return json_response(self._history(match.group(1), request.query))
         match = re.fullmatch(r"/channels/(\d+)/(messages|typing)", path)
         if match and method == "POST":
             if match.group(2) == "typing":
@@ -197,7 +202,9 @@ class FakeDiscord:
         if method == "DELETE" and original:
             return web.Response(status=204)
         if method in ("POST", "PATCH"):
-            return self._limits(body or {}) or json_response(self.message(body or {}))
+            if (error := self._limits(body or {})) is not None:
+                return error
+            return json_response(self._interaction_message(token, body or {}, original))
         return _error(405, 0, "405: Method Not Allowed")
 
     def _get_message(self, channel_id: str, message_id: str) -> web.Response:
@@ -207,6 +214,33 @@ class FakeDiscord:
         if found is None or found["channel_id"] != channel_id:
             return _error(404, 10008, "Unknown Message")
         return json_response(found)
+
+    def _history(self, channel_id: str, query: Any) -> list[dict[str, Any]]:
+        """GET a channel's messages, as Discord pages them: `limit` (at most 100) of them right
+        after `after`, else right before `before` (else the newest), always newest first."""
+        limit = min(int(query.get("limit", 50)), 100)
+        after, before = int(query.get("after", 0)), int(query.get("before", 1 << 64))
+        known = {m["id"]: m for m in [*self.received.values(), *self.messages]
+                 if m["channel_id"] == channel_id and after < int(m["id"]) < before}
+        ordered = sorted(known.values(), key=lambda m: int(m["id"]))
+        page = ordered[:limit] if "after" in query else ordered[-limit:]
+        return page[::-1]
+
+    def _interaction_message(self, token: str, body: dict[str, Any], original: bool) -> dict[str, Any]:
+        """A message sent with an interaction's token. As on Discord, the first follow-up of a
+        deferred interaction is its original response, and the later ones name it in their
+        `interaction_metadata` (`original_response_message_id`)."""
+        interaction = self._interactions.get(token)
+        if interaction is None:  # a token the test issued itself
+            return self.message(body)
+        message = self.message(body)
+        metadata = {"id": interaction["id"], "type": 2, "user": interaction["user"]}
+        if original or interaction.setdefault("original", message["id"]) == message["id"]:
+            message["interaction_metadata"] = metadata
+        else:
+            message["interaction_metadata"] = {
+                **metadata, "original_response_message_id": interaction["original"]}
+        return message
 
     async def _attachment(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -218,7 +252,7 @@ class FakeDiscord:
     def message(self, body: dict[str, Any], channel_id: str = CHANNEL_ID) -> dict[str, Any]:
         """A full message object, as Discord returns for a message it accepted."""
         message = {
-            "id": str(next(self._ids)), "channel_id": channel_id, "type": 0,
+            "id": self.next_id(), "channel_id": channel_id, "type": 0,
             "content": body.get("content") or "", "author": dict(BOT_USER),
             "timestamp": "2024-01-01T00:00:00+00:00", "edited_timestamp": None, "tts": False,
             "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
@@ -310,15 +344,22 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         if event == "INTERACTION_CREATE":
             self.issue(data["id"], data["token"])
+            who = data.get("user") or (data.get("member") or {}).get("user")
+            self._interactions[data["token"]] = {"id": data["id"], "user": who}
         if event == "MESSAGE_CREATE":
             self.received[data["id"]] = data
+            self._last_id = max(self._last_id, int(data["id"]))
         self._seq += 1
         await self._send({"op": 0, "t": event, "s": self._seq, "d": data})
 
     # --- payloads -----------------------------------------------------------------------------
 
     def next_id(self) -> str:
-        return str(next(self._ids))
+        """A new id, later than every message it has seen: ids are snowflakes, which count
+        milliseconds from bit 22 on. One millisecond on, so the ids a test picks for its own
+        messages (…01, …02) never meet one handed out here."""
+        self._last_id += 1 << 22
+        return str(self._last_id)
 
 
 def user(user_id: str = "1500000000000000001", name: str = "alice") -> dict[str, Any]:
