@@ -23,6 +23,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from bot.feedback import FeedbackStore, Vote
@@ -39,10 +40,13 @@ HISTORY_TURNS = 6
 # Chat markup in a message's text. Slack's mrkdwn: `<@U1|alice>`, `<#C1|general>`,
 # `<!here>`, `<!subteam^S1|@team>`, `<https://x|label>`, `<mailto:a@b.c>`. Discord's:
 # `<@123>` / `<@!123>` (a user), `<@&123>` (a role), `<#123>` (a channel), `<:wave:1>` /
-# `<a:wave:1>` (a custom emoji). A link's scheme has two letters or more, so an emoji
-# (`<a:…>`) or a Discord timestamp (`<t:…>`) is never read as a link.
+# `<a:wave:1>` (a custom emoji), `<t:1700000000:D>` (a moment, shown in the reader's time
+# zone), `</ask:1>` (a command). A link's scheme has two letters or more, so an emoji
+# (`<a:…>`) or a timestamp (`<t:…>`) is never read as a link.
 _MARKUP = re.compile(
-    r"<(?:@&(?P<role>[0-9]+)"
+    r"<(?:t:(?P<time>-?[0-9]{1,12})(?::(?P<style>[tTdDfFR]))?"
+    r"|/(?P<command>[\w -]+):[0-9]+"
+    r"|@&(?P<role>[0-9]+)"
     r"|@!?(?P<user>[A-Za-z0-9]+)"
     r"|#(?P<channel>[A-Za-z0-9]+)"
     r"|!subteam\^(?P<group>[A-Za-z0-9]+)"
@@ -87,9 +91,9 @@ def question_from_chat(text: str, bot_id: str | None = None, name_of: NameOf | N
     dropped instead: they address the bot. The rest of the markup is read as a person reads
     it: a user, role, user group or channel by its name (the markup's own label, else
     `name_of`'s), else by what it is (`UNNAMED`: `@user`, `#channel`…), a custom emoji as
-    `:wave:`, a link as its label (an e-mail address without `mailto:`). Entities are decoded
-    and runs of spaces collapsed. `retrieval.clean_question` then does what every question
-    needs.
+    `:wave:`, a Discord timestamp as its date (in UTC), a command as `/ask`, a link as its
+    label (an e-mail address without `mailto:`). Entities are decoded and runs of spaces
+    collapsed. `retrieval.clean_question` then does what every question needs.
     """
     if bot_id:
         text = re.sub(rf"<@!?{re.escape(bot_id)}(?:\|[^>]*)?>", " ", text)
@@ -102,6 +106,10 @@ def question_from_chat(text: str, bot_id: str | None = None, name_of: NameOf | N
 def _readable(markup: re.Match[str], name_of: NameOf | None) -> str:
     """One piece of chat markup (`_MARKUP`) as a person reads it."""
     label = markup["label"]
+    if markup["time"]:
+        return _moment(int(markup["time"]), markup["style"])
+    if markup["command"]:
+        return "/" + markup["command"]
     if markup["emoji"]:
         return f":{markup['emoji']}:"
     if markup["special"]:  # `<!here>`, `<!date^…|fallback>`
@@ -114,6 +122,16 @@ def _readable(markup: re.Match[str], name_of: NameOf | None) -> str:
     if not name:
         return UNNAMED[kind]
     return name if name.startswith(_PREFIX[kind]) else _PREFIX[kind] + name
+
+
+def _moment(seconds: int, style: str | None) -> str:
+    """A Discord timestamp as a date (`2023-11-14`), with the time in UTC unless it is shown
+    as a date only (styles d and D); a question's date is what retrieval can match."""
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    return f"{moment:%Y-%m-%d}" if style in ("d", "D") else f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 async def ask(

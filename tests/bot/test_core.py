@@ -36,6 +36,11 @@ def test_a_discord_message_loses_the_bots_mention_only() -> None:
         ("see <https://x.com/a|the post> or <https://x.com/b>", "see the post or https://x.com/b"),
         # Discord: roles, channels and custom emoji, unnamed here
         ("<@&1300> in <#1200> <:wave:789> <a:dance:9>?", "@role in #channel :wave: :dance:?"),
+        # Discord's timestamps as their date (the reader's time zone is unknown: UTC), commands
+        ("what happened on <t:1700000000:D>?", "what happened on 2023-11-14?"),
+        ("after <t:1700000000> or <t:1700000000:R>?",
+         "after 2023-11-14 22:13 UTC or 2023-11-14 22:13 UTC?"),
+        ("is </ask:1234> or </citebot sources:9> faster?", "is /ask or /citebot sources faster?"),
     ],
 )
 def test_chat_markup_is_read_as_a_person_reads_it(text: str, question: str) -> None:

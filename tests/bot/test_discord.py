@@ -761,11 +761,11 @@ async def test_ask_names_roles_channels_users_and_emoji_as_people_read_them(
     token = await _ask(
         fake, ids,
         f"<@{BOT_USER['id']}> did <@{carol['id']}> or <@1500000000000000004> tell "
-        f"<@&{ADMIN_ROLE_ID}> in <#{CHANNEL_ID}> <a:wave:9>?",
+        f"<@&{ADMIN_ROLE_ID}> in <#{CHANNEL_ID}> on <t:1700000000:D> <a:wave:9>?",
         resolved={"users": {carol["id"]: carol}})
     assert await until(lambda: fake.followups(token))
     assert answerer.asked == [
-        ("did @Carol or @user tell @citebot-admins in #general :wave:?", (), None)]
+        ("did @Carol or @user tell @citebot-admins in #general on 2023-11-14 :wave:?", (), None)]
     # A question of nothing but the bot's mention is no question: the help, privately.
     token = await _ask(fake, ids, f"<@{BOT_USER['id']}>")
     assert "/ask" in (await until(lambda: _ephemeral_reply(fake, token)) or "")
