@@ -9,7 +9,7 @@ from its 👍/👎 buttons, which carry it (`bot.discord.buttons`).
 A long answer is split over several messages (`bot.discord.delivery`), and a reply may
 answer any of them, most often the last (it holds the buttons). The answer's text is in its
 first message, so that is what the conversation reads (`first_part`), whichever part was
-replied to.
+replied to; an `/ask`'s question is on the buttons of its last (`question_of_ask`).
 """
 
 from __future__ import annotations
@@ -99,6 +99,30 @@ async def first_part(answer: discord.Message, bot_id: int) -> discord.Message:
     return answer
 
 
+async def question_of_ask(answer: discord.Message, bot_id: int) -> str:
+    """The question of an answer to `/ask`, which its 👍/👎 buttons carry ("" when none do).
+
+    The buttons are under the answer's last message: a reply to an earlier part finds them
+    on the follow-ups that name this part as their interaction's original response.
+    """
+    question = question_on_buttons(answer)
+    metadata = answer.interaction_metadata
+    if question or metadata is None or metadata.original_response_message_id:
+        return question
+    try:
+        async for later in answer.channel.history(
+            limit=PARTS_SEARCHED, after=answer, oldest_first=True
+        ):
+            named = later.interaction_metadata
+            if later.author.id == bot_id and named and named.original_response_message_id == answer.id:
+                question = question_on_buttons(later)
+                if question:
+                    return question
+    except discord.HTTPException as exc:
+        log.debug("could not read the later parts of answer %s: %s", answer.id, exc)
+    return ""
+
+
 async def follow_up_history(
     message: discord.Message, bot_id: int, client: discord.Client | None = None
 ) -> list[Turn] | None:
@@ -114,7 +138,7 @@ async def follow_up_history(
             turns.append(Turn("assistant", answer_text(await first_part(current, bot_id))))
             earlier = await referenced(current)
             if earlier is None:  # an answer to /ask: its question is on its buttons
-                question = question_on_buttons(current)
+                question = await question_of_ask(current, bot_id)
                 if question:
                     turns.append(Turn("user", question))
                 break

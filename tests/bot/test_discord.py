@@ -476,19 +476,23 @@ async def test_a_reply_to_any_part_of_a_split_answer_to_a_mention_reads_the_whol
     assert [history for _, history, _ in answerer.asked[1:]] == [said, said, said]
 
 
-async def test_a_reply_to_the_last_part_of_a_split_answer_to_ask_reads_the_whole_answer(
+async def test_a_reply_to_any_part_of_a_split_answer_to_ask_reads_the_whole_answer(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids
 ) -> None:
     answerer = StubAnswerer(SPLIT_ANSWER)
     await start_bot(answerer)
     token = await _ask(fake, ids, "Tell me everything")
     await until(lambda: any(custom_ids(b) for b in fake.followups(token)))
-    assert len(fake.followups(token)) >= 3
-    await fake.dispatch("MESSAGE_CREATE", guild_message(
-        "And then?", message_id=fake.next_id(), reply_to=fake.messages[-1]["id"]))
-    assert await until(lambda: len(answerer.asked) == 2)
-    assert answerer.asked[1][1] == (
-        Turn("user", "Tell me everything"), Turn("assistant", SPLIT_ANSWER.text))
+    parts = list(fake.messages)
+    assert len(parts) >= 3 and len(fake.followups(token)) == len(parts)
+    # The last part (with the buttons, which carry the question), then the first (the
+    # interaction's original response, whose later parts name it).
+    for asked, part in ((2, parts[-1]), (3, parts[0])):
+        await fake.dispatch("MESSAGE_CREATE", guild_message(
+            "And then?", message_id=fake.next_id(), reply_to=part["id"]))
+        assert await until(lambda asked=asked: len(answerer.asked) == asked)
+    said = (Turn("user", "Tell me everything"), Turn("assistant", SPLIT_ANSWER.text))
+    assert [history for _, history, _ in answerer.asked[1:]] == [said, said]
 
 
 def test_feedback_custom_id_fits_discord_with_a_long_question() -> None:
