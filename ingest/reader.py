@@ -135,15 +135,25 @@ def read_text_articles(text: str, source: str, key: str | None = None) -> list[A
         fields, body_start = front_matter
         for field, value in fields.items():
             _apply_header(meta, field, value, f"front matter `{field}:`", source)
+    # The header lines: at the top, or right under an opening `# title` (which stays, for
+    # `_one_article` to take as the title).
+    heading_at: int | None = None
     for i, line in enumerate(lines[body_start:], start=body_start):
         header = _HEADER_LINE.match(line)
         if header:
             field = header.group(1).lower()
             _apply_header(meta, field, header.group(2), f"`> {field}:`", source)
             body_start = i + 1
-        elif line.strip():
+        elif not line.strip():
+            continue
+        elif heading_at is None and _HEADING.match(line):
+            heading_at = i
+        else:
             break
-    lines = lines[body_start:]
+    if heading_at is not None and heading_at < body_start:  # header lines followed it
+        lines = [lines[heading_at], *lines[body_start:]]
+    else:
+        lines = lines[body_start:]
 
     listing_dates = [i for i, line in enumerate(lines) if _LISTING_DATE.match(line)]
     if len(listing_dates) >= 2 and not meta.url:

@@ -316,6 +316,21 @@ def test_a_heading_that_is_the_title_is_not_body_text(text: str, title: str, bod
     assert (article.title, article.text) == (title, body)
 
 
+def test_header_lines_under_the_opening_heading_are_the_header() -> None:
+    """`# title` first, then its `> published:` lines: the date was lost and "published:
+    2024-12-20" was the article's first sentence, quotable."""
+    text = (
+        "# 士林夜市改建完成\n\n> published: 2024-12-20\n> link: https://example.org/night\n\n"
+        "士林夜市的地下美食區在十二月完工。\n\n> author: 吳美惠說，遊客回來了。\n"
+    )
+    [article] = read_text_articles(text, "night.md")
+    assert (article.title, article.published) == ("士林夜市改建完成", "2024-12-20")
+    assert article.url == "https://example.org/night"
+    # Only lines right under the heading are header lines; a later blockquote is text.
+    assert article.text == "士林夜市的地下美食區在十二月完工。\n\nauthor: 吳美惠說，遊客回來了。"
+    assert article.author is None
+
+
 def test_a_web_page_whose_first_line_repeats_its_title_is_read_without_it() -> None:
     page = (
         "<html><head><title>Northfield University</title></head><body><article>"
