@@ -10,12 +10,15 @@ blindly: the question is first retrieved and judged on its own, and only a quest
 
 Then the evidence decides (`keeps_context`, a pure function): the combined reading is kept
 only when it is confident and the question's own words back its best quote (half of them
-are in it; a one-word question has none to check), and then when the question alone is not confident, or — for a
+are in it, and every number or name among them; a one-word question has none to check but
+such a word), and then when the question alone is not confident, or — for a
 question that refers back — when the combined reading is at least as confident as it.
 When the question alone was not confident but its best quote is in the article the
 confident combined reading found, the question's own quotes are kept with the combined
-reading's decision (`_confirms`): the conversation picks the article, the question's own words
-the passage ("2014年呢？" after "他2008年被哪支球队罗致？" quotes 2014, not 2008).
+reading's decision (`_confirms`), when the question's own words back that quote: the
+conversation picks the article, the question's own words the passage ("2014年呢？" after
+"他2008年被哪支球队罗致？" quotes 2014, not 2008; "When was Qingyuan founded?" after questions
+about Harrowgate University is not answered with Harrowgate's founding).
 A question that stands on its own is answered on its own merits, exactly as `citebot ask`
 answers it. The console (`citebot chat`), a Slack thread and a Discord reply chain all pass
 their turns to `Answerer.ask(question, history)`, which applies this rule.
@@ -165,7 +168,7 @@ def read_in_conversation(
                           f"{context}\n{question.text}")
     supported = _supports(question.text, combined, question.language)
     combined_evidence = evidence(combined, supported=supported)
-    if _confirms(alone, combined):
+    if _confirms(alone, combined) and _supports(question.text, alone, question.language):
         # The conversation picks the article, the question's own words the passage: the
         # combined reading's quotes answer the earlier question as much as this one.
         article = alone.spans[0].article_id
@@ -197,7 +200,7 @@ def _in_language_and_script(question: str, language: str, wordings: dict[str, st
 
 
 def _asks_for_itself(word: str, question: str, language: str) -> bool:
-    """Whether a follow-up's one content word must be in the quote that answers it: a number
+    """Whether a follow-up's content word must be in the quote that answers it: a number
     ("And in 2010?"), or a name — capitalised after the question's first word in an English
     question ("Who is Brockman?"), or written in the other language's script ("Who is 帕喬基?",
     "Brockman呢？"). A common word ("And his wife?", "金额是多少？") may be answered in other
@@ -257,7 +260,8 @@ def evidence(selection: Selection, supported: bool = True) -> Evidence:
 def _supports(question: str, combined: Selection, language: str = "en") -> bool:
     """Whether the question's own words back the combined reading's best quote: at least
     half of them are in it ("agree", "finance" for "What did they agree to finance?" after a
-    question about Tesla). A question of one content word or none cannot stand alone, so it
+    question about Tesla), and every number or name among them ("When was Qingyuan founded?"
+    is not backed by "Harrowgate University, founded in 1872"). A question of one content word or none cannot stand alone, so it
     needs no backing — unless that word is a number, which the quote must hold; "What is the
     capital of Peru?" (two) does, and is not read with a conversation about something else. (Measured: backing by "the question alone found that
     article among its candidates" let 3 of 74 unanswerable CMRC questions take an unrelated
@@ -271,4 +275,6 @@ def _supports(question: str, combined: Selection, language: str = "en") -> bool:
         # but a number or a name asks for itself: "And in 2010?" is not answered by a quote
         # without 2010, nor "Who is Brockman?" by one about Musk
         return not (own and _asks_for_itself(own[0], question, language)) or own[0] in quoted
+    if any(word not in quoted for word in own if _asks_for_itself(word, question, language)):
+        return False
     return 2 * sum(word in quoted for word in own) >= len(own)

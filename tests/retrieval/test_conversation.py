@@ -206,3 +206,30 @@ def test_where_something_was_said_is_answered_from_the_quote_that_says_it(
     answer = sample_answerer.ask("他在哪个会议上说的？", history)
     assert answer.confident
     assert any("世界AI工程师大会" in quote.text for quote in answer.quotes)
+
+
+@pytest.mark.slow
+def test_a_follow_up_naming_another_subject_is_not_answered_from_the_conversation(
+    tmp_path,
+) -> None:
+    """"When was Qingyuan founded?" after questions about Harrowgate University, in a store of
+    the two universities' articles (Qingyuan's gives no year). Alone it is "I don't know"; the
+    conversation confirmed the Harrowgate article that the question alone had found but not
+    trusted, and "Harrowgate University, founded in 1872" was the confident answer. A name the
+    question asks about must be in the quote, as for a one-word follow-up."""
+    from ingest import ingest_paths
+    from ingest.store import ArticleStore
+    from retrieval import Answerer
+    from tests.conftest import CONVERSATIONS
+    from tests.support.settings import make_settings
+
+    settings = make_settings(tmp_path)
+    ingest_paths([CONVERSATIONS / "universities"], ArticleStore(settings), show_progress=False)
+    answerer = Answerer(settings)
+    history: list[Turn] = []
+    for earlier in ("Who is the vice-chancellor of Harrowgate?", "What did she say?"):
+        history += [Turn("user", earlier), Turn("assistant", answerer.ask(earlier, history).text)]
+    question = "When was Qingyuan founded?"
+    assert not answerer.ask(question).confident
+    answer = answerer.ask(question, history)
+    assert not answer.confident, [quote.text for quote in answer.quotes]
