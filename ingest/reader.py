@@ -29,7 +29,7 @@ from ingest.cleaning import clean_markdown, normalise
 from ingest.encodings import decode_bytes, decode_html
 from ingest.messages import format_size, hide_credentials
 from ingest.models import Article, UnreadableArticle
-from ingest.text import content_id
+from ingest.text import content_id, sentence_spans, soft_cut
 
 log = logging.getLogger(__name__)
 
@@ -268,13 +268,28 @@ def _same_title(a: str, b: str) -> bool:
     return re.sub(r"\W", "", a).lower() == re.sub(r"\W", "", b).lower()
 
 
+TITLE_CHARS = 120  # the longest title made of a text's first line (`title_from_line`)
+_TITLE_BREAKS = "，,、：:；; "
+
+
 def title_from_line(line: str | None) -> str | None:
-    """A title made of a text's first line (cut to 120 characters), for files that name none;
-    PDF and Word files without a title property use it too (`ingest.documents`)."""
+    """A title made of a text's first line, for files that name none; PDF and Word files
+    without a title property use it too (`ingest.documents`).
+
+    A first line longer than `TITLE_CHARS` is a paragraph (it stays article text): its
+    title is its first sentences that fit, or, when the first sentence alone is longer, its
+    words up to a soft break (`soft_cut`) and "…", never a cut inside a word.
+    """
     if not line:
         return None
     line = line.strip()
-    return line if len(line) <= 120 else line[:117].rstrip() + "…"
+    if len(line) <= TITLE_CHARS:
+        return line
+    fitting = [end for _, end in sentence_spans(line) if end <= TITLE_CHARS]
+    if fitting:
+        return line[: fitting[-1]].rstrip()
+    window = line[: TITLE_CHARS - 1]
+    return window[: soft_cut(window, _TITLE_BREAKS)].rstrip().rstrip(_TITLE_BREAKS) + "…"
 
 
 def _listing_articles(

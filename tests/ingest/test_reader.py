@@ -355,3 +355,42 @@ def test_code_fences_and_blockquote_marks_are_not_quoted_but_their_text_is() -> 
         "The tool was rewritten.\n\nHe said: it is faster now.\nMuch faster.\n\n"
         "run(fast=True)\n\nWe measured 3 > 2 and a >= b."
     )
+
+
+_SASKI = (
+    "Nearby, in Ogród Saski, the old fountain that had stood dry since the war was restored "
+    "in 2009 by the city, and its water now runs every summer from May to September."
+)
+
+
+@pytest.mark.parametrize(
+    ("first_line", "title"),
+    [
+        # One long sentence: its words up to a soft break, never a word cut in two.
+        (
+            _SASKI,
+            "Nearby, in Ogród Saski, the old fountain that had stood dry since the war was "
+            "restored in 2009 by the city, and its…",
+        ),
+        # Sentences that fit are the title, whole.
+        (
+            "The fountain in Ogród Saski was restored in 2009. " + _SASKI,
+            "The fountain in Ogród Saski was restored in 2009.",
+        ),
+        (
+            "萨克森花园的旧喷泉在二零零九年由市政府修复，如今每年夏天从五月到九月都有水流出来，"
+            "吸引了许多游客和附近的居民前来散步和休息，孩子们在喷泉边玩耍，老人们坐在长椅上聊天，"
+            "直到傍晚才慢慢离开，这里是城里最安静的地方之一，也是很多人周末最喜欢带着家人一起去的去处，"
+            "无论春夏秋冬都有人来。",
+            "萨克森花园的旧喷泉在二零零九年由市政府修复，如今每年夏天从五月到九月都有水流出来，"
+            "吸引了许多游客和附近的居民前来散步和休息，孩子们在喷泉边玩耍，老人们坐在长椅上聊天，"
+            "直到傍晚才慢慢离开，这里是城里最安静的地方之一…",
+        ),
+    ],
+)
+def test_a_long_first_line_gives_a_title_cut_at_a_soft_break_and_stays_article_text(
+    first_line: str, title: str
+) -> None:
+    [article] = read_text_articles(f"{first_line}\n\nThe second paragraph.\n", "saski.txt")
+    assert article.title == title and len(title) <= 120
+    assert article.text == f"{first_line}\n\nThe second paragraph."
