@@ -27,6 +27,10 @@ class Article:
     A PDF or Word file (`file_format` "pdf" or "docx") has `pages`: the offset in `text` where
     each page starts (page 1 first), so `page_at(article.pages, offset)` is the page of any
     chunk or quote. Other articles have no pages.
+
+    `file` is the resolved path of the file it was read from ('' for a URL or an upload):
+    `source` is the path as given, which two files share when each is given from inside its
+    own folder (`post.md`), and `source_key` is the file's link when it gives one.
     """
 
     article_id: str
@@ -39,6 +43,7 @@ class Article:
     author: str | None = None
     pages: tuple[int, ...] = ()
     file_format: str = ""
+    file: str = ""
 
 
 def page_at(pages: tuple[int, ...] | list[int], offset: int) -> int | None:

@@ -17,7 +17,7 @@ import ipaddress
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -468,7 +468,9 @@ def _published_meta(html: str) -> str | None:
 def read_article_file(path: Path, max_bytes: int) -> list[Article]:
     """The articles in one file; raises `UnreadableArticle` (or OSError) with the reason."""
     check_file(path.name, path.stat().st_size, max_bytes)
-    return read_named_bytes(path.read_bytes(), str(path), key=str(path.resolve()))
+    resolved = str(path.resolve())
+    articles = read_named_bytes(path.read_bytes(), str(path), key=resolved)
+    return [replace(article, file=resolved) for article in articles]
 
 
 def check_file(name: str, size: int, max_bytes: int) -> None:

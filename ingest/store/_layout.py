@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 from config import Settings
@@ -141,6 +142,9 @@ def sentence_id(sentence: str) -> str:
 # What an article's record says of the source it names (its first source still holding its
 # text): the same fields in a source's record, for that source.
 DETAILS = ("title", "url", "published", "author", "source", "source_key", "pages", "file_format")
+# A source's record of a file: the file's resolved path (`Article.file`). Not a detail: an
+# article's record does not show it, so records written before it stay as they are.
+FILE = "file"
 # What a chunk's metadata repeats of its article's record: rewritten on every chunk, with its
 # page, when the record's details change (`rewritten_chunk_metadata`).
 CHUNK_DETAILS = ("title", "url", "published", "source", "source_key")
@@ -196,14 +200,47 @@ def named_source(meta: dict[str, Any]) -> str:
 def earlier_record(meta: dict[str, Any], article: Article) -> bool:
     """Whether a record (a source's, or an article's naming its source) is what the file or
     URL `article` was read from gave under an earlier key: the same source as given, another
-    key, and a link behind one of the two keys (a `> link:` or canonical link added, changed
-    or dropped in that file or page). Two keys that are both paths are never one source's
-    versions: a file's key is its absolute path, and the posts of one listing file are
-    `path#title` each (they hold their own texts side by side)."""
+    key, a link behind one of the two keys (a `> link:` or canonical link added, changed or
+    dropped in that file or page), and, for a file, the same file (`_same_file`). Two keys
+    that are both paths are never one source's versions: a file's key is its absolute path,
+    and the posts of one listing file are `path#title` each (they hold their own texts side
+    by side)."""
     key = named_source_key(meta)
     if key == article.source_key or named_source(meta) != article.source:
         return False
-    return _keyed_by_link(key, meta.get("url")) or _keyed_by_link(article.source_key, article.url)
+    if not (
+        _keyed_by_link(key, meta.get("url")) or _keyed_by_link(article.source_key, article.url)
+    ):
+        return False
+    return _same_file(meta, article)
+
+
+def _same_file(meta: dict[str, Any], article: Article) -> bool:
+    """Whether a record of the same source as given was read from `article`'s file: `post.md`
+    is two files when given from inside two folders. A record whose file is not known (see
+    `recorded_file`) is trusted by its source as given, as before files were recorded."""
+    if not article.file:
+        return True  # a URL or an upload: its source as given is all there is
+    recorded = recorded_file(meta)
+    return not recorded or recorded == article.file
+
+
+def recorded_file(meta: dict[str, Any]) -> str:
+    """The resolved path of the file a record (a source's, or an article's naming its
+    source) was read from; '' for a URL, an upload, or a file keyed by its link in a record
+    written before records named their file (`FILE`). Such a record keyed by the file's
+    path (a post's by `path#title`) names it by that key, when the key ends in the name of
+    the file as given."""
+    recorded = str(meta.get(FILE) or "")
+    if recorded:
+        return recorded
+    key = named_source_key(meta)
+    if _keyed_by_link(key, meta.get("url")) or not PurePath(key).is_absolute():
+        return ""
+    post = f"#{meta.get('title', '')}"
+    candidates = (key, key[: key.rfind(post)] if post in key else "")
+    name = PurePath(named_source(meta)).name
+    return next((file for file in candidates if file and PurePath(file).name == name), "")
 
 
 def _keyed_by_link(key: str, url: object) -> bool:
@@ -223,8 +260,12 @@ def source_record_id(source_key: str) -> str:
 
 
 def source_metadata(article: Article) -> dict[str, Any]:
-    """A source's record: the article whose text it holds now, and its details there."""
-    return {"article_id": article.article_id, **article_details(article)}
+    """A source's record: the article whose text it holds now, its details there, and the
+    file it was read from (none for a URL or an upload)."""
+    record = {"article_id": article.article_id, **article_details(article)}
+    if article.file:
+        record[FILE] = article.file
+    return record
 
 
 def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:

@@ -11,8 +11,9 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from config import Settings
-from ingest import ArticleStore, ingest_paths
+from ingest import ArticleStore, ingest_articles, ingest_paths
 from ingest.embeddings import load_embeddings
+from ingest.reader import read_text_articles
 from ingest.store import EmbeddingModelMismatch
 from retrieval import Answerer
 from tests.ingest.store_checks import assert_consistent
@@ -267,6 +268,7 @@ _FERRY = (
     "in the spring of 2023. The ferry carries two hundred passengers on every crossing.\n"
 )
 _RETIRED = "The old harbour ferry was retired in 2024 and sold to a museum.\n"
+_LIGHTHOUSE = "The lighthouse on the point was painted white in 1990.\n"
 
 
 def _write(path: Path, body: str, title: str = "Harbour ferry", published: str = "") -> Path:
@@ -448,3 +450,61 @@ def test_two_identical_posts_of_a_listing_file_are_two_sources_from_the_first_in
     assert record.published == "2025-08-01"
     ingest_paths([folder], store, show_progress=False)
     assert store.articles() == [record]
+
+
+@pytest.mark.parametrize("linked", ["a", "b"])
+def test_two_files_with_one_relative_path_from_two_folders_keep_their_texts_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked: str
+) -> None:
+    """`a/post.md` ingested from inside `a/` and `b/post.md` from inside `b/` are both
+    `post.md` as given; one has a `> link:`. They are two files, not one file's versions."""
+    store = _hash_store(tmp_path)
+    for name, body in (("a", _RETIRED), ("b", _FERRY)):
+        folder = tmp_path / name
+        folder.mkdir()
+        link = f"> link: https://example.org/{name}\n" if name == linked else ""
+        (folder / "post.md").write_text(f"{link}> title: Post {name}\n\n{body}", encoding="utf-8")
+        monkeypatch.chdir(folder)
+        report = ingest_paths(["post.md"], store, show_progress=False)
+        assert report.chunks_removed == 0
+    assert _bodies(store) == sorted([_FERRY.strip(), _RETIRED.strip()])
+    assert sorted(r.title for r in store.articles()) == ["Post a", "Post b"]
+    assert_consistent(store)
+
+
+def _ingest_as_before_files_were_recorded(store: ArticleStore, path: Path, given: str) -> None:
+    """What a citebot before source records named their file wrote for `path` given as
+    `given`: the same records, without the file."""
+    text = path.read_text(encoding="utf-8")
+    articles = read_text_articles(text, given, key=str(path.resolve()))
+    assert all(not article.file for article in articles)
+    ingest_articles(articles, store, show_progress=False)
+
+
+def test_a_store_written_before_files_were_recorded_keeps_working(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _hash_store(tmp_path)
+    for name in "abc":
+        (tmp_path / name).mkdir()
+    post_a, post_b, news = tmp_path / "a/post.md", tmp_path / "b/post.md", tmp_path / "c/news.md"
+    post_a.write_text(f"> title: Post a\n\n{_RETIRED}", encoding="utf-8")
+    news.write_text(f"> link: https://example.org/old\n\n{_LIGHTHOUSE}", encoding="utf-8")
+    _ingest_as_before_files_were_recorded(store, post_a, "post.md")
+    _ingest_as_before_files_were_recorded(store, news, "c/news.md")
+    # Another folder's post.md, with a link: the old record's key is a/post.md's path.
+    post_b.write_text(f"> link: https://example.org/b\n\n{_FERRY}", encoding="utf-8")
+    monkeypatch.chdir(post_b.parent)
+    assert ingest_paths(["post.md"], store, show_progress=False).chunks_removed == 0
+    # A file whose old record is keyed by its link is known by its name as given, as before:
+    # a new link and text replace its old text.
+    news.write_text(f"> link: https://example.org/new\n\n{_FERRY} More.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert ingest_paths(["c/news.md"], store, show_progress=False).chunks_removed == 1
+    assert sorted((r.source, r.url or "") for r in store.articles()) == [
+        ("c/news.md", "https://example.org/new"),
+        ("post.md", ""),
+        ("post.md", "https://example.org/b"),
+    ]
+    assert_consistent(store)
+
