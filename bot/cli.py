@@ -86,6 +86,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(report.summary())
         for line in report.skipped_lines():
             print(line, file=sys.stderr)
+    for line in report.gone_lines():  # with --json too: not in the object, whose keys stay
+        print(line, file=sys.stderr)
     return EXIT_INCOMPLETE if report.skipped else EXIT_OK
 
 

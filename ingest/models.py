@@ -146,6 +146,40 @@ class SkippedInput:
     reason: str
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """A file a stored article was read from (`ArticleStore.source_files`): `file` its resolved
+    path, `source` the path as given, and `held_by` every source holding the same text, this
+    one included: a file by its resolved path, anything else (a URL, an upload, a file whose
+    path the store does not know) as given."""
+
+    file: str
+    source: str
+    article_id: str
+    held_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GoneFile:
+    """A file ingested earlier from a folder now ingested again, gone from disk: the article
+    it held (still stored: only `citebot forget` removes an article) and the sources that
+    still hold that text (then forgetting it would take it from them too)."""
+
+    file: str
+    article_id: str
+    kept_by: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """`gone from disk: PATH; …`: what became of its text, and how to remove it."""
+        if not self.kept_by:
+            return (
+                f"gone from disk: {self.file}; its text is still answered from "
+                f"(`citebot forget {self.article_id}` removes it)"
+            )
+        more = f" and {len(self.kept_by) - 1} more" if len(self.kept_by) > 1 else ""
+        return f"gone from disk: {self.file}; its text stays, held by {self.kept_by[0]}{more}"
+
+
 @dataclass
 class IngestReport:
     """What one `citebot ingest` run did; `as_json()` is the `--json` output."""
@@ -158,6 +192,9 @@ class IngestReport:
     # Articles whose text was stored already but whose title, link or date changed (rewritten
     # in place): in the summary line only, so `--json` keeps its keys.
     articles_updated: int = 0
+    # Files of a folder ingested again that are gone from disk (`GoneFile`): reported on
+    # stderr, kept in the store; not skipped input, so the exit status does not change.
+    gone: list[GoneFile] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -189,6 +226,10 @@ class IngestReport:
             display_text(hide_credentials(f"skipped {s.path}: {s.reason}")) for s in self.skipped
         ]
 
+    def gone_lines(self) -> list[str]:
+        """`gone from disk: PATH; …`, one per file of a folder ingested again that is gone."""
+        return [display_text(gone.line()) for gone in self.gone]
+
     def merge(self, other: IngestReport) -> None:
         self.articles += other.articles
         self.chunks_added += other.chunks_added
@@ -196,6 +237,7 @@ class IngestReport:
         self.chunks_removed += other.chunks_removed
         self.articles_updated += other.articles_updated
         self.skipped.extend(other.skipped)
+        self.gone.extend(other.gone)
 
 
 class UnreadableArticle(ValueError):

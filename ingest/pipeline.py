@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ingest.chunking import chunk_article
-from ingest.models import Article, Chunk, IngestReport, SkippedInput
+from ingest.models import Article, Chunk, GoneFile, IngestReport, SkippedInput
 from ingest.progress import progress
 from ingest.reader import SUPPORTED_SUFFIXES, UnreadableArticle, read_article_file
 from ingest.store import ArticleStore, is_store_error
@@ -176,12 +176,46 @@ def _store_new(
 def ingest_paths(
     paths: Iterable[str | Path], store: ArticleStore, *, show_progress: bool | None = None
 ) -> IngestReport:
-    """`citebot ingest PATH...`: read every file, then store every article."""
+    """`citebot ingest PATH...`: read every file, then store every article, then report the
+    files ingested earlier from these folders that are gone from disk (`gone_files`)."""
+    paths = list(paths)
     report = IngestReport()
     max_bytes = int(store.settings.max_file_mb * 1_000_000)
     articles = read_inputs(paths, max_bytes, report)
     report.merge(ingest_articles(articles, store, show_progress=show_progress))
+    report.gone += gone_files(paths, store)
     return report
+
+
+def gone_files(paths: Iterable[str | Path], store: ArticleStore) -> list[GoneFile]:
+    """The files under these folders that the store's articles were read from and that are
+    no longer on disk, each with the sources still holding its text.
+
+    They are reported, not removed: a folder on a disk that is not mounted, a checkout of
+    another branch or a file moved elsewhere would otherwise take its articles with it, and
+    nothing is removed but by `citebot forget` (which names the article: the report says
+    which). `citebot watch` refreshes feeds and removes nothing either.
+    """
+    roots = [Path(path).resolve() for path in paths if Path(path).is_dir()]
+    if not roots:
+        return []
+    known: dict[str, bool] = {}
+
+    def on_disk(name: str) -> bool:
+        """Whether a file holding a text is there; a URL or a path as given counts as there."""
+        if not Path(name).is_absolute():
+            return True
+        if name not in known:
+            known[name] = Path(name).exists()
+        return known[name]
+
+    gone: dict[tuple[str, str], GoneFile] = {}
+    for source in store.source_files():
+        file = Path(source.file)
+        if any(file.is_relative_to(root) for root in roots) and not on_disk(source.file):
+            kept = tuple(h for h in source.held_by if h != source.file and on_disk(h))
+            gone[source.file, source.article_id] = GoneFile(source.file, source.article_id, kept)
+    return [gone[key] for key in sorted(gone)]
 
 
 def _unique(articles: list[Article]) -> dict[str, Article]:

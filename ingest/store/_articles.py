@@ -16,7 +16,15 @@ from langchain_core.embeddings import Embeddings
 from config import Settings
 from ingest.embeddings import load_bilingual_embeddings, load_embeddings
 from ingest.messages import describe_error
-from ingest.models import Article, ArticleRecord, Chunk, ChunkHit, EmbeddedArticle, StoredChunk
+from ingest.models import (
+    Article,
+    ArticleRecord,
+    Chunk,
+    ChunkHit,
+    EmbeddedArticle,
+    SourceFile,
+    StoredChunk,
+)
 from ingest.store._client import StoreUnavailable, describe_location, open_client
 from ingest.store._layout import (
     UNLABELLED,
@@ -26,12 +34,15 @@ from ingest.store._layout import (
     batches,
     chunk_hit,
     iter_metadatas,
+    named_source,
     open_collections,
+    recorded_file,
     sentence_id,
     side_collection_name,
     stored_chunk,
 )
 from ingest.store._side import SideRecords
+from ingest.store._sources import current_holders
 from ingest.store._texts import TextCache
 from ingest.store._writing import ArticleWriter, DetailsUpdate, WriteCounts
 from ingest.text import LANGUAGES
@@ -128,6 +139,19 @@ class ArticleStore:
             for aid, meta in iter_metadatas(self._articles)
         ]
         return sorted(records, key=lambda r: (r.published or "", r.title), reverse=True)
+
+    def source_files(self) -> list[SourceFile]:
+        """Every file a stored article was read from whose path the store knows, with the
+        sources holding the same text: what `ingest` compares with the disk."""
+        records = [meta for _, meta in iter_metadatas(self._sources)]
+        holders = current_holders(records, dict(iter_metadatas(self._articles)))
+        found: list[SourceFile] = []
+        for aid, held in holders.items():
+            names = tuple(sorted({recorded_file(m) or named_source(m) for m in held.values()}))
+            for meta in held.values():
+                if file := recorded_file(meta):
+                    found.append(SourceFile(file, named_source(meta), aid, names))
+        return found
 
     def article_ids(self) -> list[str]:
         """The ids of every stored article (complete articles only: the record is written

@@ -21,6 +21,7 @@ gets its record the next time it is ingested.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,22 @@ class SettlePlan:
     reported: set[str] = field(default_factory=set)
     put: list[Article] = field(default_factory=list)
     drop: list[str] = field(default_factory=list)
+
+
+def current_holders(records: Iterable[Meta], articles: dict[str, Meta]) -> dict[str, dict[str, Meta]]:
+    """The sources holding each of these stored articles (records by id) now, by source key:
+    the source records pointing at it, and the source its own record names while no record
+    of that source exists (a store written before source records)."""
+    holders: dict[str, dict[str, Meta]] = {aid: {} for aid in articles}
+    keys: set[str] = set()
+    for record in records:
+        keys.add(named_source_key(record))
+        if held_article(record) in holders:
+            holders[held_article(record)][named_source_key(record)] = record
+    for aid, meta in articles.items():
+        if named_source_key(meta) not in keys:
+            holders[aid][named_source_key(meta)] = meta
+    return holders
 
 
 def held_before(met: dict[str, Article], holdings: Holdings) -> dict[str, set[str]]:

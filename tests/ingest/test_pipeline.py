@@ -13,6 +13,7 @@ from langchain_core.embeddings import Embeddings
 from config import Settings
 from ingest import ArticleStore, ingest_articles, ingest_paths
 from ingest.embeddings import load_embeddings
+from ingest.models import GoneFile
 from ingest.reader import read_text_articles
 from ingest.store import EmbeddingModelMismatch
 from retrieval import Answerer
@@ -508,3 +509,71 @@ def test_a_store_written_before_files_were_recorded_keeps_working(
     ]
     assert_consistent(store)
 
+
+def test_files_gone_from_a_folder_ingested_again_are_reported_and_their_texts_kept(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    old, new = _write(folder / "old.md", _RETIRED), _write(folder / "new.md", _FERRY)
+    one, two = _write(folder / "one.md", _LIGHTHOUSE), _write(folder / "two.md", _LIGHTHOUSE)
+    store = _hash_store(tmp_path)
+    assert ingest_paths([folder], store, show_progress=False).gone == []
+    held = {r.source: r.article_id for r in store.articles()}
+    old.unlink()
+    one.unlink()
+
+    report = ingest_paths([folder], store, show_progress=False)
+
+    assert report.gone == [
+        GoneFile(str(old.resolve()), held[str(old)]),  # held by nothing else: forget it
+        GoneFile(str(one.resolve()), held[str(one)], (str(two.resolve()),)),
+    ]
+    assert not report.skipped and report.chunks_removed == 0
+    assert {r.article_id for r in store.articles()} == set(held.values())  # nothing is lost
+    # Only a folder ingested again says what is gone from it.
+    assert ingest_paths([new], store, show_progress=False).gone == []
+    assert ingest_paths([tmp_path / "elsewhere.md"], store, show_progress=False).gone == []
+
+
+def test_a_file_gone_from_a_folder_is_found_in_a_store_written_before_files_were_recorded(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    old, kept = _write(folder / "old.md", _RETIRED), _write(folder / "kept.md", _FERRY)
+    store = _hash_store(tmp_path)
+    for path in (old, kept):
+        _ingest_as_before_files_were_recorded(store, path, str(path))
+    [retired] = [r for r in store.articles() if r.source == str(old)]
+    old.unlink()
+    report = ingest_paths([folder], store, show_progress=False)
+    assert report.gone == [GoneFile(str(old.resolve()), retired.article_id)]
+
+
+def test_cli_ingest_names_a_file_gone_from_the_folder_and_how_to_forget_it(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    old = _write(folder / "old.md", _RETIRED)
+    _write(folder / "new.md", _FERRY)
+    env = _hash_store_env(tmp_path)
+    assert run_cli("ingest", str(folder), env=env).returncode == 0
+    listed = json.loads(run_cli("sources", "--json", env=env).stdout)
+    [article_id] = [a["id"] for a in listed if a["source"] == str(old)]
+    old.unlink()
+    line = (
+        f"gone from disk: {old.resolve()}; its text is still answered from "
+        f"(`citebot forget {article_id}` removes it)"
+    )
+    for json_flag in ([], ["--json"]):
+        done = run_cli("ingest", str(folder), *json_flag, env=env)
+        assert done.returncode == 0, done.stderr  # nothing was skipped
+        assert line in done.stderr.splitlines()
+    assert set(json.loads(done.stdout)) == {  # --json keeps its keys
+        "articles", "chunks_added", "chunks_unchanged", "chunks_removed", "skipped"
+    }
+    forgot = run_cli("forget", article_id, env=env)
+    assert forgot.returncode == 0, forgot.stderr
+    assert "gone from disk" not in run_cli("ingest", str(folder), env=env).stderr
