@@ -4,7 +4,7 @@ Stdout holds a command's output, so progress never goes there: on a terminal it 
 bar on stderr, gone when the step ends; when stderr is not a terminal (`make demo 2>&1 | tee
 log`, a CI log, Compose's logs) it is plain lines, the first before any work (the embedding
 model's loading is the longest silence of a first ingest) and then one per tenth of the work:
-`embedding chunks: 256 of 480`. The ingest pipeline and `citebot eval` both show it through
+`embedding chunks: 64 of 480`. The ingest pipeline and `citebot eval` both show it through
 `progress`.
 """
 

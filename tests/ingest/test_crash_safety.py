@@ -29,6 +29,7 @@ from ingest.chunking import chunk_article
 from ingest.models import IngestReport
 from ingest.pipeline import ingest_paths, read_inputs
 from ingest.store import WRITE_BATCH, ArticleStore
+from ingest.store._writing import EMBED_STEP
 from retrieval import Answer, Answerer
 from retrieval.keyword import KeywordIndex
 from tests.ingest.store_checks import assert_consistent
@@ -103,11 +104,11 @@ def test_an_ingest_killed_midway_leaves_a_usable_store_and_a_rerun_completes_it(
         CITEBOT_CHROMA_PATH=str(settings.chroma_path),
         CITEBOT_EMBEDDING_MODEL=GATED_MODEL_NAME,
         TEST_INGEST_GATE_DIR=str(gate),
-        # Embedding calls: one per write batch of WRITE_BATCH chunks (the first holds the
-        # lighthouse article and the start of the harbour article), then one for the
-        # sentences of the articles the batch completed (the lighthouse). Blocking on the
-        # 3rd call leaves the lighthouse article complete and part of the harbour written.
-        TEST_INGEST_GATE_AFTER="2",
+        # Embedding calls: two per step of EMBED_STEP chunks (the chunks, then the sentences
+        # they begin), WRITE_BATCH chunks to a write; the first write holds the lighthouse
+        # article and the start of the harbour article. Blocking on the first call of the
+        # second write leaves the lighthouse article complete and part of the harbour written.
+        TEST_INGEST_GATE_AFTER=str(2 * (WRITE_BATCH // EMBED_STEP)),
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "ingest", str(corpus)],
@@ -273,7 +274,10 @@ def test_an_article_edited_after_an_interrupted_ingest_leaves_no_orphan_chunks(
     article = corpus / "harbour.md"
     article.write_text(_long_article("Harbour", 300))
     settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
-    failing = ArticleStore(settings, embeddings=_FailingEmbeddings(fail_on_call=2))
+    # Two embedding calls per step of EMBED_STEP chunks (chunks, then their sentences): the
+    # first call of the second write of WRITE_BATCH chunks fails.
+    first_of_second_write = 2 * (WRITE_BATCH // EMBED_STEP) + 1
+    failing = ArticleStore(settings, embeddings=_FailingEmbeddings(first_of_second_write))
     with pytest.raises(RuntimeError, match="killed"):
         ingest_paths([corpus], failing, show_progress=False)
     assert failing.articles() == [] and failing.chunk_count() == WRITE_BATCH  # partly written

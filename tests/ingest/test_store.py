@@ -15,6 +15,7 @@ import pytest
 import ingest.store as store_module
 import ingest.store._sources as sources_module
 import ingest.store._texts as text_cache_module
+import ingest.store._writing as writing_module
 from ingest.chunking import chunk_article
 from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
@@ -60,13 +61,17 @@ def test_chunks_of_many_articles_are_embedded_in_few_large_batches(
     items = [(a, chunk_article(a, store.settings.chunk_chars)) for a in articles]
     total = sum(len(chunks) for _, chunks in items)
     assert total > store_module.WRITE_BATCH  # more than one batch
-    counts = store.add_articles(items)
+    reported: list[int] = []
+    counts = store.add_articles(items, on_embedded=reported.append)
     assert counts == [WriteCounts(len(chunks), 0, 0) for _, chunks in items]
-    # One model call per write batch of chunks (then the sentences of the articles each
-    # batch completed, in batches as large), and no text embedded twice.
-    batch = store_module.WRITE_BATCH
-    assert model.calls[0] == batch and total - batch in model.calls
-    assert len(model.calls) <= 2 + len(set(model.texts)) // batch + 2
+    # Chunks of many articles go to the model EMBED_STEP at a time, each step then the
+    # sentences its chunks begin (so progress moves step by step, not per write batch of
+    # WRITE_BATCH), and no text is embedded twice.
+    assert max(reported) < store_module.WRITE_BATCH
+    step = writing_module.EMBED_STEP
+    steps = -(-store_module.WRITE_BATCH // step) + -(-(total - store_module.WRITE_BATCH) // step)
+    assert reported == [step] * (steps - 1) + [total - step * (steps - 1)]
+    assert model.calls[0] == step and len(model.calls) <= 2 * steps + 2
     assert len(model.texts) == len(set(model.texts))
     assert store.chunk_count() == total and store.article_count() == 100
     assert store.stored_article_ids([a.article_id for a in articles] + ["nope"]) == {
