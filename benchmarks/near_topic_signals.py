@@ -44,7 +44,7 @@ from fit_relevance import (  # noqa: E402  (a sibling script, not a package)
 from evaluation import load_eval_set, other_questions  # noqa: E402
 from ingest.embeddings import load_embeddings  # noqa: E402
 from ingest.text import has_cjk, keyword_tokens  # noqa: E402
-from retrieval.quotes import _stem  # noqa: E402  (the stem the quote scorer uses)
+from retrieval.quotes import stem  # noqa: E402
 from retrieval.relevance import same_language_inputs  # noqa: E402
 
 EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
@@ -70,7 +70,7 @@ ONE_PARAGRAPH_GAP = 0.05  # an article of one paragraph: no sibling to compare w
 
 
 def _words(text: str) -> set[str]:
-    return {word if has_cjk(word) else _stem(word) for word in keyword_tokens(text)}
+    return {word if has_cjk(word) else stem(word) for word in keyword_tokens(text)}
 
 
 def annotate(rows: list[dict], held: Path) -> None:

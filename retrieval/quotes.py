@@ -69,7 +69,7 @@ _stemmers = threading.local()
 
 
 @lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """`word`'s English stem. A snowball stemmer keeps the word it works on in itself, so
     each thread has its own (questions are answered in several threads at once)."""
     stemmer = getattr(_stemmers, "english", None)
@@ -90,7 +90,7 @@ _QUESTION_UNITS = frozenset(
     for on at by with from that this
     """.split()
 ) | {
-    _stem(w)
+    stem(w)
     for w in "what which who whom whose when where why how was were did does is are".split()
 }
 
@@ -123,7 +123,7 @@ def lexical_units(text: str, characters: bool = True) -> list[str]:
     `characters`, and always for one-character runs) and stemmed lower-case Latin words and
     numbers (opened, opening → open)."""
     folded = fold(text)
-    units = [_stem(w) for w in _LATIN.findall(folded)]
+    units = [stem(w) for w in _LATIN.findall(folded)]
     for run in CJK_RUN.findall(folded):
         if characters or len(run) == 1:
             units.extend(run)
@@ -188,9 +188,9 @@ class SentenceScorer:
         self.total = sum(self.weights.values())
         self.language = language_of(question)
         if self.language == "zh":
-            crossing = {_stem(w) for w in _LATIN.findall(fold(question))}
+            crossing = {stem(w) for w in _LATIN.findall(fold(question))}
         else:
-            crossing = {_stem(fold(w)) for w in _NAME_OR_NUMBER.findall(question)}
+            crossing = {stem(fold(w)) for w in _NAME_OR_NUMBER.findall(question)}
         # One letter ("I", "A") is no name; a single digit still counts.
         crossing = {u for u in crossing if len(u) > 1 or u.isdigit()}
         self.crossing = {u: w for u, w in self.weights.items() if u in crossing}
@@ -205,7 +205,7 @@ class SentenceScorer:
         self.translated = {
             w: math.log(1 + (n + 1) / (translated_frequency.get(w, 0) + 0.5))
             for w, _ in self.translations
-            if _stem(w) not in self.crossing
+            if stem(w) not in self.crossing
         }
         self.crossing_total = sum(self.crossing.values()) + sum(self.translated.values())
 
@@ -221,7 +221,7 @@ class SentenceScorer:
         present = set(lexical_units(text, self.characters))
         if crossing and self.translations:
             translated = translated_words_in(self.translations, text)
-            present |= {_stem(w) for w in translated}
+            present |= {stem(w) for w in translated}
             present |= {w for w in translated if w in self.translated}
             weights = {**weights, **self.translated}
         return sum(w for u, w in weights.items() if u in present) / total
