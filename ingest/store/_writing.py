@@ -136,9 +136,10 @@ class ArticleWriter:
                         pending.append((position, article, chunk, vector))
                         waiting[position] += 1
             counts: list[WriteCounts] = []
+            spans: dict[str, list[tuple[int, int]]] = {}  # each article's sentences, once
             for start in range(0, len(pending), WRITE_BATCH):
                 batch = pending[start : start + WRITE_BATCH]
-                self._write_chunks(batch, on_embedded)
+                self._write_chunks(batch, on_embedded, spans)
                 for position, *_ in batch:
                     waiting[position] -= 1
                 done = len(counts)
@@ -192,6 +193,7 @@ class ArticleWriter:
         self,
         batch: list[tuple[int, Article, Chunk, Sequence[float] | None]],
         on_embedded: Callable[[int], None] | None,
+        spans: dict[str, list[tuple[int, int]]],
     ) -> None:
         """Embed what has no vector yet (reusing stored vectors of identical text) and write
         the batch in one call.
@@ -200,6 +202,7 @@ class ArticleWriter:
         vectors of its chunks and the sentences they begin (`_sentences_begun`), and
         `on_embedded` hears of each step: a write batch of `WRITE_BATCH` chunks takes
         minutes on a small CPU, and progress reported per batch stood still that long.
+        `spans` keeps each article's sentence spans from one batch to the next.
         """
         texts = [embedding_text(article.title, chunk.text) for _, article, chunk, _ in batch]
         vectors: dict[str, Sequence[float]] = {}
@@ -213,8 +216,19 @@ class ArticleWriter:
         documents = [chunk.text for _, _, chunk, _ in batch]
         metadatas = [chunk_metadata(article, chunk) for _, article, chunk, _ in batch]
         bilingual: list[Sequence[float]] | None = []
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for start in range(0, len(batch), EMBED_STEP):
+        steps = range(0, len(batch), EMBED_STEP)
+        begun = [
+            self._sentences_begun(
+                [(article, chunk) for _, article, chunk, _ in batch[start : start + EMBED_STEP]],
+                spans,
+            )
+            for start in steps
+        ]
+        # One look-up and one write of sentence vectors per batch, not per step: a step is
+        # a few Chroma calls, and an article of 30,000 chunks has a thousand steps.
+        unstored = self._unstored_sentences([s for sentences in begun for s in sentences])
+        sentence_vectors: dict[str, Sequence[float]] = {}
+        for start, sentences in zip(steps, begun, strict=True):
             step = slice(start, start + EMBED_STEP)
             missing = [t for t in dict.fromkeys(texts[step]) if t not in vectors]
             if missing:
@@ -222,10 +236,13 @@ class ArticleWriter:
             if bilingual is not None:
                 step_vectors = self._bilingual_vectors(documents[step])
                 bilingual = None if step_vectors is None else bilingual + step_vectors
-            begun = [(article, chunk) for _, article, chunk, _ in batch[step]]
-            self._store_sentence_vectors(self._sentences_begun(begun, spans))
+            wanted = [t for t in sentences if t in unstored and t not in sentence_vectors]
+            if wanted:
+                embedded = self._model.embed_documents(wanted)
+                sentence_vectors.update(zip(wanted, embedded, strict=True))
             if on_embedded:
-                on_embedded(len(begun))
+                on_embedded(len(batch[step]))
+        self._write_sentence_vectors(sentence_vectors)
         self._chunks.upsert(
             ids=ids,
             documents=documents,
@@ -476,14 +493,27 @@ class ArticleWriter:
     def _store_sentence_vectors(self, sentences: list[str]) -> None:
         """Embed and store the sentences not stored yet (see `_embed_sentences`)."""
         for batch in batches(sentences):
+            unstored = self._unstored_sentences(batch)
+            missing = [t for t in dict.fromkeys(batch) if t in unstored]
+            if missing:
+                embedded = self._model.embed_documents(missing)
+                self._write_sentence_vectors(dict(zip(missing, embedded, strict=True)))
+
+    def _unstored_sentences(self, sentences: list[str]) -> set[str]:
+        """Those of `sentences` whose vectors the store does not hold yet."""
+        unstored: set[str] = set()
+        for batch in batches(list(dict.fromkeys(sentences))):
             ids = [sentence_id(t) for t in batch]
             stored = set(self._sentences.get(ids=ids, include=[])["ids"])
-            missing = [t for t, i in zip(batch, ids, strict=True) if i not in stored]
-            if missing:
-                self._sentences.upsert(
-                    ids=[sentence_id(t) for t in missing],
-                    embeddings=np.asarray(self._model.embed_documents(missing), dtype=np.float32),
-                )
+            unstored.update(t for t, i in zip(batch, ids, strict=True) if i not in stored)
+        return unstored
+
+    def _write_sentence_vectors(self, vectors: dict[str, Sequence[float]]) -> None:
+        for batch in batches(list(vectors)):
+            self._sentences.upsert(
+                ids=[sentence_id(t) for t in batch],
+                embeddings=np.asarray([vectors[t] for t in batch], dtype=np.float32),
+            )
 
     def _article_sentences(self, article_ids: list[str]) -> set[str]:
         """The quotable sentences of stored articles, read before the articles are deleted:
