@@ -1,9 +1,15 @@
-"""Shared fixtures. The sample articles are embedded once per test session (~45 s)."""
+"""Shared fixtures. The sample articles are embedded once per test run (~45 s).
+
+`make test` runs two pytest-xdist workers; a store both need is built by the first to ask
+for it (`_built_once`) and copied by the other, so the model embeds each store once.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,20 +26,44 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+def _built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """This worker's own copy of the Chroma directory `build` writes, built by whichever
+    xdist worker (or the only process) asks first, under a lock in the run's shared temp
+    directory. A store is copied, not shared: Chroma does not promise two processes may
+    open one directory."""
+    own = tmp_path_factory.mktemp(name) / "chroma"
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        build(own)
+        return own
+    shared = tmp_path_factory.getbasetemp().parent / f"built-{name}"
+    with (tmp_path_factory.getbasetemp().parent / f"built-{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "done").exists():
+            shutil.rmtree(shared, ignore_errors=True)  # a worker that failed midway
+            build(shared / "chroma")
+            (shared / "done").touch()
+        shutil.copytree(shared / "chroma", own)
+    return own
+
+
 @pytest.fixture(scope="session")
 def sample_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Chroma directory holding the five sample articles (14 articles), built once."""
-    from ingest import ArticleStore, ingest_paths
 
-    root = tmp_path_factory.mktemp("sample-store")
-    cached = os.environ.get("TEST_SAMPLE_STORE_CACHE")  # developers only: skip re-embedding
-    if cached and Path(cached).is_dir():
-        shutil.copytree(cached, root / "chroma")
-        return root / "chroma"
-    settings = load_settings(chroma_path=root / "chroma", _env_file=None)
-    report = ingest_paths([SAMPLE_ARTICLES], ArticleStore(settings), show_progress=False)
-    assert report.articles == 14 and not report.skipped
-    return root / "chroma"
+    def build(target: Path) -> None:
+        from ingest import ArticleStore, ingest_paths
+
+        cached = os.environ.get("TEST_SAMPLE_STORE_CACHE")  # developers only: skip embedding
+        if cached and Path(cached).is_dir():
+            shutil.copytree(cached, target)
+            return
+        settings = load_settings(chroma_path=target, _env_file=None)
+        report = ingest_paths([SAMPLE_ARTICLES], ArticleStore(settings), show_progress=False)
+        assert report.articles == 14 and not report.skipped
+
+    return _built_once(tmp_path_factory, "sample-store", build)
 
 
 @pytest.fixture(scope="session")
@@ -67,16 +97,19 @@ def conversation_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     Do not write to it. The conversations asked on it are in `conversation_fixtures`.
     """
-    from evaluation import load_eval_set
-    from ingest import ArticleStore
-    from ingest.pipeline import ingest_articles
 
-    root = tmp_path_factory.mktemp("conversation-store")
-    settings = load_settings(chroma_path=root / "chroma", _env_file=None)
-    articles = load_eval_set(CONVERSATIONS / "articles.json").articles
-    report = ingest_articles(articles, ArticleStore(settings), show_progress=False)
-    assert report.articles == len(articles) == 11
-    return settings
+    def build(target: Path) -> None:
+        from evaluation import load_eval_set
+        from ingest import ArticleStore
+        from ingest.pipeline import ingest_articles
+
+        settings = load_settings(chroma_path=target, _env_file=None)
+        articles = load_eval_set(CONVERSATIONS / "articles.json").articles
+        report = ingest_articles(articles, ArticleStore(settings), show_progress=False)
+        assert report.articles == len(articles) == 11
+
+    store = _built_once(tmp_path_factory, "conversation-store", build)
+    return load_settings(chroma_path=store, _env_file=None)
 
 
 @pytest.fixture(scope="session")
