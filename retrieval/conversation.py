@@ -258,14 +258,19 @@ def evidence(selection: Selection, supported: bool = True) -> Evidence:
 
 
 def _supports(question: str, combined: Selection, language: str = "en") -> bool:
-    """Whether the question's own words back the combined reading's best quote: at least
-    half of them are in it ("agree", "finance" for "What did they agree to finance?" after a
-    question about Tesla), and every number or name among them ("When was Qingyuan founded?"
-    is not backed by "Harrowgate University, founded in 1872"). A question of one content word or none cannot stand alone, so it
-    needs no backing — unless that word is a number, which the quote must hold; "What is the
-    capital of Peru?" (two) does, and is not read with a conversation about something else. (Measured: backing by "the question alone found that
-    article among its candidates" let 3 of 74 unanswerable CMRC questions take an unrelated
-    article's quote in a 20-article store.)"""
+    """Whether the question's own words back the combined reading's best quote.
+
+    Every number or name among them must be in it ("When was Qingyuan founded?" is not backed
+    by "Harrowgate University, founded in 1872"), and at least half of the other words
+    ("agree", "finance" for "What did they agree to finance?" after a question about Tesla).
+    Names alone do not make the half: a name of the conversation's article is in its every
+    quote, so 股價 must be in the quote for "OpenAI的股價是多少？" after a question about
+    OpenAI's chief researcher. A question of one content word or none cannot stand alone,
+    so it needs no backing — unless that word is a number, which the quote must hold; "What
+    is the capital of Peru?" (two) does, and is not read with a conversation about something
+    else. (Measured: backing by "the question alone found that article among its
+    candidates" let 3 of 74 unanswerable CMRC questions take an unrelated article's quote in
+    a 20-article store.)"""
     if not combined.spans:
         return False
     own = list(dict.fromkeys(own_keywords(question)))
@@ -275,6 +280,10 @@ def _supports(question: str, combined: Selection, language: str = "en") -> bool:
         # but a number or a name asks for itself: "And in 2010?" is not answered by a quote
         # without 2010, nor "Who is Brockman?" by one about Musk
         return not (own and _asks_for_itself(own[0], question, language)) or own[0] in quoted
-    if any(word not in quoted for word in own if _asks_for_itself(word, question, language)):
+    names = [word for word in own if _asks_for_itself(word, question, language)]
+    if any(word not in quoted for word in names):
         return False
-    return 2 * sum(word in quoted for word in own) >= len(own)
+    # The half is of the other words when there are any: a name of the conversation's
+    # article is in its every quote ("OpenAI的股價是多少？" after "陳信翰何時加入OpenAI？").
+    common = [word for word in own if word not in names] or own
+    return 2 * sum(word in quoted for word in common) >= len(common)
