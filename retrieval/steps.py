@@ -498,7 +498,7 @@ def select(
             translations=retrieved.translations,
         )
     )
-    if spans and has_words(retrieved.search.question.text):
+    if spans and has_words(retrieved.search.text):
         best = spans[0]
         quoted = retrieved.texts.get(best.article_id, "")[best.start : best.end]
         quote_language = language_of(quoted)

@@ -246,3 +246,26 @@ def test_a_follow_up_naming_another_subject_is_not_answered_from_the_conversatio
     assert not answerer.ask(question).confident
     answer = answerer.ask(question, history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "why"),
+    [
+        ("When did Kibaki and Odinga sign the agreement on a coalition government?", "Why?"),
+        ("铁木真在哪一年被选为蒙古可汗？", "为什么？"),
+    ],
+)
+def test_a_why_with_no_word_of_its_own_is_read_with_the_conversation(
+    conversation_answerer, first: str, why: str
+) -> None:
+    """"Why?" has no keyword: alone it asks nothing. Read with the question before it, it was
+    judged by its own words only (none), so it got "I don't know" however well the combined
+    reading answered; it is judged by the text searched, as "还有呢？" already was."""
+    earlier = conversation_answerer.ask(first)
+    history = [Turn("user", first), Turn("assistant", earlier.text)]
+    answer = conversation_answerer.ask(why, history)
+    assert answer.confident
+    assert any(first in note for note in answer.notes)
+    assert {q.article_id for q in answer.quotes} & {q.article_id for q in earlier.quotes}
+    assert not conversation_answerer.ask(why).confident
