@@ -111,20 +111,20 @@ def ingest_articles(
     unique = _unique(articles)
     copies = [article for article in articles if unique[article.article_id] is not article]
     planned = [(article, chunk_article(article, max_chars)) for article in unique.values()]
-    total = sum(len(chunks) for _, chunks in planned)
-    # None (the CLI's) shows it as True does; False (Discord's /ingest, the evaluation
-    # when not on a terminal, tests) shows nothing.
-    with progress("embedding chunks", total, show=show_progress is not False) as advance:
-        stored = store.stored_article_ids([article.article_id for article, _ in planned])
-        new = []
-        for article, chunks in planned:
-            if article.article_id in stored:
-                # The same text (from this file, or another file or encoding): stored already.
-                report.articles += 1
-                report.chunks_unchanged += len(chunks)
-                advance(len(chunks))
-            else:
-                new.append((article, chunks))
+    stored = store.stored_article_ids([article.article_id for article, _ in planned])
+    new = []
+    for article, chunks in planned:
+        if article.article_id in stored:
+            # The same text (from this file, or another file or encoding): stored already.
+            report.articles += 1
+            report.chunks_unchanged += len(chunks)
+        else:
+            new.append((article, chunks))
+    # Progress counts what the model embeds: nothing for stored articles, nor for chunks
+    # whose text keeps its stored vector. None (the CLI's) shows it as True does; False
+    # (Discord's /ingest, the evaluation when not on a terminal, tests) shows nothing.
+    to_embed = store.chunks_to_embed(new) if new else 0
+    with progress("embedding chunks", to_embed, show=show_progress is not False) as advance:
         # Met again (or elsewhere): the store records the source; an edit of only the title,
         # link or date replaces those. A source that held another text gives it up.
         met = store.update_details([a for a in articles if a.article_id in stored])
@@ -166,7 +166,6 @@ def _store_new(
             _store_new([item], store, report, advance)
         return
     for counts in written:
-        advance(counts.unchanged)
         report.articles += 1
         report.chunks_added += counts.added
         report.chunks_unchanged += counts.unchanged

@@ -346,11 +346,18 @@ class ArticleStore:
 
         New chunks of all the articles are embedded and written `WRITE_BATCH` at a time.
         Text already stored (an edited article's unchanged parts) reuses its stored vector.
-        `on_embedded(n)` reports progress in chunks written.
+        `on_embedded(n)` reports progress in chunk texts embedded (`chunks_to_embed` counts
+        them beforehand): a chunk stored already, or whose text reuses a stored vector, is
+        not among them.
         """
         return self._writer.write(
             [(article, list(chunks), None) for article, chunks in items], on_embedded
         )
+
+    def chunks_to_embed(self, items: Sequence[tuple[Article, Sequence[Chunk]]]) -> int:
+        """How many chunk texts `add_articles(items)` would embed: those not stored yet and
+        with no stored vector of the same text (each text once); 0 when nothing is new."""
+        return self._writer.to_embed([(article, list(chunks)) for article, chunks in items])
 
     def write_embedded(self, items: Sequence[EmbeddedArticle]) -> list[WriteCounts]:
         """Store articles whose chunk vectors were computed elsewhere (same model)."""

@@ -183,6 +183,26 @@ class ArticleWriter:
             self._bump_revision()
             return removed
 
+    def to_embed(self, items: list[tuple[Article, list[Chunk]]]) -> int:
+        """How many chunk texts `write` would embed for these articles: the chunks not stored
+        yet whose text (with the title) has no stored vector, each text once, as `write`
+        reports them to `on_embedded`."""
+        ids = [c.chunk_id for _, chunks in items for c in chunks]
+        existing = self._existing_chunk_ids(ids)
+        texts = list(
+            dict.fromkeys(
+                embedding_text(article.title, chunk.text)
+                for article, chunks in items
+                for chunk in chunks
+                if chunk.chunk_id not in existing
+            )
+        )
+        stored: set[str] = set()
+        for batch in batches([content_id(t) for t in texts]):
+            where = {"embed_hash": {"$in": batch}}
+            stored.update(str(meta.get("embed_hash")) for _, meta in iter_metadatas(self._chunks, where))
+        return sum(1 for t in texts if content_id(t) not in stored)
+
     def _existing_chunk_ids(self, chunk_ids: list[str]) -> set[str]:
         existing: set[str] = set()
         for batch in batches(chunk_ids):
@@ -201,7 +221,9 @@ class ArticleWriter:
         The embedding goes `EMBED_STEP` chunks at a time, each step with the bilingual
         vectors of its chunks and the sentences they begin (`_sentences_begun`), and
         `on_embedded` hears of each step: a write batch of `WRITE_BATCH` chunks takes
-        minutes on a small CPU, and progress reported per batch stood still that long.
+        minutes on a small CPU, and progress reported per batch stood still that long. It
+        hears of the chunk texts the model embedded (`to_embed` counts them beforehand), not
+        of those whose stored or given vector was reused.
         `spans` keeps each article's sentence spans from one batch to the next.
         """
         texts = [embedding_text(article.title, chunk.text) for _, article, chunk, _ in batch]
@@ -241,7 +263,7 @@ class ArticleWriter:
                 embedded = self._model.embed_documents(wanted)
                 sentence_vectors.update(zip(wanted, embedded, strict=True))
             if on_embedded:
-                on_embedded(len(batch[step]))
+                on_embedded(len(missing))
         self._write_sentence_vectors(sentence_vectors)
         self._chunks.upsert(
             ids=ids,

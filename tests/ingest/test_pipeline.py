@@ -85,6 +85,32 @@ def test_cli_ingest_not_on_a_terminal_prints_progress_lines_on_stderr(tmp_path: 
     ]
 
 
+def test_cli_ingest_progress_counts_only_the_chunks_it_embeds(tmp_path: Path) -> None:
+    """Ingesting an unchanged folder again embeds nothing and shows no progress; an edit of
+    one sentence embeds its chunk alone (the others keep their stored vectors)."""
+    folder = _notes_folder(tmp_path, 3)
+    sentences = [f"Pier {n} was rebuilt in {1900 + n} after the winter storm." for n in range(40)]
+    (folder / "piers.md").write_text("# Piers\n\n" + " ".join(sentences) + "\n", encoding="utf-8")
+    env = _hash_store_env(tmp_path)
+    first = run_cli("ingest", str(folder), env=env)
+    assert first.returncode == 0, first.stderr
+    total = int(first.stdout.split(": ")[1].split()[0])
+    assert total > 4 and first.stderr.splitlines()[-1] == f"embedding chunks: {total} of {total}"
+
+    again = run_cli("ingest", str(folder), "--json", env=env)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["chunks_unchanged"] == total
+    assert again.stderr == ""  # was "embedding chunks: 0 of N" … "N of N"
+
+    (folder / "piers.md").write_text(
+        "# Piers\n\n" + " ".join(sentences).replace("Pier 39 was", "Pier 39, the last, was") + "\n",
+        encoding="utf-8",
+    )
+    edited = run_cli("ingest", str(folder), env=env)
+    assert edited.returncode == 0, edited.stderr
+    assert edited.stderr.splitlines() == ["embedding chunks: 0 of 1", "embedding chunks: 1 of 1"]
+
+
 def test_cli_ingest_draws_its_bar_on_stderr_when_stdout_is_piped(tmp_path: Path) -> None:
     """`make demo | tee log`: stdout is a pipe, stderr the terminal, where the bar must go."""
     import os

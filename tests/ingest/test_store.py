@@ -93,10 +93,16 @@ def test_an_edited_article_reuses_the_vectors_of_its_unchanged_chunks(
     edited_chunks = chunk_article(edited, 300)
     old_texts = {c.text for c in chunk_article(first, 300)}
     model.calls.clear()
-    counts = store.add_article(edited, edited_chunks)
-    assert counts.added == len(edited_chunks) and counts.removed == len(old_texts)
     changed = [c for c in edited_chunks if c.text not in old_texts]
+    assert 0 < len(changed) < len(edited_chunks)
+    # Progress is told of the chunks embedded, not of those written with a reused vector.
+    assert store.chunks_to_embed([(edited, edited_chunks)]) == len(changed)
+    reported: list[int] = []
+    counts = store.add_article(edited, edited_chunks, on_embedded=reported.append)
+    assert counts.added == len(edited_chunks) and counts.removed == len(old_texts)
     assert model.calls[0] == len(changed)  # only the changed chunks went to the model
+    assert sum(reported) == len(changed)
+    assert store.chunks_to_embed([(edited, edited_chunks)]) == 0  # stored now
     assert [r.article_id for r in store.articles()] == [edited.article_id]
 
 
