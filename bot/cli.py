@@ -117,21 +117,45 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    """`citebot forget ARTICLE_ID`: remove an article and its chunks."""
+    """`citebot forget ARTICLE_ID`: remove an article and its chunks; `citebot forget --file
+    PATH`: only that file's record (and its article, when no other source holds it)."""
     from ingest.messages import plural
     from ingest.store import ArticleStore
 
     settings = _settings()
     store = ArticleStore(settings)
+    if args.file is not None:
+        return _forget_file(store, settings, args.file)
     try:
         removed = store.forget(args.article_id)
     except KeyError:
-        if store.article_count() == 0:
-            _say_store_is_empty(settings)
-        print(f"no article with id {args.article_id} (see `citebot sources`)", file=sys.stderr)
-        return EXIT_ERROR
+        return _nothing_to_forget(store, settings, f"no article with id {args.article_id}")
     print(f"forgot {args.article_id}: {plural(removed, 'chunk')} removed")
     return EXIT_OK
+
+
+def _forget_file(store: ArticleStore, settings: Settings, given: str) -> int:
+    from pathlib import Path
+
+    from ingest.messages import display_text, held_by, plural
+
+    file = str(Path(given).resolve())  # as `ingest` records a file, gone from disk or not
+    try:
+        forgot = store.forget_file(file)
+    except KeyError:
+        return _nothing_to_forget(store, settings, display_text(f"no ingested file at {file}"))
+    line = f"forgot {file}: {plural(forgot.removed_chunks, 'chunk')} removed"
+    if forgot.kept_by:
+        line += f"; its text stays, {held_by(forgot.kept_by)}"
+    print(display_text(line))
+    return EXIT_OK
+
+
+def _nothing_to_forget(store: ArticleStore, settings: Settings, what: str) -> int:
+    if store.article_count() == 0:
+        _say_store_is_empty(settings)
+    print(f"{what} (see `citebot sources`)", file=sys.stderr)
+    return EXIT_ERROR
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -357,8 +381,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the list as one JSON array")
     p.set_defaults(func=cmd_sources)
 
-    p = command("forget", "remove an article and its chunks")
-    p.add_argument("article_id", metavar="ARTICLE_ID", help="the id `citebot sources` shows")
+    p = command("forget", "remove an article and its chunks, or one file's record of it")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "article_id", nargs="?", metavar="ARTICLE_ID",
+        help="the id `citebot sources` shows: the article goes, whichever files or URLs hold it",
+    )
+    which.add_argument(
+        "--file", metavar="PATH",
+        help="an ingested file (e.g. one gone from disk): only its record goes, and its "
+        "article with it unless another file or URL holds the same text",
+    )
     p.set_defaults(func=cmd_forget)
 
     p = command("ask", "answer questions")

@@ -11,6 +11,7 @@ credentials are masked (`hide_credentials`). Counts and sizes are written in wor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Characters that act on a terminal or reorder a line instead of being shown: C0 and C1
 # controls and DEL (ESC starts terminal escape sequences, CR overwrites the line), and the
@@ -48,6 +49,12 @@ def hide_credentials(text: str) -> str:
 def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
     """`1 article`, `2 articles`, `0 articles` (English count phrases in messages)."""
     return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
+
+
+def held_by(names: Sequence[str]) -> str:
+    """`held by a.md`, `held by a.md and 2 more`: the other sources of a text that stays."""
+    more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+    return f"held by {names[0]}{more}"
 
 
 def format_size(size_bytes: float) -> str:

@@ -8,11 +8,12 @@ become an article (readers, decoding and the web parsers raise it), here so all 
 
 from __future__ import annotations
 
+import shlex
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingest.messages import display_text, hide_credentials, plural
+from ingest.messages import display_text, held_by, hide_credentials, plural
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,10 @@ class GoneFile:
                 f"gone from disk: {self.file}; its text is still answered from "
                 f"(`citebot forget {self.article_id}` removes it)"
             )
-        more = f" and {len(self.kept_by) - 1} more" if len(self.kept_by) > 1 else ""
-        return f"gone from disk: {self.file}; its text stays, held by {self.kept_by[0]}{more}"
+        return (
+            f"gone from disk: {self.file}; its text stays, {held_by(self.kept_by)} "
+            f"(`citebot forget --file {shlex.quote(self.file)}` forgets this file alone)"
+        )
 
 
 @dataclass

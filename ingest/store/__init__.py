@@ -54,7 +54,7 @@ from ingest.store._client import (
 )
 from ingest.store._layout import WRITE_BATCH, EmbeddingModelMismatch, embedding_text
 from ingest.store._side import SideRecords
-from ingest.store._writing import DetailsUpdate, WriteCounts
+from ingest.store._writing import DetailsUpdate, FileForgotten, WriteCounts
 
 __all__ = [
     "WRITE_BATCH",
@@ -64,6 +64,7 @@ __all__ = [
     "DetailsUpdate",
     "EmbeddedArticle",
     "EmbeddingModelMismatch",
+    "FileForgotten",
     "SideRecords",
     "StoreUnavailable",
     "StoredChunk",

@@ -33,6 +33,7 @@ from ingest.store._layout import (
     articles_collection_name,
     batches,
     chunk_hit,
+    holder_name,
     iter_metadatas,
     named_source,
     open_collections,
@@ -44,7 +45,7 @@ from ingest.store._layout import (
 from ingest.store._side import SideRecords
 from ingest.store._sources import current_holders
 from ingest.store._texts import TextCache
-from ingest.store._writing import ArticleWriter, DetailsUpdate, WriteCounts
+from ingest.store._writing import ArticleWriter, DetailsUpdate, FileForgotten, WriteCounts
 from ingest.text import LANGUAGES
 
 
@@ -59,6 +60,7 @@ class ArticleStore:
         store.article_texts([hits[0].article_id])         # full texts, for quoting
         store.revision()                                  # changes on every write
         store.forget(article_id)
+        store.forget_file("/srv/articles/old.md")          # one file's record (see forget_file)
     """
 
     def __init__(
@@ -147,7 +149,7 @@ class ArticleStore:
         holders = current_holders(records, dict(iter_metadatas(self._articles)))
         found: list[SourceFile] = []
         for aid, held in holders.items():
-            names = tuple(sorted({recorded_file(m) or named_source(m) for m in held.values()}))
+            names = tuple(sorted({holder_name(m) for m in held.values()}))
             for meta in held.values():
                 if file := recorded_file(meta):
                     found.append(SourceFile(file, named_source(meta), aid, names))
@@ -381,6 +383,13 @@ class ArticleStore:
         """Remove an article and its chunks, whichever sources hold its text (an ingest of one
         of them brings it back); returns how many chunks were removed."""
         return self._writer.forget(article_id)
+
+    def forget_file(self, file: str) -> FileForgotten:
+        """Forget one file as a source, by its resolved path (as `ingest` records it and
+        `source_files` lists it): the same text in other files or URLs stays theirs, and an
+        article only this file held is removed with its chunks (an ingest of the file brings
+        it back). KeyError when no stored article is held by that file."""
+        return self._writer.forget_file(file)
 
     def add_missing_bilingual_vectors(self) -> None:
         """Give every chunk that has none its bilingual vector (`missing_bilingual_vectors`);

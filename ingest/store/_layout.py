@@ -243,6 +243,13 @@ def recorded_file(meta: dict[str, Any]) -> str:
     return next((file for file in candidates if file and PurePath(file).name == name), "")
 
 
+def holder_name(meta: dict[str, Any]) -> str:
+    """How a source holding an article is named to people: a file by its resolved path
+    (`recorded_file`), anything else (a URL, an upload, a file whose path is not known) as
+    given."""
+    return recorded_file(meta) or named_source(meta)
+
+
 def _keyed_by_link(key: str, url: object) -> bool:
     """A source key that is the article's link (a file's `> link:`, a page's canonical URL)."""
     return bool(url) and key == url

@@ -10,8 +10,10 @@ When a write meets sources (`plan_settle`), each of them holds the given article
 What a source held before loses that holder and is removed only when no other source holds
 it; an article whose named source moved away takes the details of one still holding it; an
 article met at its named source takes the details found there (an edited title, link or
-date). This module only decides, from what `ArticleWriter._settle` read before writing; the
-writer writes in a crash-safe order.
+date). Forgetting one file (`plan_forget_file`) is the same decision with no source met:
+the file's sources stop holding what they held. This module only decides, from what the
+writer (`ArticleWriter._settle`, `forget_file`) read before writing; the writer writes in a
+crash-safe order.
 
 Stores written before source records, and an article whose write was interrupted before its
 source was recorded: an article is also held by the source its own record names, as long as
@@ -30,8 +32,10 @@ from ingest.store._layout import (
     DETAILS,
     earlier_record,
     held_article,
+    holder_name,
     named_source,
     named_source_key,
+    recorded_file,
     source_metadata,
 )
 
@@ -186,3 +190,46 @@ def _named_source(
             return source_metadata(article), True
     first = min(held, key=lambda k: (named_source(held[k]), k))
     return held[first], False
+
+
+@dataclass
+class FilePlan:
+    """What forgetting one file changes (`plan_forget_file`): the `SettlePlan` to carry out
+    (no records to put), and, of each article the file held that stays, the other sources
+    holding it (`holder_name`)."""
+
+    settle: SettlePlan
+    kept_by: dict[str, tuple[str, ...]]
+
+
+def plan_forget_file(file: str, records: Iterable[Meta], articles: dict[str, Meta]) -> FilePlan | None:
+    """What forgetting the file at this resolved path changes, from every source record and
+    every stored article's record; None when no stored article is held by that file.
+
+    Every source of the file (a listing file has one per post) stops holding its article:
+    its record goes. An article no other source holds goes with it; one that another source
+    still holds stays, and when its record named the file it takes the details of the first
+    of the others (as when a file met with another text gives an article up, `plan_settle`).
+    """
+    records = list(records)
+    recorded = {named_source_key(record) for record in records}
+    plan, found = FilePlan(SettlePlan(), {}), False
+    for aid, held in current_holders(records, articles).items():
+        gone = sorted(key for key, meta in held.items() if recorded_file(meta) == file)
+        if not gone:
+            continue
+        found = True
+        # A source known only by the article's own record (a store written before source
+        # records) has no record to delete: the article is removed or names another.
+        plan.settle.drop += [key for key in gone if key in recorded]
+        rest = {key: meta for key, meta in held.items() if key not in gone}
+        if not rest:
+            plan.settle.orphans[aid] = gone[0]
+            continue
+        plan.kept_by[aid] = tuple(sorted({holder_name(meta) for meta in rest.values()}))
+        meta = articles[aid]
+        named, _ = _named_source(meta, rest, {}, aid)
+        new = {**meta, **{k: named[k] for k in DETAILS if k in named}}
+        if new != meta:
+            plan.settle.rewrites[aid] = new
+    return plan if found else None

@@ -49,7 +49,13 @@ from ingest.store._layout import (
     source_record_id,
     where_sources,
 )
-from ingest.store._sources import Holdings, held_before, plan_settle
+from ingest.store._sources import (
+    Holdings,
+    SettlePlan,
+    held_before,
+    plan_forget_file,
+    plan_settle,
+)
 from ingest.store._texts import TextCache
 from ingest.text import (
     content_id,
@@ -84,6 +90,16 @@ class DetailsUpdate(NamedTuple):
 
     rewritten: set[str]
     removed: int
+
+
+class FileForgotten(NamedTuple):
+    """What forgetting a file did (`ArticleStore.forget_file`): the articles removed (no
+    other source held them), their chunks removed, and the other sources that still hold
+    the articles it held that stay (named as `citebot sources` names them)."""
+
+    removed_articles: tuple[str, ...]
+    removed_chunks: int
+    kept_by: tuple[str, ...]
 
 
 class Settled(NamedTuple):
@@ -202,6 +218,23 @@ class ArticleWriter:
             where = {"embed_hash": {"$in": batch}}
             stored.update(str(meta.get("embed_hash")) for _, meta in iter_metadatas(self._chunks, where))
         return sum(1 for t in texts if content_id(t) not in stored)
+
+    def forget_file(self, file: str) -> FileForgotten:
+        """Stop recording the file at this resolved path as a source: its records go, each
+        article it held goes with them unless another source holds it (then the article's
+        record names one of those if it named the file). KeyError when no stored article is
+        held by that file."""
+        with self._lock:
+            records = [meta for _, meta in iter_metadatas(self._sources)]
+            plan = plan_forget_file(file, records, dict(iter_metadatas(self._articles)))
+            if plan is None:
+                raise KeyError(file)
+            settled = self._carry_out(plan.settle, set)
+            self._bump_revision()
+            kept = sorted({name for names in plan.kept_by.values() for name in names})
+            return FileForgotten(
+                tuple(plan.settle.orphans), sum(settled.removed.values()), tuple(kept)
+            )
 
     def _existing_chunk_ids(self, chunk_ids: list[str]) -> set[str]:
         existing: set[str] = set()
@@ -417,6 +450,13 @@ class ArticleWriter:
         if not met:
             return Settled({}, set(), False)
         plan = plan_settle(met, self._holdings(met))
+        return self._carry_out(
+            plan, lambda: self._quotable(articles) if in_use is None else in_use
+        )
+
+    def _carry_out(self, plan: SettlePlan, in_use: Callable[[], set[str]]) -> Settled:
+        """Write a `SettlePlan` in the order `_settle` describes; `in_use()`: sentences known
+        to be stored articles' (asked only when an article is removed)."""
         removed: dict[str, int] = {}
         if plan.orphans:
             orphans = list(plan.orphans)
@@ -424,9 +464,7 @@ class ArticleWriter:
             for aid in orphans:
                 key = plan.orphans[aid]
                 removed[key] = removed.get(key, 0) + self._delete_articles([aid])
-            if in_use is None:
-                in_use = self._quotable(articles)
-            self._delete_unused_sentences(sentences - in_use)
+            self._delete_unused_sentences(sentences - in_use())
         for aid, meta in plan.rewrites.items():
             chunks = list(iter_metadatas(self._chunks, where={"article_id": aid}))
             for batch in batches(chunks):

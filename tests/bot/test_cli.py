@@ -508,6 +508,42 @@ def test_sources_lists_a_text_of_two_files_once_and_edits_keep_it(
     assert {(r["id"] == record["id"], r["source"]) for r in rows} == {(True, copy), (False, original)}
 
 
+def test_forget_file_drops_a_gone_file_another_file_still_holds(
+    one_article: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, env = one_article
+    original, copy = folder / "lighthouse.md", folder / "copy.md"
+    copy.write_text(ARTICLE, encoding="utf-8")
+    assert _cli("ingest", str(folder), cwd=tmp_path, **env).returncode == 0
+    (record,) = json.loads(_cli("sources", "--json", cwd=tmp_path, **env).stdout)
+    assert record["sources"] == [str(original), str(copy)]
+    original.unlink()
+    gone = _cli("ingest", str(folder), cwd=tmp_path, **env)
+    assert gone.returncode == 0, gone.stderr
+    assert f"(`citebot forget --file {original.resolve()}` forgets this file alone)" in gone.stderr
+
+    done = _cli("forget", "--file", str(original), cwd=tmp_path, **env)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"forgot {original.resolve()}: 0 chunks removed; its text stays, held by {copy.resolve()}\n"
+    )
+    (kept,) = json.loads(_cli("sources", "--json", cwd=tmp_path, **env).stdout)
+    assert (kept["id"], kept["source"], kept["sources"]) == (record["id"], str(copy), [str(copy)])
+    assert "gone from disk" not in _cli("ingest", str(folder), cwd=tmp_path, **env).stderr
+    # The last file holding the text takes the article with it; a path is read from the cwd.
+    done = _cli("forget", "--file", "copy.md", cwd=folder, **env)
+    assert (done.returncode, done.stdout) == (0, f"forgot {copy.resolve()}: 1 chunk removed\n")
+    assert json.loads(_cli("sources", "--json", cwd=tmp_path, **env).stdout) == []
+    again = _cli("forget", "--file", str(copy), cwd=tmp_path, **env)
+    assert again.returncode == 2 and f"no ingested file at {copy.resolve()}" in again.stderr
+    _no_traceback(again.stderr)
+    # `forget ID` is as it was.
+    assert _cli("forget", record["id"], cwd=tmp_path, **env).stderr.endswith(
+        f"no article with id {record['id']} (see `citebot sources`)\n"
+    )
+
+
 # --- ask --explain (issue 14) --------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from ingest import ArticleStore, ingest_articles, ingest_paths
 from ingest.embeddings import load_embeddings
 from ingest.models import GoneFile
 from ingest.reader import read_text_articles
-from ingest.store import EmbeddingModelMismatch
+from ingest.store import EmbeddingModelMismatch, FileForgotten
 from retrieval import Answerer
 from tests.ingest.store_checks import assert_consistent
 from tests.support.cli import clean_env, cli_command, run_cli
@@ -411,6 +411,67 @@ def test_forget_removes_an_article_whichever_files_hold_it(tmp_path: Path) -> No
     ingest_paths([folder], store, show_progress=False)
     [again] = store.articles()
     assert again.article_id == record.article_id and len(again.other_sources) == 1
+
+
+def test_forget_file_drops_one_files_record_and_its_text_stays_with_the_others(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    first = _write(folder / "a.md", _FERRY, title="Ferry a")
+    second = _write(folder / "b.md", _FERRY, title="Ferry b")
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    [record] = store.articles()
+    assert (record.title, record.source, record.other_sources) == ("Ferry a", str(first), (str(second),))
+    first.unlink()
+
+    forgot = store.forget_file(str(first.resolve()))
+
+    assert forgot == FileForgotten((), 0, (str(second.resolve()),))
+    [kept] = store.articles()  # named by the file that holds it now, with its details
+    assert (kept.article_id, kept.title, kept.source, kept.other_sources) == (
+        record.article_id, "Ferry b", str(second), ()
+    )
+    assert {meta["source"] for _, meta in store.iter_chunk_metadatas()} == {str(second)}
+    assert_consistent(store)
+    assert ingest_paths([folder], store, show_progress=False).gone == []
+    with pytest.raises(KeyError):
+        store.forget_file(str(first.resolve()))
+
+
+def test_forget_file_removes_the_article_no_other_source_holds(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    old, kept = _write(folder / "old.md", _RETIRED), _write(folder / "kept.md", _FERRY)
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    [retired] = [r for r in store.articles() if r.source == str(old)]
+
+    forgot = store.forget_file(str(old.resolve()))
+
+    assert forgot == FileForgotten((retired.article_id,), retired.chunks, ())
+    assert [r.source for r in store.articles()] == [str(kept)]
+    assert_consistent(store)
+    # The file is still on disk: ingesting it again brings its article back.
+    assert ingest_paths([folder], store, show_progress=False).chunks_added == retired.chunks
+
+
+def test_forget_file_knows_the_files_of_a_store_written_before_files_were_recorded(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    old, copy = _write(folder / "old.md", _RETIRED), _write(folder / "copy.md", _RETIRED)
+    store = _hash_store(tmp_path)
+    for path in (old, copy):
+        _ingest_as_before_files_were_recorded(store, path, str(path))
+    [record] = store.articles()
+    assert (record.source, record.other_sources) == (str(old), (str(copy),))
+    assert store.forget_file(str(old.resolve())).kept_by == (str(copy.resolve()),)
+    [kept] = store.articles()
+    assert (kept.source, kept.other_sources) == (str(copy), ())
+    assert_consistent(store)
 
 
 def test_a_file_edited_into_a_copy_of_another_reports_the_chunks_of_its_old_text_removed(
