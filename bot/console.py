@@ -7,8 +7,9 @@ import json
 import sys
 from collections.abc import Iterator
 
+from bot.answer_words import UNTITLED, worded
 from bot.core import conversation_after, question_from_chat
-from bot.quote_groups import also_line, group_by_article, quote_location
+from bot.quote_groups import also_line, group_by_article, page_label, quote_location
 from config import Settings
 from ingest.messages import display_text
 from retrieval import Answer, Answerer, Turn
@@ -22,21 +23,23 @@ SAMPLE_ARTICLE_URL = "https://www.36kr.com/p/3424967141690758"
 
 def render_answer(answer: Answer) -> str:
     """Plain text: the answer, then per article a heading (title, date) and its quotes, each
-    with its number and, under it, its link (with the page of a document) or its file."""
+    with its number and, under it, its link (with the page of a document) or its file; the
+    words citebot adds are in the question's language (`bot.answer_words`)."""
+    question = answer.question
     lines = [answer.text]
     for note in answer.notes:
         lines.append(f"({note})")
     for group in group_by_article(answer.quotes):
         lines.append("")
-        also = one_line(also_line(group.other_sources, question=answer.question))
-        heading = [one_line(group.title) or "untitled", group.published, also]
+        also = one_line(also_line(group.other_sources, question=question))
+        heading = [one_line(group.title) or worded(question, UNTITLED), group.published, also]
         lines.append(" · ".join(part for part in heading if part))
         for item in group.quotes:
             quote = item.quote
             for index, line in enumerate(quote.text.splitlines() or [""]):
                 lines.append(f"  {f'[{item.number}]' if index == 0 else '':<5}{line}")
-            page = f" ({quote.page_label})" if quote.page else ""
-            where = f"{quote.url}{page}" if quote.url else quote_location(quote)
+            page = f" ({page_label(quote, question)})" if quote.page else ""
+            where = f"{quote.url}{page}" if quote.url else quote_location(quote, question)
             lines.append(f"       {one_line(where)}")
     # Everything shown comes from articles, files and pages: nothing may act on the terminal.
     return display_text("\n".join(lines))

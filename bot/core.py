@@ -8,7 +8,7 @@ and lives here:
   `citebot ask` and `chat`): mentions, channel names, emoji, links and entities as readable
   text, by the names the adapter knows (`NameOf`), never by ids.
 - `ask`: ask the answerer and log what went wrong. It always returns an `Answer`; one with
-  `error` set is an apology (the answerer's own words, or `APOLOGY` when answering raised),
+  `error` set is an apology (the answerer's own words, or `apology` when answering raised),
   which every adapter shows as plain text: `answer.error` is the one check.
 - `refusal`: the rate-limit message, with one rounding rule for the wait.
 - `HISTORY_TURNS` / `conversation_after`: how much of a conversation is passed on.
@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from bot.answer_words import worded
 from bot.feedback import FeedbackStore, Vote
 from bot.ratelimit import RateLimiter
 from retrieval.answerer import INTERNAL_ERROR_TEXT
@@ -146,10 +147,16 @@ async def ask(
         answer: Answer = await answerer.aask(question, history, collection=collection)
     except Exception as exc:
         log.exception("answering a question failed")
-        return Answer(question, APOLOGY, confident=False, error=exc.__class__.__name__)
+        return Answer(question, apology(question), confident=False, error=exc.__class__.__name__)
     if answer.error:
         log.error("answer %s failed: %s", answer.answer_id, answer.error)
     return answer
+
+
+def apology(question: str) -> str:
+    """The apology for a question answering failed on, in the question's language and
+    script, as the answerer words its own (`APOLOGY` is the English)."""
+    return worded(question, INTERNAL_ERROR_TEXT)
 
 
 def refusal(limiter: RateLimiter, user_id: str) -> str | None:

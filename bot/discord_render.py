@@ -18,16 +18,17 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.answer_words import ANSWER_ID, QUOTE_LINK, SEARCHED, UNTITLED, worded
 from bot.quote_groups import (
-    QUOTE_LINK_LABEL,
     ArticleQuotes,
     NumberedQuote,
     also_line,
     group_by_article,
+    page_label,
     quote_location,
     source_label,
 )
-from ingest.messages import display_text
+from ingest.messages import display_text, plural
 from ingest.text import soft_cut
 from retrieval.links import shorter_links
 from retrieval.models import Answer, ArticleRecord
@@ -135,9 +136,11 @@ def plain_message(text: str) -> str:
     return trim_utf16(neutralise_mentions(text), CONTENT_LIMIT)
 
 
-def link(title: str, url: str | None) -> str:
-    """`[title](url)` with the title escaped and the url made safe; the bare title without one."""
-    text = escape_text(trim_utf16(" ".join(display_text(title).split()) or "untitled", _TITLE_CHARS))
+def link(title: str, url: str | None, question: str = "") -> str:
+    """`[title](url)` with the title escaped and the url made safe; the bare title without one
+    (an untitled article's label in the question's language)."""
+    title = " ".join(display_text(title).split()) or worded(question, UNTITLED)
+    text = escape_text(trim_utf16(title, _TITLE_CHARS))
     target = safe_url(url)
     return f"[{text}]({target})" if target else f"**{text}**"
 
@@ -165,7 +168,7 @@ def quote_lines(text: str) -> list[str]:
 def article_heading(group: ArticleQuotes, question: str = "") -> str:
     """`[title](url) · 2024-05-01` (the bold title without a URL), then `· also b.md` when
     other sources hold the same text (in the question's language)."""
-    parts = [link(group.title, group.url)]
+    parts = [link(group.title, group.url, question)]
     if group.published:
         parts.append(escape_text(group.published))
     return " · ".join([*parts, *_also(group.other_sources, question)])
@@ -178,16 +181,18 @@ def _also(other_sources: Sequence[str], question: str = "") -> list[str]:
     return [escape_text(trim_utf16(display_text(also), _TITLE_CHARS))] if also else []
 
 
-def quote_link(item: NumberedQuote) -> str:
+def quote_link(item: NumberedQuote, question: str = "") -> str:
     """`[2] [open at this quote](url#:~:text=…)` (`· p. 3` for a PDF), the link that
-    highlights this quote; without one, `[2] report.pdf, p. 2`."""
+    highlights this quote; without one, `[2] report.pdf, p. 2` (citebot's words in the
+    question's language)."""
     quote = item.quote
     target = safe_url(quote.url)
     number = f"\\[{item.number}\\]"
     if not target:
-        return f"{number} {escape_text(trim_utf16(display_text(quote_location(quote)), _TITLE_CHARS))}"
-    page = f" · {quote.page_label}" if quote.page else ""
-    return f"{number} [{QUOTE_LINK_LABEL}]({target}){page}"
+        where = display_text(quote_location(quote, question))
+        return f"{number} {escape_text(trim_utf16(where, _TITLE_CHARS))}"
+    page = f" · {page_label(quote, question)}" if quote.page else ""
+    return f"{number} [{escape_text(worded(question, QUOTE_LINK))}]({target}){page}"
 
 
 def answer_blocks(answer: Answer) -> list[list[str]]:
@@ -199,15 +204,18 @@ def answer_blocks(answer: Answer) -> list[list[str]]:
     for group in group_by_article(answer.quotes):
         for index, item in enumerate(group.quotes):
             heading = [article_heading(group, answer.question)] if index == 0 else []
-            blocks.append([*heading, *quote_lines(item.quote.text), quote_link(item)])
+            link_line = quote_link(item, answer.question)
+            blocks.append([*heading, *quote_lines(item.quote.text), link_line])
     return [block for block in blocks if block]
 
 
 def footer_text(answer: Answer) -> str:
-    count = answer.sources_searched
-    searched = f"Searched {count} source{'s' if count != 1 else ''}"
-    return trim_utf16(f"{searched} · answer {answer.answer_id}" if answer.answer_id else searched,
-                FOOTER_LIMIT)
+    """`Searched 14 sources · answer abc123` in the question's language."""
+    question, count = answer.question, answer.sources_searched
+    searched = worded(question, SEARCHED, sources=plural(count, "source"), count=count)
+    if answer.answer_id:
+        searched += " · " + worded(question, ANSWER_ID, id=answer.answer_id)
+    return trim_utf16(searched, FOOTER_LIMIT)
 
 
 def pack_descriptions(blocks: Sequence[Sequence[str]], limit: int = DESCRIPTION_LIMIT) -> list[str]:

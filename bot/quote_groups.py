@@ -17,20 +17,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.text import in_script_of, is_chinese
+from bot.answer_words import ALSO, ALSO_MORE, ALSO_SEPARATOR, LOCATION, PAGE, worded
 from retrieval.models import Quote
 
-# The label of each quote's own link in chat (the heading links to the article itself).
-QUOTE_LINK_LABEL = "open at this quote"
 # How many of an article's other sources a heading names (`also_line`); chat headings stay
 # one line.
 ALSO_SHOWN = 3
-# `also_line`'s wording: (lead, separator, "and N more"). The Chinese is written in
-# Simplified; a Traditional question gets it in Traditional (`ingest.text.in_script_of`).
-_ALSO_WORDING = {
-    "en": ("also ", ", ", " and {more} more"),
-    "zh": ("另见 ", "、", " 及另外 {more} 个"),
-}
 
 # The fragments citebot adds to a quote's link: a text fragment, or a PDF's page.
 _QUOTE_FRAGMENT = re.compile(r"#(?::~:text=.*|page=\d+)$", re.S)
@@ -99,13 +91,9 @@ def also_line(other_sources: Sequence[str], shown: int = ALSO_SHOWN, question: s
     names = list(dict.fromkeys(filter(None, map(source_label, other_sources))))
     if not names:
         return ""
-    chinese = is_chinese(question)
-    lead, separator, more = _ALSO_WORDING["zh" if chinese else "en"]
-    if chinese:
-        lead, more = in_script_of(question, lead), in_script_of(question, more)
-    line = lead + separator.join(names[:shown])
+    line = worded(question, ALSO, names=worded(question, ALSO_SEPARATOR).join(names[:shown]))
     if len(names) > shown:
-        line += more.format(more=len(names) - shown)
+        line += worded(question, ALSO_MORE, more=len(names) - shown)
     return line
 
 
@@ -117,10 +105,20 @@ def article_url(quote_url: str | None) -> str | None:
     return _QUOTE_FRAGMENT.sub("", quote_url) or None
 
 
-def quote_location(quote: Quote) -> str:
-    """Where a quote without a link is: `notes.md`, or `report.pdf, p. 2` for a document."""
+def quote_location(quote: Quote, question: str = "") -> str:
+    """Where a quote without a link is: `notes.md`, or `report.pdf, p. 2` for a document (in
+    an answer, the page in the question's language: `report.pdf，第 2 页`)."""
     name = source_label(quote.source)
-    return f"{name}, {quote.page_label}" if quote.page else name
+    if not quote.page:
+        return name
+    return worded(question, LOCATION, name=name, page=page_label(quote, question))
+
+
+def page_label(quote: Quote, question: str = "") -> str:
+    """`p. 2` for a quote from a PDF or Word file (`第 2 页` for a Chinese question), else ""."""
+    if not quote.page:
+        return ""
+    return worded(question, PAGE, label=quote.page_label, page=quote.page)
 
 
 def source_label(source: str) -> str:

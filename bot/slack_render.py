@@ -21,17 +21,28 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.answer_words import (
+    HELPFUL,
+    NOT_HELPFUL,
+    QUOTE_LINK,
+    SEARCHED,
+    SHARE_IN_CHANNEL,
+    SHARED_BY,
+    SLACK_TRIMMED,
+    UNTITLED,
+    worded,
+)
 from bot.core import APOLOGY
 from bot.quote_groups import (
-    QUOTE_LINK_LABEL,
     ArticleQuotes,
     NumberedQuote,
     also_line,
     group_by_article,
+    page_label,
     quote_location,
     source_label,
 )
-from ingest.messages import display_text
+from ingest.messages import display_text, plural
 from ingest.text import soft_cut
 from retrieval.links import shorter_links
 from retrieval.models import Answer, ArticleRecord
@@ -52,8 +63,6 @@ LINK_URL_CHARS = 2000
 FEEDBACK_UP = "citebot_feedback_up"
 FEEDBACK_DOWN = "citebot_feedback_down"
 SHARE = "citebot_share"
-
-TRIMMED_NOTE = "…(the rest of this answer was too long for Slack and was trimmed)"
 
 Block = dict[str, Any]
 
@@ -100,9 +109,10 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def link(url: str | None, title: str) -> str:
-    """`<url|title>` for a safe url, else the title in bold; both escaped."""
-    label = escape(_one_line(title, TITLE_CHARS)) or "untitled"
+def link(url: str | None, title: str, question: str = "") -> str:
+    """`<url|title>` for a safe url, else the title in bold; both escaped (an untitled
+    article's label in the question's language)."""
+    label = escape(_one_line(title, TITLE_CHARS)) or escape(worded(question, UNTITLED))
     href = safe_url(url)
     return f"<{href}|{label}>" if href else f"*{label}*"
 
@@ -115,30 +125,31 @@ def render_answer(
     shared_by: str | None = None,
 ) -> list[SlackMessage]:
     """The answer, each quote as a block quote with its source, a "searched N sources" line
-    and the 👍/👎 (and "share in channel") buttons, as one or more messages."""
+    and the 👍/👎 (and "share in channel") buttons, as one or more messages; citebot's own
+    words in the question's language (`bot.answer_words`)."""
     if answer.error:
         return [render_text(answer.text or APOLOGY)]
+    question = answer.question
     parts: list[_Part] = []
     parts += _sections(answer.text, quote=False)
     for note in answer.notes:
         parts.append(_context(f"_{escape(_one_line(note, 500))}_", note))
     for group in group_by_article(answer.quotes):
-        heading = _article_heading(group, answer.question)
-        parts.append(_context(heading, _article_heading_plain(group, answer.question)))
+        heading = _article_heading(group, question)
+        parts.append(_context(heading, _article_heading_plain(group, question)))
         for item in group.quotes:
             parts += _sections(item.quote.text, quote=True)
-            parts.append(_context(_quote_link(item), _quote_link_plain(item)))
+            parts.append(_context(_quote_link(item, question), _quote_link_plain(item, question)))
     footer: list[Block] = []
-    searched = (
-        f"Searched {answer.sources_searched} source{'s' if answer.sources_searched != 1 else ''}"
-    )
-    if shared_by:
-        searched += f" · shared by <@{shared_by}>" if _is_slack_id(shared_by) else ""
+    count = answer.sources_searched
+    searched = worded(question, SEARCHED, sources=plural(count, "source"), count=count)
+    if shared_by and _is_slack_id(shared_by):
+        searched += " · " + worded(question, SHARED_BY, user=f"<@{shared_by}>")
     footer.append(_context(searched, searched).block)
     buttons = _buttons(answer, feedback=feedback, share=share)
     if buttons:
         footer.append({"type": "actions", "block_id": "citebot_actions", "elements": buttons})
-    return _pack(parts, footer)
+    return _pack(parts, footer, worded(question, SLACK_TRIMMED))
 
 
 def render_text(text: str) -> SlackMessage:
@@ -243,7 +254,7 @@ def _as_quote(text: str) -> str:
 def _article_heading(group: ArticleQuotes, question: str) -> str:
     """`<url|Title> · 2024-05-01`, or `*Title* · 2024-05-01` without a URL, then `· also
     b.md` when other sources hold the same text (in the question's language)."""
-    line = link(group.url, group.title)
+    line = link(group.url, group.title, question)
     if group.published:
         line += f" · {escape(group.published)}"
     also = also_line(group.other_sources, question=question)
@@ -254,41 +265,44 @@ def _article_heading(group: ArticleQuotes, question: str) -> str:
 
 def _article_heading_plain(group: ArticleQuotes, question: str) -> str:
     """The heading as the fallback text shows it: `Title · 2024-05-01`, no link markup."""
-    parts = [_one_line(group.title, TITLE_CHARS) or "untitled", group.published or ""]
+    title = _one_line(group.title, TITLE_CHARS) or worded(question, UNTITLED)
+    parts = [title, group.published or ""]
     parts.append(_one_line(also_line(group.other_sources, question=question), ALSO_CHARS))
     return " · ".join(part for part in parts if part)
 
 
-def _quote_link(item: NumberedQuote) -> str:
+def _quote_link(item: NumberedQuote, question: str) -> str:
     """`[2] <url#:~:text=…|open at this quote>` (`· p. 3` for a PDF), the link that
     highlights this quote; without one, `[2] `report.pdf, p. 2``."""
     quote = item.quote
     href = safe_url(quote.url)
     if not href:
-        return f"[{item.number}] `{escape(_one_line(quote_location(quote), 200))}`"
-    page = f" · {quote.page_label}" if quote.page else ""
-    return f"[{item.number}] <{href}|{QUOTE_LINK_LABEL}>{page}"
+        return f"[{item.number}] `{escape(_one_line(quote_location(quote, question), 200))}`"
+    page = f" · {page_label(quote, question)}" if quote.page else ""
+    return f"[{item.number}] <{href}|{escape(worded(question, QUOTE_LINK))}>{page}"
 
 
-def _quote_link_plain(item: NumberedQuote) -> str:
+def _quote_link_plain(item: NumberedQuote, question: str) -> str:
     """The quote's number as the fallback text shows it (`[2]`, `[2] · p. 3`, or `[2]
     report.pdf, p. 2` without a link): the link itself is only in the blocks."""
     quote = item.quote
     if not safe_url(quote.url):
-        return f"[{item.number}] {_one_line(quote_location(quote), 200)}"
-    return f"[{item.number}] · {quote.page_label}" if quote.page else f"[{item.number}]"
+        return f"[{item.number}] {_one_line(quote_location(quote, question), 200)}"
+    return f"[{item.number}] · {page_label(quote, question)}" if quote.page else f"[{item.number}]"
 
 
 def _buttons(answer: Answer, *, feedback: bool, share: bool) -> list[Block]:
+    question = answer.question
     buttons: list[Block] = []
     if feedback and answer.answer_id:
-        value = feedback_value(answer.answer_id, answer.question)
+        value = feedback_value(answer.answer_id, question)
         buttons += [
-            _button("👍 Helpful", FEEDBACK_UP, value),
-            _button("👎 Not helpful", FEEDBACK_DOWN, value),
+            _button(worded(question, HELPFUL), FEEDBACK_UP, value),
+            _button(worded(question, NOT_HELPFUL), FEEDBACK_DOWN, value),
         ]
     if share and answer.answer_id:
-        buttons.append(_button("Share in channel", SHARE, answer.answer_id, style="primary"))
+        label = worded(question, SHARE_IN_CHANNEL)
+        buttons.append(_button(label, SHARE, answer.answer_id, style="primary"))
     return buttons
 
 
@@ -304,11 +318,12 @@ def _button(label: str, action_id: str, value: str, style: str | None = None) ->
     return button
 
 
-def _pack(parts: list[_Part], footer: list[Block]) -> list[SlackMessage]:
+def _pack(parts: list[_Part], footer: list[Block], trimmed_note: str) -> list[SlackMessage]:
     """Content parts into messages of at most MAX_BLOCKS blocks and MESSAGE_CHARS characters;
-    the footer goes under the last one. Past MAX_MESSAGES the rest is replaced by a note."""
+    the footer goes under the last one. Past MAX_MESSAGES the rest is replaced by
+    `trimmed_note`."""
     footer_size = sum(_block_size(b) for b in footer)
-    reserve_blocks, reserve_chars = len(footer) + 1, footer_size + len(TRIMMED_NOTE) + 10
+    reserve_blocks, reserve_chars = len(footer) + 1, footer_size + len(trimmed_note) + 10
     messages: list[list[_Part]] = [[]]
     for part in parts:
         current = messages[-1]
@@ -318,9 +333,8 @@ def _pack(parts: list[_Part], footer: list[Block]) -> list[SlackMessage]:
             or size + part.size > MESSAGE_CHARS - reserve_chars
         ):
             if len(messages) == MAX_MESSAGES:
-                current.append(
-                    _Part(_section(escape(TRIMMED_NOTE)), TRIMMED_NOTE, len(TRIMMED_NOTE))
-                )
+                note = escape(trimmed_note)
+                current.append(_Part(_section(note), trimmed_note, len(note)))
                 break
             messages.append([])
         messages[-1].append(part)

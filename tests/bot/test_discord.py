@@ -826,4 +826,5 @@ async def test_end_to_end_with_the_sample_store(
     text = embed_text(body)
     assert re.search(r"^\\\[1\\\] [0-9a-f\\_]+\.txt$", text, re.M), text
     assert "examples/articles/" not in text
-    assert "Searched 14 sources" in body["embeds"][-1]["footer"]["text"]
+    # a Chinese question: citebot's own words under the answer are Chinese too
+    assert "已检索 14 个来源" in body["embeds"][-1]["footer"]["text"]
