@@ -2,7 +2,9 @@
 
 Slack keeps the conversation, so the adapter needs no memory of its own to answer a
 follow-up: a thread is re-read with `conversations.replies`, a DM's last minutes with
-`conversations.history`, and the bot's own messages there are its earlier answers.
+`conversations.history`, and the bot's own messages there are its earlier answers. A long
+answer is posted as several messages (`slack_render.render_answer`): citebot's messages in a
+row are one turn, so they do not crowd the earlier questions out of the turns passed on.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import HISTORY_TURNS, question_from_chat
 from bot.slack.delivery import error_code
 from bot.slack.state import Expiring
-from bot.slack_render import unescape
+from bot.slack_render import MAX_MESSAGES, unescape
 from retrieval.models import Turn
 
 log = logging.getLogger(__name__)
@@ -118,7 +120,7 @@ async def conversation_before(
                 channel=channel,
                 latest=ts,
                 inclusive=False,
-                limit=HISTORY_TURNS,
+                limit=HISTORY_TURNS * MAX_MESSAGES,  # an answer may take MAX_MESSAGES
                 oldest=f"{max(0.0, float(ts) - DM_HISTORY_S):.6f}",
             )
         except (SlackApiError, ValueError) as exc:
@@ -136,6 +138,9 @@ async def conversation_before(
             continue
         text = message.get("text") or ""
         text = unescape(text) if own else question_from_chat(text, context.bot_user_id)
-        if text.strip():
-            turns.append(Turn("assistant" if own else "user", text[:TURN_CHARS]))
+        if not text.strip():
+            continue
+        if own and turns and turns[-1].role == "assistant":  # the next part of its answer
+            text = f"{turns.pop().text}\n\n{text}"
+        turns.append(Turn("assistant" if own else "user", text[:TURN_CHARS]))
     return turns[-HISTORY_TURNS:]

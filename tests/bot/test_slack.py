@@ -290,6 +290,41 @@ async def test_a_follow_up_in_a_long_thread_is_read_with_its_latest_turns(
     )
 
 
+async def test_an_answer_split_over_several_messages_is_one_turn_of_the_thread(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """A long answer is posted as several messages; a follow-up reads them as the one answer
+    they are, so they do not crowd the thread's earlier questions out of the turns it carries."""
+    long_text = "".join(f"Sentence {n} says A&B <c>. " for n in range(1500))
+
+    def reply(question: str, history: Sequence[Turn]) -> Answer:
+        text = long_text if question == "Where did he study?" else f"About {question}:"
+        return Answer(question, text, True, [make_quote("short")], f"a{len(history)}", 9)
+
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(reply=reply))
+    try:
+        fake.add_message("C1", TS, f"<@{BOT_USER}> Who founded Harrowgate?", user="U123")
+        await bot.post(event_body(mention(f"<@{BOT_USER}> Who founded Harrowgate?", ts=TS)))
+        # each answer is posted whole (all its messages) before its reaction is removed
+        assert await wait_until(lambda: len(fake.called("reactions.remove")) == 1)
+        for n, text in enumerate(["Where did he study?", "And when?"], 1):
+            ts = fake.next_ts()  # after the answers posted so far, as Slack's would be
+            fake.add_message("C1", ts, text, user="U123", thread_ts=TS)
+            await bot.post(event_body(message(text, ts=ts, thread_ts=TS)))
+            assert await wait_until(lambda n=n: len(fake.called("reactions.remove")) == n + 1)
+    finally:
+        await bot.runner.cleanup()
+    assert len(fake.posted()) == 1 + 4 + 1  # the long answer took four messages
+    question, history, _ = bot.answerer.asked[2]
+    assert question == "And when?"
+    assert [(turn.role, turn.text[:30]) for turn in history] == [
+        ("user", "Who founded Harrowgate?"),
+        ("assistant", "About Who founded Harrowgate?:"),
+        ("user", "Where did he study?"),
+        ("assistant", "Sentence 0 says A&B <c>. Sente"),
+    ]
+
+
 async def test_messages_elsewhere_are_left_alone(bot: HttpBot) -> None:
     fake = bot.fake
     # a thread citebot never answered in, and a plain top-level message
@@ -351,6 +386,33 @@ async def test_direct_message_is_answered_in_the_dm_with_recent_history(bot: Htt
     assert history == (
         Turn("user", "Who is Greg Brockman?"),
         Turn("assistant", "He co-founded OpenAI."),
+    )
+
+
+async def test_a_dms_history_reads_an_answer_split_over_several_messages_as_one_turn(
+    bot: HttpBot,
+) -> None:
+    """A DM's recent messages are read back by count: an answer's four messages must not use
+    up the turns its earlier question and answer should take."""
+    fake = bot.fake
+    fake.add_message("D1", "1700000000.000100", "Who founded Harrowgate?", user="U123")
+    fake.add_message("D1", "1700000001.000100", "Anne Harrow.", user=BOT_USER, bot_id="BBOT")
+    fake.add_message("D1", "1700000010.000100", "Where did he study?", user="U123")
+    parts = [f"Part {n} of a long answer." for n in range(1, 5)]
+    for n, part in enumerate(parts):
+        fake.add_message("D1", f"170000001{n + 1}.000100", part, user=BOT_USER, bot_id="BBOT")
+    fake.add_message("D1", "1700000060.000100", "And when?", user="U123")
+    await bot.post(
+        event_body(message("And when?", ts="1700000060.000100", channel="D1", channel_type="im"))
+    )
+    assert await wait_until(fake.posted)
+    question, history, _ = bot.answerer.asked[0]
+    assert question == "And when?"
+    assert history == (
+        Turn("user", "Who founded Harrowgate?"),
+        Turn("assistant", "Anne Harrow."),
+        Turn("user", "Where did he study?"),
+        Turn("assistant", "\n\n".join(parts)),
     )
 
 

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -91,7 +92,12 @@ class FakeSlack:
         problem = _check_message(params)
         if problem:
             return {"ok": False, "error": problem}
+        # As Slack's, a message's ts is when it was posted: after every message already there
+        # (a test may have added the asker's message with a ts of its choosing).
         ts = self.next_ts()
+        before = [Decimal(m["ts"]) for m in self.messages.get(params["channel"], [])]
+        if before and max(before) >= Decimal(ts):
+            ts = str(max(before) + Decimal("0.000001"))
         self.add_message(
             params["channel"],
             ts,
