@@ -25,7 +25,8 @@ demo: $(STAMP)
 
 # Two workers, a test file each at a time (pytest-xdist): the Docker Engine test mostly waits on
 # downloads and builds, and the other worker runs the rest meanwhile (14.5 min alone on 2 cores,
-# 9.3 min so). Each worker embeds the sample articles once. One test file: `$(BIN)/pytest FILE`.
+# 9.3 min so). The sample store is embedded once and copied (tests/conftest.py). One test file:
+# `$(BIN)/pytest FILE`.
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports

@@ -498,6 +498,7 @@ def select(
             translations=retrieved.translations,
         )
     )
+    # The text searched, not the question: "Why?" read with its conversation has words.
     if spans and has_words(retrieved.search.text):
         best = spans[0]
         quoted = retrieved.texts.get(best.article_id, "")[best.start : best.end]
