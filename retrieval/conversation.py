@@ -70,7 +70,11 @@ _PRONOUN_TOKENS = frozenset(
     "一个 一年 哪一年 哪年 哪支 哪位 哪家 哪国 多长 多久 多大 何时 会 "
     # where and how something was said, not what about: "他在哪个会议上说的？" asks for the
     # 会议 (the quote says 大会上…分享了), its 上 and 说 are no topic of their own
-    "上 中 里 说 讲 提到 表示".split()
+    "上 中 里 说 讲 提到 表示 "
+    # asking for more of what was said: "Tell me more about that.", "能详细说说吗？" name no
+    # topic of their own, so the conversation's reading answers them
+    "tell me more explain elaborate detail details go can could would you please "
+    "详细 展开 讲讲 说说 还有 具体 一下 请 再 多 一点 能".split()
 )
 
 NOTE = {
