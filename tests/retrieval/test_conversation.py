@@ -250,22 +250,27 @@ def test_a_follow_up_naming_another_subject_is_not_answered_from_the_conversatio
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("first", "why"),
+    ("first", "follow_up"),
     [
         ("When did Kibaki and Odinga sign the agreement on a coalition government?", "Why?"),
         ("铁木真在哪一年被选为蒙古可汗？", "为什么？"),
+        ("When did Kibaki and Odinga sign the agreement on a coalition government?",
+         "Tell me more about that."),
+        ("铁木真在哪一年被选为蒙古可汗？", "能详细说说吗？"),
     ],
 )
-def test_a_why_with_no_word_of_its_own_is_read_with_the_conversation(
-    conversation_answerer, first: str, why: str
+def test_a_follow_up_with_no_word_of_its_own_is_read_with_the_conversation(
+    conversation_answerer, first: str, follow_up: str
 ) -> None:
-    """"Why?" has no keyword: alone it asks nothing. Read with the question before it, it was
-    judged by its own words only (none), so it got "I don't know" however well the combined
-    reading answered; it is judged by the text searched, as "还有呢？" already was."""
+    """"Why?" has no keyword, and "Tell me more about that." / "能详细说说吗？" only ask for more:
+    alone they ask nothing. "Why?" read with the question before it was still judged by its
+    own words (none), so it got "I don't know" however well the combined reading answered;
+    it is judged by the text searched, as "还有呢？" already was. The words asking for more
+    (tell, more, 详细, 说说…) had to be half in the quote, which they never are."""
     earlier = conversation_answerer.ask(first)
     history = [Turn("user", first), Turn("assistant", earlier.text)]
-    answer = conversation_answerer.ask(why, history)
+    answer = conversation_answerer.ask(follow_up, history)
     assert answer.confident
     assert any(first in note for note in answer.notes)
     assert {q.article_id for q in answer.quotes} & {q.article_id for q in earlier.quotes}
-    assert not conversation_answerer.ask(why).confident
+    assert not conversation_answerer.ask(follow_up).confident
