@@ -74,7 +74,8 @@ _PRONOUN_TOKENS = frozenset(
     # asking for more of what was said: "Tell me more about that.", "能详细说说吗？" name no
     # topic of their own, so the conversation's reading answers them
     "tell me more explain elaborate detail details go can could would you please "
-    "详细 展开 讲讲 说说 还有 具体 一下 请 再 多 一点 能".split()
+    # (not 还有: "还有哪些其他类别?" asks for 类别; "还有呢？" is one word, read along already)
+    "详细 展开 讲讲 说说 具体 一下 请 一点 能".split()
 )
 
 NOTE = {
