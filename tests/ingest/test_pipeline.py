@@ -460,12 +460,7 @@ def test_forget_file_removes_the_article_no_other_source_holds(tmp_path: Path) -
 def test_forget_file_knows_the_files_of_a_store_written_before_files_were_recorded(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    old, copy = _write(folder / "old.md", _RETIRED), _write(folder / "copy.md", _RETIRED)
-    store = _hash_store(tmp_path)
-    for path in (old, copy):
-        _ingest_as_before_files_were_recorded(store, path, str(path))
+    store, (old, copy) = _old_store_of(tmp_path, {"old.md": _RETIRED, "copy.md": _RETIRED})
     [record] = store.articles()
     assert (record.source, record.other_sources) == (str(old), (str(copy),))
     assert store.forget_file(str(old.resolve())).kept_by == (str(copy.resolve()),)
@@ -569,6 +564,18 @@ def _ingest_as_before_files_were_recorded(store: ArticleStore, path: Path, given
     ingest_articles(articles, store, show_progress=False)
 
 
+def _old_store_of(tmp_path: Path, bodies: dict[str, str]) -> tuple[ArticleStore, list[Path]]:
+    """A store of these files in `tmp_path/docs`, each given by its path, as a citebot before
+    source records named their file wrote it; the files, in the order given."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    paths = [_write(folder / name, body) for name, body in bodies.items()]
+    store = _hash_store(tmp_path)
+    for path in paths:
+        _ingest_as_before_files_were_recorded(store, path, str(path))
+    return store, paths
+
+
 def test_a_store_written_before_files_were_recorded_keeps_working(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -626,12 +633,8 @@ def test_files_gone_from_a_folder_ingested_again_are_reported_and_their_texts_ke
 def test_a_file_gone_from_a_folder_is_found_in_a_store_written_before_files_were_recorded(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    old, kept = _write(folder / "old.md", _RETIRED), _write(folder / "kept.md", _FERRY)
-    store = _hash_store(tmp_path)
-    for path in (old, kept):
-        _ingest_as_before_files_were_recorded(store, path, str(path))
+    store, (old, _) = _old_store_of(tmp_path, {"old.md": _RETIRED, "kept.md": _FERRY})
+    folder = old.parent
     [retired] = [r for r in store.articles() if r.source == str(old)]
     old.unlink()
     report = ingest_paths([folder], store, show_progress=False)
