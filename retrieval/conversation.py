@@ -12,7 +12,10 @@ Then the evidence decides (`keeps_context`, a pure function): the combined readi
 only when it is confident and the question's own words back its best quote (half of them
 are in it, and every number or name among them; a one-word question has none to check but
 such a word), and then when the question alone is not confident, or — for a
-question that refers back — when the combined reading is at least as confident as it.
+question that refers back — when the combined reading is at least as confident as it. And
+the conversation must lead to the answer: the earlier question(s), read alone, quote the
+article of its best quote (`_points_at`), or the note "read together with your earlier
+question" would be false.
 When the question alone was not confident but its best quote is in the article the
 confident combined reading found, the question's own quotes are kept with the combined
 reading's decision (`_confirms`), when the question's own words back that quote: the
@@ -159,7 +162,9 @@ def read_in_conversation(
     """The selection for `question`: alone, or with its conversation when the rule says so.
 
     `select_for(question, search_text)` retrieves and selects quotes for one reading; it runs
-    once for a question that stands alone and twice for one that may depend on the history.
+    once for a question that stands alone and twice for one that may depend on the history
+    (three times when that reading would be kept: the earlier questions alone say where the
+    conversation leads).
     The combined reading carries a note naming the earlier question it was read with.
     """
     alone = select_for(question, question.text)
@@ -173,7 +178,18 @@ def read_in_conversation(
                           f"{context}\n{question.text}")
     supported = _supports(question.text, combined, question.language)
     combined_evidence = evidence(combined, supported=supported)
-    if _confirms(alone, combined) and _supports(question.text, alone, question.language):
+    earlier: list[Selection] = []  # the context read alone: only needed when a reading is kept
+
+    def continues(selection: Selection) -> bool:
+        if not earlier:
+            earlier.append(select_for(Question(context, collection=question.collection), context))
+        return _points_at(earlier[0], selection)
+
+    if (
+        _confirms(alone, combined)
+        and _supports(question.text, alone, question.language)
+        and continues(alone)
+    ):
         # The conversation picks the article, the question's own words the passage: the
         # combined reading's quotes answer the earlier question as much as this one.
         article = alone.spans[0].article_id
@@ -184,7 +200,9 @@ def read_in_conversation(
             spans=tuple(span for span in alone.spans if span.article_id == article),
             decision=combined.decision,
         )
-    if keeps_context(evidence(alone), combined_evidence, refers_back(question.text)):
+    if keeps_context(
+        evidence(alone), combined_evidence, refers_back(question.text)
+    ) and continues(combined):
         return combined
     return alone
 
@@ -255,6 +273,17 @@ def _confirms(alone: Selection, combined: Selection) -> bool:
         and bool(alone.spans)
         and alone.spans[0].article_id == combined.spans[0].article_id
     )
+
+
+def _points_at(earlier: Selection, reading: Selection) -> bool:
+    """Whether the conversation points at the article of `reading`'s best quote: the earlier
+    question(s), read alone, quote that article. "Who is Greg Brockman?" after questions about
+    Musk and Mars was answered from a Brockman article, confident only with the Musk questions
+    in the search text and captioned "I read this together with your earlier question"; the
+    earlier questions never led there, so it is answered as it is alone."""
+    return bool(reading.spans) and reading.spans[0].article_id in {
+        span.article_id for span in earlier.spans
+    }
 
 
 def evidence(selection: Selection, supported: bool = True) -> Evidence:

@@ -196,6 +196,25 @@ def test_a_name_asked_after_another_topic_is_not_answered_from_that_topic(
 
 
 @pytest.mark.slow
+def test_a_new_question_the_conversation_never_led_to_is_answered_as_alone(
+    sample_answerer,
+) -> None:
+    """"Who is Greg Brockman?" after "What does Elon Musk plan for Mars?" and "Why?": it has
+    two words of its own, so it may be elliptical, and the reading with the Musk questions
+    found a Brockman article, confident, with "I read this together with your earlier
+    question" — a note that was false, and a confidence the question alone does not have.
+    The earlier questions, read alone, quote no Brockman article."""
+    history: list[Turn] = []
+    for earlier in ("What does Elon Musk plan for Mars?", "Why?"):
+        answer = sample_answerer.ask(earlier, history)
+        history += [Turn("user", earlier), Turn("assistant", answer.text)]
+    question = "Who is Greg Brockman?"
+    after = sample_answerer.ask(question, history)
+    assert not any("earlier question" in note for note in after.notes)
+    assert _shown(after) == _shown(sample_answerer.ask(question))
+
+
+@pytest.mark.slow
 def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_answerer) -> None:
     """"OpenAI的股價是多少？" after a question about when 陳信翰 joined OpenAI: its own words are
     OpenAI and 股價, and OpenAI is in every quote of that article, so "half of them" was met
