@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ingest.text import fold, in_script_of, keyword_tokens
+from ingest.text import fold, in_script_of, keyword_tokens, language_of
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.steps import Question, Selection
@@ -81,6 +81,13 @@ _PRONOUN_TOKENS = frozenset(
     "详细 展开 讲讲 说说 具体 一下 请 一点 能".split()
 )
 
+# Words that ask for more of the same ("Tell me more.", "What else?", "能详细说说吗？", "还有呢？"):
+# a question whose own words are all of these is answered with passages not quoted before.
+_ASKS_FOR_MORE = frozenset(
+    "more else elaborate detail details explain further continue anything "
+    "详细 展开 讲讲 说说 具体 还有 继续 再 多 更 细节 其他".split()
+)
+
 NOTE = {
     "en": "I read this together with your earlier question: “{context}”.",
     "zh": "我结合了你之前的问题来理解这一问：“{context}”。",
@@ -110,6 +117,15 @@ def is_elliptical(question: str) -> bool:
     return len(own_keywords(question)) <= ELLIPTICAL_KEYWORDS
 
 
+def asks_for_more(question: str) -> bool:
+    """Whether the question only asks for more of what was said ("Tell me more about that.",
+    "What else?", "能详细说说吗？"): no word of its own but words asking for more."""
+    own = own_keywords(question)
+    return any(t in _ASKS_FOR_MORE for t in keyword_tokens(question)) and all(
+        word in _ASKS_FOR_MORE for word in own
+    )
+
+
 def depends_on_conversation(question: str) -> bool:
     """Worth trying with the conversation: it refers back or is elliptical."""
     return refers_back(question) or is_elliptical(question)
@@ -125,6 +141,8 @@ def conversation_context(history: Sequence[Turn]) -> str:
     asked = [turn.text.strip() for turn in history if turn.role == "user" and turn.text.strip()]
     context: list[str] = []
     for text in reversed(asked):
+        if asks_for_more(text):  # says nothing the questions before it did not
+            continue
         context.insert(0, text)
         if len(context) >= CONTEXT_QUESTIONS or not depends_on_conversation(text):
             break
@@ -174,8 +192,18 @@ def read_in_conversation(
     if not depends_on_conversation(question.text):
         return alone
     note = context_note(question.text, question.language, context)
-    combined = select_for(replace(question, notes=(*question.notes, note)),
-                          f"{context}\n{question.text}")
+    more = asks_for_more(question.text)
+    # A request for more asks what the conversation asked, in its language: "Tell me more."
+    # would only dilute the search, and "能详细说说吗？" after an English question is not Chinese.
+    combined_text = context if more else f"{context}\n{question.text}"
+    combined = select_for(
+        replace(
+            question,
+            notes=(*question.notes, note),
+            searched_in=language_of(context) if more else None,
+        ),
+        combined_text,
+    )
     supported = _supports(question.text, combined, question.language)
     combined_evidence = evidence(combined, supported=supported)
     earlier: list[Selection] = []  # the context read alone: only needed when a reading is kept
@@ -185,6 +213,13 @@ def read_in_conversation(
             earlier.append(select_for(Question(context, collection=question.collection), context))
         return _points_at(earlier[0], selection)
 
+    if (
+        more
+        and keeps_context(evidence(alone), combined_evidence, refers_back(question.text))
+        and continues(combined)
+    ):
+        rounds = 1 + _asked_for_more_since(question.history)
+        return _more(combined, earlier[0], select_for, combined_text, rounds)
     if (
         _confirms(alone, combined)
         and _supports(question.text, alone, question.language)
@@ -273,6 +308,41 @@ def _confirms(alone: Selection, combined: Selection) -> bool:
         and bool(alone.spans)
         and alone.spans[0].article_id == combined.spans[0].article_id
     )
+
+
+def _asked_for_more_since(history: Sequence[Turn]) -> int:
+    """How many requests for more the conversation's last user turns are ("What else?" after
+    "Tell me more." is the second)."""
+    count = 0
+    for turn in reversed(history):
+        if turn.role != "user":
+            continue
+        if not asks_for_more(turn.text):
+            break
+        count += 1
+    return count
+
+
+def _more(
+    combined: Selection,
+    earlier: Selection,
+    select_for: Callable[[Question, str], Selection],
+    search_text: str,
+    rounds: int = 1,
+) -> Selection:
+    """The conversation's reading again, from the articles the earlier answer quoted (the
+    earlier question read alone) but without its passages, nor those of the `rounds - 1`
+    requests for more before this one; the combined reading as it is when the articles hold
+    nothing else to quote."""
+    articles = {span.article_id for span in earlier.spans}
+    shown, spans, more = earlier.spans, (), combined
+    for _ in range(rounds):
+        more = select_for(replace(combined.question, quoted_before=shown), search_text)
+        spans = tuple(span for span in more.spans if span.article_id in articles)
+        if not spans:
+            return combined
+        shown = (*shown, *spans)
+    return replace(more, spans=spans, decision=combined.decision)
 
 
 def _points_at(earlier: Selection, reading: Selection) -> bool:

@@ -269,12 +269,14 @@ def select_quotes(
     sentence_cosines: SentenceCosines | None = None,
     query_vector: Sequence[float] | None = None,
     translations: Sequence[tuple[str, tuple[str, ...]]] = (),
+    quoted_before: Sequence[QuoteSpan] = (),
 ) -> list[QuoteSpan]:
     """The best non-overlapping sentence windows among the candidate chunks, best first.
 
     Sentences are scored by wording overlap (in the other language than the question's, with
     the question's `translations` too) and their chunk's rank; with `sentence_cosines`, the
-    best `RERANK_SENTENCES` of them are rescored with the embedding model too.
+    best `RERANK_SENTENCES` of them are rescored with the embedding model too. No window
+    overlaps a span of `quoted_before` (what an earlier answer showed).
     """
     best_candidate: dict[tuple[str, int], tuple[Candidate, int, int]] = {}
     article_sentences: dict[str, list[tuple[int, int]]] = {}
@@ -311,6 +313,17 @@ def select_quotes(
             scored, texts, sentence_cosines, query_vector, cosines, language_of(question)
         )
 
+    shown = [(q.article_id, q.start, q.end) for q in quoted_before]
+    scored = [
+        item
+        for item in scored
+        if not any(
+            article == item[2].article_id and first < item[4] and item[3] < last
+            for article, first, last in shown
+        )
+    ]
+    if not scored:
+        return []
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
     passage = is_passage_question(question)
@@ -318,7 +331,8 @@ def select_quotes(
         if len(chosen) >= max_quotes or score < FOLLOWING_QUOTE_RATIO * best:
             break
         text = texts[cand.article_id]
-        taken = [(q.start, q.end) for q in chosen if q.article_id == cand.article_id]
+        taken = [(q.start, q.end) for q in (*chosen, *quoted_before)
+                 if q.article_id == cand.article_id]
         if any(q_start < end and start < q_end for q_start, q_end in taken):
             continue
         if passage:

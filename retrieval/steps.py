@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ingest.store import ArticleStore, ChunkHit, StoreUnavailable
-from ingest.text import in_script_of, keyword_tokens, language_of
+from ingest.text import Language, in_script_of, keyword_tokens, language_of
 from retrieval.bilingual import BilingualEncoder
 from retrieval.keyword import KeywordHit, KeywordIndex
 from retrieval.languages import LanguageGate, foreign_names, holds_names, judge
@@ -73,6 +73,11 @@ class Question:
     history: tuple[Turn, ...] = ()
     collection: str | None = None
     notes: tuple[str, ...] = ()
+    # Passages the conversation already quoted, not quoted again ("Tell me more about that.").
+    quoted_before: tuple[QuoteSpan, ...] = ()
+    # The language to search in when it is not the question's own: a follow-up with no word
+    # of its own ("能详细说说吗？" after an English question) is searched in its conversation's.
+    searched_in: Language | None = None
 
     @property
     def language(self) -> str:
@@ -85,6 +90,11 @@ class Search:
 
     question: Question
     text: str
+
+    @property
+    def language(self) -> Language:
+        """The language searched in: the question's, or the one the conversation chose."""
+        return self.question.searched_in or self.question.language
 
 
 @dataclass(frozen=True)
@@ -195,7 +205,7 @@ def retrieve(
         keyword = index.search(search.text, KEYWORD_K)
         translations: tuple[tuple[str, tuple[str, ...]], ...] = ()
         translated: tuple[tuple[str, float], ...] = ()
-        if not languages or any(lang != search.question.language for lang in languages):
+        if not languages or any(lang != search.language for lang in languages):
             translations = _translations(search.text)
             tokens = [word for _, words in translations for word in words]
             translated = tuple(
@@ -212,14 +222,14 @@ def retrieve(
     )
     gate = None
     if len(by_language) > 1:
-        names = foreign_names(search.text, search.question.language)
+        names = foreign_names(search.text, search.language)
         names_held = (
             _names_held(names, store, by_language, keyword, language_by_id, translated)
             if names
             else {}
         )
         gate = _judge_languages(
-            search.question.language,
+            search.language,
             by_language,
             keyword,
             language_by_id,
@@ -284,7 +294,7 @@ def _bilingual_opinion(
     re-ranked with the bilingual encoder's vote (`vote_by_cosine`), its cosine of each
     candidate chunk and of the store's best chunks of their language, as (article id,
     cosine), best first. Otherwise the candidates as they are."""
-    own = search.question.language
+    own = search.language
     if bilingual is None or not candidates:
         return candidates, (), ()
     if not all(c.language and c.language != own for c in candidates):
@@ -496,6 +506,7 @@ def select(
             sentence_cosines=sentence_cosines,
             query_vector=retrieved.query_vector,
             translations=retrieved.translations,
+            quoted_before=retrieved.search.question.quoted_before,
         )
     )
     # The text searched, not the question: "Why?" read with its conversation has words.
@@ -508,7 +519,7 @@ def select(
         dense = retrieved.dense.get(quote_language) or next(iter(retrieved.dense.values()), ())
         gate = retrieved.gate
         certainty = 1.0 if gate is None else gate.certainty(quote_language)
-        crossing = retrieved.search.question.language != quote_language
+        crossing = retrieved.search.language != quote_language
         translated = retrieved.translated
         paired = None
         if crossing and bilingual is not None:
@@ -524,7 +535,7 @@ def select(
             if crossing
             else 0.0,
             question=retrieved.search.question.text,
-            question_language=retrieved.search.question.language,
+            question_language=retrieved.search.language,
             bilingual=paired[0] if paired else 0.0,
             bilingual_hits=retrieved.bilingual,
             bilingual_store_hits=retrieved.bilingual_store,

@@ -12,6 +12,7 @@ import pytest
 from retrieval import Answer, Turn
 from retrieval.conversation import (
     Evidence,
+    asks_for_more,
     context_note,
     conversation_context,
     depends_on_conversation,
@@ -45,6 +46,35 @@ def test_what_refers_back_and_what_is_elliptical(
     assert refers_back(question) is refers
     assert is_elliptical(question) is elliptical
     assert depends_on_conversation(question) is (refers or elliptical)
+
+
+@pytest.mark.parametrize(
+    ("question", "more"),
+    [
+        ("Tell me more about that.", True),
+        ("What else?", True),
+        ("Can you explain that in more detail?", True),
+        ("能详细说说吗？", True),
+        ("还有呢？", True),
+        ("Tell me more about Starship.", False),  # a topic of its own
+        ("Why?", False),
+        ("还有哪些其他类别?", False),
+        ("And his wife?", False),
+    ],
+)
+def test_what_asks_for_more(question: str, more: bool) -> None:
+    assert asks_for_more(question) is more
+
+
+def test_a_request_for_more_is_no_context_of_its_own() -> None:
+    """"What else?" after "Tell me more." continues the question before both."""
+    history = [
+        Turn("user", "Who founded OpenAI?"),
+        Turn("assistant", "…"),
+        Turn("user", "Tell me more about that."),
+        Turn("assistant", "…"),
+    ]
+    assert conversation_context(history) == "Who founded OpenAI?"
 
 
 def test_the_context_is_the_last_question_and_what_it_continued() -> None:
@@ -265,6 +295,40 @@ def test_a_follow_up_naming_another_subject_is_not_answered_from_the_conversatio
     assert not answerer.ask(question).confident
     answer = answerer.ask(question, history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "requests"),
+    [
+        ("When did Kibaki and Odinga sign the agreement on a coalition government?",
+         ["Tell me more about that.", "What else?"]),
+        ("铁木真在哪一年被选为蒙古可汗？", ["能详细说说吗？", "还有呢？"]),
+        # a request in the other language than the conversation's
+        ("When did Kibaki and Odinga sign the agreement on a coalition government?",
+         ["能详细说说吗？"]),
+    ],
+)
+def test_a_request_for_more_quotes_what_was_not_shown_yet(
+    conversation_answerer, first: str, requests: list[str]
+) -> None:
+    """"Tell me more about that." quoted the earlier answer's passages again; and after an
+    English question "能详细说说吗？" said "I don't know" (it was searched as Chinese, with
+    the English question in its text). Each request for more now quotes passages of the same
+    article that no earlier answer of the conversation showed, overlapping none of them."""
+    earlier = conversation_answerer.ask(first)
+    history = [Turn("user", first), Turn("assistant", earlier.text)]
+    shown = [(q.article_id, q.start, q.end) for q in earlier.quotes]
+    for request in requests:
+        answer = conversation_answerer.ask(request, history)
+        assert answer.confident, request
+        assert {q.article_id for q in answer.quotes} <= {a for a, _, _ in shown}
+        for quote in answer.quotes:
+            assert not any(
+                a == quote.article_id and s < quote.end and quote.start < e for a, s, e in shown
+            ), (request, quote.text)
+        shown += [(q.article_id, q.start, q.end) for q in answer.quotes]
+        history += [Turn("user", request), Turn("assistant", answer.text)]
 
 
 @pytest.mark.slow

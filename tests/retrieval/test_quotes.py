@@ -41,6 +41,23 @@ def test_quote_is_the_answering_sentence_with_neighbours_within_limits() -> None
     assert len(text) <= MAX_QUOTE_CHARS
 
 
+def test_passages_quoted_before_are_not_quoted_again() -> None:
+    """A request for more ("Tell me more about that.") passes the earlier answer's spans:
+    the next-best passages are quoted, and no window grows back over what was shown."""
+    article = (
+        "灯塔建于1868年。" + "这是一段与问题无关的很长的描述。" * 20
+        + "灯塔高三十六米，是当时最高的灯塔之一。" + "这是一段与问题无关的很长的描述。" * 20
+        + "灯塔的灯光能照到二十海里外。"
+    )
+    candidate = Candidate("a1", 0, len(article), 1.0, 0.9)
+    question = "灯塔有多高？"
+    first = select_quotes(question, [candidate], {"a1": article}, 1)
+    assert "三十六米" in article[first[0].start : first[0].end]
+    again = select_quotes(question, [candidate], {"a1": article}, 3, quoted_before=first)
+    assert again
+    assert all(span.end <= first[0].start or first[0].end <= span.start for span in again)
+
+
 def test_an_over_long_sentence_is_quoted_from_the_clause_that_answers() -> None:
     sentence = (
         "The secondary featured a safety who led the team with seven interceptions, "
