@@ -3,8 +3,10 @@
 Retrieval words an answer's lead line, apologies and notes in the question's language, a
 Chinese question's in its own script (`ingest.text.is_chinese`, `in_script_of`). The words
 the adapters add around the quotes — each quote's link, a document's page, an untitled
-article, the `also …` of a heading, the "searched N sources" line, the Slack buttons — follow
-the same rule, here, so an answer to a Chinese question carries no English of citebot's own.
+article, the `also …` of a heading, the "searched N sources" line, the Slack buttons — and
+their replies to a click on 👍/👎 under an answer (in the language of the question it answered:
+the button carries it) follow the same rule, here, so a Chinese question gets no English of
+citebot's own.
 Titles, quotes, file names, links and ids stay as they are: they fill a wording's `{fields}`
 after its script is chosen, so they are never converted. Without a question (the source
 lists) the words are English.
@@ -39,6 +41,20 @@ SHARE_IN_CHANNEL: Wording = {"en": "Share in channel", "zh": "分享到频道"}
 SLACK_TRIMMED: Wording = {
     "en": "…(the rest of this answer was too long for Slack and was trimmed)",
     "zh": "…（这个回答的其余部分对 Slack 来说太长，已截去）",
+}
+# The reply to a 👍/👎 click, recorded (`vote` is the emoji) or not: Slack's, then Discord's.
+FEEDBACK_RECORDED: Wording = {
+    "en": "Thanks! Your {vote} is recorded.",
+    "zh": "谢谢！你的 {vote} 已记录。",
+}
+FEEDBACK_NOT_RECORDED: Wording = {
+    "en": "Sorry, I could not record your feedback.",
+    "zh": "抱歉，没能记录你的反馈。",
+}
+FEEDBACK_THANKS: Wording = {"en": "Thanks for the feedback!", "zh": "谢谢你的反馈！"}
+FEEDBACK_FAILED: Wording = {
+    "en": "Sorry, I couldn't record that. Please try again later.",
+    "zh": "抱歉，没能记录你的反馈，请稍后再试。",
 }
 
 

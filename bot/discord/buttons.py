@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot import core
+from bot.answer_words import FEEDBACK_FAILED, FEEDBACK_THANKS, worded
 from bot.discord.delivery import private
 from bot.discord_render import discord_len, render_sources_page
 from bot.feedback import Vote
@@ -88,10 +89,10 @@ class FeedbackButton(
             str(interaction.user.id),
             self.vote,
         )
-        if recorded:
-            await private(interaction, "Thanks for the feedback!")
-        else:
-            await private(interaction, "Sorry, I couldn't record that. Please try again later.")
+        # In the language of the question answered, which the custom id carries.
+        await private(
+            interaction, worded(self.question, FEEDBACK_THANKS if recorded else FEEDBACK_FAILED)
+        )
 
 
 def feedback_view(answer: Answer) -> discord.ui.View:

@@ -151,14 +151,17 @@ class CitebotDiscord(discord.Client):
 
 
 class _Tree(app_commands.CommandTree):
-    """The command tree; an unexpected error becomes a short private apology."""
+    """The command tree; an unexpected error becomes a short private apology, in the
+    language of the question typed (`/ask question:`), English for a command without one."""
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         command = interaction.command.name if interaction.command else "?"
         log.error("/%s failed", command, exc_info=error)
-        await apologise(interaction, core.APOLOGY)
+        typed = getattr(interaction.namespace, "question", None)  # None: no such option
+        question = core.question_from_chat(typed) if isinstance(typed, str) else ""
+        await apologise(interaction, core.apology(question))
 
 
 def _channel_ids(channel: Any) -> list[int]:

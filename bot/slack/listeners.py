@@ -21,6 +21,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import core
+from bot.answer_words import FEEDBACK_NOT_RECORDED, FEEDBACK_RECORDED, worded
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
 from bot.slack.delivery import (
@@ -210,7 +211,7 @@ class SlackBot:
         except Exception:
             log.exception("handling a Slack message in %s failed", channel)
             with contextlib.suppress(Exception):
-                await post(client, channel, reply_thread, [render_text(core.APOLOGY)])
+                await post(client, channel, reply_thread, [render_text(core.apology(question))])
         finally:
             if reacted:
                 await react(client, "remove", channel, ts)
@@ -263,10 +264,11 @@ class SlackBot:
             log.warning("ignored a feedback click without an answer id or user")
             return
         answer_id, question = parsed
+        # The reply is in the language of the question answered, which the button carries.
         if await core.record_feedback(self.feedback, PLATFORM, answer_id, question, user, vote):
-            text = "Thanks! Your 👍 is recorded." if vote == "up" else "Thanks! Your 👎 is recorded."
+            text = worded(question, FEEDBACK_RECORDED, vote="👍" if vote == "up" else "👎")
         else:
-            text = "Sorry, I could not record your feedback."
+            text = worded(question, FEEDBACK_NOT_RECORDED)
         await tell(client, channel, user, thread, text, respond)
 
     async def on_share(

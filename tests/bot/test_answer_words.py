@@ -8,7 +8,7 @@ import re
 import pytest
 import zhconv
 
-from bot import console, core, discord_render, slack_render
+from bot import answer_words, console, core, discord_render, slack_render
 from retrieval.models import Answer, Quote
 from retrieval.steps import extractive_lead
 from tests.support.answers import StubAnswerer
@@ -148,3 +148,25 @@ async def test_the_apology_for_a_failed_answer_is_in_the_questions_language(
     answerer words its apologies."""
     answer = await core.ask(StubAnswerer(fail=RuntimeError("boom")), question, (), None)
     assert answer.error and answer.text == apology
+
+
+@pytest.mark.parametrize(
+    ("wording", "english", "simplified", "traditional"),
+    [(answer_words.FEEDBACK_RECORDED, "Thanks! Your 👍 is recorded.", "谢谢！你的 👍 已记录。",
+      "謝謝！你的 👍 已記錄。"),
+     (answer_words.FEEDBACK_NOT_RECORDED, "Sorry, I could not record your feedback.",
+      "抱歉，没能记录你的反馈。", "抱歉，沒能記錄你的反饋。"),
+     (answer_words.FEEDBACK_THANKS, "Thanks for the feedback!", "谢谢你的反馈！", "謝謝你的反饋！"),
+     (answer_words.FEEDBACK_FAILED, "Sorry, I couldn't record that. Please try again later.",
+      "抱歉，没能记录你的反馈，请稍后再试。", "抱歉，沒能記錄你的反饋，請稍後再試。")],
+    ids=["slack-recorded", "slack-not-recorded", "discord-recorded", "discord-not-recorded"],
+)
+def test_the_replies_to_a_feedback_click_follow_the_question_answered(
+    wording: answer_words.Wording, english: str, simplified: str, traditional: str
+) -> None:
+    """Slack's and Discord's replies to 👍/👎: in English as they always were (and without a
+    question), else in the script of the question the answer was to."""
+    assert answer_words.worded("Who keeps the lighthouse?", wording, vote="👍") == english
+    assert answer_words.worded("", wording, vote="👍") == english
+    assert answer_words.worded(SIMPLIFIED, wording, vote="👍") == simplified
+    assert answer_words.worded(TRADITIONAL, wording, vote="👍") == traditional

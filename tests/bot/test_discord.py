@@ -333,6 +333,48 @@ async def test_exception_while_answering_gives_a_private_apology(
     assert "boom in the chain" in caplog.text and TOKEN not in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("question", "apology"),
+    [("灯塔有多高？", "抱歉，回答时出了问题，请稍后再试。"),
+     ("燈塔有多高？", "抱歉，回答時出了問題，請稍後再試。"),
+     ("How tall is the lighthouse?", APOLOGY)],
+    ids=["simplified", "traditional", "english"],
+)
+async def test_a_command_that_crashes_apologises_in_the_typed_questions_script(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture, question: str, apology: str
+) -> None:
+    """The command tree's `on_error`: /ask's question is in the interaction's options."""
+    import bot.discord.commands as commands
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("sending broke")
+
+    monkeypatch.setattr(commands, "send_answer", broken)
+    await start_bot(StubAnswerer(ANSWER))
+    with caplog.at_level(logging.INFO):
+        token = await _ask(fake, ids, question)
+        followups = await until(lambda: fake.followups(token))
+    assert followups[0]["content"] == apology and followups[0]["flags"] & EPHEMERAL
+    assert fake.find("DELETE", f"/webhooks/{APP_ID}/{token}/messages/@original")
+    assert "sending broke" in caplog.text
+
+
+async def test_a_command_without_a_question_that_crashes_apologises_in_english(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.discord.commands as commands
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("paging broke")
+
+    monkeypatch.setattr(commands, "sources_page", broken)
+    await start_bot(StubAnswerer(records=_records(3)))
+    token = await _command(fake, ids, "sources")
+    followups = await until(lambda: fake.followups(token))
+    assert followups[0]["content"] == APOLOGY and followups[0]["flags"] & EPHEMERAL
+
+
 # --- /sources, /help ---------------------------------------------------------------------------
 
 
@@ -394,6 +436,39 @@ async def test_feedback_click_is_recorded(
     records = FeedbackStore(tmp_path / "feedback.sqlite3").all()
     assert [(r.platform, r.answer_id, r.question, r.user_id, r.vote) for r in records] == [
         ("discord", "abc123def456", "Was this useful?", "1500000000000000007", "down")]
+
+
+@pytest.mark.parametrize(
+    ("question", "thanks", "sorry"),
+    [("灯塔由谁守护？", "谢谢你的反馈！", "抱歉，没能记录你的反馈，请稍后再试。"),
+     ("燈塔由誰守護？", "謝謝你的反饋！", "抱歉，沒能記錄你的反饋，請稍後再試。")],
+    ids=["simplified", "traditional"],
+)
+async def test_a_click_under_an_answer_to_a_chinese_question_is_answered_in_its_script(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, tmp_path: Path,
+    question: str, thanks: str, sorry: str
+) -> None:
+    """The reply to 👍/👎 is in the language and script of the question the answer was to
+    (the button's custom id carries it), recorded or not."""
+    await start_bot(StubAnswerer(ANSWER))
+    token = await _ask(fake, ids, question)
+    body = (await until(lambda: fake.followups(token)))[0]
+    message = next(m for m in fake.messages if m["components"] == body["components"])
+
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        custom_ids(body)[0], message, token=click_token, interaction_id=click_id))
+    assert await until(lambda: _ephemeral_reply(fake, click_token)) == thanks
+    records = FeedbackStore(tmp_path / "feedback.sqlite3").all()
+    assert [(r.question, r.vote) for r in records] == [(question, "up")]
+
+    # The feedback file cannot be opened any more: the vote is not recorded.
+    (tmp_path / "feedback.sqlite3").unlink()
+    (tmp_path / "feedback.sqlite3").mkdir()
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        custom_ids(body)[1], message, token=click_token, interaction_id=click_id))
+    assert await until(lambda: _ephemeral_reply(fake, click_token)) == sorry
 
 
 async def test_feedback_and_follow_ups_survive_a_restart(

@@ -434,7 +434,7 @@ async def test_feedback_click_is_recorded_and_acknowledged(bot: HttpBot) -> None
     assert status == 200
     thanks = await wait_until(lambda: bot.fake.called("chat.postEphemeral"))
     assert thanks and thanks[0]["user"] == "U42" and thanks[0]["thread_ts"] == TS
-    assert "👍" in thanks[0]["text"]
+    assert thanks[0]["text"] == "Thanks! Your 👍 is recorded."
     records = FeedbackStore(bot.settings.feedback_db).all()
     assert [(r.platform, r.answer_id, r.question, r.user_id, r.vote) for r in records] == [
         ("slack", "ans1", "Was it useful?", "U42", "up")
@@ -443,6 +443,35 @@ async def test_feedback_click_is_recorded_and_acknowledged(bot: HttpBot) -> None
     await bot.post(button_click(FEEDBACK_DOWN, value, user="U42", thread_ts=TS))
     assert await wait_until(lambda: len(bot.fake.called("chat.postEphemeral")) == 2)
     assert [r.vote for r in FeedbackStore(bot.settings.feedback_db).all()] == ["down"]
+
+
+@pytest.mark.parametrize(
+    ("question", "thanks", "sorry"),
+    [("灯塔由谁守护？", "谢谢！你的 👎 已记录。", "抱歉，没能记录你的反馈。"),
+     ("燈塔由誰守護？", "謝謝！你的 👎 已記錄。", "抱歉，沒能記錄你的反饋。")],
+    ids=["simplified", "traditional"],
+)
+async def test_a_click_under_an_answer_to_a_chinese_question_is_answered_in_its_script(
+    bot: HttpBot, question: str, thanks: str, sorry: str
+) -> None:
+    """The reply to 👍/👎 is in the language and script of the question the answer was to
+    (the button carries it), recorded or not."""
+    await bot.post(event_body(mention(f"<@{BOT_USER}> {question}", ts=TS)))
+    posted = await wait_until(bot.fake.posted)
+    assert posted
+    value = _buttons(posted[0]["blocks"])[FEEDBACK_DOWN]
+
+    await bot.post(button_click(FEEDBACK_DOWN, value, user="U42", thread_ts=TS))
+    replies = await wait_until(lambda: bot.fake.called("chat.postEphemeral"))
+    assert replies and replies[0]["text"] == thanks
+    assert [r.question for r in FeedbackStore(bot.settings.feedback_db).all()] == [question]
+
+    # The feedback file cannot be opened any more: the vote is not recorded.
+    bot.settings.feedback_db.unlink()
+    bot.settings.feedback_db.mkdir()
+    await bot.post(button_click(FEEDBACK_UP, value, user="U42", thread_ts=TS))
+    replies = await wait_until(lambda: bot.fake.called("chat.postEphemeral")[1:])
+    assert replies and replies[0]["text"] == sorry
 
 
 async def test_fast_asker_is_rate_limited_politely(fake: FakeSlack, tmp_path: Path) -> None:
@@ -573,6 +602,37 @@ async def test_store_down_gives_an_apology_in_the_thread(
         assert "answer err1 failed: StoreUnavailable: connection refused" in caplog.text
     finally:
         await bot.runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("question", "apology"),
+    [("How tall is the lighthouse?",
+      "Sorry, something went wrong while answering. Please try again in a moment."),
+     ("灯塔有多高？", "抱歉，回答时出了问题，请稍后再试。"),
+     ("燈塔有多高？", "抱歉，回答時出了問題，請稍後再試。")],
+    ids=["english", "simplified", "traditional"],
+)
+async def test_a_crash_after_answering_gives_an_apology_in_the_questions_script(
+    bot: HttpBot,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    question: str,
+    apology: str,
+) -> None:
+    """The message handler's own fallback, when the answer was made but could not be posted."""
+    import bot.slack.listeners as listeners
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("rendering broke")
+
+    monkeypatch.setattr(listeners, "render_answer", broken)
+    with caplog.at_level(logging.INFO):
+        await bot.post(event_body(mention(f"<@{BOT_USER}> {question}", ts=TS)))
+        posted = await wait_until(bot.fake.posted)
+    assert posted and posted[0]["thread_ts"] == TS
+    assert posted[0]["text"] == apology
+    assert "RuntimeError: rendering broke" in caplog.text
+    assert bot.answerer.asked == [(question, (), None)]
 
 
 async def test_crashing_chain_gives_an_apology_and_a_logged_traceback(
