@@ -4,8 +4,9 @@ Retrieval words an answer's lead line, apologies and notes in the question's lan
 Chinese question's in its own script (`ingest.text.is_chinese`, `in_script_of`). The words
 the adapters add around the quotes — each quote's link, a document's page, an untitled
 article, the `also …` of a heading, the "searched N sources" line, the Slack buttons — and
-their replies to a click on 👍/👎 under an answer (in the language of the question it answered:
-the button carries it) follow the same rule, here, so a Chinese question gets no English of
+what they say to the asker around an answer — the rate-limit refusal, where citebot answers,
+the replies to a click on 👍/👎 or "share in channel" (in the language of the question the
+answer was to) — follow the same rule, here, so a Chinese question gets no English of
 citebot's own.
 Titles, quotes, file names, links and ids stay as they are: they fill a wording's `{fields}`
 after its script is chosen, so they are never converted. Without a question (the source
@@ -55,6 +56,23 @@ FEEDBACK_THANKS: Wording = {"en": "Thanks for the feedback!", "zh": "谢谢你�
 FEEDBACK_FAILED: Wording = {
     "en": "Sorry, I couldn't record that. Please try again later.",
     "zh": "抱歉，没能记录你的反馈，请稍后再试。",
+}
+# The refusal of a question asked too often (`asked` is "2 questions", `count` 2; `wait` in s).
+RATE_LIMITED: Wording = {
+    "en": "You've asked {asked} in the last minute. Please wait {wait} s and ask again.",
+    "zh": "你在过去一分钟里已经问了 {count} 个问题，请等 {wait} 秒再问。",
+}
+# Discord's refusal of a question asked outside DISCORD_ALLOWED_CHANNELS (`channels` joined
+# with ALSO_SEPARATOR).
+ONLY_IN_CHANNELS: Wording = {"en": "I only answer in {channels}.", "zh": "我只在 {channels} 回答问题。"}
+# Slack's "share in channel", refused to another user, or when citebot may not post there.
+NOT_SHAREABLE: Wording = {
+    "en": "That answer can no longer be shared; please ask again.",
+    "zh": "这个回答已经无法分享，请重新提问。",
+}
+CANNOT_POST: Wording = {
+    "en": "I could not post in this channel. Invite me first (`/invite @citebot`).",
+    "zh": "我无法在这个频道发消息，请先邀请我（`/invite @citebot`）。",
 }
 
 

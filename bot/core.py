@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from bot.answer_words import worded
+from bot.answer_words import RATE_LIMITED, worded
 from bot.feedback import FeedbackStore, Vote
 from bot.ratelimit import RateLimiter
 from retrieval.answerer import INTERNAL_ERROR_TEXT
@@ -159,16 +159,18 @@ def apology(question: str) -> str:
     return worded(question, INTERNAL_ERROR_TEXT)
 
 
-def refusal(limiter: RateLimiter, user_id: str) -> str | None:
-    """The polite refusal when `user_id` asked too often, else None (and the question counts).
+def refusal(limiter: RateLimiter, user_id: str, question: str = "") -> str | None:
+    """The polite refusal when `user_id` asked too often, else None (and the question counts),
+    in the language and script of the `question` refused.
 
     The wait is rounded up: told "wait 3 s", the asker is never refused again after 3 s.
     """
     if limiter.allow(user_id):
         return None
     wait = max(1, math.ceil(limiter.retry_after(user_id)))
-    asked = f"{limiter.per_minute} question{'s' if limiter.per_minute != 1 else ''}"
-    return f"You've asked {asked} in the last minute. Please wait {wait} s and ask again."
+    count = limiter.per_minute
+    asked = f"{count} question{'s' if count != 1 else ''}"
+    return worded(question, RATE_LIMITED, asked=asked, count=count, wait=wait)
 
 
 def conversation_after(history: Sequence[Turn], question: str, reply: str) -> list[Turn]:

@@ -139,7 +139,7 @@ class CitebotDiscord(discord.Client):
             if mentioned:
                 await reply_plainly(message, HELP_TEXT)
             return
-        refused = core.refusal(self.limiter, str(message.author.id))
+        refused = core.refusal(self.limiter, str(message.author.id), question)
         if refused:
             await reply_plainly(message, refused)
             return

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bot import core
+from bot.answer_words import ALSO_SEPARATOR, ONLY_IN_CHANNELS, worded
 from bot.discord.buttons import STORE_APOLOGY, bot_of, feedback_view, sources_page
 from bot.discord.delivery import NO_MENTIONS, apologise, private, send_answer
 from bot.discord.mentions import names_in
@@ -42,7 +43,7 @@ async def ask(interaction: discord.Interaction, question: app_commands.Range[str
     """Ask a question; the answer quotes the articles, with links."""
     bot = bot_of(interaction)
     if not bot.may_answer_in(interaction.channel):
-        await private(interaction, _allowed_channels_text(bot.settings))
+        await private(interaction, _allowed_channels_text(bot.settings, question))
         return
     resolved = (interaction.data or {}).get("resolved")
     question = core.question_from_chat(
@@ -53,7 +54,7 @@ async def ask(interaction: discord.Interaction, question: app_commands.Range[str
     if not question:
         await private(interaction, HELP_TEXT)
         return
-    refused = core.refusal(bot.limiter, str(interaction.user.id))
+    refused = core.refusal(bot.limiter, str(interaction.user.id), question)
     if refused:
         await private(interaction, refused)
         return
@@ -151,9 +152,11 @@ class _CannotIngest(Exception):
     """Why an article could not be added; shown to the admin as is."""
 
 
-def _allowed_channels_text(settings: Settings) -> str:
-    channels = ", ".join(f"<#{cid}>" for cid in settings.discord_allowed_channels)
-    return f"I only answer in {channels}."
+def _allowed_channels_text(settings: Settings, question: str = "") -> str:
+    """Where citebot answers, in the language of the `question` refused (English without)."""
+    separator = worded(question, ALSO_SEPARATOR)
+    channels = separator.join(f"<#{cid}>" for cid in settings.discord_allowed_channels)
+    return worded(question, ONLY_IN_CHANNELS, channels=channels)
 
 
 def _attachment_problem(file: discord.Attachment, settings: Settings) -> str | None:

@@ -21,7 +21,13 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import core
-from bot.answer_words import FEEDBACK_NOT_RECORDED, FEEDBACK_RECORDED, worded
+from bot.answer_words import (
+    CANNOT_POST,
+    FEEDBACK_NOT_RECORDED,
+    FEEDBACK_RECORDED,
+    NOT_SHAREABLE,
+    worded,
+)
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
 from bot.slack.delivery import (
@@ -197,7 +203,7 @@ class SlackBot:
         if not question:
             await post(client, channel, reply_thread, [render_help(context.bot_user_id)])
             return
-        refused = core.refusal(self.limiter, user)
+        refused = core.refusal(self.limiter, user, question)
         if refused:
             await tell(client, channel, user, reply_thread, refused)
             return
@@ -236,7 +242,7 @@ class SlackBot:
                 return
             await respond_privately(respond, render_sources(records))
             return
-        refused = core.refusal(self.limiter, user)
+        refused = core.refusal(self.limiter, user, question)
         if refused:
             await respond_privately(respond, render_text(refused))
             return
@@ -278,19 +284,15 @@ class SlackBot:
         client: AsyncWebClient,
         respond: AsyncRespond,
     ) -> None:
-        """Post an ephemeral answer for everyone (only the asker may), then remove the copy."""
+        """Post an ephemeral answer for everyone (only the asker may), then remove the copy.
+        The notes are in the answered question's language (English once it is forgotten)."""
         user = str((body.get("user") or {}).get("id", ""))
         here, thread_here = action_place(body)
         entry = self.shareable.get(str(action.get("value", "")))
         if entry is None or entry[3] != user:
-            await tell(
-                client,
-                here,
-                user,
-                thread_here,
-                "That answer can no longer be shared; please ask again.",
-                respond,
-            )
+            question = entry[0].question if entry else ""
+            text = worded(question, NOT_SHAREABLE)
+            await tell(client, here, user, thread_here, text, respond)
             return
         answer, channel, thread, _ = entry
         if await post(client, channel, thread, render_answer(answer, shared_by=user)):
@@ -300,14 +302,8 @@ class SlackBot:
             except Exception as exc:  # the ephemeral copy stays; nothing else is affected
                 log.debug("could not delete the ephemeral answer: %s", exc.__class__.__name__)
         else:
-            await tell(
-                client,
-                here,
-                user,
-                thread_here,
-                "I could not post in this channel. Invite me first (`/invite @citebot`).",
-                respond,
-            )
+            text = worded(answer.question, CANNOT_POST)
+            await tell(client, here, user, thread_here, text, respond)
 
     async def deliver(
         self,

@@ -158,15 +158,26 @@ async def test_the_apology_for_a_failed_answer_is_in_the_questions_language(
       "抱歉，没能记录你的反馈。", "抱歉，沒能記錄你的反饋。"),
      (answer_words.FEEDBACK_THANKS, "Thanks for the feedback!", "谢谢你的反馈！", "謝謝你的反饋！"),
      (answer_words.FEEDBACK_FAILED, "Sorry, I couldn't record that. Please try again later.",
-      "抱歉，没能记录你的反馈，请稍后再试。", "抱歉，沒能記錄你的反饋，請稍後再試。")],
-    ids=["slack-recorded", "slack-not-recorded", "discord-recorded", "discord-not-recorded"],
+      "抱歉，没能记录你的反馈，请稍后再试。", "抱歉，沒能記錄你的反饋，請稍後再試。"),
+     (answer_words.ONLY_IN_CHANNELS, "I only answer in <#1>.", "我只在 <#1> 回答问题。",
+      "我只在 <#1> 回答問題。"),
+     (answer_words.NOT_SHAREABLE, "That answer can no longer be shared; please ask again.",
+      "这个回答已经无法分享，请重新提问。", "這個回答已經無法分享，請重新提問。"),
+     (answer_words.CANNOT_POST,
+      "I could not post in this channel. Invite me first (`/invite @citebot`).",
+      "我无法在这个频道发消息，请先邀请我（`/invite @citebot`）。",
+      "我無法在這個頻道發消息，請先邀請我（`/invite @citebot`）。")],
+    ids=["slack-recorded", "slack-not-recorded", "discord-recorded", "discord-not-recorded",
+         "discord-only-in", "slack-not-shareable", "slack-cannot-post"],
 )
-def test_the_replies_to_a_feedback_click_follow_the_question_answered(
+def test_the_adapters_replies_to_an_asker_follow_the_question(
     wording: answer_words.Wording, english: str, simplified: str, traditional: str
 ) -> None:
-    """Slack's and Discord's replies to 👍/👎: in English as they always were (and without a
-    question), else in the script of the question the answer was to."""
-    assert answer_words.worded("Who keeps the lighthouse?", wording, vote="👍") == english
-    assert answer_words.worded("", wording, vote="👍") == english
-    assert answer_words.worded(SIMPLIFIED, wording, vote="👍") == simplified
-    assert answer_words.worded(TRADITIONAL, wording, vote="👍") == traditional
+    """Slack's and Discord's replies to 👍/👎, to a click on "share in channel" and to a
+    question asked outside the allowed channels: in English as they always were (and
+    without a question), else in the script of the question (the one answered, for a click)."""
+    values = {"vote": "👍", "channels": "<#1>"}
+    assert answer_words.worded("Who keeps the lighthouse?", wording, **values) == english
+    assert answer_words.worded("", wording, **values) == english
+    assert answer_words.worded(SIMPLIFIED, wording, **values) == simplified
+    assert answer_words.worded(TRADITIONAL, wording, **values) == traditional

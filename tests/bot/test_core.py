@@ -106,6 +106,12 @@ def test_the_refusal_rounds_the_wait_up() -> None:
     now[0] = 59.99  # 0.01 s: still at least 1 s
     assert "wait 1 s" in (core.refusal(limiter, "u1") or "")
     assert core.refusal(limiter, "u2") is None
+    # In the language and script of the question refused; English without one.
+    assert core.refusal(limiter, "u1", "What about it?") == (
+        "You've asked 1 question in the last minute. Please wait 1 s and ask again."
+    )
+    assert core.refusal(limiter, "u1", "灯塔有多高？") == "你在过去一分钟里已经问了 1 个问题，请等 1 秒再问。"
+    assert core.refusal(limiter, "u1", "燈塔有多高？") == "你在過去一分鐘裡已經問了 1 個問題，請等 1 秒再問。"
 
 
 def test_the_conversation_keeps_the_last_turns() -> None:

@@ -290,6 +290,29 @@ async def test_rate_limit_refuses_privately(fake: FakeDiscord, start_bot: StartB
     assert await until(lambda: fake.followups(other))
 
 
+async def test_a_chinese_asker_is_refused_in_the_questions_script(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    """The rate limit (for /ask and a mention) and the allowed channels."""
+    await start_bot(StubAnswerer(ANSWER), rate_limit_per_minute=1,
+                    discord_allowed_channels=CHANNEL_ID)
+    refused = await _ask(fake, ids, "燈塔有多高？", channel_id=OTHER_CHANNEL_ID)
+    assert await until(lambda: _ephemeral_reply(fake, refused)) == f"我只在 <#{CHANNEL_ID}> 回答問題。"
+
+    answered = await _ask(fake, ids, "灯塔有多高？")
+    assert await until(lambda: fake.followups(answered))
+    limited = await _ask(fake, ids, "灯塔由谁守护？")
+    refusal = await until(lambda: _ephemeral_reply(fake, limited))
+    assert refusal and re.fullmatch(r"你在过去一分钟里已经问了 1 个问题，请等 \d+ 秒再问。", refusal)
+
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}> 燈塔由誰守護？", message_id="1800000000000000021",
+        mentions=[BOT_USER]))
+    reply = await until(lambda: fake.channel_messages())
+    assert reply and re.fullmatch(r"你在過去一分鐘裡已經問了 1 個問題，請等 \d+ 秒再問。",
+                                  reply[0]["content"])
+
+
 async def test_allowed_channels_restrict_where_the_bot_answers(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids
 ) -> None:

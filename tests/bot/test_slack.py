@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -491,6 +492,26 @@ async def test_fast_asker_is_rate_limited_politely(fake: FakeSlack, tmp_path: Pa
         await bot.runner.cleanup()
 
 
+async def test_a_chinese_asker_is_rate_limited_in_the_questions_script(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    bot = await _start(fake, tmp_path, rate_limit_per_minute=1)
+    try:
+        await bot.post(event_body(mention(f"<@{BOT_USER}> 灯塔有多高？", ts="1700000001.000100")))
+        await bot.post(event_body(mention(f"<@{BOT_USER}> 燈塔由誰守護？", ts="1700000002.000100")))
+        notice = await wait_until(lambda: fake.called("chat.postEphemeral"))
+        assert notice and notice[0]["thread_ts"] == "1700000002.000100"
+        assert re.fullmatch(r"你在過去一分鐘裡已經問了 1 個問題，請等 \d+ 秒再問。", notice[0]["text"])
+
+        slash = fake.response_url("h1")
+        await bot.post(slash_command("灯塔由谁守护？", slash))
+        refused = await wait_until(lambda: [b for h, b in fake.responses if h == "h1"])
+        assert refused
+        assert re.fullmatch(r"你在过去一分钟里已经问了 1 个问题，请等 \d+ 秒再问。", refused[0]["text"])
+    finally:
+        await bot.runner.cleanup()
+
+
 async def test_slash_command_answers_ephemerally_and_lists_sources(bot: HttpBot) -> None:
     from ingest.store import ArticleRecord
 
@@ -547,6 +568,29 @@ async def test_ephemeral_mode_with_share_in_channel(fake: FakeSlack, tmp_path: P
         assert deleted and deleted[0]["delete_original"] is True
     finally:
         await bot.runner.cleanup()
+
+
+async def test_sharing_an_answer_to_a_chinese_question_is_refused_in_its_script(
+    bot: HttpBot,
+) -> None:
+    """Sharing where citebot was not invited, and by someone else than the asker."""
+    fake = bot.fake
+    fake.not_in.add("C9")
+    await bot.post(slash_command("燈塔由誰守護？", fake.response_url("h1"), channel="C9"))
+    answer = await wait_until(lambda: [b for h, b in fake.responses if h == "h1"])
+    assert answer
+    share = _buttons(answer[0]["blocks"])[SHARE]
+
+    await bot.post(button_click(SHARE, share, channel="C9", response_url=fake.response_url("s")))
+    note = await wait_until(lambda: [b for h, b in fake.responses if h == "s"])
+    assert note and note[0]["text"] == "我無法在這個頻道發消息，請先邀請我（`/invite @citebot`）。"
+    assert "C9" not in fake.messages  # refused, not posted
+
+    await bot.post(
+        button_click(SHARE, share, user="U666", channel="C9", response_url=fake.response_url("x"))
+    )
+    note = await wait_until(lambda: [b for h, b in fake.responses if h == "x"])
+    assert note and note[0]["text"] == "這個回答已經無法分享，請重新提問。"
 
 
 async def test_very_long_answer_is_split_within_slack_limits(

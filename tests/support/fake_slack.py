@@ -52,6 +52,7 @@ class FakeSlack:
         self.responses: list[tuple[str, dict[str, Any]]] = []  # response_url posts
         self.acks: list[dict[str, Any]] = []
         self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.not_in: set[str] = set()  # channels the bot was not invited to: it may not post
         self.ws: web.WebSocketResponse | None = None
         self.ws_connected = threading.Event()
         self.port = 0
@@ -89,7 +90,7 @@ class FakeSlack:
         }
 
     def _chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        problem = _check_message(params)
+        problem = _check_message(params) or self._not_in(params)
         if problem:
             return {"ok": False, "error": problem}
         # As Slack's, a message's ts is when it was posted: after every message already there
@@ -109,10 +110,17 @@ class FakeSlack:
         return {"ok": True, "channel": params["channel"], "ts": ts}
 
     def _chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        problem = _check_message(params) or ("" if params.get("user") else "user_not_found")
+        problem = (
+            _check_message(params)
+            or self._not_in(params)
+            or ("" if params.get("user") else "user_not_found")
+        )
         if problem:
             return {"ok": False, "error": problem}
         return {"ok": True, "message_ts": self.next_ts()}
+
+    def _not_in(self, params: dict[str, Any]) -> str:
+        return "not_in_channel" if params.get("channel") in self.not_in else ""
 
     def _reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
