@@ -342,7 +342,8 @@ def _more(
         if not spans:
             return combined
         shown = (*shown, *spans)
-    return replace(more, spans=spans, decision=combined.decision)
+    # judged as the conversation's reading was: the passages differ, the question does not
+    return replace(more, spans=spans, features=combined.features, decision=combined.decision)
 
 
 def _points_at(earlier: Selection, reading: Selection) -> bool:
