@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from ingest.text import fold, in_script_of, keyword_tokens, language_of
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
+from retrieval.quotes import QuoteSpan, passages_after
 from retrieval.steps import Question, Selection
 
 # A question with at most this many keyword tokens (stopwords and pronouns removed) is
@@ -52,6 +53,8 @@ ELLIPTICAL_KEYWORDS = 2
 REFERS_BACK_MARGIN = 0.0
 # A question with this many content words or fewer cannot stand on its own at all.
 ONE_WORD = 1
+# How many quotes a request for more shows.
+MORE_QUOTES = 2
 # How many earlier questions a context may chain (a follow-up of a follow-up).
 CONTEXT_QUESTIONS = 2
 
@@ -219,7 +222,7 @@ def read_in_conversation(
         and continues(combined)
     ):
         rounds = 1 + _asked_for_more_since(question.history)
-        return _more(combined, earlier[0], select_for, combined_text, rounds)
+        return _more(combined, earlier[0], rounds)
     if (
         _confirms(alone, combined)
         and _supports(question.text, alone, question.language)
@@ -324,26 +327,24 @@ def _asked_for_more_since(history: Sequence[Turn]) -> int:
 
 
 def _more(
-    combined: Selection,
-    earlier: Selection,
-    select_for: Callable[[Question, str], Selection],
-    search_text: str,
-    rounds: int = 1,
+    combined: Selection, earlier: Selection, rounds: int = 1
 ) -> Selection:
-    """The conversation's reading again, from the articles the earlier answer quoted (the
-    earlier question read alone) but without its passages, nor those of the `rounds - 1`
-    requests for more before this one; the combined reading as it is when the articles hold
-    nothing else to quote."""
-    articles = {span.article_id for span in earlier.spans}
-    shown, spans, more = earlier.spans, (), combined
+    """The conversation's reading, quoting what follows the earlier answer's best quote in
+    its article (the earlier question read alone), past the passages it and the
+    conversation's reading quote and past those of the `rounds - 1` requests for more before
+    this one; the combined reading as it is when the article holds nothing else."""
+    best = earlier.spans[0]
+    text = earlier.retrieved.texts.get(best.article_id, "")
+    shown: tuple[QuoteSpan, ...] = (*earlier.spans, *combined.spans)
+    spans: list[QuoteSpan] = []
     for _ in range(rounds):
-        more = select_for(replace(combined.question, quoted_before=shown), search_text)
-        spans = tuple(span for span in more.spans if span.article_id in articles)
+        spans = passages_after(best.article_id, text, (best, *shown), MORE_QUOTES)
         if not spans:
             return combined
         shown = (*shown, *spans)
     # judged as the conversation's reading was: the passages differ, the question does not
-    return replace(more, spans=spans, features=combined.features, decision=combined.decision)
+    texts = {**combined.retrieved.texts, best.article_id: text}
+    return replace(combined, retrieved=replace(combined.retrieved, texts=texts), spans=tuple(spans))
 
 
 def _points_at(earlier: Selection, reading: Selection) -> bool:

@@ -269,14 +269,12 @@ def select_quotes(
     sentence_cosines: SentenceCosines | None = None,
     query_vector: Sequence[float] | None = None,
     translations: Sequence[tuple[str, tuple[str, ...]]] = (),
-    quoted_before: Sequence[QuoteSpan] = (),
 ) -> list[QuoteSpan]:
     """The best non-overlapping sentence windows among the candidate chunks, best first.
 
     Sentences are scored by wording overlap (in the other language than the question's, with
     the question's `translations` too) and their chunk's rank; with `sentence_cosines`, the
-    best `RERANK_SENTENCES` of them are rescored with the embedding model too. No window
-    overlaps a span of `quoted_before` (what an earlier answer showed).
+    best `RERANK_SENTENCES` of them are rescored with the embedding model too.
     """
     best_candidate: dict[tuple[str, int], tuple[Candidate, int, int]] = {}
     article_sentences: dict[str, list[tuple[int, int]]] = {}
@@ -313,17 +311,6 @@ def select_quotes(
             scored, texts, sentence_cosines, query_vector, cosines, language_of(question)
         )
 
-    shown = [(q.article_id, q.start, q.end) for q in quoted_before]
-    scored = [
-        item
-        for item in scored
-        if not any(
-            article == item[2].article_id and first < item[4] and item[3] < last
-            for article, first, last in shown
-        )
-    ]
-    if not scored:
-        return []
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
     passage = is_passage_question(question)
@@ -331,8 +318,7 @@ def select_quotes(
         if len(chosen) >= max_quotes or score < FOLLOWING_QUOTE_RATIO * best:
             break
         text = texts[cand.article_id]
-        taken = [(q.start, q.end) for q in (*chosen, *quoted_before)
-                 if q.article_id == cand.article_id]
+        taken = [(q.start, q.end) for q in chosen if q.article_id == cand.article_id]
         if any(q_start < end and start < q_end for q_start, q_end in taken):
             continue
         if passage:
@@ -352,6 +338,59 @@ def select_quotes(
             )
         )
     return chosen
+
+
+def passages_after(
+    article_id: str, text: str, shown: Sequence[QuoteSpan], count: int
+) -> list[QuoteSpan]:
+    """What "Tell me more" reads on with: up to `count` quotes of the article `article_id`
+    (`text`) from the sentences after its first span in `shown`, in the article's order, none
+    overlapping a span of `shown`; when nothing follows, from its sentences before that
+    span. Each quote is whole sentences of one paragraph within `MAX_QUOTE_CHARS` and
+    `MAX_QUOTE_SENTENCES` (a longer sentence alone, cut at a soft break), opening with a
+    sentence that may start a quote."""
+    mine = [(span.start, span.end) for span in shown if span.article_id == article_id]
+    if not mine:
+        return []
+    anchor_start, anchor_end = mine[0]
+    unshown = [
+        (start, end)
+        for start, end in sentence_spans(text)
+        if text[start:end].strip() and not any(s < end and start < e for s, e in mine)
+    ]
+    after = [sentence for sentence in unshown if sentence[0] >= anchor_end]
+    before = [sentence for sentence in unshown if sentence[1] <= anchor_start]
+    quotes: list[QuoteSpan] = []
+    for run in (after, before):
+        index = 0
+        while index < len(run) and len(quotes) < count:
+            start, end = run[index]
+            index += 1
+            if not _starts_a_quote(text, start, end):
+                continue
+            taken = 1
+            # on through the next sentences while they follow on in the same paragraph and fit
+            while (
+                index < len(run)
+                and run[index][0] == end
+                and not _ends_paragraph(text, *run[index - 1])
+                and _length(text, start, run[index][1]) <= MAX_QUOTE_CHARS
+                and taken < MAX_QUOTE_SENTENCES
+            ):
+                end = run[index][1]
+                index += 1
+                taken += 1
+            window_start, window_end = _cut_to_limit(text, start, end)
+            quotes.append(QuoteSpan(article_id, window_start, window_end, 0.0, 0.0))
+        if quotes:
+            break
+    return quotes
+
+
+def _ends_paragraph(text: str, start: int, end: int) -> bool:
+    """Whether the sentence `text[start:end]` (trailing whitespace included) ends its line."""
+    sentence = text[start:end]
+    return "\n" in sentence[len(sentence.rstrip()) :]
 
 
 def _starts_a_quote(text: str, start: int, end: int) -> bool:

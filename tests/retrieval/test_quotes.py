@@ -11,11 +11,13 @@ import snowballstemmer
 from retrieval.quotes import (
     MAX_QUOTE_CHARS,
     Candidate,
+    QuoteSpan,
     SentenceCosines,
     SentenceScorer,
     is_passage_question,
     is_verbatim,
     lexical_units,
+    passages_after,
     select_quotes,
 )
 from retrieval.translation import translations
@@ -41,21 +43,29 @@ def test_quote_is_the_answering_sentence_with_neighbours_within_limits() -> None
     assert len(text) <= MAX_QUOTE_CHARS
 
 
-def test_passages_quoted_before_are_not_quoted_again() -> None:
-    """A request for more ("Tell me more about that.") passes the earlier answer's spans:
-    the next-best passages are quoted, and no window grows back over what was shown."""
+def test_more_reads_on_after_the_best_quote_past_what_was_shown() -> None:
+    """"Tell me more" continues the article after the earlier answer's best quote, in the
+    article's order, skipping passages any answer showed, a paragraph's sentences together;
+    when nothing follows, it goes back to what came before."""
     article = (
-        "灯塔建于1868年。" + "这是一段与问题无关的很长的描述。" * 20
-        + "灯塔高三十六米，是当时最高的灯塔之一。" + "这是一段与问题无关的很长的描述。" * 20
-        + "灯塔的灯光能照到二十海里外。"
+        "灯塔建于1868年。\n\n"
+        "灯塔高三十六米。它是当时最高的灯塔之一。守塔人住在塔下。\n\n"
+        "灯塔的灯光能照到二十海里外。\n\n"
+        "每年夏天有两万名游客登塔。"
     )
-    candidate = Candidate("a1", 0, len(article), 1.0, 0.9)
-    question = "灯塔有多高？"
-    first = select_quotes(question, [candidate], {"a1": article}, 1)
-    assert "三十六米" in article[first[0].start : first[0].end]
-    again = select_quotes(question, [candidate], {"a1": article}, 3, quoted_before=first)
-    assert again
-    assert all(span.end <= first[0].start or first[0].end <= span.start for span in again)
+
+    def span(sentence: str) -> QuoteSpan:
+        start = article.index(sentence)
+        return QuoteSpan("a1", start, start + len(sentence), 1.0, 1.0)
+
+    best, also = span("灯塔高三十六米。"), span("灯塔的灯光能照到二十海里外。")
+    quoted = [article[q.start : q.end] for q in passages_after("a1", article, [best, also], 2)]
+    assert quoted == ["它是当时最高的灯塔之一。守塔人住在塔下。", "每年夏天有两万名游客登塔。"]
+    last = span("每年夏天有两万名游客登塔。")
+    quoted = [article[q.start : q.end] for q in passages_after("a1", article, [last], 2)]
+    assert quoted == ["灯塔建于1868年。", "灯塔高三十六米。它是当时最高的灯塔之一。守塔人住在塔下。"]
+    assert passages_after("a1", article, [span(article.strip())], 2) == []
+    assert passages_after("a1", article, [QuoteSpan("other", 0, 5, 1.0, 1.0)], 2) == []
 
 
 def test_an_over_long_sentence_is_quoted_from_the_clause_that_answers() -> None:
