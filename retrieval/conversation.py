@@ -222,7 +222,7 @@ def read_in_conversation(
         and continues(combined)
     ):
         rounds = 1 + _asked_for_more_since(question.history)
-        return _more(combined, earlier[0], rounds)
+        return _more(combined, earlier[0], select_for, combined_text, rounds)
     if (
         _confirms(alone, combined)
         and _supports(question.text, alone, question.language)
@@ -327,24 +327,39 @@ def _asked_for_more_since(history: Sequence[Turn]) -> int:
 
 
 def _more(
-    combined: Selection, earlier: Selection, rounds: int = 1
+    combined: Selection,
+    earlier: Selection,
+    select_for: Callable[[Question, str], Selection],
+    search_text: str,
+    rounds: int = 1,
 ) -> Selection:
-    """The conversation's reading, quoting what follows the earlier answer's best quote in
-    its article (the earlier question read alone), past the passages it and the
-    conversation's reading quote and past those of the `rounds - 1` requests for more before
-    this one; the combined reading as it is when the article holds nothing else."""
+    """The conversation's reading, quoting what the conversation has not shown yet of the
+    article of the earlier answer's best quote (the earlier question read alone): first the
+    rest of that quote's paragraph (`passages_after`), then the article's passages the
+    conversation's reading ranks next. Each of the `rounds - 1` requests for more before this
+    one showed a round of them. The combined reading as it is when nothing is left."""
     best = earlier.spans[0]
-    text = earlier.retrieved.texts.get(best.article_id, "")
-    shown: tuple[QuoteSpan, ...] = (*earlier.spans, *combined.spans)
-    spans: list[QuoteSpan] = []
+    shown: tuple[QuoteSpan, ...] = (best, *earlier.spans, *combined.spans)
+    reading, spans = combined, ()
     for _ in range(rounds):
-        spans = passages_after(best.article_id, text, (best, *shown), MORE_QUOTES)
+        reading = select_for(replace(combined.question, quoted_before=shown), search_text)
+        text = reading.retrieved.texts.get(best.article_id, "")
+        spans = tuple(passages_after(best.article_id, text, shown, MORE_QUOTES))
+        ranked = [span for span in reading.spans if span.article_id == best.article_id]
+        spans += tuple(span for span in ranked if not _overlapping(span, spans))
+        spans = spans[:MORE_QUOTES]
         if not spans:
             return combined
         shown = (*shown, *spans)
     # judged as the conversation's reading was: the passages differ, the question does not
-    texts = {**combined.retrieved.texts, best.article_id: text}
-    return replace(combined, retrieved=replace(combined.retrieved, texts=texts), spans=tuple(spans))
+    return replace(reading, spans=spans, features=combined.features, decision=combined.decision)
+
+
+def _overlapping(span: QuoteSpan, spans: Sequence[QuoteSpan]) -> bool:
+    return any(
+        s.article_id == span.article_id and s.start < span.end and span.start < s.end
+        for s in spans
+    )
 
 
 def _points_at(earlier: Selection, reading: Selection) -> bool:

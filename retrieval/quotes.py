@@ -269,12 +269,14 @@ def select_quotes(
     sentence_cosines: SentenceCosines | None = None,
     query_vector: Sequence[float] | None = None,
     translations: Sequence[tuple[str, tuple[str, ...]]] = (),
+    quoted_before: Sequence[QuoteSpan] = (),
 ) -> list[QuoteSpan]:
     """The best non-overlapping sentence windows among the candidate chunks, best first.
 
     Sentences are scored by wording overlap (in the other language than the question's, with
     the question's `translations` too) and their chunk's rank; with `sentence_cosines`, the
-    best `RERANK_SENTENCES` of them are rescored with the embedding model too.
+    best `RERANK_SENTENCES` of them are rescored with the embedding model too. No window
+    overlaps a span of `quoted_before` (what the conversation's answers showed).
     """
     best_candidate: dict[tuple[str, int], tuple[Candidate, int, int]] = {}
     article_sentences: dict[str, list[tuple[int, int]]] = {}
@@ -311,6 +313,9 @@ def select_quotes(
             scored, texts, sentence_cosines, query_vector, cosines, language_of(question)
         )
 
+    scored = [item for item in scored if not _overlaps(quoted_before, item[2].article_id, *item[3:])]
+    if not scored:
+        return []
     chosen: list[QuoteSpan] = []
     best = scored[0][0]
     passage = is_passage_question(question)
@@ -318,7 +323,9 @@ def select_quotes(
         if len(chosen) >= max_quotes or score < FOLLOWING_QUOTE_RATIO * best:
             break
         text = texts[cand.article_id]
-        taken = [(q.start, q.end) for q in chosen if q.article_id == cand.article_id]
+        taken = [
+            (q.start, q.end) for q in (*chosen, *quoted_before) if q.article_id == cand.article_id
+        ]
         if any(q_start < end and start < q_end for q_start, q_end in taken):
             continue
         if passage:
@@ -343,20 +350,20 @@ def select_quotes(
 def passages_after(
     article_id: str, text: str, shown: Sequence[QuoteSpan], count: int
 ) -> list[QuoteSpan]:
-    """What "Tell me more" reads on with: up to `count` quotes of the article `article_id`
-    (`text`) from the sentences after its first span in `shown`, in the article's order, none
-    overlapping a span of `shown`; when nothing follows, from its sentences before that
-    span. Each quote is whole sentences of one paragraph within `MAX_QUOTE_CHARS` and
+    """What "Tell me more" reads on with: up to `count` quotes of the paragraph of the first
+    span of `shown` in the article `article_id` (`text`), from its sentences after that span,
+    in order, none overlapping a span of `shown`; when nothing follows, from its sentences
+    before that span. Each quote is whole sentences within `MAX_QUOTE_CHARS` and
     `MAX_QUOTE_SENTENCES` (a longer sentence alone, cut at a soft break), opening with a
-    sentence that may start a quote."""
+    sentence that may start a quote, and not running on past a line's end."""
     mine = [(span.start, span.end) for span in shown if span.article_id == article_id]
     if not mine:
         return []
     anchor_start, anchor_end = mine[0]
     unshown = [
         (start, end)
-        for start, end in sentence_spans(text)
-        if text[start:end].strip() and not any(s < end and start < e for s, e in mine)
+        for start, end in _paragraph_sentences(text, anchor_start, anchor_end)
+        if text[start:end].strip() and not _overlaps(shown, article_id, start, end)
     ]
     after = [sentence for sentence in unshown if sentence[0] >= anchor_end]
     before = [sentence for sentence in unshown if sentence[1] <= anchor_start]
@@ -385,6 +392,10 @@ def passages_after(
         if quotes:
             break
     return quotes
+
+
+def _overlaps(spans: Sequence[QuoteSpan], article_id: str, start: int, end: int) -> bool:
+    return any(s.article_id == article_id and s.start < end and start < s.end for s in spans)
 
 
 def _ends_paragraph(text: str, start: int, end: int) -> bool:

@@ -73,6 +73,8 @@ class Question:
     history: tuple[Turn, ...] = ()
     collection: str | None = None
     notes: tuple[str, ...] = ()
+    # Passages the conversation already quoted, not quoted again ("Tell me more about that.").
+    quoted_before: tuple[QuoteSpan, ...] = ()
     # The language to search in when it is not the question's own: a follow-up with no word
     # of its own ("能详细说说吗？" after an English question) is searched in its conversation's.
     searched_in: Language | None = None
@@ -504,6 +506,7 @@ def select(
             sentence_cosines=sentence_cosines,
             query_vector=retrieved.query_vector,
             translations=retrieved.translations,
+            quoted_before=retrieved.search.question.quoted_before,
         )
     )
     # The text searched, not the question: "Why?" read with its conversation has words.

@@ -43,29 +43,33 @@ def test_quote_is_the_answering_sentence_with_neighbours_within_limits() -> None
     assert len(text) <= MAX_QUOTE_CHARS
 
 
-def test_more_reads_on_after_the_best_quote_past_what_was_shown() -> None:
-    """"Tell me more" continues the article after the earlier answer's best quote, in the
-    article's order, skipping passages any answer showed, a paragraph's sentences together;
-    when nothing follows, it goes back to what came before."""
+def test_more_reads_on_in_the_best_quotes_paragraph_past_what_was_shown() -> None:
+    """"Tell me more" continues the paragraph of the earlier answer's best quote, in order,
+    skipping passages any answer showed, a line's sentences together; when nothing follows,
+    it goes back to what came before; it never leaves the paragraph (the conversation's
+    ranking picks among the others)."""
     article = (
         "灯塔建于1868年。\n\n"
-        "灯塔高三十六米。它是当时最高的灯塔之一。守塔人住在塔下。\n\n"
-        "灯塔的灯光能照到二十海里外。\n\n"
-        "每年夏天有两万名游客登塔。"
+        "灯塔高三十六米。它是当时最高的灯塔之一。守塔人住在塔下。\n"
+        "灯塔的灯光能照到二十海里外。每年夏天有两万名游客登塔。\n\n"
+        "镇上还有一座钟楼。"
     )
 
     def span(sentence: str) -> QuoteSpan:
         start = article.index(sentence)
         return QuoteSpan("a1", start, start + len(sentence), 1.0, 1.0)
 
+    def quoted(shown: list[QuoteSpan]) -> list[str]:
+        return [article[q.start : q.end] for q in passages_after("a1", article, shown, 2)]
+
     best, also = span("灯塔高三十六米。"), span("灯塔的灯光能照到二十海里外。")
-    quoted = [article[q.start : q.end] for q in passages_after("a1", article, [best, also], 2)]
-    assert quoted == ["它是当时最高的灯塔之一。守塔人住在塔下。", "每年夏天有两万名游客登塔。"]
-    last = span("每年夏天有两万名游客登塔。")
-    quoted = [article[q.start : q.end] for q in passages_after("a1", article, [last], 2)]
-    assert quoted == ["灯塔建于1868年。", "灯塔高三十六米。它是当时最高的灯塔之一。守塔人住在塔下。"]
-    assert passages_after("a1", article, [span(article.strip())], 2) == []
-    assert passages_after("a1", article, [QuoteSpan("other", 0, 5, 1.0, 1.0)], 2) == []
+    assert quoted([best, also]) == ["它是当时最高的灯塔之一。守塔人住在塔下。", "每年夏天有两万名游客登塔。"]
+    assert quoted([span("每年夏天有两万名游客登塔。")]) == [
+        "灯塔高三十六米。它是当时最高的灯塔之一。守塔人住在塔下。",
+        "灯塔的灯光能照到二十海里外。",
+    ]
+    assert quoted([span("灯塔建于1868年。")]) == []  # a paragraph of one sentence
+    assert quoted([QuoteSpan("other", 0, 5, 1.0, 1.0)]) == []
 
 
 def test_an_over_long_sentence_is_quoted_from_the_clause_that_answers() -> None:
