@@ -91,6 +91,14 @@ _ASKS_FOR_MORE = frozenset(
     "详细 展开 讲讲 说说 具体 还有 继续 再 多 更 细节 其他".split()
 )
 
+# "What are clades?", "Who was Golovin?", "赫羅圖是什麼？", "什么是赫罗图？": the thing asked about is
+# the question's topic, not something the conversation named ("What was the result?" has
+# "the", and is read as asking about the conversation's subject).
+_ASKS_WHAT_IT_IS = re.compile(
+    r"(?:(?:what|who)\s+(?:is|are|was|were)\s+(?!(?:the|a|an)\b)(?P<thing>[\w'-]+)\s*\?*"
+    r"|(?P<zh>\w+?)(?:是什么|是谁)[？?]*|什么是(?P<zh2>\w+?)[？?]*)$"
+)
+
 NOTE = {
     "en": "I read this together with your earlier question: “{context}”.",
     "zh": "我结合了你之前的问题来理解这一问：“{context}”。",
@@ -262,11 +270,16 @@ def _in_language_and_script(question: str, language: str, wordings: dict[str, st
 
 def _asks_for_itself(word: str, question: str, language: str) -> bool:
     """Whether a follow-up's content word must be in the quote that answers it: a number
-    ("And in 2010?"), or a name — capitalised after the question's first word in an English
+    ("And in 2010?"), a name — capitalised after the question's first word in an English
     question ("Who is Brockman?"), or written in the other language's script ("Who is 帕喬基?",
-    "Brockman呢？"). A common word ("And his wife?", "金额是多少？") may be answered in other
+    "Brockman呢？") — or the one thing a question asks to be told about ("What are clades?",
+    "赫羅圖是什麼？"). A common word ("And his wife?", "金额是多少？") may be answered in other
     words."""
     if any(ch.isdigit() for ch in word):
+        return True
+    asked = _ASKS_WHAT_IT_IS.match(fold(question).strip())
+    thing = asked and (asked.group("thing") or asked.group("zh") or asked.group("zh2"))
+    if thing and word in thing and not refers_back(question):
         return True
     if any(word in name for name in foreign_names(question, language)):
         return True

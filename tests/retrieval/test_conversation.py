@@ -245,6 +245,29 @@ def test_a_new_question_the_conversation_never_led_to_is_answered_as_alone(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "question"),
+    [
+        ("铁木真在哪一年被选为蒙古可汗？", "What are clades?"),
+        ("铁木真在哪一年被选为蒙古可汗？", "What is septicemia?"),
+        ("Who did Tesla partner with in 1886?", "赫羅圖是什麼？"),
+        ("Who did Tesla partner with in 1886?", "什么是败血症？"),
+    ],
+)
+def test_a_question_asking_what_something_is_is_not_answered_from_the_conversation(
+    conversation_answerer, first: str, question: str
+) -> None:
+    """"What are clades?" has one word of its own, so it may be elliptical, and one word
+    needed no backing: after a question about another article the conversation's quotes
+    were the confident answer (DRCD with English questions, after an unrelated exchange:
+    4 such answers). The thing a question asks to be told about must be in the quote."""
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask(question, history)
+    assert not any("earlier question" in n or "之前的问题" in n for n in answer.notes)
+    assert _shown(answer) == _shown(conversation_answerer.ask(question))
+
+
+@pytest.mark.slow
 def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_answerer) -> None:
     """"OpenAI的股價是多少？" after a question about when 陳信翰 joined OpenAI: its own words are
     OpenAI and 股價, and OpenAI is in every quote of that article, so "half of them" was met
