@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from ingest.text import fold, in_script_of, keyword_tokens, language_of
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
-from retrieval.quotes import QuoteSpan, passages_after
+from retrieval.quotes import QuoteSpan, overlaps_any, passages_after
 from retrieval.steps import Question, Selection
 
 # A question with at most this many keyword tokens (stopwords and pronouns removed) is
@@ -359,20 +359,15 @@ def _more(
         text = reading.retrieved.texts.get(best.article_id, "")
         spans = tuple(passages_after(best.article_id, text, shown, MORE_QUOTES))
         ranked = [span for span in reading.spans if span.article_id == best.article_id]
-        spans += tuple(span for span in ranked if not _overlapping(span, spans))
+        spans += tuple(
+            span for span in ranked if not overlaps_any(spans, span.article_id, span.start, span.end)
+        )
         spans = spans[:MORE_QUOTES]
         if not spans:
             return combined
         shown = (*shown, *spans)
     # judged as the conversation's reading was: the passages differ, the question does not
     return replace(reading, spans=spans, features=combined.features, decision=combined.decision)
-
-
-def _overlapping(span: QuoteSpan, spans: Sequence[QuoteSpan]) -> bool:
-    return any(
-        s.article_id == span.article_id and s.start < span.end and span.start < s.end
-        for s in spans
-    )
 
 
 def _points_at(earlier: Selection, reading: Selection) -> bool:

@@ -313,7 +313,7 @@ def select_quotes(
             scored, texts, sentence_cosines, query_vector, cosines, language_of(question)
         )
 
-    scored = [item for item in scored if not _overlaps(quoted_before, item[2].article_id, *item[3:])]
+    scored = [item for item in scored if not overlaps_any(quoted_before, item[2].article_id, *item[3:])]
     if not scored:
         return []
     chosen: list[QuoteSpan] = []
@@ -363,7 +363,7 @@ def passages_after(
     unshown = [
         (start, end)
         for start, end in _paragraph_sentences(text, anchor_start, anchor_end)
-        if text[start:end].strip() and not _overlaps(shown, article_id, start, end)
+        if text[start:end].strip() and not overlaps_any(shown, article_id, start, end)
     ]
     after = [sentence for sentence in unshown if sentence[0] >= anchor_end]
     before = [sentence for sentence in unshown if sentence[1] <= anchor_start]
@@ -394,7 +394,8 @@ def passages_after(
     return quotes
 
 
-def _overlaps(spans: Sequence[QuoteSpan], article_id: str, start: int, end: int) -> bool:
+def overlaps_any(spans: Sequence[QuoteSpan], article_id: str, start: int, end: int) -> bool:
+    """Whether `start:end` of the article `article_id` overlaps one of `spans`."""
     return any(s.article_id == article_id and s.start < end and start < s.end for s in spans)
 
 
