@@ -352,11 +352,13 @@ def _more(
     conversation's reading ranks next. Each of the `rounds - 1` requests for more before this
     one showed a round of them. The combined reading as it is when nothing is left."""
     best = earlier.spans[0]
+    text = earlier.retrieved.texts.get(best.article_id, "")
     shown: tuple[QuoteSpan, ...] = (best, *earlier.spans, *combined.spans)
     reading, spans = combined, ()
     for _ in range(rounds):
         reading = select_for(replace(combined.question, quoted_before=shown), search_text)
-        text = reading.retrieved.texts.get(best.article_id, "")
+        texts = {**reading.retrieved.texts, best.article_id: text}  # the quotes' article too
+        reading = replace(reading, retrieved=replace(reading.retrieved, texts=texts))
         spans = tuple(passages_after(best.article_id, text, shown, MORE_QUOTES))
         ranked = [span for span in reading.spans if span.article_id == best.article_id]
         spans += tuple(
