@@ -18,7 +18,8 @@ article of its best quote (`_points_at`), or the note "read together with your e
 question" would be false.
 When the question alone was not confident but its best quote is in the article the
 confident combined reading found, the question's own quotes are kept with the combined
-reading's decision (`_confirms`), when the question's own words back that quote: the
+reading's decision (`_confirms`), when the question has words of its own and they back
+that quote (with none, its quotes alone were chosen by nothing — "那是哪一年？"): the
 conversation picks the article, the question's own words the passage ("2014年呢？" after
 "他2008年被哪支球队罗致？" quotes 2014, not 2008; "When was Qingyuan founded?" after questions
 about Harrowgate University is not answered with Harrowgate's founding).
@@ -233,6 +234,7 @@ def read_in_conversation(
         return _more(combined, earlier[0], select_for, combined_text, rounds)
     if (
         _confirms(alone, combined)
+        and own_keywords(question.text)  # with no word of its own, alone it chose nothing
         and _supports(question.text, alone, question.language)
         and continues(alone)
     ):

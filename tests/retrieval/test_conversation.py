@@ -268,6 +268,21 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
 
 
 @pytest.mark.slow
+def test_a_follow_up_with_no_word_of_its_own_keeps_the_conversations_passage(
+    conversation_answerer,
+) -> None:
+    """"那是哪一年？" after "巴黎医学院把黑死病归咎于什么？": the conversation's reading quotes the
+    report's 1345. Alone the question found the same article, so its own quotes were kept
+    (as "2014年呢？" keeps its own), but with no word of its own it had chosen nothing: a
+    passage about 1347-1349."""
+    first = "巴黎医学院把黑死病归咎于什么？"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask("那是哪一年？", history)
+    assert answer.confident
+    assert "1345" in answer.quotes[0].text, answer.quotes[0].text
+
+
+@pytest.mark.slow
 def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_answerer) -> None:
     """"OpenAI的股價是多少？" after a question about when 陳信翰 joined OpenAI: its own words are
     OpenAI and 股價, and OpenAI is in every quote of that article, so "half of them" was met
