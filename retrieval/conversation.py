@@ -11,7 +11,7 @@ blindly: the question is first retrieved and judged on its own, and only a quest
 Then the evidence decides (`keeps_context`, a pure function): the combined reading is kept
 only when it is confident and the question's own words back its best quote (half of them
 are in it, and every number or name among them; a one-word question has none to check but
-such a word), and then when the question alone is not confident, or — for a
+such a word, or the year or number an English "when" or "how many" asks for), and then when the question alone is not confident, or — for a
 question that refers back — when the combined reading is at least as confident as it. And
 the conversation must lead to the answer: the earlier question(s), read alone, quote the
 article of its best quote (`_points_at`), or the note "read together with your earlier
@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.text import fold, in_script_of, keyword_tokens, language_of
+from retrieval.answer_kinds import asked_kind, offers
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.quotes import QuoteSpan, overlaps_any, passages_after
@@ -412,7 +413,12 @@ def _supports(question: str, combined: Selection, language: str = "en") -> bool:
     if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back,
         # but a number or a name asks for itself: "And in 2010?" is not answered by a quote
         # without 2010, nor "Who is Brockman?" by one about Musk
-        return not (own and _asks_for_itself(own[0], question, language)) or own[0] in quoted
+        if own and _asks_for_itself(own[0], question, language):
+            return own[0] in quoted
+        # "When was he born?" asks for a year, "How tall was he?" a number: an English quote
+        # without one does not answer it (retrieval/answer_kinds.py)
+        kind = asked_kind(question) if language == "en" else None
+        return kind is None or language_of(quoted) != "en" or offers(kind, quoted, question)
     names = [word for word in own if _asks_for_itself(word, question, language)]
     if any(word not in quoted for word in names):
         return False

@@ -283,6 +283,24 @@ def test_a_follow_up_with_no_word_of_its_own_keeps_the_conversations_passage(
 
 
 @pytest.mark.slow
+def test_a_one_word_follow_up_asking_when_needs_a_time_in_the_quote(
+    conversation_answerer,
+) -> None:
+    """"When was he born?" after questions about Kenya's athletes: one word of its own
+    ("born") needed no backing, and the athletes' sentence, which gives no year, was the
+    confident answer. The article says nothing of his birth."""
+    history: list[Turn] = []
+    for earlier in (
+        "Which distances are Kenyan athletes known for?",
+        "Who among them holds the 800m world record?",
+    ):
+        answer = conversation_answerer.ask(earlier, history)
+        history += [Turn("user", earlier), Turn("assistant", answer.text)]
+    answer = conversation_answerer.ask("When was he born?", history)
+    assert not answer.confident, [quote.text for quote in answer.quotes]
+
+
+@pytest.mark.slow
 def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_answerer) -> None:
     """"OpenAI的股價是多少？" after a question about when 陳信翰 joined OpenAI: its own words are
     OpenAI and 股價, and OpenAI is in every quote of that article, so "half of them" was met
