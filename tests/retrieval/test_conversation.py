@@ -85,6 +85,11 @@ def test_the_context_is_the_last_question_and_what_it_continued() -> None:
     assert conversation_context(chained) == "Who founded OpenAI?\nWhere did he study?"
     moved_on = [*chained, Turn("user", "What is the capital of Peru today?")]
     assert conversation_context(moved_on) == "What is the capital of Peru today?"
+    # three follow-ups in a row: "Why?" after "How did he die?" still knows who "he" is
+    longer = [*chained, Turn("user", "How did he die?"), Turn("assistant", "…")]
+    assert conversation_context(longer) == (
+        "Who founded OpenAI?\nWhere did he study?\nHow did he die?"
+    )
 
 
 SURE, UNSURE = Evidence(0.8, True), Evidence(0.3, False)
