@@ -104,6 +104,21 @@ _ASKS_WHAT_IT_IS = re.compile(
     r"|(?P<zh>\w+?)(?:是什么|是谁)[？?]*|什么是(?P<zh2>\w+?)[？?]*)$"
 )
 
+# "What about the second one?", "第二个呢？", "[2]?": which quote of the earlier answer a request
+# for more is about (0-based; -1 the last).
+_ORDINAL = re.compile(
+    r"\b(?P<en>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\b"
+    r"|第(?P<zh>[一二三四五1-5])|(?P<zh_last>最后)"
+    r"|(?:\[|#|\b(?:quote|number|source|article)\s+)(?P<digit>[1-5])\b|^\W*(?P<bare>[1-5])\W*$"
+)
+_ORDINAL_INDEX = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+    "fifth": 4, "5th": 4, "last": -1, "一": 0, "二": 1, "三": 2, "四": 3, "五": 4,
+}
+# The other words a question pointing at a quote may have ("the second one", "第二篇").
+_POINTING = frozenset("one ones quote quotes article articles source sources passage link".split())
+_ZH_POINTING = re.compile(r"[第一二三四五个條条篇段句最后後]+")
+
 NOTE = {
     "en": "I read this together with your earlier question: “{context}”.",
     "zh": "我结合了你之前的问题来理解这一问：“{context}”。",
@@ -135,16 +150,45 @@ def is_elliptical(question: str) -> bool:
 
 def asks_for_more(question: str) -> bool:
     """Whether the question only asks for more of what was said ("Tell me more about that.",
-    "What else?", "能详细说说吗？"): no word of its own but words asking for more."""
+    "What else?", "能详细说说吗？") or of one of the earlier answer's quotes ("What about the
+    second one?", "第二个呢？"): no word of its own but words asking for more or pointing."""
     own = own_keywords(question)
+    if quote_asked_about(question) is not None:
+        return True
     return any(t in _ASKS_FOR_MORE for t in keyword_tokens(question)) and all(
         word in _ASKS_FOR_MORE for word in own
     )
 
 
+def quote_asked_about(question: str) -> int | None:
+    """Which quote of the earlier answer a question that only points at one asks about
+    ("What about the second one?" 1, "第三篇呢？" 2, "And the last?" -1); None for any
+    other question ("What is the second largest city?" has words of its own)."""
+    folded = fold(question)
+    found = _ORDINAL.search(folded)
+    if found is None:
+        return None
+    for word in own_keywords(question):
+        pointing = (
+            word in _ASKS_FOR_MORE
+            or word in _POINTING
+            or word in _ORDINAL_INDEX
+            or (word.isdigit() and len(word) == 1)
+            or _ZH_POINTING.fullmatch(word) is not None
+        )
+        if not pointing:
+            return None
+    word = found.group("en") or found.group("zh")
+    if word:
+        return _ORDINAL_INDEX[word]
+    if found.group("zh_last"):
+        return -1
+    return int(found.group("digit") or found.group("bare")) - 1
+
+
 def depends_on_conversation(question: str) -> bool:
-    """Worth trying with the conversation: it refers back or is elliptical."""
-    return refers_back(question) or is_elliptical(question)
+    """Worth trying with the conversation: it refers back, is elliptical or asks for more."""
+    return refers_back(question) or is_elliptical(question) or asks_for_more(question)
 
 
 def conversation_context(history: Sequence[Turn]) -> str:
@@ -220,7 +264,8 @@ def read_in_conversation(
         ),
         combined_text,
     )
-    supported = _supports(question.text, combined, question.language)
+    # a request for more has no words of its own to back a quote ("the second one")
+    supported = more or _supports(question.text, combined, question.language)
     combined_evidence = evidence(combined, supported=supported)
     earlier: list[Selection] = []  # the context read alone: only needed when a reading is kept
 
@@ -234,8 +279,9 @@ def read_in_conversation(
         and keeps_context(evidence(alone), combined_evidence, refers_back(question.text))
         and continues(combined)
     ):
-        rounds = 1 + _asked_for_more_since(question.history)
-        return _more(combined, earlier[0], select_for, combined_text, rounds)
+        asked = [question.text, *_asked_for_more_since(question.history)]
+        pointed = next((i for i in map(quote_asked_about, asked) if i is not None), 0)
+        return _more(combined, earlier[0], select_for, combined_text, len(asked), pointed)
     if (
         _confirms(alone, combined)
         and own_keywords(question.text)  # with no word of its own, alone it chose nothing
@@ -332,17 +378,17 @@ def _confirms(alone: Selection, combined: Selection) -> bool:
     )
 
 
-def _asked_for_more_since(history: Sequence[Turn]) -> int:
-    """How many requests for more the conversation's last user turns are ("What else?" after
-    "Tell me more." is the second)."""
-    count = 0
+def _asked_for_more_since(history: Sequence[Turn]) -> list[str]:
+    """The requests for more the conversation's last user turns are, latest first ("What
+    else?" after "Tell me more." is the second)."""
+    requests: list[str] = []
     for turn in reversed(history):
         if turn.role != "user":
             continue
         if not asks_for_more(turn.text):
             break
-        count += 1
-    return count
+        requests.append(turn.text)
+    return requests
 
 
 def _more(
@@ -351,13 +397,15 @@ def _more(
     select_for: Callable[[Question, str], Selection],
     search_text: str,
     rounds: int = 1,
+    pointed: int = 0,
 ) -> Selection:
     """The conversation's reading, quoting what the conversation has not shown yet of the
-    article of the earlier answer's best quote (the earlier question read alone): first the
-    rest of that quote's paragraph (`passages_after`), then the article's passages the
-    conversation's reading ranks next. Each of the `rounds - 1` requests for more before this
-    one showed a round of them. The combined reading as it is when nothing is left."""
-    best = earlier.spans[0]
+    article of one of the earlier answer's quotes (the earlier question read alone: its best,
+    or the one `pointed` at, "What about the second one?"): first the rest of that quote's
+    paragraph (`passages_after`), then the article's passages the conversation's reading
+    ranks next. Each of the `rounds - 1` requests for more before this one showed a round of
+    them. The combined reading as it is when nothing is left."""
+    best = earlier.spans[pointed] if -len(earlier.spans) <= pointed < len(earlier.spans) else earlier.spans[0]
     text = earlier.retrieved.texts.get(best.article_id, "")
     shown: tuple[QuoteSpan, ...] = (best, *earlier.spans, *combined.spans)
     reading, spans = combined, ()

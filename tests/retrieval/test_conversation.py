@@ -19,6 +19,7 @@ from retrieval.conversation import (
     is_elliptical,
     keeps_context,
     points_at_nothing,
+    quote_asked_about,
     refers_back,
 )
 
@@ -64,6 +65,29 @@ def test_what_refers_back_and_what_is_elliptical(
 )
 def test_what_asks_for_more(question: str, more: bool) -> None:
     assert asks_for_more(question) is more
+
+
+@pytest.mark.parametrize(
+    ("question", "index"),
+    [
+        ("What about the second one?", 1),
+        ("Tell me more about the first article.", 0),
+        ("And the last one?", -1),
+        ("[2]?", 1),
+        ("第二个呢？", 1),
+        ("那第三篇呢？", 2),
+        ("最后一个呢？", -1),
+        ("What is the second largest city?", None),  # words of its own
+        ("Who came second?", None),
+        ("第一个登上月球的人是谁？", None),
+        ("And in 2010?", None),
+        ("Tell me more about that.", None),  # more, but of no quote in particular
+    ],
+)
+def test_which_quote_a_request_for_more_points_at(question: str, index: int | None) -> None:
+    assert quote_asked_about(question) == index
+    if index is not None:
+        assert asks_for_more(question)
 
 
 def test_a_request_for_more_is_no_context_of_its_own() -> None:
@@ -394,6 +418,29 @@ def test_a_request_for_more_quotes_what_was_not_shown_yet(
             ), (request, quote.text)
         shown += [(q.article_id, q.start, q.end) for q in answer.quotes]
         history += [Turn("user", request), Turn("assistant", answer.text)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("request_", ["What about the second one?", "第二个呢？"])
+def test_a_request_about_one_quote_reads_on_from_that_quote(
+    conversation_answerer, request_: str
+) -> None:
+    """"What about the second one?" after a numbered answer said "I don't know": its words
+    (second, one) were taken for its topic. It now reads on from the earlier answer's second
+    quote, in that quote's article, past what was shown."""
+    first = "Who did Tesla partner with in 1886?"
+    earlier = conversation_answerer.ask(first)
+    assert len(earlier.quotes) >= 2
+    second = earlier.quotes[1]
+    history = [Turn("user", first), Turn("assistant", earlier.text)]
+    answer = conversation_answerer.ask(request_, history)
+    assert answer.confident
+    assert {q.article_id for q in answer.quotes} == {second.article_id}
+    for quote in answer.quotes:
+        assert not any(
+            q.article_id == quote.article_id and q.start < quote.end and quote.start < q.end
+            for q in earlier.quotes
+        ), quote.text
 
 
 @pytest.mark.slow
