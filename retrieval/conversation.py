@@ -405,16 +405,17 @@ def _more(
     paragraph (`passages_after`), then the article's passages the conversation's reading
     ranks next. Each of the `rounds - 1` requests for more before this one showed a round of
     them. The combined reading as it is when nothing is left."""
-    best = earlier.spans[pointed] if -len(earlier.spans) <= pointed < len(earlier.spans) else earlier.spans[0]
-    text = earlier.retrieved.texts.get(best.article_id, "")
-    shown: tuple[QuoteSpan, ...] = (best, *earlier.spans, *combined.spans)
+    quoted = earlier.spans
+    anchor = quoted[pointed] if -len(quoted) <= pointed < len(quoted) else quoted[0]
+    text = earlier.retrieved.texts.get(anchor.article_id, "")
+    shown: tuple[QuoteSpan, ...] = (anchor, *earlier.spans, *combined.spans)
     reading, spans = combined, ()
     for _ in range(rounds):
         reading = select_for(replace(combined.question, quoted_before=shown), search_text)
-        texts = {**reading.retrieved.texts, best.article_id: text}  # the quotes' article too
+        texts = {**reading.retrieved.texts, anchor.article_id: text}  # the quotes' article too
         reading = replace(reading, retrieved=replace(reading.retrieved, texts=texts))
-        spans = tuple(passages_after(best.article_id, text, shown, MORE_QUOTES))
-        ranked = [span for span in reading.spans if span.article_id == best.article_id]
+        spans = tuple(passages_after(anchor.article_id, text, shown, MORE_QUOTES))
+        ranked = [span for span in reading.spans if span.article_id == anchor.article_id]
         spans += tuple(
             span for span in ranked if not overlaps_any(spans, span.article_id, span.start, span.end)
         )
