@@ -14,13 +14,20 @@ from bot.exit_status import EXIT_ERROR, EXIT_OK
 from bot.health import start_health_server
 from config import Settings
 
+# How long logging in may take. Discord answers it in well under a second; an API address
+# that accepts connections and never answers would otherwise hold the start for aiohttp's
+# default of five minutes before the "cannot reach Discord" exit.
+LOGIN_TIMEOUT_S = 30.0
+
 
 async def run_discord(settings: Settings, answerer: AsyncAnswerer, token: str) -> None:
     """Start the health endpoint and run the bot until it is closed."""
     health = start_health_server(settings, answerer)
     try:
         async with CitebotDiscord(settings, answerer) as client:
-            await client.start(token)
+            # `client.start` is login + connect; the login alone is bounded
+            await asyncio.wait_for(client.login(token), LOGIN_TIMEOUT_S)
+            await client.connect()
     finally:
         health.close()
 

@@ -11,7 +11,6 @@ import importlib.util
 import json
 import logging
 import re
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from bot.cli import build_parser
 from bot.console import SAMPLE_QUESTION
 from tests.support.cli import clean_env, cli_command, run_cli
 from tests.support.embeddings import MODEL_NAME
-from tests.support.net import http_server
+from tests.support.net import http_server, refused_port
 from tests.support.settings import SAMPLE_ARTICLES
 
 ARTICLE = "# 灯塔的故事\n\n海边有一座灯塔。灯塔守护着来往的船只。守塔人每天晚上点亮灯。\n"
@@ -42,12 +41,6 @@ def _store_env(tmp_path: Path, **env: str) -> dict[str, str]:
         "CITEBOT_EMBEDDING_MODEL": MODEL_NAME,
         **env,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _no_traceback(output: str) -> None:
@@ -138,9 +131,10 @@ def test_an_llm_that_cannot_be_built_is_a_configuration_error(
 
 
 def test_ask_exits_2_when_the_store_cannot_be_searched(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
-    done = _cli("ask", "--json", "灯塔在哪里？", cwd=tmp_path,
-                   **_store_env(tmp_path, CITEBOT_CHROMA_URL=url))
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        done = _cli("ask", "--json", "灯塔在哪里？", cwd=tmp_path,
+                    **_store_env(tmp_path, CITEBOT_CHROMA_URL=url))
     assert done.returncode == 2
     answer = json.loads(done.stdout.splitlines()[-1])
     assert answer["confident"] is False and answer["quotes"] == []
@@ -161,12 +155,14 @@ def test_ask_exits_0_when_every_question_was_answered(
 
 
 def test_serve_discord_without_network_names_the_url_and_exits_2(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}/api/v10"
-    done = _cli(
-        "serve", "discord", cwd=tmp_path,
-        **_store_env(tmp_path, DISCORD_TOKEN="MTIz.not-a-real.token", DISCORD_API_URL=url,
-                     CITEBOT_HEALTH_PORT="0", CITEBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite3")),
-    )
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}/api/v10"
+        done = _cli(
+            "serve", "discord", cwd=tmp_path,
+            **_store_env(tmp_path, DISCORD_TOKEN="MTIz.not-a-real.token", DISCORD_API_URL=url,
+                         CITEBOT_HEALTH_PORT="0",
+                         CITEBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite3")),
+        )
     assert done.returncode == 2, done.stderr
     assert f"citebot: cannot reach Discord at DISCORD_API_URL={url}" in done.stderr
     assert "PyNaCl" not in done.stderr and "voice" not in done.stderr
@@ -562,9 +558,10 @@ def test_ask_explain_prints_what_decides_the_answer(
 
 
 def test_ask_explain_exits_2_when_the_store_cannot_be_searched(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
-    done = _cli("ask", "--explain", "灯塔在哪里？", cwd=tmp_path,
-                **_store_env(tmp_path, CITEBOT_CHROMA_URL=url))
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        done = _cli("ask", "--explain", "灯塔在哪里？", cwd=tmp_path,
+                    **_store_env(tmp_path, CITEBOT_CHROMA_URL=url))
     assert done.returncode == 2 and done.stdout == ""
     assert "cannot search the store" in done.stderr
     _no_traceback(done.stderr)

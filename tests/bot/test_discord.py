@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import socket
 import sys
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -902,6 +903,26 @@ async def test_serve_with_a_refused_token_exits_2_after_starting_health(
     assert fake.find("GET", "/users/@me")  # it did talk to the configured API
     assert started and started[0][0] is settings
     assert TOKEN not in caplog.text
+
+
+def test_serve_against_an_api_that_never_answers_exits_2_after_the_login_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An address that accepts connections and never answers held `serve discord` for
+    aiohttp's five minutes (a CI run hit it when another test's server took the "free"
+    port). The login is bounded; then it is "cannot reach Discord", exit 2."""
+    monkeypatch.setattr("bot.discord.serve.LOGIN_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(
+        "bot.discord.serve.start_health_server", lambda *_: HealthServer(port=None)
+    )
+    with socket.socket() as silent:  # listening, never accepting: the handshake completes
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/v10"
+        settings = make_settings(tmp_path, discord_token=TOKEN, discord_api_url=url)
+        assert serve_discord(settings) == 2
+    err = capsys.readouterr().err
+    assert f"cannot reach Discord at DISCORD_API_URL={url} (TimeoutError)" in err
 
 
 # --- with the real answer chain ----------------------------------------------------------------

@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from bot.doctor import run_doctor
 from config import Settings
 from tests.support.embeddings import MODEL_NAME, BrokenEmbeddings
-from tests.support.net import free_port
+from tests.support.net import refused_port
 from tests.support.settings import FIXTURES, make_settings
 
 BOT = "xoxb-1111111111-2222222222-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -98,8 +98,9 @@ def test_configuration_is_printed_with_secrets_masked(filled_store: Path, tmp_pa
 
 
 def test_unreachable_server_fails_and_names_the_url(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    code, output = _doctor(make_settings(tmp_path, chroma_url=url))
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        code, output = _doctor(make_settings(tmp_path, chroma_url=url))
     assert code == 1
     line = _check_line(output, "store")
     assert line.startswith(f"FAIL Chroma server at {url}: StoreUnavailable: cannot reach")

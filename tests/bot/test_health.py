@@ -16,7 +16,7 @@ from bot.health import HealthServer, start_health_server
 from config import Settings
 from retrieval import Answerer
 from tests.support.cli import clean_env, run_cli
-from tests.support.net import free_port
+from tests.support.net import free_port, refused_port
 from tests.support.settings import FIXTURES, make_settings
 
 SERVER_MODE_ARTICLES = FIXTURES / "server_mode"
@@ -74,12 +74,12 @@ def test_healthy_store_reports_its_size(small_store: Settings, servers: list[Hea
 def test_unreachable_store_is_503_with_the_reason(
     tmp_path: Path, servers: list[HealthServer]
 ) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    settings = make_settings(tmp_path, chroma_url=url)
-    server = start_health_server(settings, Answerer(settings), port=0, host="127.0.0.1")
-    servers.append(server)
-
-    status, body = _get(f"http://127.0.0.1:{server.port}/healthz")
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        settings = make_settings(tmp_path, chroma_url=url)
+        server = start_health_server(settings, Answerer(settings), port=0, host="127.0.0.1")
+        servers.append(server)
+        status, body = _get(f"http://127.0.0.1:{server.port}/healthz")
     assert status == 503
     assert body["status"] == "error"
     assert body["store"] == url
@@ -154,13 +154,15 @@ def test_healthcheck_command_exit_status(
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "ok"
 
-    down = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
-    unhealthy = start_health_server(down, Answerer(down), port=0, host="127.0.0.1")
-    servers.append(unhealthy)
-    done = _healthcheck(unhealthy.port or 0, tmp_path)
+    with refused_port() as port:
+        down = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{port}")
+        unhealthy = start_health_server(down, Answerer(down), port=0, host="127.0.0.1")
+        servers.append(unhealthy)
+        done = _healthcheck(unhealthy.port or 0, tmp_path)
     assert done.returncode == 1
     assert done.stderr.startswith("503:")
 
-    done = _healthcheck(free_port(), tmp_path)
+    with refused_port() as port:
+        done = _healthcheck(port, tmp_path)
     assert done.returncode == 1
     assert "cannot reach http://127.0.0.1:" in done.stderr

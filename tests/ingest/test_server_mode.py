@@ -27,7 +27,7 @@ from tests.ingest.store_checks import assert_consistent
 from tests.support.chroma import ChromaServer
 from tests.support.cli import clean_env, run_cli
 from tests.support.embeddings import GATED_MODEL_NAME, HashEmbeddings
-from tests.support.net import free_port, http_server
+from tests.support.net import http_server, refused_port
 from tests.support.settings import FIXTURES, make_settings
 
 ARTICLES = FIXTURES / "server_mode"
@@ -76,8 +76,11 @@ def test_same_answers_as_the_embedded_store(tmp_path: Path, chroma_server: Chrom
 
 
 def test_cli_names_the_server_it_cannot_reach(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    done = run_cli("sources", cwd=tmp_path, env=clean_env(CITEBOT_CHROMA_URL=url), timeout=120)
+    with refused_port() as port:
+        url = f"http://127.0.0.1:{port}"
+        done = run_cli(
+            "sources", cwd=tmp_path, env=clean_env(CITEBOT_CHROMA_URL=url), timeout=120
+        )
     assert done.returncode == 2, done.stderr
     assert f"cannot reach the Chroma server at {url} (CITEBOT_CHROMA_URL)" in done.stderr
     # What failed, in chromadb's words, not a bare class name ("…: ValueError").

@@ -21,6 +21,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections while the block runs: bound, never
+    listening, so no other test's server can take it meanwhile (a port merely found free
+    was once taken by one that accepted and never answered)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
 async def serve_on_loopback(runner: web.AppRunner) -> int:
     """Serve a set-up aiohttp `runner` on 127.0.0.1 at a port the system picks; that port."""
     site = web.TCPSite(runner, "127.0.0.1", 0)
