@@ -5,14 +5,18 @@ after an unrelated one must not drag the old topic along. So history is never pr
 blindly: the question is first retrieved and judged on its own, and only a question that
 *depends* on the conversation is tried again with it:
 
-- it refers back (他/她/它/他们/这/那/该/其/此…, he/she/it/they/this/that/there…), or
-- it is elliptical: two content words of its own or fewer ("And in 2010?", "那妻子呢？").
+- it refers back (他/她/它/他们/这/那/该/其/此…, he/she/it/they/this/that/there…),
+- it is elliptical: two content words of its own or fewer ("And in 2010?", "那妻子呢？"), or
+- it asks for more ("Tell me more.", "能详细说说吗？", "What about the second one?"): it
+  searches what the conversation asked and quotes what the conversation has not shown
+  (`_more`).
 
 Then the evidence decides (`keeps_context`, a pure function): the combined reading is kept
 only when it is confident and the question's own words back its best quote (half of them
 are in it, and every number or name among them; a one-word question has none to check but
-such a word, or the year or number an English "when" or "how many" asks for), and then when the question alone is not confident, or — for a
-question that refers back — when the combined reading is at least as confident as it. And
+such a word, or the year or number an English "when" or "how many" asks for), and then
+when the question alone is not confident, or — for a question that refers back — when the
+combined reading is at least as confident as it. And
 the conversation must lead to the answer: the earlier question(s), read alone, quote the
 article of its best quote (`_points_at`), or the note "read together with your earlier
 question" would be false.
@@ -28,8 +32,9 @@ answers it. The console (`citebot chat`), a Slack thread and a Discord reply cha
 their turns to `Answerer.ask(question, history)`, which applies this rule.
 
 The margins were measured with `citebot eval --after-unrelated` (an unrelated exchange as
-history must change nothing) and the follow-up fixtures in tests/fixtures/conversations/
-(see BENCHMARKS.md, "Conversations").
+history must change nothing), the follow-up fixtures in tests/fixtures/conversations/ (see
+BENCHMARKS.md, "Conversations") and conversations the rule was not built on
+(benchmarks/conversation_replay.py; BENCHMARKS.md, "Eighteenth session").
 """
 
 from __future__ import annotations
