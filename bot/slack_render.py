@@ -162,7 +162,8 @@ def render_help(bot_user_id: str | None) -> SlackMessage:
     mention = f"<@{bot_user_id}>" if bot_user_id and _is_slack_id(bot_user_id) else "@citebot"
     text = (
         f"Ask me about the articles I have read: {mention} _your question_ "
-        "(in a channel I answer in a thread; reply there to follow up). "
+        "(in a channel I answer in a thread; reply there to follow up: "
+        "_Why?_, _Tell me more_, _What about the second one?_). "
         "I answer with verbatim quotes and a link to each source. "
         "`/citebot your question` answers just for you, `/citebot sources` lists the articles."
     )

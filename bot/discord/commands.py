@@ -34,7 +34,7 @@ HELP_TEXT = """**citebot** answers questions from the ingested articles with ver
 `/ingest url:<url>` or `/ingest file:<.txt/.md/.html/.pdf/.docx>` — add an article (admins only).
 `/help` — this message.
 
-You can also mention me with a question, and reply to one of my answers to ask a follow-up.
+You can also mention me with a question, and reply to one of my answers to ask a follow-up ("Why?", "Tell me more", "What about the second one?").
 Rate 👍 or 👎 under an answer to tell us whether it helped."""
 
 
