@@ -80,7 +80,7 @@ class Question:
     searched_in: Language | None = None
 
     @property
-    def language(self) -> str:
+    def language(self) -> Language:
         return language_of(self.text)
 
 

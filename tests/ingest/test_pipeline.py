@@ -311,6 +311,17 @@ def _hash_store(tmp_path: Path) -> ArticleStore:
     )
 
 
+def _ingested_folder(tmp_path: Path, **bodies: str) -> tuple[Path, ArticleStore, list[Path]]:
+    """A folder of `NAME.md` files with these bodies (as `_write` writes them), ingested
+    once into a hash-embedding store: the folder, the store and the files, in order."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    paths = [_write(folder / f"{name}.md", body) for name, body in bodies.items()]
+    store = _hash_store(tmp_path)
+    ingest_paths([folder], store, show_progress=False)
+    return folder, store, paths
+
+
 def _bodies(store: ArticleStore) -> list[str]:
     """Which of the bodies written here the stored articles hold, sorted."""
     records = store.articles()
@@ -356,11 +367,7 @@ def test_editing_one_of_two_files_with_the_same_text_keeps_it_for_the_other(
 
 
 def test_a_file_edited_into_a_copy_of_another_gives_up_its_old_text(tmp_path: Path) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    a, b = _write(folder / "a.md", _RETIRED), _write(folder / "b.md", _FERRY)
-    store = _hash_store(tmp_path)
-    ingest_paths([folder], store, show_progress=False)
+    folder, store, (a, b) = _ingested_folder(tmp_path, a=_RETIRED, b=_FERRY)
     _write(a, _FERRY)
     ingest_paths([folder], store, show_progress=False)
     [record] = store.articles()
@@ -374,11 +381,7 @@ def test_a_new_title_at_any_source_is_kept_and_shown_once_that_source_names_the_
 ) -> None:
     """The record shows the details of the first source still holding its text: an edit of
     another copy's title waits there (not lost) until that copy is the one left."""
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    a, b = _write(folder / "a.md", _FERRY), _write(folder / "b.md", _FERRY)
-    store = _hash_store(tmp_path)
-    ingest_paths([folder], store, show_progress=False)
+    folder, store, (a, b) = _ingested_folder(tmp_path, a=_FERRY, b=_FERRY)
 
     _write(a, _FERRY, title="Ferry news", published="2025-03-04")
     assert ingest_paths([folder], store, show_progress=False).articles_updated == 1
@@ -396,12 +399,7 @@ def test_a_new_title_at_any_source_is_kept_and_shown_once_that_source_names_the_
 
 
 def test_forget_removes_an_article_whichever_files_hold_it(tmp_path: Path) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    _write(folder / "a.md", _FERRY)
-    _write(folder / "b.md", _FERRY)
-    store = _hash_store(tmp_path)
-    ingest_paths([folder], store, show_progress=False)
+    folder, store, _ = _ingested_folder(tmp_path, a=_FERRY, b=_FERRY)
     [record] = store.articles()
     assert store.forget(record.article_id) == record.chunks
     assert store.articles() == [] and store.chunk_count() == 0
@@ -441,11 +439,7 @@ def test_forget_file_drops_one_files_record_and_its_text_stays_with_the_others(
 
 
 def test_forget_file_removes_the_article_no_other_source_holds(tmp_path: Path) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    old, kept = _write(folder / "old.md", _RETIRED), _write(folder / "kept.md", _FERRY)
-    store = _hash_store(tmp_path)
-    ingest_paths([folder], store, show_progress=False)
+    folder, store, (old, kept) = _ingested_folder(tmp_path, old=_RETIRED, kept=_FERRY)
     [retired] = [r for r in store.articles() if r.source == str(old)]
 
     forgot = store.forget_file(str(old.resolve()))
@@ -472,11 +466,7 @@ def test_forget_file_knows_the_files_of_a_store_written_before_files_were_record
 def test_a_file_edited_into_a_copy_of_another_reports_the_chunks_of_its_old_text_removed(
     tmp_path: Path,
 ) -> None:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    a, _ = _write(folder / "a.md", _RETIRED), _write(folder / "b.md", _FERRY)
-    store = _hash_store(tmp_path)
-    ingest_paths([folder], store, show_progress=False)
+    folder, store, (a, _) = _ingested_folder(tmp_path, a=_RETIRED, b=_FERRY)
     retired = next(r for r in store.articles() if r.source == str(a))
     _write(a, _FERRY)
     report = ingest_paths([folder], store, show_progress=False)
