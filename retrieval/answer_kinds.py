@@ -1,4 +1,4 @@
-"""What kind of answer an English question asks for, and whether a sentence offers one.
+"""What kind of answer a question asks for, and whether a sentence offers one.
 
 "When did the first direct elections take place?" wants a year, "How many nations…" a
 number. Among sentences that share the question's words about equally, the one holding a
@@ -8,13 +8,17 @@ selection (retrieval/quotes.py) gives it `ANSWER_KIND_BONUS`. Questions of other
 sentence (a bonus for a capitalised word not in the question, tried for "who" questions,
 changed nothing). Chinese questions get none either: the same rule for 什么时候 and 多少 was
 measured on CMRC, DRCD and XQuAD zh and cost each about a question (BENCHMARKS.md, eleventh
-session).
+session). Their kind (`asked_kind(question, "zh")`) is only read where a follow-up has one
+word of its own to be checked by (retrieval/conversation.py): "她是哪一年出生的？" is not
+answered by a quote that holds no year.
 """
 
 from __future__ import annotations
 
 import re
 from enum import Enum
+
+from ingest.text import fold
 
 
 class AnswerKind(Enum):
@@ -32,6 +36,11 @@ _ASKS_NUMBER = re.compile(
     r"\bwhat (?:percentage|percent|proportion|number|amount|fraction|share)\b",
     re.IGNORECASE,
 )
+# Chinese questions, Simplified (fold a Traditional one first): 哪一年 asks a time, 几年 a number.
+_ZH_ASKS_TIME = re.compile(
+    r"哪一?年|何年|何时|什么时候|什么时间|几时|哪一?天|几月|哪个月|几号|哪个世纪|什么年代|哪个年代"
+)
+_ZH_ASKS_NUMBER = re.compile(r"多少|几[个位名次岁年天人座家条种倍件万千百十]|多[大高长远久重深宽老]")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # A year (not part of a longer number: 3,1979 is none) or a decade (1970s).
 _YEAR = re.compile(r"(?<!\d)(?<!\d[.,])(?:1[0-9]{3}|20[0-9]{2})(?!\d|[.,]\d)|\d+0s\b")
@@ -40,14 +49,29 @@ _MONTH_OR_CENTURY = re.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|"
     r"December|[Cc]entury|[Cc]enturies)\b"
 )
+# A date as Chinese writes it: 二〇二七年, 九月, 5月 (digits), 19世纪, 70年代.
+_ZH_TIME = re.compile(
+    r"[〇零一二三四五六七八九]{2,4}年|(?:[一二三四五六七八九十]{1,3}|\d{1,2})(?:月|世纪)|\d+0年代"
+)
+# A Chinese count: two numerals or more (三十, 一千二百), one before a measure word (三个, 两次),
+# or a vague one (数百, 几十).
+_ZH_NUMBER = re.compile(
+    r"[零〇一二两三四五六七八九十百千万亿]{2,}"
+    r"|[一二两三四五六七八九十][个位名次岁年天人座家条种倍件只头本部场项所届]|[数几][十百千万]"
+)
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
     r"fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|half|percent)\b"
 )
 
 
-def asked_kind(question: str) -> AnswerKind | None:
-    """The kind of answer an English `question` asks for, if it is a time or a number."""
+def asked_kind(question: str, language: str = "en") -> AnswerKind | None:
+    """The kind of answer `question` asks for, if it is a time or a number; a Chinese
+    question's (`language` "zh", Simplified script) only when asked for."""
+    if language == "zh":
+        if _ZH_ASKS_TIME.search(question):
+            return AnswerKind.TIME
+        return AnswerKind.NUMBER if _ZH_ASKS_NUMBER.search(question) else None
     if _ASKS_TIME.search(question):
         return AnswerKind.TIME
     if _ASKS_NUMBER.search(question):
@@ -58,10 +82,10 @@ def asked_kind(question: str) -> AnswerKind | None:
 def offers(kind: AnswerKind, sentence: str, question: str) -> bool:
     """Whether `sentence` holds an answer of `kind` that `question` does not already state
     (a year or number the question names is its subject, not its answer)."""
-    text, asked = sentence.lower(), question.lower()
+    text, asked = fold(sentence), fold(question)  # lower case, Chinese in Simplified
     if kind is AnswerKind.TIME:
         months = [m.lower() for m in _MONTH_OR_CENTURY.findall(sentence)]
-        found = _YEAR.findall(text) + months
+        found = _YEAR.findall(text) + months + _ZH_TIME.findall(text)
     else:
-        found = _DIGITS.findall(text) + _NUMBER_WORD.findall(text)
+        found = _DIGITS.findall(text) + _NUMBER_WORD.findall(text) + _ZH_NUMBER.findall(text)
     return any(value not in asked for value in found)

@@ -25,6 +25,22 @@ def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) ->
 
 
 @pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("这座灯塔是哪一年建成的？", AnswerKind.TIME),
+        ("她什么时候退役的？", AnswerKind.TIME),
+        ("他当了几年总统？", AnswerKind.NUMBER),
+        ("灯塔有多高？", AnswerKind.NUMBER),
+        ("那里每年有多少游客？", AnswerKind.NUMBER),
+        ("谁设计了这座灯塔？", None),
+        ("他为什么离开？", None),
+    ],
+)
+def test_the_kind_a_chinese_question_asks_for_when_asked(question: str, kind: AnswerKind | None) -> None:
+    assert asked_kind(question, "zh") is kind
+
+
+@pytest.mark.parametrize(
     ("kind", "sentence", "question", "offered"),
     [
         (AnswerKind.TIME, "It held its first direct elections in 1979, and more.", "When?", True),
@@ -38,6 +54,14 @@ def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) ->
         # a number the question states is its subject, not its answer
         (AnswerKind.NUMBER, "Super Bowl 50 was played in Santa Clara.", "How many fans saw Super Bowl 50?", False),
         (AnswerKind.NUMBER, "The stadium was full of fans.", "How many fans came?", False),
+        (AnswerKind.TIME, "灯塔于1909年建成。", "灯塔是哪一年建成的？", True),
+        (AnswerKind.TIME, "灯塔於二〇〇九年重建。", "灯塔是哪一年重建的？", True),
+        (AnswerKind.TIME, "灯塔在十九世纪建成。", "灯塔是什么时候建成的？", True),
+        (AnswerKind.TIME, "灯塔在19世纪建成。", "灯塔是什么时候建成的？", True),
+        (AnswerKind.TIME, "灯塔由一位工程师设计。", "灯塔是哪一年建成的？", False),
+        (AnswerKind.NUMBER, "灯塔每年接待三萬名游客。", "灯塔每年有多少游客？", True),
+        (AnswerKind.NUMBER, "他當了兩屆總統。", "他当了几届总统？", True),
+        (AnswerKind.NUMBER, "游客很多。", "灯塔每年有多少游客？", False),
     ],
 )
 def test_a_sentence_offers_an_answer_of_that_kind(

@@ -330,6 +330,36 @@ def test_a_one_word_follow_up_asking_when_needs_a_time_in_the_quote(
 
 
 @pytest.mark.slow
+def test_a_one_word_chinese_follow_up_asking_which_year_needs_a_time_in_the_quote(
+    conversation_answerer,
+) -> None:
+    """"她是哪一年出生的？" after "Who won the women's Boston Marathon four times?": its one
+    word (出生) is not in an English quote either way, and only English questions were held to
+    the kind of answer they ask for, so the athletes' sentence, which gives no year, was the
+    confident answer."""
+    first = "Who won the women's Boston Marathon four times?"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask("她是哪一年出生的？", history)
+    assert not answer.confident, [quote.text for quote in answer.quotes]
+
+
+@pytest.mark.slow
+def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyone_else(
+    conversation_answerer,
+) -> None:
+    """"他什么时候结婚的？" after a question about Tesla: alone it was confident, quoting
+    Temujin's marriage, and with nothing of its own to say who "he" is it was answered so.
+    The conversation never led to that article, so it says "I don't know", read with the
+    conversation (the note says so)."""
+    first = "What did Tesla say about Marconi's transatlantic radio transmission?"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    assert conversation_answerer.ask("他什么时候结婚的？").confident  # alone: some "he"
+    answer = conversation_answerer.ask("他什么时候结婚的？", history)
+    assert not answer.confident, [quote.text for quote in answer.quotes]
+    assert any(first in note for note in answer.notes), answer.notes
+
+
+@pytest.mark.slow
 def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_answerer) -> None:
     """"OpenAI的股價是多少？" after a question about when 陳信翰 joined OpenAI: its own words are
     OpenAI and 股價, and OpenAI is in every quote of that article, so "half of them" was met
