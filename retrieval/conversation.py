@@ -27,6 +27,10 @@ that quote (with none, its quotes alone were chosen by nothing — "那是哪一
 conversation picks the article, the question's own words the passage ("2014年呢？" after
 "他2008年被哪支球队罗致？" quotes 2014, not 2008; "When was Qingyuan founded?" after questions
 about Harrowgate University is not answered with Harrowgate's founding).
+When the combined reading is confident but its best quote is not backed — its quotes were
+chosen by the conversation's words and answer the earlier question ("1968年呢？" after
+"1939年谁带走了成吉思汗的灵柩？" quoted 1939 again) — the question's own words choose the
+passage among its candidates, in its article (`_own_passage`), and must back that one.
 When the combined reading is not kept, the question alone answers — unless it says whom it
 is about only through the conversation (`_needs_the_conversation`: it refers back, is
 elliptical and names nothing) and alone it found an article the conversation never led to:
@@ -52,7 +56,7 @@ from ingest.text import fold, in_script_of, keyword_tokens, language_of
 from retrieval.answer_kinds import asked_kind, offers
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
-from retrieval.quotes import QuoteSpan, overlaps_any, passages_after
+from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
 from retrieval.steps import Question, Selection
 
 # A question with at most this many keyword tokens (stopwords and pronouns removed) is
@@ -312,11 +316,41 @@ def read_in_conversation(
         evidence(alone), combined_evidence, refers_back(question.text)
     ) and continues(combined):
         return combined
+    if (
+        not supported
+        and keeps_context(evidence(alone), evidence(combined), refers_back(question.text))
+        and continues(combined)
+    ):
+        own = _own_passage(question, combined, select_for, combined_text)
+        if own is not None:
+            return own
     if alone.confident and _needs_the_conversation(question) and not continues(alone):
         # "他现在的年薪是多少？" after questions about 赵鹏 was answered, confident, from Tesla's
         # money: the "he" of another article is a guess. The note says whom it was read as.
         return replace(combined, decision=replace(combined.decision, confidence=0.0))
     return alone
+
+
+def _own_passage(
+    question: Question,
+    combined: Selection,
+    select_for: Callable[[Question, str], Selection],
+    search_text: str,
+) -> Selection | None:
+    """The conversation's reading with its quotes chosen by the question's own words, in the
+    article of its best quote, when they back the best of them; None when they do not.
+
+    The conversation's words choose quotes that answer the earlier question ("这些数字出自谁
+    的著作？" after "蒙古人在内沙布尔杀死了多少人？" quoted the massacre again); the passage
+    that names the source is in the same article, among the same candidates."""
+    article = combined.spans[0].article_id
+    reading = select_for(replace(combined.question, quoted_by=question.text), search_text)
+    spans = tuple(span for span in reading.spans if span.article_id == article)
+    if not spans:
+        return None
+    # judged as the conversation's reading was: the passages differ, the question does not
+    own = replace(reading, spans=spans, features=combined.features, decision=combined.decision)
+    return own if _supports(question.text, own, question.language) else None
 
 
 def _needs_the_conversation(question: Question) -> bool:
@@ -504,4 +538,10 @@ def _supports(question: str, combined: Selection, language: str = "en") -> bool:
     # The half is of the other words when there are any: a name of the conversation's
     # article is in its every quote ("OpenAI的股價是多少？" after "陳信翰何時加入OpenAI？").
     common = [word for word in own if word not in names] or own
-    return 2 * sum(word in quoted for word in common) >= len(common)
+    return 2 * sum(_in_quote(word, quoted) for word in common) >= len(common)
+
+
+def _in_quote(word: str, quoted: str) -> bool:
+    """Whether a common word of the question is in the (folded) quote, an English one by its
+    stem ("restored" is in "assigned to Lowry Digital for restoration")."""
+    return word in quoted or (word.isascii() and stem(word) in quoted)

@@ -78,6 +78,9 @@ class Question:
     # The language to search in when it is not the question's own: a follow-up with no word
     # of its own ("能详细说说吗？" after an English question) is searched in its conversation's.
     searched_in: Language | None = None
+    # The words quotes are chosen by when not the text searched: a follow-up read with its
+    # conversation ("这些数字出自谁的著作？") picks its passage by its own words.
+    quoted_by: str = ""
 
     @property
     def language(self) -> Language:
@@ -499,7 +502,7 @@ def select(
     in the other language than the question's is also judged by `bilingual`)."""
     spans = tuple(
         select_quotes(
-            retrieved.search.text,
+            retrieved.search.question.quoted_by or retrieved.search.text,
             list(retrieved.candidates),
             dict(retrieved.texts),
             max_quotes,

@@ -360,6 +360,32 @@ def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyon
 
 
 @pytest.mark.slow
+def test_an_english_follow_ups_words_back_a_quote_in_another_form(conversation_answerer) -> None:
+    """"Which firm restored it?" after a question about the budget for restoring the Apollo 11
+    video: the quote that answers it says "assigned to Lowry Digital for restoration", and
+    "restored" was looked for as written, so the question's words did not back it."""
+    first = "What was the budget for restoring the Apollo 11 lunar broadcast video?"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask("Which firm restored it?", history)
+    assert answer.confident
+    assert "Lowry Digital" in answer.quotes[0].text, answer.quotes[0].text
+
+
+@pytest.mark.slow
+def test_a_follow_up_picks_its_passage_by_its_own_words_in_the_conversations_article(
+    conversation_answerer,
+) -> None:
+    """"1968年呢？" after "1939年谁带走了成吉思汗的灵柩？": the conversation's reading found the
+    coffin's article but quoted 1939 again, which has no 1968, so it said "I don't know". The
+    question's own words now choose the passage among that reading's candidates."""
+    first = "1939年谁带走了成吉思汗的灵柩？"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask("1968年呢？", history)
+    assert answer.confident
+    assert "1968" in answer.quotes[0].text, answer.quotes[0].text
+
+
+@pytest.mark.slow
 def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_answerer) -> None:
     """"OpenAI的股價是多少？" after a question about when 陳信翰 joined OpenAI: its own words are
     OpenAI and 股價, and OpenAI is in every quote of that article, so "half of them" was met
