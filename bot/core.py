@@ -11,6 +11,8 @@ and lives here:
   `error` set is an apology (the answerer's own words, or `apology` when answering raised),
   which every adapter shows as plain text: `answer.error` is the one check.
 - `refusal`: the rate-limit message, with one rounding rule for the wait.
+- `asks_for_help`: a message that asks how to use citebot ("help", "帮助") instead of a
+  question.
 - `HISTORY_TURNS` / `conversation_after`: how much of a conversation is passed on.
 - `record_feedback`: a 👍/👎 into the `FeedbackStore`, off the event loop.
 """
@@ -26,7 +28,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from bot.answer_words import RATE_LIMITED, worded
+from bot.answer_words import RATE_LIMITED, Voice, voice_of, worded, worded_as
 from bot.feedback import FeedbackStore, Vote
 from bot.ratelimit import RateLimiter
 from retrieval.answerer import INTERNAL_ERROR_TEXT
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 APOLOGY = INTERNAL_ERROR_TEXT["en"]
 # Turns of conversation an adapter passes on with a follow-up (user and assistant turns).
 HISTORY_TURNS = 6
+# What asks how to use citebot instead of asking it something (case and a closing "?" aside).
+HELP_WORDS = frozenset("help 帮助 幫助 怎么用 怎麼用".split())
 
 # Chat markup in a message's text. Slack's mrkdwn: `<@U1|alice>`, `<#C1|general>`,
 # `<!here>`, `<!subteam^S1|@team>`, `<https://x|label>`, `<mailto:a@b.c>`. Discord's:
@@ -153,10 +157,19 @@ async def ask(
     return answer
 
 
-def apology(question: str) -> str:
+def apology(question: str, voice: Voice | None = None) -> str:
     """The apology for a question answering failed on, in the question's language and
-    script, as the answerer words its own (`APOLOGY` is the English)."""
-    return worded(question, INTERNAL_ERROR_TEXT)
+    script, as the answerer words its own (`APOLOGY` is the English). Without a question, in
+    `voice` (the reader's language, where the platform tells it), else English."""
+    if voice is None or question.strip():
+        voice = voice_of(question)
+    return worded_as(voice, INTERNAL_ERROR_TEXT)
+
+
+def asks_for_help(question: str) -> bool:
+    """`question` (from `question_from_chat`) asks how to use citebot: "help", "帮助?"; the
+    help is then worded in its language and script (`answer_words.voice_of`)."""
+    return question.strip().rstrip("?？!！.。").strip().lower() in HELP_WORDS
 
 
 def refusal(limiter: RateLimiter, user_id: str, question: str = "") -> str | None:

@@ -18,7 +18,18 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.answer_words import ANSWER_ID, QUOTE_LINK, SEARCHED, UNTITLED, worded
+from bot.answer_words import (
+    ANSWER_ID,
+    NO_SOURCES,
+    QUOTE_LINK,
+    SEARCHED,
+    SOURCES_FOOTER,
+    SOURCES_TITLE,
+    UNTITLED,
+    Voice,
+    worded,
+    worded_as,
+)
 from bot.quote_groups import (
     ArticleQuotes,
     NumberedQuote,
@@ -320,25 +331,26 @@ def source_pages(records: Sequence[ArticleRecord]) -> list[str]:
 
 
 def render_sources_page(
-    records: Sequence[ArticleRecord], page: int, collection: str
+    records: Sequence[ArticleRecord], page: int, collection: str, voice: Voice = "en"
 ) -> tuple[discord.Embed, int, int]:
-    """One page of `/sources`: (embed, page shown, number of pages)."""
+    """One page of `/sources`: (embed, page shown, number of pages), citebot's words on it in
+    `voice` (the articles' lines as `citebot sources` writes them)."""
     pages = source_pages(records)
+    title = trim_utf16(worded_as(voice, SOURCES_TITLE, collection=collection), TITLE_LIMIT)
     if not pages:
-        embed = discord.Embed(
-            title=trim_utf16(f"Sources in {collection}", TITLE_LIMIT),
-            description="Nothing has been ingested yet. Admins can add articles with `/ingest`.",
-            colour=COLOUR_NOT_CONFIDENT,
-        )
-        return embed, 0, 1
+        description = worded_as(voice, NO_SOURCES)
+        empty = discord.Embed(title=title, description=description, colour=COLOUR_NOT_CONFIDENT)
+        return empty, 0, 1
     page = min(max(page, 0), len(pages) - 1)
-    embed = discord.Embed(
-        title=trim_utf16(f"Sources in {collection}", TITLE_LIMIT),
-        description=pages[page],
-        colour=COLOUR_ANSWER,
-    )
+    embed = discord.Embed(title=title, description=pages[page], colour=COLOUR_ANSWER)
     count = len(records)
-    embed.set_footer(
-        text=f"Page {page + 1}/{len(pages)} · {count} article{'s' if count != 1 else ''}"
+    footer = worded_as(
+        voice,
+        SOURCES_FOOTER,
+        page=page + 1,
+        pages=len(pages),
+        articles=plural(count, "article"),
+        count=count,
     )
+    embed.set_footer(text=footer)
     return embed, page, len(pages)

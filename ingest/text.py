@@ -266,7 +266,13 @@ def is_traditional(text: str) -> bool:
 def in_script_of(question: str, chinese: str) -> str:
     """Citebot's own Chinese wording (written in Simplified) in the script of the question:
     a Traditional question gets Traditional replies. Never for quotes or titles."""
-    return zhconv.convert(chinese, "zh-hant") if is_traditional(question) else chinese
+    return in_script(chinese, traditional=is_traditional(question))
+
+
+def in_script(chinese: str, *, traditional: bool) -> str:
+    """Citebot's own Chinese wording (written in Simplified), in Traditional if `traditional`
+    (a reader's script known without a question: a Discord user's client language)."""
+    return zhconv.convert(chinese, "zh-hant") if traditional else chinese
 
 
 def regional_wordings(text: str) -> tuple[str, ...]:

@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING, Any, cast
 import discord
 
 from bot import core
-from bot.answer_words import FEEDBACK_FAILED, FEEDBACK_THANKS, worded
-from bot.discord.delivery import private
+from bot.answer_words import (
+    FEEDBACK_FAILED,
+    FEEDBACK_THANKS,
+    NEXT_PAGE,
+    PREVIOUS_PAGE,
+    STORE_UNREACHABLE,
+    Voice,
+    worded,
+    worded_as,
+)
+from bot.discord.delivery import private, voice_for
 from bot.discord_render import discord_len, render_sources_page
 from bot.feedback import Vote
 from retrieval.models import Answer
@@ -27,7 +36,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 CUSTOM_ID_LIMIT = 100  # Discord's limit on a component's custom_id
-STORE_APOLOGY = "Sorry, I can't reach the article store right now. Please try again in a moment."
 
 
 def bot_of(interaction: discord.Interaction) -> CitebotDiscord:
@@ -107,14 +115,17 @@ class SourcesPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
     template=r"citebot:sources:(?P<direction>prev|next):(?P<page>[0-9]{1,6})",
 ):
-    """◀/▶ under a `/sources` page; the target page is in the custom id (no state kept)."""
+    """◀/▶ under a `/sources` page; the target page is in the custom id (no state kept).
+    Its label is in the clicking user's client language (`voice_for`), set on each page."""
 
-    def __init__(self, direction: str, page: int, disabled: bool = False) -> None:
+    def __init__(
+        self, direction: str, page: int, disabled: bool = False, voice: Voice = "en"
+    ) -> None:
         self.page = page
         super().__init__(
             discord.ui.Button(
                 style=discord.ButtonStyle.secondary,
-                label="◀ Previous" if direction == "prev" else "Next ▶",
+                label=worded_as(voice, PREVIOUS_PAGE if direction == "prev" else NEXT_PAGE),
                 custom_id=f"citebot:sources:{direction}:{max(page, 0)}",
                 disabled=disabled,
             )
@@ -128,31 +139,34 @@ class SourcesPageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = bot_of(interaction)
-        embed, view = await sources_page(bot, bot.collection_for(interaction.channel), self.page)
+        voice = voice_for(interaction)
+        collection = bot.collection_for(interaction.channel)
+        embed, view = await sources_page(bot, collection, self.page, voice)
         if embed is None:
-            await private(interaction, STORE_APOLOGY)
+            await private(interaction, worded_as(voice, STORE_UNREACHABLE))
             return
         await interaction.response.edit_message(embed=embed, view=view)
 
 
-def sources_view(page: int, pages: int) -> discord.ui.View | None:
+def sources_view(page: int, pages: int, voice: Voice = "en") -> discord.ui.View | None:
     if pages <= 1:
         return None
     view = discord.ui.View(timeout=None)
-    view.add_item(SourcesPageButton("prev", page - 1, disabled=page <= 0))
-    view.add_item(SourcesPageButton("next", page + 1, disabled=page >= pages - 1))
+    view.add_item(SourcesPageButton("prev", page - 1, disabled=page <= 0, voice=voice))
+    view.add_item(SourcesPageButton("next", page + 1, disabled=page >= pages - 1, voice=voice))
     return view
 
 
 async def sources_page(
-    bot: CitebotDiscord, collection: str | None, page: int
+    bot: CitebotDiscord, collection: str | None, page: int, voice: Voice = "en"
 ) -> tuple[discord.Embed | None, Any]:
-    """A page of the collection's sources and its ◀/▶ buttons; (None, …) if the store is down."""
+    """A page of the collection's sources and its ◀/▶ buttons, worded in `voice`; (None, …)
+    if the store is down."""
     try:
         records = await asyncio.to_thread(bot.answerer.sources, collection)
     except Exception:
         log.exception("listing sources failed")
         return None, discord.utils.MISSING
     name = collection or bot.settings.collection
-    embed, shown, pages = render_sources_page(records, page, name)
-    return embed, sources_view(shown, pages) or discord.utils.MISSING
+    embed, shown, pages = render_sources_page(records, page, name, voice)
+    return embed, sources_view(shown, pages, voice) or discord.utils.MISSING

@@ -14,9 +14,16 @@ import discord
 from discord import app_commands
 
 from bot import core
+from bot.answer_words import DISCORD_HELP, worded
 from bot.discord.buttons import FeedbackButton, SourcesPageButton, feedback_view
-from bot.discord.commands import COMMANDS, HELP_TEXT
-from bot.discord.delivery import NO_MENTIONS, apologise, reply_plainly, reply_with_answer
+from bot.discord.commands import COMMANDS
+from bot.discord.delivery import (
+    NO_MENTIONS,
+    apologise,
+    reply_plainly,
+    reply_with_answer,
+    voice_for,
+)
 from bot.discord.endpoint import use_api_base, use_gateway_of_api
 from bot.discord.history import follow_up_history
 from bot.discord.mentions import names_in
@@ -135,9 +142,13 @@ class CitebotDiscord(discord.Client):
         )
         if not question:
             # Without the privileged Message Content intent, a reply that does not ping the
-            # bot arrives with empty content: nothing to answer then.
+            # bot arrives with empty content: nothing to answer then. A message has no
+            # client language: the help of a bare mention is English.
             if mentioned:
-                await reply_plainly(message, HELP_TEXT)
+                await reply_plainly(message, worded(question, DISCORD_HELP))
+            return
+        if core.asks_for_help(question):  # "help", "帮助": in the words that asked
+            await reply_plainly(message, worded(question, DISCORD_HELP))
             return
         refused = core.refusal(self.limiter, str(message.author.id), question)
         if refused:
@@ -152,7 +163,8 @@ class CitebotDiscord(discord.Client):
 
 class _Tree(app_commands.CommandTree):
     """The command tree; an unexpected error becomes a short private apology, in the
-    language of the question typed (`/ask question:`), English for a command without one."""
+    language of the question typed (`/ask question:`), and for a command without one in the
+    user's Discord client language."""
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -161,7 +173,7 @@ class _Tree(app_commands.CommandTree):
         log.error("/%s failed", command, exc_info=error)
         typed = getattr(interaction.namespace, "question", None)  # None: no such option
         question = core.question_from_chat(typed) if isinstance(typed, str) else ""
-        await apologise(interaction, core.apology(question))
+        await apologise(interaction, core.apology(question, voice_for(interaction)))
 
 
 def _channel_ids(channel: Any) -> list[int]:

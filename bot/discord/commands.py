@@ -1,7 +1,9 @@
 """The slash commands: `/ask`, `/sources`, `/ingest` (admins) and `/help`.
 
 Each is a module-level function in `COMMANDS`; the client's command tree holds them. They
-check where and who may ask, then hand over to `bot.core` and `bot.discord.delivery`.
+check where and who may ask, then hand over to `bot.core` and `bot.discord.delivery`. Their
+replies are in the language of the question asked, and without one in the user's Discord
+client language (`bot.discord.delivery.voice_for`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,20 @@ import discord
 from discord import app_commands
 
 from bot import core
-from bot.answer_words import ALSO_SEPARATOR, ONLY_IN_CHANNELS, worded
-from bot.discord.buttons import STORE_APOLOGY, bot_of, feedback_view, sources_page
-from bot.discord.delivery import NO_MENTIONS, apologise, private, send_answer
+from bot.answer_words import (
+    ADMINS_ONLY,
+    ALSO_SEPARATOR,
+    DISCORD_HELP,
+    NOT_A_URL,
+    ONLY_IN_CHANNELS,
+    ROLE_OR_ADMINS_ONLY,
+    STORE_UNREACHABLE,
+    URL_OR_FILE,
+    Voice,
+    worded_as,
+)
+from bot.discord.buttons import bot_of, feedback_view, sources_page
+from bot.discord.delivery import NO_MENTIONS, apologise, private, send_answer, voice_for
 from bot.discord.mentions import names_in
 from bot.discord_render import plain_message
 from config import Settings
@@ -27,23 +40,13 @@ from ingest.reader import UnreadableArticle, check_file, read_named_bytes
 log = logging.getLogger(__name__)
 
 
-HELP_TEXT = """**citebot** answers questions from the ingested articles with verbatim quotes and links.
-
-`/ask question:<text>` — ask a question; the answer quotes its sources, each with a link and date.
-`/sources` — list the ingested articles.
-`/ingest url:<url>` or `/ingest file:<.txt/.md/.html/.pdf/.docx>` — add an article (admins only).
-`/help` — this message.
-
-You can also mention me with a question, and reply to one of my answers to ask a follow-up ("Why?", "Tell me more", "What about the second one?").
-Rate 👍 or 👎 under an answer to tell us whether it helped."""
-
-
 @app_commands.describe(question="What do you want to know about the articles?")
 async def ask(interaction: discord.Interaction, question: app_commands.Range[str, 1, 2000]) -> None:
     """Ask a question; the answer quotes the articles, with links."""
     bot = bot_of(interaction)
     if not bot.may_answer_in(interaction.channel):
-        await private(interaction, _allowed_channels_text(bot.settings, question))
+        voice = voice_for(interaction, question)
+        await private(interaction, _allowed_channels_text(bot.settings, voice))
         return
     resolved = (interaction.data or {}).get("resolved")
     question = core.question_from_chat(
@@ -51,8 +54,8 @@ async def ask(interaction: discord.Interaction, question: app_commands.Range[str
         str(bot.user.id) if bot.user else None,
         names_in(bot, interaction.guild, resolved=resolved),
     )
-    if not question:
-        await private(interaction, HELP_TEXT)
+    if not question or core.asks_for_help(question):
+        await private(interaction, worded_as(voice_for(interaction, question), DISCORD_HELP))
         return
     refused = core.refusal(bot.limiter, str(interaction.user.id), question)
     if refused:
@@ -69,14 +72,15 @@ async def ask(interaction: discord.Interaction, question: app_commands.Range[str
 async def sources(interaction: discord.Interaction) -> None:
     """List the ingested articles."""
     bot = bot_of(interaction)
+    voice = voice_for(interaction)
     if not bot.may_answer_in(interaction.channel):
-        await private(interaction, _allowed_channels_text(bot.settings))
+        await private(interaction, _allowed_channels_text(bot.settings, voice))
         return
     await interaction.response.defer(ephemeral=True, thinking=True)
     collection = bot.collection_for(interaction.channel)
-    embed, view = await sources_page(bot, collection, 0)
+    embed, view = await sources_page(bot, collection, 0, voice)
     if embed is None:
-        await apologise(interaction, STORE_APOLOGY)
+        await apologise(interaction, worded_as(voice, STORE_UNREACHABLE))
         return
     await interaction.followup.send(
         embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -94,18 +98,18 @@ async def ingest(
 ) -> None:
     """Add an article (admins: the configured role or Manage Server)."""
     bot = bot_of(interaction)
+    voice = voice_for(interaction)
     if not bot.is_ingest_admin(interaction):
         role = bot.settings.discord_admin_role.strip()
-        needed = f"the `{role}` role or " if role else ""
-        await private(
-            interaction,
-            f"Sorry, only members with {needed}the Manage Server permission can add articles.",
+        refusal = (
+            worded_as(voice, ROLE_OR_ADMINS_ONLY, role=role)
+            if role
+            else worded_as(voice, ADMINS_ONLY)
         )
+        await private(interaction, refusal)
         return
     if (url is None) == (file is None):
-        await private(
-            interaction, "Give either `url:` or `file:` (a .txt, .md, .html, .pdf or .docx file)."
-        )
+        await private(interaction, worded_as(voice, URL_OR_FILE))
         return
     if file is not None:
         problem = _attachment_problem(file, bot.settings)
@@ -116,7 +120,7 @@ async def ingest(
     try:
         store = bot.answerer.store(bot.collection_for(interaction.channel))
         if url is not None:
-            report = await _ingest_url(url.strip(), store, bot.settings)
+            report = await _ingest_url(url.strip(), store, bot.settings, voice)
         else:
             assert file is not None
             report = await _ingest_attachment(file, store)
@@ -125,7 +129,7 @@ async def ingest(
         return
     except Exception:
         log.exception("/ingest failed")
-        await interaction.followup.send(STORE_APOLOGY, ephemeral=True)
+        await interaction.followup.send(worded_as(voice, STORE_UNREACHABLE), ephemeral=True)
         return
     log.info("/ingest by %s: %s", interaction.user.id, report.as_json())
     await interaction.followup.send(plain_message(_report_text(report)), ephemeral=True)
@@ -133,7 +137,7 @@ async def ingest(
 
 async def help_command(interaction: discord.Interaction) -> None:
     """How to use citebot."""
-    await private(interaction, HELP_TEXT)
+    await private(interaction, worded_as(voice_for(interaction), DISCORD_HELP))
 
 
 COMMANDS: list[app_commands.Command[Any, Any, Any]] = [
@@ -152,11 +156,11 @@ class _CannotIngest(Exception):
     """Why an article could not be added; shown to the admin as is."""
 
 
-def _allowed_channels_text(settings: Settings, question: str = "") -> str:
-    """Where citebot answers, in the language of the `question` refused (English without)."""
-    separator = worded(question, ALSO_SEPARATOR)
+def _allowed_channels_text(settings: Settings, voice: Voice) -> str:
+    """Where citebot answers, in `voice` (the question refused's, else the client's)."""
+    separator = worded_as(voice, ALSO_SEPARATOR)
     channels = separator.join(f"<#{cid}>" for cid in settings.discord_allowed_channels)
-    return worded(question, ONLY_IN_CHANNELS, channels=channels)
+    return worded_as(voice, ONLY_IN_CHANNELS, channels=channels)
 
 
 def _attachment_problem(file: discord.Attachment, settings: Settings) -> str | None:
@@ -168,9 +172,9 @@ def _attachment_problem(file: discord.Attachment, settings: Settings) -> str | N
     return None
 
 
-async def _ingest_url(url: str, store: Any, settings: Settings) -> IngestReport:
+async def _ingest_url(url: str, store: Any, settings: Settings, voice: Voice) -> IngestReport:
     if not re.match(r"^https?://\S+$", url):
-        raise _CannotIngest("That doesn't look like an http(s) URL.")
+        raise _CannotIngest(worded_as(voice, NOT_A_URL))
     from ingest.web import ingest_urls
 
     return await asyncio.to_thread(

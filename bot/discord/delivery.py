@@ -1,4 +1,5 @@
-"""Getting citebot's replies into Discord: private notes, apologies and answers.
+"""Getting citebot's replies into Discord: private notes, apologies and answers, and the
+language they are worded in (`voice_for`).
 
 Every message is sent with `allowed_mentions` none, so nothing an article says can ping
 anyone; the markup itself comes from `bot.discord_render`.
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 import discord
 
+from bot.answer_words import Voice, voice_of
 from bot.discord_render import plain_message, render_answer
 from retrieval.models import Answer
 
@@ -20,6 +22,22 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 
 ViewFor = Callable[[Answer], discord.ui.View]
+
+
+def voice_of_locale(locale: discord.Locale) -> Voice:
+    """citebot's words for a Discord client language: zh-CN Simplified, zh-TW Traditional
+    Chinese, any other English."""
+    if locale is discord.Locale.chinese:
+        return "zh-hans"
+    if locale is discord.Locale.taiwan_chinese:
+        return "zh-hant"
+    return "en"
+
+
+def voice_for(interaction: discord.Interaction, question: str = "") -> Voice:
+    """The words of a reply to `interaction`: in the language and script of the `question`
+    asked, and without one (`/help`, `/sources`, `/ingest`) of the user's Discord client."""
+    return voice_of(question) if question.strip() else voice_of_locale(interaction.locale)
 
 
 async def private(interaction: discord.Interaction, text: str) -> None:

@@ -181,3 +181,31 @@ def test_the_adapters_replies_to_an_asker_follow_the_question(
     assert answer_words.worded("", wording, **values) == english
     assert answer_words.worded(SIMPLIFIED, wording, **values) == simplified
     assert answer_words.worded(TRADITIONAL, wording, **values) == traditional
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [answer_words.STORE_UNREACHABLE, answer_words.SLACK_HELP, answer_words.DISCORD_HELP,
+     answer_words.SOURCES_TITLE, answer_words.SOURCES_FOOTER, answer_words.NO_SOURCES,
+     answer_words.PREVIOUS_PAGE, answer_words.NEXT_PAGE, answer_words.ADMINS_ONLY,
+     answer_words.ROLE_OR_ADMINS_ONLY, answer_words.URL_OR_FILE, answer_words.NOT_A_URL],
+    ids=["store", "slack-help", "discord-help", "sources-title", "sources-footer",
+         "no-sources", "previous", "next", "admins", "role", "url-or-file", "not-a-url"],
+)
+def test_words_without_a_question_are_worded_in_the_voice_the_adapter_names(
+    wording: answer_words.Wording,
+) -> None:
+    """Where there is no question (Discord's client language, Slack's "帮助"), a `Voice`
+    names the language and script: the same words a question in it would get."""
+    values = {"mention": "<@U1>", "collection": "docs", "page": 1, "pages": 2,
+              "articles": "3 articles", "count": 3, "role": "admins"}
+    for question, voice in (("", "en"), ("Who?", "en"), (SIMPLIFIED, "zh-hans"),
+                            (TRADITIONAL, "zh-hant")):
+        assert answer_words.voice_of(question) == voice
+        text = answer_words.worded_as(voice, wording, **values)
+        assert text == answer_words.worded(question, wording, **values)
+    english = answer_words.worded_as("en", wording, **values)
+    assert english == wording["en"].format(**values)
+    assert not re.search(r"[\u4e00-\u9fff]", english)
+    assert answer_words.worded_as("zh-hant", wording, **values) == zhconv.convert(
+        answer_words.worded_as("zh-hans", wording, **values), "zh-hant")

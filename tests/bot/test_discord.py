@@ -319,7 +319,8 @@ async def test_allowed_channels_restrict_where_the_bot_answers(
 ) -> None:
     answerer = StubAnswerer(ANSWER)
     await start_bot(answerer, discord_allowed_channels=CHANNEL_ID)
-    token = await _ask(fake, ids, "here?", channel_id=OTHER_CHANNEL_ID)
+    # An English question is refused in English, whatever the client's language.
+    token = await _ask(fake, ids, "here?", channel_id=OTHER_CHANNEL_ID, locale="zh-CN")
     refusal = await until(lambda: _ephemeral_reply(fake, token))
     assert refusal == f"I only answer in <#{CHANNEL_ID}>."
     allowed = await _ask(fake, ids, "and here?")
@@ -384,8 +385,15 @@ async def test_a_command_that_crashes_apologises_in_the_typed_questions_script(
     assert "sending broke" in caplog.text
 
 
-async def test_a_command_without_a_question_that_crashes_apologises_in_english(
-    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("locale", "apology"),
+    [("en-US", APOLOGY), ("zh-CN", "抱歉，回答时出了问题，请稍后再试。"),
+     ("zh-TW", "抱歉，回答時出了問題，請稍後再試。")],
+    ids=["en-US", "zh-CN", "zh-TW"],
+)
+async def test_a_command_without_a_question_that_crashes_apologises_in_the_clients_language(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, monkeypatch: pytest.MonkeyPatch,
+    locale: str, apology: str
 ) -> None:
     import bot.discord.commands as commands
 
@@ -394,9 +402,9 @@ async def test_a_command_without_a_question_that_crashes_apologises_in_english(
 
     monkeypatch.setattr(commands, "sources_page", broken)
     await start_bot(StubAnswerer(records=_records(3)))
-    token = await _command(fake, ids, "sources")
+    token = await _command(fake, ids, "sources", locale=locale)
     followups = await until(lambda: fake.followups(token))
-    assert followups[0]["content"] == APOLOGY and followups[0]["flags"] & EPHEMERAL
+    assert followups[0]["content"] == apology and followups[0]["flags"] & EPHEMERAL
 
 
 # --- /sources, /help ---------------------------------------------------------------------------
@@ -438,6 +446,90 @@ async def test_help_is_private(fake: FakeDiscord, start_bot: StartBot, ids: _Ids
     token = await _command(fake, ids, "help")
     text = await until(lambda: _ephemeral_reply(fake, token))
     assert text and "/ask" in text and "/sources" in text and "/ingest" in text
+
+
+def _labels(message_body: dict[str, Any]) -> list[str]:
+    return [c["label"] for row in message_body.get("components") or []
+            for c in row.get("components") or []]
+
+
+@pytest.mark.parametrize(
+    ("locale", "help_line", "title", "footers", "labels"),
+    [("zh-CN", "`/sources` — 列出已导入的文章。", "team-docs 的来源",
+      ["第 1/3 页 · 共 25 篇文章", "第 2/3 页 · 共 25 篇文章"], ["◀ 上一页", "下一页 ▶"]),
+     ("zh-TW", "`/sources` — 列出已導入的文章。", "team-docs 的來源",
+      ["第 1/3 頁 · 共 25 篇文章", "第 2/3 頁 · 共 25 篇文章"], ["◀ 上一頁", "下一頁 ▶"]),
+     ("en-US", "`/sources` — list the ingested articles.", "Sources in team-docs",
+      ["Page 1/3 · 25 articles", "Page 2/3 · 25 articles"], ["◀ Previous", "Next ▶"]),
+     ("fr", "`/sources` — list the ingested articles.", "Sources in team-docs",
+      ["Page 1/3 · 25 articles", "Page 2/3 · 25 articles"], ["◀ Previous", "Next ▶"])],
+    ids=["zh-CN", "zh-TW", "en-US", "fr"],
+)
+async def test_help_and_sources_follow_the_users_client_language(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, locale: str, help_line: str,
+    title: str, footers: list[str], labels: list[str]
+) -> None:
+    """Without a question to take the language from, `/help`, `/sources` and its ◀/▶ follow
+    the language of the user's Discord client (the interaction's `locale`): zh-CN Simplified,
+    zh-TW Traditional, any other English. The articles' own lines stay as they are."""
+    await start_bot(StubAnswerer(records=_records(25)),
+                    channel_collections={CHANNEL_ID: "team-docs"})
+    token = await _command(fake, ids, "help", locale=locale)
+    assert help_line in (await until(lambda: _ephemeral_reply(fake, token)) or "").splitlines()
+
+    token = await _command(fake, ids, "sources", locale=locale)
+    first = (await until(lambda: fake.followups(token)))[0]
+    embed = first["embeds"][0]
+    assert (embed["title"], embed["footer"]["text"]) == (title, footers[0])
+    assert "[Article 00](https://example.com/0)" in embed["description"]
+    assert _labels(first) == labels
+
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        "citebot:sources:next:1", fake.messages[-1], token=click_token, interaction_id=click_id,
+        locale=locale))
+    update = (await until(lambda: fake.callbacks(click_token)))[0]["data"]
+    assert update["embeds"][0]["footer"]["text"] == footers[1]
+    assert _labels(update) == labels
+
+
+@pytest.mark.parametrize(
+    ("locale", "apology"),
+    [("zh-TW", "抱歉，現在無法連接文章庫，請稍後再試。"),
+     ("zh-CN", "抱歉，现在无法连接文章库，请稍后再试。"),
+     ("en-US", "Sorry, I can't reach the article store right now. Please try again in a moment.")],
+    ids=["zh-TW", "zh-CN", "en-US"],
+)
+async def test_a_store_that_is_down_is_apologised_for_in_the_users_client_language(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, monkeypatch: pytest.MonkeyPatch,
+    locale: str, apology: str
+) -> None:
+    """`/sources`, its ◀/▶ and `/ingest` have no question: the apology follows the client."""
+    def ingest_urls(urls: list[str], store: Any, *, allow_private: bool) -> IngestReport:
+        raise ConnectionError("cannot reach the Chroma server")
+
+    module = types.ModuleType("ingest.web")
+    module.ingest_urls = ingest_urls  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ingest.web", module)
+    answerer = StubAnswerer(records=_records(25))
+    await start_bot(answerer)
+    listed = await _command(fake, ids, "sources", locale=locale)
+    assert await until(lambda: fake.followups(listed))
+    page = fake.messages[-1]
+    answerer.fail = ConnectionError("cannot reach the Chroma server")
+
+    token = await _command(fake, ids, "sources", locale=locale)
+    assert (await until(lambda: fake.followups(token)))[0]["content"] == apology
+
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        "citebot:sources:next:1", page, token=click_token, interaction_id=click_id,
+        locale=locale))
+    assert await until(lambda: _ephemeral_reply(fake, click_token)) == apology
+
+    token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"),
+                           who=member(permissions=SEND_MESSAGES | MANAGE_GUILD), locale=locale)
+    assert (await until(lambda: fake.followups(token)))[0]["content"] == apology
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -643,6 +735,28 @@ async def test_ingest_is_refused_for_a_plain_member(
     assert web_ingest == [] and answerer.stores == []
 
 
+async def test_ingest_refusals_follow_the_users_client_language(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]]
+) -> None:
+    """citebot's own words to `/ingest` (who may add, which option, a URL) follow the client."""
+    await start_bot(StubAnswerer(ANSWER), discord_admin_role=ADMIN_ROLE_NAME)
+    admin = member(roles=[ADMIN_ROLE_ID])
+    replies = {
+        "refused": await _command(fake, ids, "ingest", _url_option("https://example.com/post"),
+                                  who=member(roles=[MEMBER_ROLE_ID]), locale="zh-TW"),
+        "no option": await _command(fake, ids, "ingest", who=admin, locale="zh-TW"),
+        "not a URL": await _command(fake, ids, "ingest", _url_option("ftp://example.com/a"),
+                                    who=admin, locale="zh-CN"),
+    }
+    assert await until(lambda: _ephemeral_reply(fake, replies["refused"])) == (
+        f"抱歉，只有擁有 `{ADMIN_ROLE_NAME}` 角色或「管理服務器」權限的成員才能添加文章。")
+    assert await until(lambda: _ephemeral_reply(fake, replies["no option"])) == (
+        "請給出 `url:` 或 `file:` 其中之一（.txt、.md、.html、.pdf 或 .docx 文件）。")
+    not_a_url = await until(lambda: fake.followups(replies["not a URL"]))
+    assert not_a_url[0]["content"] == "这看起来不是 http(s) 网址。"
+    assert web_ingest == []
+
+
 @pytest.mark.parametrize(
     ("admin_role", "who"),
     [
@@ -829,6 +943,29 @@ async def test_mention_answers_and_a_reply_is_a_follow_up(
 
     assert await until(lambda: "1800000000000000004" in replied_to())
     assert "1800000000000000005" not in replied_to()  # was handled before the last one
+
+
+async def test_a_mention_asking_for_help_gets_it_in_its_words(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids
+) -> None:
+    """A message has no client language: "幫助" / "帮助" / "help" after the mention (or as
+    `/ask`'s question) asks for the help, in the script of the words that asked for it."""
+    answerer = StubAnswerer(ANSWER)
+    await start_bot(answerer)
+    for n, words in enumerate(["幫助", "帮助？", "help"], 1):
+        await fake.dispatch("MESSAGE_CREATE", guild_message(
+            f"<@{BOT_USER['id']}> {words}", message_id=f"180000000000000003{n}",
+            mentions=[BOT_USER]))
+        assert await until(lambda n=n: len(fake.channel_messages()) >= n)
+    helps = [m["content"].splitlines()[2] for m in fake.channel_messages()]
+    assert helps == ["`/ask question:<問題>` — 提問；回答會引用來源，每條都附鏈接和日期。",
+                     "`/ask question:<问题>` — 提问；回答会引用来源，每条都附链接和日期。",
+                     "`/ask question:<text>` — ask a question; the answer quotes its sources, "
+                     "each with a link and date."]
+    token = await _ask(fake, ids, "怎么用")
+    reply = await until(lambda: _ephemeral_reply(fake, token))
+    assert reply and "`/sources` — 列出已导入的文章。" in reply
+    assert answerer.asked == []
 
 
 async def test_a_mention_names_roles_channels_users_and_emoji_as_people_read_them(

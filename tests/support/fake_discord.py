@@ -375,12 +375,14 @@ def member(user_id: str = "1500000000000000001", roles: list[str] | None = None,
 
 
 def _interaction(kind: int, data: dict[str, Any], token: str, interaction_id: str,
-                 channel_id: str, who: dict[str, Any] | None) -> dict[str, Any]:
+                 channel_id: str, who: dict[str, Any] | None, locale: str) -> dict[str, Any]:
+    """Discord sends the user's client language (`locale`) with every interaction, and the
+    guild's (`guild_locale`) with one in a guild."""
     return {
         "id": interaction_id, "application_id": APP_ID, "type": kind, "token": token,
         "version": 1, "data": data, "guild_id": GUILD_ID, "channel_id": channel_id,
         "channel": _channel(channel_id, "general", 0), "member": who or member(),
-        "locale": "en-US", "guild_locale": "en-US", "app_permissions": str(SEND_MESSAGES),
+        "locale": locale, "guild_locale": "en-US", "app_permissions": str(SEND_MESSAGES),
         "entitlements": [], "attachment_size_limit": 8388608,
         "authorizing_integration_owners": {"0": GUILD_ID}, "context": 0,
     }
@@ -388,19 +390,20 @@ def _interaction(kind: int, data: dict[str, Any], token: str, interaction_id: st
 
 def slash(name: str, options: list[dict[str, Any]] | None = None, *, token: str,
           interaction_id: str, channel_id: str = CHANNEL_ID, who: dict[str, Any] | None = None,
-          resolved: dict[str, Any] | None = None) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload for a slash command in the test guild."""
+          resolved: dict[str, Any] | None = None, locale: str = "en-US") -> dict[str, Any]:
+    """An INTERACTION_CREATE payload for a slash command in the test guild, from a user whose
+    Discord client is in `locale` ("zh-CN", "zh-TW")."""
     data: dict[str, Any] = {"id": "2000", "name": name, "type": 1, "options": options or []}
     if resolved:
         data["resolved"] = resolved
-    return _interaction(2, data, token, interaction_id, channel_id, who)
+    return _interaction(2, data, token, interaction_id, channel_id, who, locale)
 
 
 def button_click(custom_id: str, message: dict[str, Any], *, token: str, interaction_id: str,
-                 who: dict[str, Any] | None = None) -> dict[str, Any]:
+                 who: dict[str, Any] | None = None, locale: str = "en-US") -> dict[str, Any]:
     """An INTERACTION_CREATE payload for a click on a button of `message`."""
     payload = _interaction(3, {"custom_id": custom_id, "component_type": 2}, token,
-                           interaction_id, message.get("channel_id", CHANNEL_ID), who)
+                           interaction_id, message.get("channel_id", CHANNEL_ID), who, locale)
     payload["message"] = message
     return payload
 
