@@ -28,6 +28,7 @@ from bot.answer_words import (
     SEARCHED,
     SHARE_IN_CHANNEL,
     SHARED_BY,
+    SLACK_HELP,
     SLACK_TRIMMED,
     UNTITLED,
     worded,
@@ -158,15 +159,11 @@ def render_text(text: str) -> SlackMessage:
     return SlackMessage(text=_fallback(text), blocks=[_section(escape(text))])
 
 
-def render_help(bot_user_id: str | None) -> SlackMessage:
+def render_help(bot_user_id: str | None, asked: str = "") -> SlackMessage:
+    """How to ask, in the language and script of the words that `asked` for it ("帮助");
+    English for a bare mention or "help"."""
     mention = f"<@{bot_user_id}>" if bot_user_id and _is_slack_id(bot_user_id) else "@citebot"
-    text = (
-        f"Ask me about the articles I have read: {mention} _your question_ "
-        "(in a channel I answer in a thread; reply there to follow up: "
-        "_Why?_, _Tell me more_, _What about the second one?_). "
-        "I answer with verbatim quotes and a link to each source. "
-        "`/citebot your question` answers just for you, `/citebot sources` lists the articles."
-    )
+    text = worded(asked, SLACK_HELP, mention=mention)
     return SlackMessage(text=text, blocks=[_section(text)])
 
 

@@ -200,8 +200,8 @@ class SlackBot:
         if not self.claimed_messages.claim(f"{channel}:{ts}", True):
             return
         question = core.question_from_chat(event.get("text") or "", context.bot_user_id)
-        if not question:
-            await post(client, channel, reply_thread, [render_help(context.bot_user_id)])
+        if not question or core.asks_for_help(question):
+            await post(client, channel, reply_thread, [render_help(context.bot_user_id, question)])
             return
         refused = core.refusal(self.limiter, user, question)
         if refused:
@@ -230,8 +230,8 @@ class SlackBot:
         channel, user = command.get("channel_id", ""), command.get("user_id", "")
         collection = self.settings.channel_collections.get(channel)
         question = core.question_from_chat(text, context.bot_user_id)
-        if question.lower() in ("", "help"):
-            await respond_privately(respond, render_help(context.bot_user_id))
+        if not question or core.asks_for_help(question):
+            await respond_privately(respond, render_help(context.bot_user_id, question))
             return
         if question.lower() == "sources":
             try:

@@ -425,6 +425,28 @@ async def test_empty_mention_gets_help(bot: HttpBot) -> None:
     assert bot.answerer.asked == []
 
 
+@pytest.mark.parametrize(
+    ("words", "line"),
+    [("帮助", "问我读过的文章：<@UBOT> _你的问题_"), ("幫助？", "問我讀過的文章：<@UBOT> _你的問題_"),
+     ("怎么用", "问我读过的文章：<@UBOT> _你的问题_"),
+     ("help", "Ask me about the articles I have read: <@UBOT> _your question_")],
+    ids=["simplified", "traditional", "how-to", "english"],
+)
+async def test_a_mention_asking_for_help_gets_it_in_its_words(
+    bot: HttpBot, words: str, line: str
+) -> None:
+    """Help has no question to take the language from: the words that asked for it give it,
+    after a mention as after `/citebot`."""
+    await bot.post(event_body(mention(f"<@{BOT_USER}> {words}", ts=TS)))
+    posted = await wait_until(bot.fake.posted)
+    assert posted and posted[0]["thread_ts"] == TS
+    assert posted[0]["text"].startswith(line)
+    await bot.post(slash_command(words, bot.fake.response_url("h")))
+    usage = await wait_until(lambda: [b for h, b in bot.fake.responses if h == "h"])
+    assert usage and usage[0]["text"].startswith(line)
+    assert bot.answerer.asked == []
+
+
 async def test_feedback_click_is_recorded_and_acknowledged(bot: HttpBot) -> None:
     await bot.post(event_body(mention(f"<@{BOT_USER}> Was it useful?", ts=TS)))
     posted = await wait_until(bot.fake.posted)
