@@ -205,7 +205,9 @@ def render_sources(records: Sequence[ArticleRecord]) -> SlackMessage:
 
 
 def feedback_value(answer_id: str, question: str) -> str:
-    """The button value: answer id and question (so a click can be recorded after a restart)."""
+    """The value of a button under an answer (👍/👎, "share in channel"): answer id and
+    question, so a click is recorded after a restart, and answered in the question's
+    language once the answer itself is forgotten."""
     value = json.dumps({"id": answer_id, "q": question}, ensure_ascii=False)
     while len(value) > BUTTON_VALUE_CHARS:
         question = question[: len(question) - (len(value) - BUTTON_VALUE_CHARS) - 1]
@@ -300,7 +302,8 @@ def _buttons(answer: Answer, *, feedback: bool, share: bool) -> list[Block]:
         ]
     if share and answer.answer_id:
         label = worded(question, SHARE_IN_CHANNEL)
-        buttons.append(_button(label, SHARE, answer.answer_id, style="primary"))
+        value = feedback_value(answer.answer_id, question)
+        buttons.append(_button(label, SHARE, value, style="primary"))
     return buttons
 
 

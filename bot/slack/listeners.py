@@ -285,13 +285,15 @@ class SlackBot:
         respond: AsyncRespond,
     ) -> None:
         """Post an ephemeral answer for everyone (only the asker may), then remove the copy.
-        The notes are in the answered question's language (English once it is forgotten)."""
+        The notes are in the answered question's language, which the button carries too (a
+        button from before it did holds the bare answer id: English once it is forgotten)."""
         user = str((body.get("user") or {}).get("id", ""))
         here, thread_here = action_place(body)
-        entry = self.shareable.get(str(action.get("value", "")))
+        value = str(action.get("value", ""))
+        answer_id, question = parse_feedback_value(value) or (value, "")
+        entry = self.shareable.get(answer_id)
         if entry is None or entry[3] != user:
-            question = entry[0].question if entry else ""
-            text = worded(question, NOT_SHAREABLE)
+            text = worded(entry[0].question if entry else question, NOT_SHAREABLE)
             await tell(client, here, user, thread_here, text, respond)
             return
         answer, channel, thread, _ = entry

@@ -615,6 +615,33 @@ async def test_sharing_an_answer_to_a_chinese_question_is_refused_in_its_script(
     assert note and note[0]["text"] == "這個回答已經無法分享，請重新提問。"
 
 
+async def test_an_expired_answer_is_refused_in_its_questions_script(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """The "share in channel" button carries the question: once citebot has forgotten the
+    answer (here: restarted), the note is still in the question's script."""
+    bot = await _start(fake, tmp_path)
+    try:
+        await bot.post(slash_command("燈塔由誰守護？", fake.response_url("h1")))
+        answer = await wait_until(lambda: [b for h, b in fake.responses if h == "h1"])
+        assert answer
+        share = _buttons(answer[0]["blocks"])[SHARE]
+    finally:
+        await bot.runner.cleanup()
+    restarted = await _start(fake, tmp_path)
+    try:
+        await restarted.post(button_click(SHARE, share, response_url=fake.response_url("s")))
+        notes = await wait_until(lambda: fake.called("chat.postEphemeral"))
+        assert notes and notes[0]["text"] == "這個回答已經無法分享，請重新提問。"
+        # A button from before the question was carried (the bare answer id): English.
+        await restarted.post(button_click(SHARE, "ans1", response_url=fake.response_url("o")))
+        notes = await wait_until(lambda: fake.called("chat.postEphemeral")[1:])
+        assert notes and notes[0]["text"] == "That answer can no longer be shared; please ask again."
+        assert fake.posted() == []
+    finally:
+        await restarted.runner.cleanup()
+
+
 async def test_very_long_answer_is_split_within_slack_limits(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
