@@ -350,7 +350,10 @@ def _own_passage(
         return None
     # judged as the conversation's reading was: the passages differ, the question does not
     own = replace(reading, spans=spans, features=combined.features, decision=combined.decision)
-    return own if _supports(question.text, own, question.language) else None
+    # More than half of its words: chosen by them, a quote easily holds one of two ("What is
+    # the country known for?" after a question about ctenophores: "the only known animal
+    # phyla", xquad_mixed after an unrelated exchange).
+    return own if _supports(question.text, own, question.language, majority=True) else None
 
 
 def _needs_the_conversation(question: Question) -> bool:
@@ -503,12 +506,15 @@ def evidence(selection: Selection, supported: bool = True) -> Evidence:
     return Evidence(selection.decision.confidence, selection.confident, supported)
 
 
-def _supports(question: str, combined: Selection, language: str = "en") -> bool:
+def _supports(
+    question: str, combined: Selection, language: str = "en", majority: bool = False
+) -> bool:
     """Whether the question's own words back the combined reading's best quote.
 
     Every number or name among them must be in it ("When was Qingyuan founded?" is not backed
-    by "Harrowgate University, founded in 1872"), and at least half of the other words
-    ("agree", "finance" for "What did they agree to finance?" after a question about Tesla).
+    by "Harrowgate University, founded in 1872"), and at least half of the other words (more
+    than half for a `majority`): "agree", "finance" for "What did they agree to finance?"
+    after a question about Tesla.
     Names alone do not make the half: a name of the conversation's article is in its every
     quote, so 股價 must be in the quote for "OpenAI的股價是多少？" after a question about
     OpenAI's chief researcher. A question of one content word or none cannot stand alone,
@@ -538,7 +544,8 @@ def _supports(question: str, combined: Selection, language: str = "en") -> bool:
     # The half is of the other words when there are any: a name of the conversation's
     # article is in its every quote ("OpenAI的股價是多少？" after "陳信翰何時加入OpenAI？").
     common = [word for word in own if word not in names] or own
-    return 2 * sum(_in_quote(word, quoted) for word in common) >= len(common)
+    backing = 2 * sum(_in_quote(word, quoted) for word in common)
+    return backing > len(common) if majority else backing >= len(common)
 
 
 def _in_quote(word: str, quoted: str) -> bool:

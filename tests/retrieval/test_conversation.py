@@ -386,6 +386,19 @@ def test_a_follow_up_picks_its_passage_by_its_own_words_in_the_conversations_art
 
 
 @pytest.mark.slow
+def test_a_passage_a_follow_ups_own_words_choose_must_hold_most_of_them(
+    conversation_answerer,
+) -> None:
+    """"这个国家以什么闻名？" after "1466年巴黎有多少人死于瘟疫？": chosen by its own words (国家,
+    闻名) among the plague article's passages, a quote holding one of them was half, and the
+    plague's arrival in France was the confident answer."""
+    first = "1466年巴黎有多少人死于瘟疫？"
+    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    answer = conversation_answerer.ask("这个国家以什么闻名？", history)
+    assert not answer.confident, [quote.text for quote in answer.quotes]
+
+
+@pytest.mark.slow
 def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_answerer) -> None:
     """"OpenAI的股價是多少？" after a question about when 陳信翰 joined OpenAI: its own words are
     OpenAI and 股價, and OpenAI is in every quote of that article, so "half of them" was met
