@@ -30,7 +30,8 @@ about Harrowgate University is not answered with Harrowgate's founding).
 When the combined reading is confident but its best quote is not backed — its quotes were
 chosen by the conversation's words and answer the earlier question ("1968年呢？" after
 "1939年谁带走了成吉思汗的灵柩？" quoted 1939 again) — the question's own words choose the
-passage among its candidates, in its article (`_own_passage`), and must back that one.
+passage among its candidates, in its article (`_own_passage`), and more than half of them
+must be in that one.
 When the combined reading is not kept, the question alone answers — unless it says whom it
 is about only through the conversation (`_needs_the_conversation`: it refers back, is
 elliptical and names nothing) and alone it found an article the conversation never led to:
@@ -340,9 +341,9 @@ def _own_passage(
     """The conversation's reading with its quotes chosen by the question's own words, in the
     article of its best quote, when they back the best of them; None when they do not.
 
-    The conversation's words choose quotes that answer the earlier question ("这些数字出自谁
-    的著作？" after "蒙古人在内沙布尔杀死了多少人？" quoted the massacre again); the passage
-    that names the source is in the same article, among the same candidates."""
+    The conversation's words choose quotes that answer the earlier question ("1968年呢？"
+    after "1939年谁带走了成吉思汗的灵柩？" quoted 1939 again); the passage about 1968 is in
+    the same article, among the same candidates."""
     article = combined.spans[0].article_id
     reading = select_for(replace(combined.question, quoted_by=question.text), search_text)
     spans = tuple(span for span in reading.spans if span.article_id == article)

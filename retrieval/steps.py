@@ -79,7 +79,7 @@ class Question:
     # of its own ("能详细说说吗？" after an English question) is searched in its conversation's.
     searched_in: Language | None = None
     # The words quotes are chosen by when not the text searched: a follow-up read with its
-    # conversation ("这些数字出自谁的著作？") picks its passage by its own words.
+    # conversation ("1968年呢？") picks its passage by its own words.
     quoted_by: str = ""
 
     @property
