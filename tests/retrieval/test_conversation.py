@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval import Answer, Turn
+from retrieval import Answer, Answerer, Turn
 from retrieval.conversation import (
     Evidence,
     asks_for_more,
@@ -138,6 +138,14 @@ def test_when_the_evidence_keeps_the_context(
     assert keeps_context(alone, combined, refers) is kept
 
 
+def _conversation(answerer: Answerer, *questions: str) -> list[Turn]:
+    """The history of asking `questions` in turn, each with the turns before it."""
+    history: list[Turn] = []
+    for question in questions:
+        history += [Turn("user", question), Turn("assistant", answerer.ask(question, history).text)]
+    return history
+
+
 def _hit(answer: Answer, answers: list[str]) -> bool:
     return answer.confident and any(a in q.text for q in answer.quotes for a in answers)
 
@@ -176,7 +184,7 @@ def test_follow_ups_find_their_answer_and_a_new_topic_is_answered_as_alone(
 @pytest.mark.slow
 def test_a_follow_up_read_with_the_conversation_says_so(conversation_answerer) -> None:
     first = "Who did Tesla partner with in 1886?"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask("When did he die?", history)
     assert _hit(answer, ["7 January 1943"])
     assert answer.notes == [f"I read this together with your earlier question: “{first}”."]
@@ -210,7 +218,7 @@ def test_a_follow_up_that_is_only_a_year_needs_that_year_in_the_quote(
     """"And in 1999?" after a question about Tesla: the Tesla article has no 1999, so its
     quotes do not answer the follow-up; the question asked alone decides."""
     first = "Who did Tesla partner with in 1886?"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     follow_up = conversation_answerer.ask("And in 1999?", history)
     assert not any("1886" in q.text and "1999" not in q.text for q in follow_up.quotes)
     assert not any("earlier question" in note for note in follow_up.notes)
@@ -221,7 +229,7 @@ def test_a_follow_up_that_is_only_a_year_needs_that_year_in_the_quote(
 def test_a_traditional_follow_up_gets_a_traditional_note(conversation_answerer) -> None:
     """citebot's words follow the question's script; the earlier question is quoted as asked."""
     first = "元英宗是谁的儿子？"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask("他統治了多長時間？", history)
     assert answer.notes == [f"我結合了你之前的問題來理解這一問：「{first}」。"]  # 「」 as Traditional quotes
 
@@ -247,7 +255,7 @@ def test_a_name_asked_after_another_topic_is_not_answered_from_that_topic(
     not name Brockman, so its quotes do not answer it (they were given, confident, with "I
     read this together with your earlier question")."""
     first = "马斯克怎么看火星？"
-    history = [Turn("user", first), Turn("assistant", sample_answerer.ask(first).text)]
+    history = _conversation(sample_answerer, first)
     answer = sample_answerer.ask(follow_up, history)
     assert not any("earlier question" in note for note in answer.notes)
     name = follow_up.removeprefix("Who is ").rstrip("?")
@@ -263,10 +271,7 @@ def test_a_new_question_the_conversation_never_led_to_is_answered_as_alone(
     found a Brockman article, confident, with "I read this together with your earlier
     question" — a note that was false, and a confidence the question alone does not have.
     The earlier questions, read alone, quote no Brockman article."""
-    history: list[Turn] = []
-    for earlier in ("What does Elon Musk plan for Mars?", "Why?"):
-        answer = sample_answerer.ask(earlier, history)
-        history += [Turn("user", earlier), Turn("assistant", answer.text)]
+    history = _conversation(sample_answerer, "What does Elon Musk plan for Mars?", "Why?")
     question = "Who is Greg Brockman?"
     after = sample_answerer.ask(question, history)
     assert not any("earlier question" in note for note in after.notes)
@@ -290,7 +295,7 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
     needed no backing: after a question about another article the conversation's quotes
     were the confident answer (DRCD with English questions, after an unrelated exchange:
     4 such answers). The thing a question asks to be told about must be in the quote."""
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask(question, history)
     assert not any("earlier question" in n or "之前的问题" in n for n in answer.notes)
     assert _shown(answer) == _shown(conversation_answerer.ask(question))
@@ -305,7 +310,7 @@ def test_a_follow_up_with_no_word_of_its_own_keeps_the_conversations_passage(
     (as "2014年呢？" keeps its own), but with no word of its own it had chosen nothing: a
     passage about 1347-1349."""
     first = "巴黎医学院把黑死病归咎于什么？"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask("那是哪一年？", history)
     assert answer.confident
     assert "1345" in answer.quotes[0].text, answer.quotes[0].text
@@ -318,13 +323,11 @@ def test_a_one_word_follow_up_asking_when_needs_a_time_in_the_quote(
     """"When was he born?" after questions about Kenya's athletes: one word of its own
     ("born") needed no backing, and the athletes' sentence, which gives no year, was the
     confident answer. The article says nothing of his birth."""
-    history: list[Turn] = []
-    for earlier in (
+    history = _conversation(
+        conversation_answerer,
         "Which distances are Kenyan athletes known for?",
         "Who among them holds the 800m world record?",
-    ):
-        answer = conversation_answerer.ask(earlier, history)
-        history += [Turn("user", earlier), Turn("assistant", answer.text)]
+    )
     answer = conversation_answerer.ask("When was he born?", history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
 
@@ -338,7 +341,7 @@ def test_a_one_word_chinese_follow_up_asking_which_year_needs_a_time_in_the_quot
     the kind of answer they ask for, so the athletes' sentence, which gives no year, was the
     confident answer."""
     first = "Who won the women's Boston Marathon four times?"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask("她是哪一年出生的？", history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
 
@@ -352,7 +355,7 @@ def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyon
     The conversation never led to that article, so it says "I don't know", read with the
     conversation (the note says so)."""
     first = "What did Tesla say about Marconi's transatlantic radio transmission?"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     assert conversation_answerer.ask("他什么时候结婚的？").confident  # alone: some "he"
     answer = conversation_answerer.ask("他什么时候结婚的？", history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
@@ -365,7 +368,7 @@ def test_an_english_follow_ups_words_back_a_quote_in_another_form(conversation_a
     video: the quote that answers it says "assigned to Lowry Digital for restoration", and
     "restored" was looked for as written, so the question's words did not back it."""
     first = "What was the budget for restoring the Apollo 11 lunar broadcast video?"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask("Which firm restored it?", history)
     assert answer.confident
     assert "Lowry Digital" in answer.quotes[0].text, answer.quotes[0].text
@@ -379,7 +382,7 @@ def test_a_follow_up_picks_its_passage_by_its_own_words_in_the_conversations_art
     coffin's article but quoted 1939 again, which has no 1968, so it said "I don't know". The
     question's own words now choose the passage among that reading's candidates."""
     first = "1939年谁带走了成吉思汗的灵柩？"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask("1968年呢？", history)
     assert answer.confident
     assert "1968" in answer.quotes[0].text, answer.quotes[0].text
@@ -393,7 +396,7 @@ def test_a_passage_a_follow_ups_own_words_choose_must_hold_most_of_them(
     闻名) among the plague article's passages, a quote holding one of them was half, and the
     plague's arrival in France was the confident answer."""
     first = "1466年巴黎有多少人死于瘟疫？"
-    history = [Turn("user", first), Turn("assistant", conversation_answerer.ask(first).text)]
+    history = _conversation(conversation_answerer, first)
     answer = conversation_answerer.ask("这个国家以什么闻名？", history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
 
@@ -405,7 +408,7 @@ def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_an
     and a sentence about OpenAI was the confident answer. No sample article gives a share
     price."""
     first = "陳信翰何時加入OpenAI？"
-    history = [Turn("user", first), Turn("assistant", sample_answerer.ask(first).text)]
+    history = _conversation(sample_answerer, first)
     answer = sample_answerer.ask("OpenAI的股價是多少？", history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
 
@@ -418,7 +421,7 @@ def test_where_something_was_said_is_answered_from_the_quote_that_says_it(
     "在世界AI工程师大会上". Its words 会议, 上, 说 were three to back, and the quote holds only
     上, so the conversation's reading was dropped and the answer was "I don't know"."""
     first = "Greg Brockman认为AI发展的关键瓶颈是什么？"
-    history = [Turn("user", first), Turn("assistant", sample_answerer.ask(first).text)]
+    history = _conversation(sample_answerer, first)
     answer = sample_answerer.ask("他在哪个会议上说的？", history)
     assert answer.confident
     assert any("世界AI工程师大会" in quote.text for quote in answer.quotes)
@@ -442,9 +445,7 @@ def test_a_follow_up_naming_another_subject_is_not_answered_from_the_conversatio
     settings = make_settings(tmp_path)
     ingest_paths([CONVERSATIONS / "universities"], ArticleStore(settings), show_progress=False)
     answerer = Answerer(settings)
-    history: list[Turn] = []
-    for earlier in ("Who is the vice-chancellor of Harrowgate?", "What did she say?"):
-        history += [Turn("user", earlier), Turn("assistant", answerer.ask(earlier, history).text)]
+    history = _conversation(answerer, "Who is the vice-chancellor of Harrowgate?", "What did she say?")
     question = "When was Qingyuan founded?"
     assert not answerer.ask(question).confident
     answer = answerer.ask(question, history)
