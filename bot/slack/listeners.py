@@ -26,7 +26,9 @@ from bot.answer_words import (
     FEEDBACK_NOT_RECORDED,
     FEEDBACK_RECORDED,
     NOT_SHAREABLE,
+    STORE_UNREACHABLE,
     worded,
+    worded_as,
 )
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
@@ -238,7 +240,8 @@ class SlackBot:
                 records = await asyncio.to_thread(self.answerer.sources, collection)
             except Exception:
                 log.exception("listing the sources for /citebot failed")
-                await respond_privately(respond, render_text(core.APOLOGY))
+                # no question to word it by, and Slack does not say the reader's language
+                await respond_privately(respond, render_text(worded_as("en", STORE_UNREACHABLE)))
                 return
             await respond_privately(respond, render_sources(records))
             return

@@ -566,6 +566,22 @@ async def test_slash_command_answers_ephemerally_and_lists_sources(bot: HttpBot)
     assert len(bot.answerer.asked) == 1
 
 
+async def test_slash_sources_with_the_store_down_says_the_store_cannot_be_reached(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    """It said "something went wrong while answering", though nothing was asked."""
+    from ingest.store import StoreUnavailable
+
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(fail=StoreUnavailable("refused")))
+    try:
+        await bot.post(slash_command("sources", fake.response_url("h1")))
+        reply = await wait_until(lambda: [b for h, b in fake.responses if h == "h1"])
+        assert reply and reply[0]["response_type"] == "ephemeral"
+        assert "can't reach the article store" in reply[0]["text"], reply[0]["text"]
+    finally:
+        await bot.runner.cleanup()
+
+
 async def test_ephemeral_mode_with_share_in_channel(fake: FakeSlack, tmp_path: Path) -> None:
     bot = await _start(fake, tmp_path, slack_ephemeral=True)
     try:
