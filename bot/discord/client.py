@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 
 from bot import core
-from bot.answer_words import DISCORD_HELP, worded
+from bot.answer_words import DISCORD_HELP, worded, worded_as
 from bot.discord.buttons import FeedbackButton, SourcesPageButton, feedback_view
 from bot.discord.commands import COMMANDS
 from bot.discord.delivery import (
@@ -23,6 +23,7 @@ from bot.discord.delivery import (
     reply_plainly,
     reply_with_answer,
     voice_for,
+    voice_of_locale,
 )
 from bot.discord.endpoint import use_api_base, use_gateway_of_api
 from bot.discord.history import follow_up_history
@@ -143,9 +144,11 @@ class CitebotDiscord(discord.Client):
         if not question:
             # Without the privileged Message Content intent, a reply that does not ping the
             # bot arrives with empty content: nothing to answer then. A message has no
-            # client language: the help of a bare mention is English.
+            # client language: the help of a bare mention is in the server's.
             if mentioned:
-                await reply_plainly(message, worded(question, DISCORD_HELP))
+                server = message.guild.preferred_locale if message.guild else None
+                voice = voice_of_locale(server) if server else "en"
+                await reply_plainly(message, worded_as(voice, DISCORD_HELP))
             return
         if core.asks_for_help(question):  # "help", "帮助": in the words that asked
             await reply_plainly(message, worded(question, DISCORD_HELP))

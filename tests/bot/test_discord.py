@@ -968,6 +968,26 @@ async def test_a_mention_asking_for_help_gets_it_in_its_words(
     assert answerer.asked == []
 
 
+@pytest.mark.parametrize(
+    ("server_locale", "help_line"),
+    [("zh-TW", "`/sources` — 列出已導入的文章。"), ("zh-CN", "`/sources` — 列出已导入的文章。"),
+     ("en-US", "`/sources` — list the ingested articles.")],
+)
+async def test_a_bare_mention_gets_the_help_in_the_servers_language(
+    fake: FakeDiscord, start_bot: StartBot, server_locale: str, help_line: str
+) -> None:
+    """A message carries no client language, so a mention with nothing to ask got English
+    help on a Chinese server; the server's primary language (`preferred_locale`) says more."""
+    fake.guild_locale = server_locale
+    answerer = StubAnswerer(ANSWER)
+    await start_bot(answerer)
+    await fake.dispatch("MESSAGE_CREATE", guild_message(
+        f"<@{BOT_USER['id']}>", message_id="1800000000000000041", mentions=[BOT_USER]))
+    assert await until(lambda: fake.channel_messages())
+    assert help_line in fake.channel_messages()[0]["content"].splitlines()
+    assert answerer.asked == []
+
+
 async def test_a_mention_names_roles_channels_users_and_emoji_as_people_read_them(
     fake: FakeDiscord, start_bot: StartBot
 ) -> None:

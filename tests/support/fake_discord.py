@@ -104,6 +104,7 @@ class FakeDiscord:
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self.ready = asyncio.Event()
+        self.guild_locale = "en-US"  # the guild's preferred_locale (its "Server Primary Language")
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -329,7 +330,7 @@ class FakeDiscord:
                     "guilds": [{"id": GUILD_ID, "unavailable": True}],
                     "resume_gateway_url": self.gateway_url,
                     "application": {"id": APP_ID, "flags": 0}})
-                await self.dispatch("GUILD_CREATE", GUILD)
+                await self.dispatch("GUILD_CREATE", {**GUILD, "preferred_locale": self.guild_locale})
                 self.ready.set()
         return ws
 
