@@ -535,6 +535,12 @@ def _supports(
         # without 2010, nor "Who is Brockman?" by one about Musk
         if own and _asks_for_itself(own[0], question, language):
             return own[0] in quoted
+        # An English word need not be in an English quote ("And his wife?": "married"), but
+        # in its article ("What was her salary?" is not answered by an article that never
+        # speaks of one)
+        article = fold(combined.retrieved.texts.get(best.article_id, ""))
+        if own and language == "en" and language_of(quote) == "en" and not _in_quote(own[0], article):
+            return False
         # "When was he born?", "她是哪一年出生的？" ask for a year, "How tall was he?" a number:
         # a quote without one does not answer it (retrieval/answer_kinds.py)
         kind = asked_kind(fold(question), language)  # Simplified, as the patterns are

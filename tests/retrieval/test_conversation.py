@@ -347,6 +347,18 @@ def test_a_one_word_chinese_follow_up_asking_which_year_needs_a_time_in_the_quot
 
 
 @pytest.mark.slow
+def test_a_one_word_english_follow_up_needs_its_word_in_the_quotes_article(
+    conversation_answerer,
+) -> None:
+    """"What was her salary?" after "Who won the women's Boston Marathon four times?": one
+    word of its own needed no backing (it may be answered in other words), and the athletes'
+    sentence was the confident answer, from an article that never speaks of a salary."""
+    history = _conversation(conversation_answerer, "Who won the women's Boston Marathon four times?")
+    answer = conversation_answerer.ask("What was her salary?", history)
+    assert not answer.confident, [quote.text for quote in answer.quotes]
+
+
+@pytest.mark.slow
 def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyone_else(
     conversation_answerer,
 ) -> None:
