@@ -86,7 +86,9 @@ _ZH_REFERS_BACK = re.compile(
 )
 _EN_REFERS_BACK = re.compile(
     r"\b(?:he|she|it|they|him|her|his|hers|its|their|theirs|them|this|that|these|those"
-    r"|there|then)\b",
+    # "there" but the existential one: "There are other categories for what?", "Is there …?"
+    r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )there(?!\s+(?:is|are|was|were|has|have|had)\b)"
+    r"|then)\b",
     re.IGNORECASE,
 )
 # Pronouns and question words: not what a question says on its own ("那是哪一年？" says nothing).

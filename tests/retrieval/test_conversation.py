@@ -39,6 +39,9 @@ from retrieval.conversation import (
         ("其他国家的首都在哪里？", False, False),  # 其他 refers to nothing earlier
         ("我们应该如何评价因此而来的改革措施？", False, False),  # 应该, 因此
         ("他在哪个会议上说的？", True, True),  # its topic is 会议 alone: 上, 说 say no more
+        ("Who lived there?", True, True),
+        ("There are other categories for what?", False, True),  # "there is/are" points nowhere
+        ("Were there any survivors?", False, True),
     ],
 )
 def test_what_refers_back_and_what_is_elliptical(
