@@ -305,59 +305,50 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
 
 
 @pytest.mark.slow
-def test_a_follow_up_with_no_word_of_its_own_keeps_the_conversations_passage(
-    conversation_answerer,
+@pytest.mark.parametrize(
+    ("earlier", "follow_up", "quoted"),
+    [
+        # the conversation's reading quotes the report's 1345; alone the question found the
+        # same article, but with no word of its own it had chosen a passage about 1347-1349
+        (["巴黎医学院把黑死病归咎于什么？"], "那是哪一年？", "1345"),
+        # "restored" was looked for as written: the quote says "for restoration"
+        (["What was the budget for restoring the Apollo 11 lunar broadcast video?"],
+         "Which firm restored it?", "Lowry Digital"),
+        # the conversation's reading found the coffin's article but quoted 1939 again: the
+        # question's own words now choose the passage among that reading's candidates
+        (["1939年谁带走了成吉思汗的灵柩？"], "1968年呢？", "1968"),
+    ],
+    ids=["no-word-of-its-own", "a-word-by-its-stem", "its-own-passage"],
+)
+def test_a_follow_up_is_answered_from_the_passage_that_answers_it(
+    conversation_answerer, earlier: list[str], follow_up: str, quoted: str
 ) -> None:
-    """"那是哪一年？" after "巴黎医学院把黑死病归咎于什么？": the conversation's reading quotes the
-    report's 1345. Alone the question found the same article, so its own quotes were kept
-    (as "2014年呢？" keeps its own), but with no word of its own it had chosen nothing: a
-    passage about 1347-1349."""
-    first = "巴黎医学院把黑死病归咎于什么？"
-    history = _conversation(conversation_answerer, first)
-    answer = conversation_answerer.ask("那是哪一年？", history)
+    answer = conversation_answerer.ask(follow_up, _conversation(conversation_answerer, *earlier))
     assert answer.confident
-    assert "1345" in answer.quotes[0].text, answer.quotes[0].text
+    assert quoted in answer.quotes[0].text, answer.quotes[0].text
 
 
 @pytest.mark.slow
-def test_a_one_word_follow_up_asking_when_needs_a_time_in_the_quote(
-    conversation_answerer,
+@pytest.mark.parametrize(
+    ("earlier", "follow_up"),
+    [
+        # one word of its own ("born") needed no backing, and the athletes' sentence, which
+        # gives no year, was the confident answer
+        (["Which distances are Kenyan athletes known for?",
+          "Who among them holds the 800m world record?"], "When was he born?"),
+        # the same in Chinese: only English questions were held to the kind of answer asked
+        (["Who won the women's Boston Marathon four times?"], "她是哪一年出生的？"),
+        # the article never speaks of a salary
+        (["Who won the women's Boston Marathon four times?"], "What was her salary?"),
+        # chosen by its own words (国家, 闻名), a plague passage holding one of them was half
+        (["1466年巴黎有多少人死于瘟疫？"], "这个国家以什么闻名？"),
+    ],
+    ids=["a-year-in-english", "a-year-in-chinese", "its-word-in-the-article", "most-of-its-words"],
+)
+def test_a_follow_up_the_conversations_article_does_not_answer_is_not_answered(
+    conversation_answerer, earlier: list[str], follow_up: str
 ) -> None:
-    """"When was he born?" after questions about Kenya's athletes: one word of its own
-    ("born") needed no backing, and the athletes' sentence, which gives no year, was the
-    confident answer. The article says nothing of his birth."""
-    history = _conversation(
-        conversation_answerer,
-        "Which distances are Kenyan athletes known for?",
-        "Who among them holds the 800m world record?",
-    )
-    answer = conversation_answerer.ask("When was he born?", history)
-    assert not answer.confident, [quote.text for quote in answer.quotes]
-
-
-@pytest.mark.slow
-def test_a_one_word_chinese_follow_up_asking_which_year_needs_a_time_in_the_quote(
-    conversation_answerer,
-) -> None:
-    """"她是哪一年出生的？" after "Who won the women's Boston Marathon four times?": its one
-    word (出生) is not in an English quote either way, and only English questions were held to
-    the kind of answer they ask for, so the athletes' sentence, which gives no year, was the
-    confident answer."""
-    first = "Who won the women's Boston Marathon four times?"
-    history = _conversation(conversation_answerer, first)
-    answer = conversation_answerer.ask("她是哪一年出生的？", history)
-    assert not answer.confident, [quote.text for quote in answer.quotes]
-
-
-@pytest.mark.slow
-def test_a_one_word_english_follow_up_needs_its_word_in_the_quotes_article(
-    conversation_answerer,
-) -> None:
-    """"What was her salary?" after "Who won the women's Boston Marathon four times?": one
-    word of its own needed no backing (it may be answered in other words), and the athletes'
-    sentence was the confident answer, from an article that never speaks of a salary."""
-    history = _conversation(conversation_answerer, "Who won the women's Boston Marathon four times?")
-    answer = conversation_answerer.ask("What was her salary?", history)
+    answer = conversation_answerer.ask(follow_up, _conversation(conversation_answerer, *earlier))
     assert not answer.confident, [quote.text for quote in answer.quotes]
 
 
@@ -375,45 +366,6 @@ def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyon
     answer = conversation_answerer.ask("他什么时候结婚的？", history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
     assert any(first in note for note in answer.notes), answer.notes
-
-
-@pytest.mark.slow
-def test_an_english_follow_ups_words_back_a_quote_in_another_form(conversation_answerer) -> None:
-    """"Which firm restored it?" after a question about the budget for restoring the Apollo 11
-    video: the quote that answers it says "assigned to Lowry Digital for restoration", and
-    "restored" was looked for as written, so the question's words did not back it."""
-    first = "What was the budget for restoring the Apollo 11 lunar broadcast video?"
-    history = _conversation(conversation_answerer, first)
-    answer = conversation_answerer.ask("Which firm restored it?", history)
-    assert answer.confident
-    assert "Lowry Digital" in answer.quotes[0].text, answer.quotes[0].text
-
-
-@pytest.mark.slow
-def test_a_follow_up_picks_its_passage_by_its_own_words_in_the_conversations_article(
-    conversation_answerer,
-) -> None:
-    """"1968年呢？" after "1939年谁带走了成吉思汗的灵柩？": the conversation's reading found the
-    coffin's article but quoted 1939 again, which has no 1968, so it said "I don't know". The
-    question's own words now choose the passage among that reading's candidates."""
-    first = "1939年谁带走了成吉思汗的灵柩？"
-    history = _conversation(conversation_answerer, first)
-    answer = conversation_answerer.ask("1968年呢？", history)
-    assert answer.confident
-    assert "1968" in answer.quotes[0].text, answer.quotes[0].text
-
-
-@pytest.mark.slow
-def test_a_passage_a_follow_ups_own_words_choose_must_hold_most_of_them(
-    conversation_answerer,
-) -> None:
-    """"这个国家以什么闻名？" after "1466年巴黎有多少人死于瘟疫？": chosen by its own words (国家,
-    闻名) among the plague article's passages, a quote holding one of them was half, and the
-    plague's arrival in France was the confident answer."""
-    first = "1466年巴黎有多少人死于瘟疫？"
-    history = _conversation(conversation_answerer, first)
-    answer = conversation_answerer.ask("这个国家以什么闻名？", history)
-    assert not answer.confident, [quote.text for quote in answer.quotes]
 
 
 @pytest.mark.slow
