@@ -88,6 +88,12 @@ STORE_UNREACHABLE: Wording = {
     "en": "Sorry, I can't reach the article store right now. Please try again in a moment.",
     "zh": "抱歉，现在无法连接文章库，请稍后再试。",
 }
+# Discord's `/ingest` when adding failed for a reason that is not the store's (a bug): the
+# admin is told it failed and where the reason is, never the traceback.
+INGEST_FAILED: Wording = {
+    "en": "Sorry, adding that article failed. The bot's log says why.",
+    "zh": "抱歉，添加这篇文章失败了，原因已记录在机器人的日志中。",
+}
 # Slack's help (a bare mention, "help", `/citebot`): `mention` is how to address citebot.
 SLACK_HELP: Wording = {
     "en": "Ask me about the articles I have read: {mention} _your question_ "

@@ -21,6 +21,7 @@ from bot.answer_words import (
     ADMINS_ONLY,
     ALSO_SEPARATOR,
     DISCORD_HELP,
+    INGEST_FAILED,
     NOT_A_URL,
     ONLY_IN_CHANNELS,
     ROLE_OR_ADMINS_ONLY,
@@ -127,9 +128,9 @@ async def ingest(
     except _CannotIngest as exc:
         await interaction.followup.send(plain_message(str(exc)), ephemeral=True)
         return
-    except Exception:
+    except Exception as exc:
         log.exception("/ingest failed")
-        await interaction.followup.send(worded_as(voice, STORE_UNREACHABLE), ephemeral=True)
+        await interaction.followup.send(_ingest_failure_text(exc, voice), ephemeral=True)
         return
     log.info("/ingest by %s: %s", interaction.user.id, report.as_json())
     await interaction.followup.send(plain_message(_report_text(report)), ephemeral=True)
@@ -192,6 +193,16 @@ async def _ingest_attachment(file: discord.Attachment, store: Any) -> IngestRepo
     except UnreadableArticle as exc:
         raise _CannotIngest(f"I couldn't read {file.filename}: {exc}") from None
     return await asyncio.to_thread(ingest_articles, articles, store, show_progress=False)
+
+
+def _ingest_failure_text(exc: Exception, voice: Voice) -> str:
+    """What the admin is told when adding raised: the store's failure as the store's, anything
+    else as a failure whose reason is in the log."""
+    from ingest.store import StoreUnavailable, is_store_error
+
+    if isinstance(exc, StoreUnavailable) or is_store_error(exc):
+        return worded_as(voice, STORE_UNREACHABLE)
+    return worded_as(voice, INGEST_FAILED)
 
 
 def _report_text(report: IngestReport) -> str:

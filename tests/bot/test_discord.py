@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
@@ -27,7 +28,7 @@ from bot.discord import APOLOGY, CitebotDiscord, serve_discord
 from bot.feedback import FeedbackStore
 from bot.health import HealthServer
 from ingest.models import IngestReport
-from ingest.store import ArticleRecord
+from ingest.store import ArticleRecord, StoreUnavailable
 from retrieval.models import Answer, Quote, Turn
 from tests.support.answers import StubAnswerer, make_answer, make_quote
 from tests.support.fake_discord import (
@@ -506,7 +507,7 @@ async def test_a_store_that_is_down_is_apologised_for_in_the_users_client_langua
 ) -> None:
     """`/sources`, its ◀/▶ and `/ingest` have no question: the apology follows the client."""
     def ingest_urls(urls: list[str], store: Any, *, allow_private: bool) -> IngestReport:
-        raise ConnectionError("cannot reach the Chroma server")
+        raise StoreUnavailable("cannot reach the Chroma server at http://127.0.0.1:9")
 
     module = types.ModuleType("ingest.web")
     module.ingest_urls = ingest_urls  # type: ignore[attr-defined]
@@ -530,6 +531,33 @@ async def test_a_store_that_is_down_is_apologised_for_in_the_users_client_langua
     token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"),
                            who=member(permissions=SEND_MESSAGES | MANAGE_GUILD), locale=locale)
     assert (await until(lambda: fake.followups(token)))[0]["content"] == apology
+
+
+@pytest.mark.parametrize(
+    ("failure", "reply"),
+    [(httpx.ConnectError("connection refused"),
+      "Sorry, I can't reach the article store right now. Please try again in a moment."),
+     (KeyError("title"), "Sorry, adding that article failed. The bot's log says why.")],
+    ids=["store-failed-mid-write", "a-bug"],
+)
+async def test_an_ingest_that_raises_says_whether_the_store_failed(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture, failure: Exception, reply: str
+) -> None:
+    """Only the store's own failure is called unreachable; a bug is logged, not shown."""
+    def ingest_urls(urls: list[str], store: Any, *, allow_private: bool) -> IngestReport:
+        raise failure
+
+    module = types.ModuleType("ingest.web")
+    module.ingest_urls = ingest_urls  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ingest.web", module)
+    await start_bot(StubAnswerer(ANSWER))
+    token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"),
+                           who=member(permissions=SEND_MESSAGES | MANAGE_GUILD))
+    [followup] = await until(lambda: fake.followups(token))
+    assert followup["content"] == reply and followup["flags"] & EPHEMERAL
+    assert "Traceback" not in followup["content"]
+    assert any(r.exc_info and r.exc_info[1] is failure for r in caplog.records)
 
 
 # --- feedback ----------------------------------------------------------------------------------
