@@ -261,6 +261,27 @@ def read_in_conversation(
     (three times when that reading would be kept: the earlier questions alone say where the
     conversation leads).
     The combined reading carries a note naming the earlier question it was read with.
+
+    What is returned, checked in this order (a reading "continues" when the earlier questions
+    alone lead to its best quote's article, `_points_at`):
+
+    =====================================  ===============================================
+    when                                   the selection
+    =====================================  ===============================================
+    no history                             alone ("I don't know" if it points at nothing)
+    it does not depend on the history      alone
+    a request for more, kept, continues    the next quotes of the conversation (`_more`)
+    alone is unsure, combined confident,   alone's quotes in that article, with the
+    both in one article; own words back    combined reading's decision and note
+    alone's quote; it continues            (`_confirms`)
+    the combined reading is kept and       combined
+    continues
+    kept but for its quote; continues      its quotes re-chosen by the question's own
+                                           words (`_own_passage`), when they back them
+    alone is confident but names nothing   combined with confidence 0: "I don't know",
+    and does not continue                  with the note
+    otherwise                              alone
+    =====================================  ===============================================
     """
     alone = select_for(question, question.text)
     context = conversation_context(question.history)
@@ -321,6 +342,8 @@ def read_in_conversation(
         return combined
     if (
         not supported
+        # `evidence(combined)` is taken as supported: would the reading be kept if the
+        # question's own words had chosen its quotes?
         and keeps_context(evidence(alone), evidence(combined), refers_back(question.text))
         and continues(combined)
     ):
@@ -540,9 +563,10 @@ def _supports(
         # An English word need not be in an English quote ("And his wife?": "married"), but
         # in its article ("What was her salary?" is not answered by an article that never
         # speaks of one)
-        article = fold(combined.retrieved.texts.get(best.article_id, ""))
-        if own and language == "en" and language_of(quote) == "en" and not _in_quote(own[0], article):
-            return False
+        if own and language == "en" and language_of(quote) == "en":
+            article = fold(combined.retrieved.texts.get(best.article_id, ""))
+            if not _in_quote(own[0], article):
+                return False
         # "When was he born?", "她是哪一年出生的？" ask for a year, "How tall was he?" a number:
         # a quote without one does not answer it (retrieval/answer_kinds.py)
         kind = asked_kind(fold(question), language)  # Simplified, as the patterns are
@@ -558,6 +582,7 @@ def _supports(
 
 
 def _in_quote(word: str, quoted: str) -> bool:
-    """Whether a common word of the question is in the (folded) quote, an English one by its
-    stem ("restored" is in "assigned to Lowry Digital for restoration")."""
+    """Whether a common word of the question is in the folded text `quoted` (a quote, or for a
+    one-word follow-up its whole article), an English one by its stem ("restored" is in
+    "assigned to Lowry Digital for restoration")."""
     return word in quoted or (word.isascii() and stem(word) in quoted)
