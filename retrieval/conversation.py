@@ -213,7 +213,9 @@ def conversation_context(history: Sequence[Turn]) -> str:
 
     The last question is the context; when it was itself a follow-up, the one before it is
     kept too (up to `CONTEXT_QUESTIONS`), so "Who founded X?" → "Where did he study?" →
-    "And when?" still knows who "he" is.
+    "And when?" still knows who "he" is. A question asking what or who something is starts
+    its own topic, short as it is: "他多大了？" after "陈信翰是谁？" is about 陈信翰, not also
+    about the questions on Altman before it.
     """
     asked = [turn.text.strip() for turn in history if turn.role == "user" and turn.text.strip()]
     context: list[str] = []
@@ -221,7 +223,11 @@ def conversation_context(history: Sequence[Turn]) -> str:
         if asks_for_more(text):  # says nothing the questions before it did not
             continue
         context.insert(0, text)
-        if len(context) >= CONTEXT_QUESTIONS or not depends_on_conversation(text):
+        if (
+            len(context) >= CONTEXT_QUESTIONS
+            or not depends_on_conversation(text)
+            or _thing_asked_about(text)
+        ):
             break
     return "\n".join(context)
 
@@ -418,14 +424,21 @@ def _asks_for_itself(word: str, question: str, language: str) -> bool:
     words."""
     if any(ch.isdigit() for ch in word):
         return True
-    asked = _ASKS_WHAT_IT_IS.match(fold(question).strip())
-    thing = asked and (asked.group("thing") or asked.group("zh") or asked.group("zh2"))
-    if thing and word in thing and not refers_back(question):
+    thing = _thing_asked_about(question)
+    if thing and word in thing:
         return True
     if any(word in name for name in foreign_names(question, language)):
         return True
     names = re.findall(r"(?<=\s)[A-Z][\w'-]*", question.strip())
     return language != "zh" and any(word in fold(name) for name in names)
+
+
+def _thing_asked_about(question: str) -> str | None:
+    """What a question asks to be told about ("What are clades?": clades, "赫羅圖是什麼？":
+    赫罗图, folded), when it does not refer back ("Who is he?" asks about the conversation's)."""
+    asked = _ASKS_WHAT_IT_IS.match(fold(question).strip())
+    thing = asked and (asked.group("thing") or asked.group("zh") or asked.group("zh2"))
+    return thing if thing and not refers_back(question) else None
 
 
 def points_at_nothing(question: str) -> str | None:

@@ -119,6 +119,25 @@ def test_the_context_is_the_last_question_and_what_it_continued() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("asked", "context"),
+    [
+        (["What did Altman say about GPT-8?", "And cancer?", "陈信翰是谁？"], "陈信翰是谁？"),
+        (["Who founded OpenAI?", "What are clades?"], "What are clades?"),
+        (["Who founded OpenAI?", "赫羅圖是什麼？"], "赫羅圖是什麼？"),
+        # asking who "he" is continues the conversation's topic
+        (["Who founded OpenAI?", "Who is he?"], "Who founded OpenAI?\nWho is he?"),
+    ],
+)
+def test_a_question_asking_what_something_is_starts_the_context(
+    asked: list[str], context: str
+) -> None:
+    """Short as it is, "陈信翰是谁？" names its own topic: "他多大了？" after it is about 陈信翰,
+    not also about Altman (it was answered from the GPT-8 article on the sample store)."""
+    history = [turn for text in asked for turn in (Turn("user", text), Turn("assistant", "…"))]
+    assert conversation_context(history) == context
+
+
 SURE, UNSURE = Evidence(0.8, True), Evidence(0.3, False)
 
 
