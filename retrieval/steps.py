@@ -42,7 +42,7 @@ from retrieval.relevance import (
     decide,
     relevance_features,
 )
-from retrieval.translation import translation_coverage
+from retrieval.translation import translation_coverage, translations_in_articles
 from retrieval.translation import translations as translate
 
 log = logging.getLogger(__name__)
@@ -500,15 +500,20 @@ def select(
 ) -> Selection:
     """The best quotes among the candidates, and whether they answer the question (a quote
     in the other language than the question's is also judged by `bilingual`)."""
+    quoted_by = retrieved.search.question.quoted_by or retrieved.search.text
     spans = tuple(
         select_quotes(
-            retrieved.search.question.quoted_by or retrieved.search.text,
+            quoted_by,
             list(retrieved.candidates),
             dict(retrieved.texts),
             max_quotes,
             sentence_cosines=sentence_cosines,
             query_vector=retrieved.query_vector,
-            translations=retrieved.translations,
+            # and the names the articles translate themselves ("陳信翰(Mark Chen)")
+            translations=(
+                *retrieved.translations,
+                *translations_in_articles(quoted_by, retrieved.texts.values()),
+            ),
             quoted_before=retrieved.search.question.quoted_before,
         )
     )

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from importlib import resources
 
-from ingest.text import STOPWORDS, fold, has_cjk, keyword_tokens
+from ingest.text import CJK_CHARS, STOPWORDS, fold, has_cjk, keyword_tokens
 
 # A gloss of more words than this explains the word instead of naming it.
 MAX_GLOSS_WORDS = 3
@@ -117,6 +117,54 @@ def translations(text: str) -> list[tuple[str, tuple[str, ...]]]:
         if words:
             found.append((token, words))
     return found
+
+
+# "陳信翰(Mark Chen)", "雅庫布·帕喬基（Jakub Pachocki）": a Chinese article gives a foreign
+# name once in the original, after its Chinese name, and then writes the Chinese one only.
+_NAMED_IN_PARENTHESES = re.compile(
+    rf"(?P<chinese>[{CJK_CHARS}·]{{2,}})\s*[（(]\s*(?P<original>[A-Za-z][A-Za-z0-9 .'&-]*?)\s*[）)]"
+)
+
+
+def translations_in_articles(
+    question: str, texts: Iterable[str]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The translations the articles themselves give for a question's names: "Where was Mark
+    Chen born?" and an article that writes "陳信翰(Mark Chen)" once and "陳信翰出生於中國臺灣"
+    later give (`mark`, (`陈信翰`,)) and (`chen`, (`陈信翰`,)), in `translations`' form ("Who is
+    Pachocki?" the one of `pachocki`). The Chinese name is the longest end of the
+    characters before the parenthesis that the article writes again ("首席研究官陳信翰" →
+    陈信翰): one it never repeats translates nothing."""
+    asked = set(re.findall(r"[a-z0-9]+", fold(question)))
+    found: dict[str, dict[str, None]] = {}
+    if not asked:
+        return []
+    for text in texts:
+        folded = ""  # folded once, for the first name the question asks about
+        for named in _NAMED_IN_PARENTHESES.finditer(text):
+            words = [
+                word
+                for word in re.findall(r"[a-z0-9]+", named["original"].lower())
+                if word in asked and word not in STOPWORDS
+            ]
+            if not words or named["original"].islower():
+                continue
+            folded = folded or fold(text)
+            chinese = _repeated_ending(fold(named["chinese"]), folded)
+            if chinese:
+                for word in words:
+                    found.setdefault(word, {})[chinese] = None
+    return [(word, tuple(names)) for word, names in found.items()]
+
+
+def _repeated_ending(chinese: str, text: str) -> str | None:
+    """The longest end (two characters or more) of `chinese`, written before a parenthesis
+    in `text`, that `text` writes at least once more."""
+    for start in range(len(chinese) - 1):
+        ending = chinese[start:].lstrip("·")
+        if len(ending) >= 2 and text.count(ending) > chinese.count(ending):
+            return ending
+    return None
 
 
 def translation_coverage(translations: Sequence[tuple[str, tuple[str, ...]]], text: str) -> float:

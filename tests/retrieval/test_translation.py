@@ -12,7 +12,13 @@ from ingest.chunking import chunk_article
 from ingest.reader import read_text_articles
 from ingest.store import ArticleStore
 from retrieval.keyword import KeywordIndex
-from retrieval.translation import translated_tokens, translation_coverage, translations
+from retrieval.quotes import SentenceScorer
+from retrieval.translation import (
+    translated_tokens,
+    translation_coverage,
+    translations,
+    translations_in_articles,
+)
 from tests.support.embeddings import MODEL_NAME, HashEmbeddings
 from tests.support.settings import make_settings
 
@@ -110,3 +116,40 @@ def test_an_unreadable_dictionary_costs_the_translation_not_the_answer(
     answer = sample_answerer.ask("Who beat OpenAI's model at the AtCoder World Tour Finals?")
     assert answer.error is None  # not "the store is unavailable"
     assert "searching without translation" in caplog.text
+
+
+PROFILE = (
+    "麻省理工科技評論專訪了首席研究官陳信翰(Mark Chen)和首席科學家雅庫布·帕喬基（Jakub Pachocki）。"
+    "陳信翰出生於中國臺灣。帕喬基是推理模型的主要架構師。"
+    "應用首席執行官菲吉·西莫(Fidji Simo)計劃推出新產品。古魯(guru)一詞來自梵語。"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("Where was Mark Chen born?", [("mark", ("陈信翰",)), ("chen", ("陈信翰",))]),
+        ("Who is Pachocki?", [("pachocki", ("帕乔基",))]),  # 雅庫布·帕喬基 is written again as 帕喬基
+        ("What did Fidji Simo plan?", []),  # 菲吉·西莫 is not written again: nothing to find
+        ("What does guru mean?", []),  # a common word in parentheses is no name
+        ("Who is Sam Altman?", []),
+    ],
+)
+def test_the_articles_translate_the_names_they_give_in_parentheses(
+    question: str, found: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    assert translations_in_articles(question, [PROFILE]) == found
+
+
+def test_a_sentence_naming_the_person_only_in_chinese_holds_the_english_questions_name() -> None:
+    """"Where was Mark Chen born?": the article names him "陳信翰(Mark Chen)" once, then 陳信翰."""
+    question = "Where was Mark Chen born?"
+    born = "陳信翰出生於中國臺灣。"
+    plain = SentenceScorer(question, [PROFILE], translations=translations(question))
+    assert plain.coverage(born, "zh") == 0
+    named = SentenceScorer(
+        question,
+        [PROFILE],
+        translations=[*translations(question), *translations_in_articles(question, [PROFILE])],
+    )
+    assert named.coverage(born, "zh") > 0.5
