@@ -14,7 +14,8 @@ blindly: the question is first retrieved and judged on its own, and only a quest
 Then the evidence decides (`keeps_context`, a pure function): the combined reading is kept
 only when it is confident and the question's own words back its best quote (half of them
 are in it, and every number or name among them; a one-word question has none to check but
-such a word, or the year or number a "when", "how many", "哪一年" or "多少" asks for), and then
+such a word, or the year or number a "when", "how many", "哪一年" or "多少" asks for, and
+what a "多少" counts must be in the article: "他有多少个孩子？" needs 孩子), and then
 when the question alone is not confident, or — for a question that refers back — when the
 combined reading is at least as confident as it. And
 the conversation must lead to the answer: the earlier question(s), read alone, quote the
@@ -54,7 +55,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.text import fold, in_script_of, keyword_tokens, language_of
-from retrieval.answer_kinds import asked_kind, offers
+from retrieval.answer_kinds import AnswerKind, asked_kind, offers
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
@@ -583,6 +584,16 @@ def _supports(
         # "When was he born?", "她是哪一年出生的？" ask for a year, "How tall was he?" a number:
         # a quote without one does not answer it (retrieval/answer_kinds.py)
         kind = asked_kind(fold(question), language)  # Simplified, as the patterns are
+        # and "他有多少个孩子？" counts 孩子: an article that never writes the word cannot say
+        # how many (Genghis Khan's quoted "她生下了一个儿子"; a "when" is exempt: "她是哪一年
+        # 出生的？" is answered by "（1856年7月10日－1943年1月7日）")
+        if (
+            kind is AnswerKind.NUMBER
+            and own
+            and language == language_of(quote) == "zh"
+            and own[0] not in fold(combined.retrieved.texts.get(best.article_id, ""))
+        ):
+            return False
         return kind is None or offers(kind, quote, question)
     names = [word for word in own if _asks_for_itself(word, question, language)]
     if any(word not in quoted for word in names):
