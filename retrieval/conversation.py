@@ -97,9 +97,6 @@ _PRONOUN_TOKENS = frozenset(
     "he she it they him her his hers its their theirs them this that these those there then "
     "about 他 她 它 他们 她们 它们 这 那 该 其 此 这个 那个 这些 那些 这是 那是 那场 这场 "
     "一个 一年 哪一年 哪年 哪支 哪位 哪家 哪国 多长 多久 多大 何时 会 "
-    # the rest of the question words jieba keeps whole ("什么时候" is 何时: "什么时候加入OpenAI
-    # 的？" is as elliptical as "何时加入OpenAI的？")
-    "时候 怎么样 什么样 哪儿 何地 何处 何人 何年 几年 几个 几月 几号 多远 多高 "
     # where and how something was said, not what about: "他在哪个会议上说的？" asks for the
     # 会议 (the quote says 大会上…分享了), its 上 and 说 are no topic of their own
     "上 中 里 说 讲 提到 表示 "
