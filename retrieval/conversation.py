@@ -33,6 +33,10 @@ chosen by the conversation's words and answer the earlier question ("1968年呢�
 "1939年谁带走了成吉思汗的灵柩？" quoted 1939 again) — the question's own words choose the
 passage among its candidates, in its article (`_own_passage`), and more than half of them
 must be in that one.
+A question that refers back and alone is confident about an article the conversation never
+led to, while the conversation's reading is confident where it leads, is answered there when
+its own words choose a passage of those articles that holds most of them ("他认为最大的瓶颈是
+什么？" after "Greg Brockman是谁？" quotes Brockman's, not Altman's, bottleneck).
 When the combined reading is not kept, the question alone answers — unless it says whom it
 is about only through the conversation (`_needs_the_conversation`: it refers back, is
 elliptical and names nothing) and alone it found an article the conversation never led to:
@@ -285,6 +289,9 @@ def read_in_conversation(
     continues
     kept but for its quote; continues      its quotes re-chosen by the question's own
                                            words (`_own_passage`), when they back them
+    it refers back; both confident, alone  the same, in the articles the conversation
+    elsewhere, combined where the          leads to
+    conversation leads
     alone is confident but names nothing   combined with confidence 0: "I don't know",
     and does not continue                  with the note
     otherwise                              alone
@@ -354,7 +361,25 @@ def read_in_conversation(
         and keeps_context(evidence(alone), evidence(combined), refers_back(question.text))
         and continues(combined)
     ):
-        own = _own_passage(question, combined, select_for, combined_text)
+        own = _own_passage(
+            question, combined, select_for, combined_text, {combined.spans[0].article_id}
+        )
+        if own is not None:
+            return own
+    if (
+        alone.confident
+        and combined.confident
+        and refers_back(question.text)
+        and not continues(alone)
+        and continues(combined)
+    ):
+        # "他认为最大的瓶颈是什么？" after questions about Brockman: alone it quoted Altman's
+        # bottleneck, more confident than the conversation's reading, whose quotes its own
+        # words did not choose. Chosen by them in the articles the conversation leads to,
+        # they quote Brockman's.
+        own = _own_passage(
+            question, combined, select_for, combined_text, {s.article_id for s in earlier[0].spans}
+        )
         if own is not None:
             return own
     if alone.confident and _needs_the_conversation(question) and not continues(alone):
@@ -369,24 +394,33 @@ def _own_passage(
     combined: Selection,
     select_for: Callable[[Question, str], Selection],
     search_text: str,
+    articles: set[str],
 ) -> Selection | None:
-    """The conversation's reading with its quotes chosen by the question's own words, in the
-    article of its best quote, when they back the best of them; None when they do not.
+    """The conversation's reading with its quotes chosen by the question's own words, in
+    `articles` (the article of its best quote, or those the conversation leads to), led by
+    the first of them that its words back; None when they back none.
 
     The conversation's words choose quotes that answer the earlier question ("1968年呢？"
     after "1939年谁带走了成吉思汗的灵柩？" quoted 1939 again); the passage about 1968 is in
-    the same article, among the same candidates."""
-    article = combined.spans[0].article_id
+    the same article, among the same candidates. The article's opening may still rank first
+    ("他认为最大的瓶颈是什么？" after "Greg Brockman是谁？": its "发展瓶颈" holds one word of
+    three, the third quote "主要瓶颈…他认为" two)."""
     reading = select_for(replace(combined.question, quoted_by=question.text), search_text)
-    spans = tuple(span for span in reading.spans if span.article_id == article)
-    if not spans:
-        return None
-    # judged as the conversation's reading was: the passages differ, the question does not
-    own = replace(reading, spans=spans, features=combined.features, decision=combined.decision)
-    # More than half of its words: chosen by them, a quote easily holds one of two ("What is
-    # the country known for?" after a question about ctenophores: "the only known animal
-    # phyla", xquad_mixed after an unrelated exchange).
-    return own if _supports(question.text, own, question.language, majority=True) else None
+    spans = tuple(span for span in reading.spans if span.article_id in articles)
+    for lead in spans:
+        # judged as the conversation's reading was: the passages differ, the question does not
+        own = replace(
+            reading,
+            spans=(lead, *(span for span in spans if span is not lead)),
+            features=combined.features,
+            decision=combined.decision,
+        )
+        # More than half of its words: chosen by them, a quote easily holds one of two ("What
+        # is the country known for?" after a question about ctenophores: "the only known
+        # animal phyla", xquad_mixed after an unrelated exchange).
+        if _supports(question.text, own, question.language, majority=True):
+            return own
+    return None
 
 
 def _needs_the_conversation(question: Question) -> bool:

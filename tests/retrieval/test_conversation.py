@@ -403,6 +403,21 @@ def test_a_name_of_the_conversation_does_not_back_a_new_question_alone(sample_an
 
 
 @pytest.mark.slow
+def test_a_pronoun_is_read_as_the_conversations_person_when_its_words_back_that(
+    sample_answerer,
+) -> None:
+    """"他认为最大的瓶颈是什么？" after "Greg Brockman是谁？": alone it quoted Altman's "目前最大
+    的瓶颈是能源", more confident than the conversation's reading, whose best quote (an
+    article's opening, "发展瓶颈") holds one of its three words. The earlier question led to
+    Brockman's interviews, and one of their passages holds two: it leads the answer."""
+    history = _conversation(sample_answerer, "Greg Brockman是谁？")
+    answer = sample_answerer.ask("他认为最大的瓶颈是什么？", history)
+    assert answer.confident and answer.notes
+    assert "Brockman" in answer.quotes[0].text and "瓶颈" in answer.quotes[0].text
+    assert "Altman" not in answer.quotes[0].title
+
+
+@pytest.mark.slow
 def test_where_something_was_said_is_answered_from_the_quote_that_says_it(
     sample_answerer,
 ) -> None:
