@@ -376,7 +376,7 @@ def read_in_conversation(
         # "他认为最大的瓶颈是什么？" after questions about Brockman: alone it quoted Altman's
         # bottleneck, more confident than the conversation's reading, whose quotes its own
         # words did not choose. Chosen by them in the articles the conversation leads to,
-        # they quote Brockman's.
+        # they quote Brockman's. (`continues` has read the earlier questions into `earlier`.)
         own = _own_passage(
             question, combined, select_for, combined_text, {s.article_id for s in earlier[0].spans}
         )

@@ -136,9 +136,9 @@ def translations_in_articles(
     characters before the parenthesis that the article writes again ("首席研究官陳信翰" →
     陈信翰): one it never repeats translates nothing."""
     asked = set(re.findall(r"[a-z0-9]+", fold(question)))
-    found: dict[str, dict[str, None]] = {}
     if not asked:
         return []
+    found: dict[str, dict[str, None]] = {}  # an English word → its Chinese names, in order
     for text in texts:
         folded = ""  # folded once, for the first name the question asks about
         for named in _NAMED_IN_PARENTHESES.finditer(text):
