@@ -41,6 +41,9 @@ _ZH_ASKS_TIME = re.compile(
     r"哪一?年|何年|何时|什么时候|什么时间|几时|哪一?天|几月|哪个月|几号|哪个世纪|什么年代|哪个年代"
 )
 _ZH_ASKS_NUMBER = re.compile(r"多少|几[个位名次岁年天人座家条种倍件万千百十]|多[大高长远久重深宽老]")
+# What a Chinese question counts: the word right after 多少 or 几 and a measure word ("他有多少
+# 个孩子？" counts 孩子; "金额是多少？" counts nothing: it asks for the 金额's value).
+_ZH_COUNTED = re.compile(r"(?:多少|几)[个位名座次件本部条只头匹家所种]?(?P<thing>\w+)")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # A year (not part of a longer number: 3,1979 is none) or a decade (1970s).
 _YEAR = re.compile(r"(?<!\d)(?<!\d[.,])(?:1[0-9]{3}|20[0-9]{2})(?!\d|[.,]\d)|\d+0s\b")
@@ -77,6 +80,12 @@ def asked_kind(question: str, language: str = "en") -> AnswerKind | None:
     if _ASKS_NUMBER.search(question):
         return AnswerKind.NUMBER
     return None
+
+
+def counted(question: str) -> str | None:
+    """What a Chinese question (Simplified) asks how many of: "他有多少个孩子？" → 孩子."""
+    found = _ZH_COUNTED.search(question)
+    return found["thing"] if found else None
 
 
 def offers(kind: AnswerKind, sentence: str, question: str) -> bool:

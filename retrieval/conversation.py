@@ -59,7 +59,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.text import fold, in_script_of, keyword_tokens, language_of
-from retrieval.answer_kinds import AnswerKind, asked_kind, offers
+from retrieval.answer_kinds import AnswerKind, asked_kind, counted, offers
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
@@ -619,12 +619,14 @@ def _supports(
         # a quote without one does not answer it (retrieval/answer_kinds.py)
         kind = asked_kind(fold(question), language)  # Simplified, as the patterns are
         # and "他有多少个孩子？" counts 孩子: an article that never writes the word cannot say
-        # how many (Genghis Khan's quoted "她生下了一个儿子"; a "when" is exempt: "她是哪一年
-        # 出生的？" is answered by "（1856年7月10日－1943年1月7日）")
+        # how many (Genghis Khan's quoted "她生下了一个儿子"). What is asked the value of may
+        # be written otherwise ("金额是多少？": "10億美元天價薪酬"), and so may a "when" ("她是
+        # 哪一年出生的？": "（1856年7月10日－1943年1月7日）").
         if (
             kind is AnswerKind.NUMBER
             and own
             and language == language_of(quote) == "zh"
+            and own[0] == counted(fold(question))
             and own[0] not in fold(combined.retrieved.texts.get(best.article_id, ""))
         ):
             return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer_kinds import AnswerKind, asked_kind, offers
+from retrieval.answer_kinds import AnswerKind, asked_kind, counted, offers
 from retrieval.quotes import Candidate, select_quotes
 
 
@@ -107,3 +107,13 @@ def test_only_an_english_sentence_of_an_english_question_gains(
     monkeypatch.setattr("retrieval.quotes.ANSWER_KIND_BONUS", 0.0)
     [without] = select_quotes(question, candidates, {"a1": article})
     assert (with_bonus.score > without.score) is gains
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [("他有多少个孩子？", "孩子"), ("他有几个儿子？", "儿子"), ("金额是多少？", None),
+     ("他的身高是多少？", None), ("他是哪一年出生的？", None)],
+)
+def test_what_a_chinese_question_counts(question: str, thing: str | None) -> None:
+    """"多少个孩子" counts 孩子; "金额是多少" asks for a value, which may be written otherwise."""
+    assert counted(question) == thing
