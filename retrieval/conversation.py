@@ -64,6 +64,7 @@ from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
 from retrieval.steps import Question, Selection
+from retrieval.translation import translated_words_in, translations
 
 # A question with at most this many keyword tokens (stopwords and pronouns removed) is
 # elliptical: "And his wife?" (1), "那2010年呢？" (2), "What about Tesla's?" (2).
@@ -615,6 +616,15 @@ def _supports(
             article = fold(combined.retrieved.texts.get(best.article_id, ""))
             if not _in_quote(own[0], article):
                 return False
+        # and one answered in the other language, a translation of it: "他何时结婚？" after a
+        # question about Marconi and Tesla was answered with "…transmission in 1901", from
+        # an article that never speaks of marrying
+        if (
+            own
+            and language != language_of(quote)
+            and not _translated_in(own[0], combined.retrieved.texts.get(best.article_id, ""))
+        ):
+            return False
         # "When was he born?", "她是哪一年出生的？" ask for a year, "How tall was he?" a number:
         # a quote without one does not answer it (retrieval/answer_kinds.py)
         kind = asked_kind(fold(question), language)  # Simplified, as the patterns are
@@ -639,6 +649,13 @@ def _supports(
     common = [word for word in own if word not in names] or own
     backing = 2 * sum(_in_quote(word, quoted) for word in common)
     return backing > len(common) if majority else backing >= len(common)
+
+
+def _translated_in(word: str, text: str) -> bool:
+    """Whether `text` holds a dictionary translation of `word` (retrieval/translation.py);
+    True for a word the dictionary does not know: nothing to check it by."""
+    found = translations(word)
+    return not found or bool(translated_words_in(found, text))
 
 
 def _in_quote(word: str, quoted: str) -> bool:
