@@ -363,9 +363,12 @@ def test_a_follow_up_is_answered_from_the_passage_that_answers_it(
         (["1466年巴黎有多少人死于瘟疫？"], "这个国家以什么闻名？"),
         # a number was enough: the article never speaks of 孩子 ("她生下了一个儿子" was quoted)
         (["成吉思汗是怎么死的？"], "他有多少个孩子？"),
+        # a year was enough across languages: "…transmission in 1901", and Tesla's article
+        # never speaks of marrying (married, marry)
+        (["What did Tesla say about Marconi's transatlantic radio transmission?"], "他何时结婚？"),
     ],
     ids=["a-year-in-english", "a-year-in-chinese", "its-word-in-the-article", "most-of-its-words",
-         "a-count-of-what-the-article-never-names"],
+         "a-count-of-what-the-article-never-names", "its-word-translated-in-the-article"],
 )
 def test_a_follow_up_the_conversations_article_does_not_answer_is_not_answered(
     conversation_answerer, earlier: list[str], follow_up: str
