@@ -15,7 +15,8 @@ Then the evidence decides (`keeps_context`, a pure function): the combined readi
 only when it is confident and the question's own words back its best quote (half of them
 are in it, and every number or name among them; a one-word question has none to check but
 such a word, or the year or number a "when", "how many", "哪一年" or "多少" asks for, and
-what a "多少" counts must be in the article: "他有多少个孩子？" needs 孩子), and then
+what a "多少" counts must be in the article: "他有多少个孩子？" needs 孩子, and across
+languages a translation of the word: "他何时结婚？" needs "married"), and then
 when the question alone is not confident, or — for a question that refers back — when the
 combined reading is at least as confident as it. And
 the conversation must lead to the answer: the earlier question(s), read alone, quote the
