@@ -65,7 +65,7 @@ from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
 from retrieval.steps import Question, Selection
-from retrieval.translation import translated_words_in, translations
+from retrieval.translation import translated_words_in, translations_if_readable
 
 # A question with at most this many keyword tokens (stopwords and pronouns removed) is
 # elliptical: "And his wife?" (1), "那2010年呢？" (2), "What about Tesla's?" (2).
@@ -654,8 +654,9 @@ def _supports(
 
 def _translated_in(word: str, text: str) -> bool:
     """Whether `text` holds a dictionary translation of `word` (retrieval/translation.py);
-    True for a word the dictionary does not know: nothing to check it by."""
-    found = translations(word)
+    True for a word the dictionary does not know (or when it cannot be read): nothing to
+    check it by."""
+    found = translations_if_readable(word)
     return not found or bool(translated_words_in(found, text))
 
 

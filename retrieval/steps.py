@@ -42,8 +42,11 @@ from retrieval.relevance import (
     decide,
     relevance_features,
 )
-from retrieval.translation import translation_coverage, translations_in_articles
-from retrieval.translation import translations as translate
+from retrieval.translation import (
+    translation_coverage,
+    translations_if_readable,
+    translations_in_articles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -379,17 +382,8 @@ def _bilingual_cosines(
 
 
 def _translations(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The question's words with their translations; none if the dictionary cannot be read
-    (the question is then searched as in a store of one language, not refused)."""
-    try:
-        return tuple(translate(text))
-    except Exception as exc:
-        log.warning(
-            "dictionary unavailable (%s: %s); searching without translation",
-            exc.__class__.__name__,
-            exc,
-        )
-        return ()
+    """The question's words with their translations (none if the dictionary cannot be read)."""
+    return tuple(translations_if_readable(text))
 
 
 def _bilingual_tops(

@@ -24,6 +24,7 @@ background).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +32,8 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from ingest.text import CJK_CHARS, STOPWORDS, fold, has_cjk, keyword_tokens
+
+log = logging.getLogger(__name__)
 
 # A gloss of more words than this explains the word instead of naming it.
 MAX_GLOSS_WORDS = 3
@@ -165,6 +168,20 @@ def _repeated_ending(chinese: str, text: str) -> str | None:
         if len(ending) >= 2 and text.count(ending) > chinese.count(ending):
             return ending
     return None
+
+
+def translations_if_readable(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """`translations(text)`, or none (logged) when the dictionary cannot be read: a question
+    is then read as in a store of one language, never refused."""
+    try:
+        return translations(text)
+    except Exception as exc:
+        log.warning(
+            "dictionary unavailable (%s: %s); searching without translation",
+            exc.__class__.__name__,
+            exc,
+        )
+        return []
 
 
 def translation_coverage(translations: Sequence[tuple[str, tuple[str, ...]]], text: str) -> float:

@@ -378,6 +378,28 @@ def test_a_follow_up_the_conversations_article_does_not_answer_is_not_answered(
 
 
 @pytest.mark.slow
+def test_an_unreadable_dictionary_costs_a_follow_ups_check_not_its_answer(
+    conversation_answerer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The check of a one-word follow-up in the other language looks its word up; without
+    the dictionary it checks nothing, as the search translates nothing, and nobody gets
+    "something went wrong"."""
+    import retrieval.translation as translation
+
+    history = _conversation(
+        conversation_answerer, "What did Tesla say about Marconi's transatlantic radio transmission?"
+    )
+
+    def broken() -> None:
+        raise OSError("cedict file missing")
+
+    monkeypatch.setattr(translation, "bilingual_dictionary", broken)
+    answer = conversation_answerer.ask("他何时结婚？", history)
+    assert answer.error is None
+    assert "searching without translation" in caplog.text
+
+
+@pytest.mark.slow
 def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyone_else(
     conversation_answerer,
 ) -> None:
