@@ -83,7 +83,8 @@ CANNOT_POST: Wording = {
 
 
 # The apology when the store cannot be reached where no answer is being given (`/sources`,
-# `/ingest`); a question's own is retrieval's (`retrieval.answerer.ERROR_TEXT`).
+# `/ingest`; chosen by `bot.core.failure_text`); a question's own is retrieval's
+# (`retrieval.answerer.ERROR_TEXT`).
 STORE_UNREACHABLE: Wording = {
     "en": "Sorry, I can't reach the article store right now. Please try again in a moment.",
     "zh": "抱歉，现在无法连接文章库，请稍后再试。",
@@ -93,6 +94,12 @@ STORE_UNREACHABLE: Wording = {
 INGEST_FAILED: Wording = {
     "en": "Sorry, adding that article failed. The bot's log says why.",
     "zh": "抱歉，添加这篇文章失败了，原因已记录在机器人的日志中。",
+}
+# `/sources` (Discord, and Slack's `/citebot sources`) when listing failed for a reason that is
+# not the store's.
+SOURCES_FAILED: Wording = {
+    "en": "Sorry, listing the articles failed. The bot's log says why.",
+    "zh": "抱歉，列出文章失败了，原因已记录在机器人的日志中。",
 }
 # Slack's help (a bare mention, "help", `/citebot`): `mention` is how to address citebot.
 SLACK_HELP: Wording = {

@@ -10,6 +10,8 @@ and lives here:
 - `ask`: ask the answerer and log what went wrong. It always returns an `Answer`; one with
   `error` set is an apology (the answerer's own words, or `apology` when answering raised),
   which every adapter shows as plain text: `answer.error` is the one check.
+- `failure_text`: what a command with no question (`/sources`, `/ingest`) says when it
+  raised: the store's failure as the store's, any other as that command's own failure.
 - `refusal`: the rate-limit message, with one rounding rule for the wait.
 - `asks_for_help`: a message that asks how to use citebot ("help", "帮助") instead of a
   question.
@@ -28,7 +30,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from bot.answer_words import RATE_LIMITED, Voice, voice_of, worded, worded_as
+from bot.answer_words import (
+    RATE_LIMITED,
+    STORE_UNREACHABLE,
+    Voice,
+    Wording,
+    voice_of,
+    worded,
+    worded_as,
+)
 from bot.feedback import FeedbackStore, Vote
 from bot.ratelimit import RateLimiter
 from retrieval.answerer import INTERNAL_ERROR_TEXT
@@ -166,6 +176,17 @@ def apology(question: str, voice: Voice | None = None) -> str:
     return worded_as(voice, INTERNAL_ERROR_TEXT)
 
 
+def failure_text(exc: BaseException, voice: Voice, otherwise: Wording) -> str:
+    """What a command with no question tells its user when it raised `exc`, worded in `voice`:
+    "can't reach the article store" when the store failed (try again later helps), else
+    `otherwise` (e.g. `INGEST_FAILED`: the reason is in the log, never in the chat)."""
+    from ingest.store import StoreUnavailable, is_store_error
+
+    if isinstance(exc, StoreUnavailable) or is_store_error(exc):
+        return worded_as(voice, STORE_UNREACHABLE)
+    return worded_as(voice, otherwise)
+
+
 def asks_for_help(question: str) -> bool:
     """`question` (from `question_from_chat`) asks how to use citebot: "help", "帮助?"; the
     help is then worded in its language and script (`answer_words.voice_of`)."""
@@ -203,4 +224,3 @@ async def record_feedback(
         return False
     log.info("feedback %s on answer %s from %s", vote, answer_id, user_id)
     return True
-

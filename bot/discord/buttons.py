@@ -19,7 +19,7 @@ from bot.answer_words import (
     FEEDBACK_THANKS,
     NEXT_PAGE,
     PREVIOUS_PAGE,
-    STORE_UNREACHABLE,
+    SOURCES_FAILED,
     Voice,
     worded,
     worded_as,
@@ -141,10 +141,11 @@ class SourcesPageButton(
         bot = bot_of(interaction)
         voice = voice_for(interaction)
         collection = bot.collection_for(interaction.channel)
-        embed, view = await sources_page(bot, collection, self.page, voice)
-        if embed is None:
-            await private(interaction, worded_as(voice, STORE_UNREACHABLE))
+        page = await sources_page(bot, collection, self.page, voice)
+        if isinstance(page, str):
+            await private(interaction, page)
             return
+        embed, view = page
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -159,14 +160,14 @@ def sources_view(page: int, pages: int, voice: Voice = "en") -> discord.ui.View 
 
 async def sources_page(
     bot: CitebotDiscord, collection: str | None, page: int, voice: Voice = "en"
-) -> tuple[discord.Embed | None, Any]:
-    """A page of the collection's sources and its ◀/▶ buttons, worded in `voice`; (None, …)
-    if the store is down."""
+) -> tuple[discord.Embed, Any] | str:
+    """A page of the collection's sources and its ◀/▶ buttons, worded in `voice`; if listing
+    them failed, the apology to show instead (`bot.core.failure_text`)."""
     try:
         records = await asyncio.to_thread(bot.answerer.sources, collection)
-    except Exception:
+    except Exception as exc:
         log.exception("listing sources failed")
-        return None, discord.utils.MISSING
+        return core.failure_text(exc, voice, SOURCES_FAILED)
     name = collection or bot.settings.collection
     embed, shown, pages = render_sources_page(records, page, name, voice)
     return embed, sources_view(shown, pages, voice) or discord.utils.MISSING

@@ -25,7 +25,6 @@ from bot.answer_words import (
     NOT_A_URL,
     ONLY_IN_CHANNELS,
     ROLE_OR_ADMINS_ONLY,
-    STORE_UNREACHABLE,
     URL_OR_FILE,
     Voice,
     worded_as,
@@ -79,10 +78,11 @@ async def sources(interaction: discord.Interaction) -> None:
         return
     await interaction.response.defer(ephemeral=True, thinking=True)
     collection = bot.collection_for(interaction.channel)
-    embed, view = await sources_page(bot, collection, 0, voice)
-    if embed is None:
-        await apologise(interaction, worded_as(voice, STORE_UNREACHABLE))
+    page = await sources_page(bot, collection, 0, voice)
+    if isinstance(page, str):
+        await apologise(interaction, page)
         return
+    embed, view = page
     await interaction.followup.send(
         embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
     )
@@ -130,7 +130,9 @@ async def ingest(
         return
     except Exception as exc:
         log.exception("/ingest failed")
-        await interaction.followup.send(_ingest_failure_text(exc, voice), ephemeral=True)
+        await interaction.followup.send(
+            core.failure_text(exc, voice, INGEST_FAILED), ephemeral=True
+        )
         return
     log.info("/ingest by %s: %s", interaction.user.id, report.as_json())
     await interaction.followup.send(plain_message(_report_text(report)), ephemeral=True)
@@ -193,16 +195,6 @@ async def _ingest_attachment(file: discord.Attachment, store: Any) -> IngestRepo
     except UnreadableArticle as exc:
         raise _CannotIngest(f"I couldn't read {file.filename}: {exc}") from None
     return await asyncio.to_thread(ingest_articles, articles, store, show_progress=False)
-
-
-def _ingest_failure_text(exc: Exception, voice: Voice) -> str:
-    """What the admin is told when adding raised: the store's failure as the store's, anything
-    else as a failure whose reason is in the log."""
-    from ingest.store import StoreUnavailable, is_store_error
-
-    if isinstance(exc, StoreUnavailable) or is_store_error(exc):
-        return worded_as(voice, STORE_UNREACHABLE)
-    return worded_as(voice, INGEST_FAILED)
 
 
 def _report_text(report: IngestReport) -> str:

@@ -26,9 +26,8 @@ from bot.answer_words import (
     FEEDBACK_NOT_RECORDED,
     FEEDBACK_RECORDED,
     NOT_SHAREABLE,
-    STORE_UNREACHABLE,
+    SOURCES_FAILED,
     worded,
-    worded_as,
 )
 from bot.feedback import FeedbackStore
 from bot.ratelimit import RateLimiter
@@ -238,10 +237,11 @@ class SlackBot:
         if question.lower() == "sources":
             try:
                 records = await asyncio.to_thread(self.answerer.sources, collection)
-            except Exception:
+            except Exception as exc:
                 log.exception("listing the sources for /citebot failed")
                 # no question to word it by, and Slack does not say the reader's language
-                await respond_privately(respond, render_text(worded_as("en", STORE_UNREACHABLE)))
+                apology = core.failure_text(exc, "en", SOURCES_FAILED)
+                await respond_privately(respond, render_text(apology))
                 return
             await respond_privately(respond, render_sources(records))
             return

@@ -188,9 +188,11 @@ def test_the_adapters_replies_to_an_asker_follow_the_question(
     [answer_words.STORE_UNREACHABLE, answer_words.SLACK_HELP, answer_words.DISCORD_HELP,
      answer_words.SOURCES_TITLE, answer_words.SOURCES_FOOTER, answer_words.NO_SOURCES,
      answer_words.PREVIOUS_PAGE, answer_words.NEXT_PAGE, answer_words.ADMINS_ONLY,
-     answer_words.ROLE_OR_ADMINS_ONLY, answer_words.URL_OR_FILE, answer_words.NOT_A_URL],
+     answer_words.ROLE_OR_ADMINS_ONLY, answer_words.URL_OR_FILE, answer_words.NOT_A_URL,
+     answer_words.INGEST_FAILED, answer_words.SOURCES_FAILED],
     ids=["store", "slack-help", "discord-help", "sources-title", "sources-footer",
-         "no-sources", "previous", "next", "admins", "role", "url-or-file", "not-a-url"],
+         "no-sources", "previous", "next", "admins", "role", "url-or-file", "not-a-url",
+         "ingest-failed", "sources-failed"],
 )
 def test_words_without_a_question_are_worded_in_the_voice_the_adapter_names(
     wording: answer_words.Wording,

@@ -517,7 +517,7 @@ async def test_a_store_that_is_down_is_apologised_for_in_the_users_client_langua
     listed = await _command(fake, ids, "sources", locale=locale)
     assert await until(lambda: fake.followups(listed))
     page = fake.messages[-1]
-    answerer.fail = ConnectionError("cannot reach the Chroma server")
+    answerer.fail = httpx.ConnectError("connection refused")  # Chroma's HTTP client's
 
     token = await _command(fake, ids, "sources", locale=locale)
     assert (await until(lambda: fake.followups(token)))[0]["content"] == apology
@@ -558,6 +558,29 @@ async def test_an_ingest_that_raises_says_whether_the_store_failed(
     assert followup["content"] == reply and followup["flags"] & EPHEMERAL
     assert "Traceback" not in followup["content"]
     assert any(r.exc_info and r.exc_info[1] is failure for r in caplog.records)
+
+
+async def test_sources_that_fail_for_a_reason_not_the_stores_do_not_blame_the_store(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`/sources` and its ▶ called every failure "can't reach the article store"."""
+    answerer = StubAnswerer(records=_records(25))
+    await start_bot(answerer)
+    listed = await _command(fake, ids, "sources")
+    assert await until(lambda: fake.followups(listed))
+    page = fake.messages[-1]
+    bug = KeyError("source_key")
+    answerer.fail = bug
+
+    token = await _command(fake, ids, "sources")
+    followup = (await until(lambda: fake.followups(token)))[0]
+    failed = "Sorry, listing the articles failed. The bot's log says why."
+    assert followup["content"] == failed and followup["flags"] & EPHEMERAL
+    click_id, click_token = ids()
+    await fake.dispatch("INTERACTION_CREATE", button_click(
+        "citebot:sources:next:1", page, token=click_token, interaction_id=click_id))
+    assert await until(lambda: _ephemeral_reply(fake, click_token)) == failed
+    assert sum(1 for r in caplog.records if r.exc_info and r.exc_info[1] is bug) == 2
 
 
 # --- feedback ----------------------------------------------------------------------------------

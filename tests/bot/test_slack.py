@@ -582,6 +582,22 @@ async def test_slash_sources_with_the_store_down_says_the_store_cannot_be_reache
         await bot.runner.cleanup()
 
 
+async def test_slash_sources_that_fail_for_a_reason_not_the_stores_say_the_log_has_it(
+    fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Any failure was called "can't reach the article store"; a bug is logged, not blamed."""
+    bug = KeyError("source_key")
+    bot = await _start(fake, tmp_path, answerer=StubAnswerer(fail=bug))
+    try:
+        await bot.post(slash_command("sources", fake.response_url("h1")))
+        reply = await wait_until(lambda: [b for h, b in fake.responses if h == "h1"])
+        assert reply and reply[0]["response_type"] == "ephemeral"
+        assert reply[0]["text"] == "Sorry, listing the articles failed. The bot's log says why."
+        assert any(r.exc_info and r.exc_info[1] is bug for r in caplog.records)
+    finally:
+        await bot.runner.cleanup()
+
+
 async def test_ephemeral_mode_with_share_in_channel(fake: FakeSlack, tmp_path: Path) -> None:
     bot = await _start(fake, tmp_path, slack_ephemeral=True)
     try:
