@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 # practice; kana, Hangul and the rare supplementary-plane extensions are not included (the
 # articles are Chinese and English). Use `has_cjk`, `is_cjk` or `CJK_RUN`, not a range.
 CJK_CHARS = "\u3400-\u9fff\uf900-\ufaff"
+# Latin letters, with the accented ones European names are written with (Przemysław Dębiak,
+# Müller, São Paulo): ASCII, Latin-1 and Latin Extended-A/B, less × and ÷. Matching at question
+# time uses it (`retrieval.quotes.lexical_units`); the keyword index's stored tokens (`_WORD`)
+# still split a word at an accent, the same way for questions and chunks.
+LATIN_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 _CJK = re.compile(f"[{CJK_CHARS}]")
 CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
 # A sentence ends at CJK terminal punctuation, at Latin .!? followed by a space (or, for !?,

@@ -68,6 +68,26 @@ _NUMBER_WORD = re.compile(
 )
 
 
+# "What are clades?", "Who is Greg Brockman?", "赫羅圖是什麼？", "什么是赫罗图？" (folded): the
+# question asks what or who its thing is and nothing more ("What was the result?" has "the",
+# and asks about something the conversation named).
+_ASKS_WHAT_IT_IS = re.compile(
+    r"(?:(?:what|who)\s+(?:is|are|was|were)\s+(?!(?:the|a|an)\b)"
+    r"(?P<thing>[\w'-]+(?:\s+[\w'-]+)*?)\s*\?*"
+    r"|(?P<zh>\w+?(?:\s+\w+?)*?)\s*(?:是什么|是谁)[？?]*|什么是\s*(?P<zh2>\w+?(?:\s+\w+?)*?)[？?]*)$"
+)
+
+
+def thing_asked_about(question: str) -> str | None:
+    """What `question` asks to be told about, folded (lower case, Simplified), when it asks
+    only what or who that is: "Who is Greg Brockman?" → greg brockman, "赫羅圖是什麼？" → 赫罗图.
+    "Who is he?" gives "he": whether that refers back is the caller's to say."""
+    asked = _ASKS_WHAT_IT_IS.match(fold(question).strip())
+    if asked is None:
+        return None
+    return asked.group("thing") or asked.group("zh") or asked.group("zh2")
+
+
 def asked_kind(question: str, language: str = "en") -> AnswerKind | None:
     """The kind of answer `question` asks for, if it is a time or a number; a Chinese
     question's (`language` "zh", Simplified script) only when asked for."""

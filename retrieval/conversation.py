@@ -60,7 +60,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.text import fold, in_script_of, keyword_tokens, language_of
-from retrieval.answer_kinds import AnswerKind, asked_kind, counted, offers
+from retrieval.answer_kinds import (
+    AnswerKind,
+    asked_kind,
+    counted,
+    offers,
+    thing_asked_about,
+)
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
@@ -118,14 +124,6 @@ _PRONOUN_TOKENS = frozenset(
 _ASKS_FOR_MORE = frozenset(
     "more else elaborate detail details explain further continue anything "
     "详细 展开 讲讲 说说 具体 还有 继续 再 多 更 细节 其他".split()
-)
-
-# "What are clades?", "Who was Golovin?", "赫羅圖是什麼？", "什么是赫罗图？": the thing asked about is
-# the question's topic, not something the conversation named ("What was the result?" has
-# "the", and is read as asking about the conversation's subject).
-_ASKS_WHAT_IT_IS = re.compile(
-    r"(?:(?:what|who)\s+(?:is|are|was|were)\s+(?!(?:the|a|an)\b)(?P<thing>[\w'-]+)\s*\?*"
-    r"|(?P<zh>\w+?)(?:是什么|是谁)[？?]*|什么是(?P<zh2>\w+?)[？?]*)$"
 )
 
 # "What about the second one?", "第二个呢？", "[2]?": which quote of the earlier answer a request
@@ -473,9 +471,10 @@ def _asks_for_itself(word: str, question: str, language: str) -> bool:
 def _thing_asked_about(question: str) -> str | None:
     """What a question asks to be told about ("What are clades?": clades, "赫羅圖是什麼？":
     赫罗图, folded), when it does not refer back ("Who is he?" asks about the conversation's)."""
-    asked = _ASKS_WHAT_IT_IS.match(fold(question).strip())
-    thing = asked and (asked.group("thing") or asked.group("zh") or asked.group("zh2"))
-    return thing if thing and not refers_back(question) else None
+    thing = thing_asked_about(question)
+    # one word: "Who is Greg Brockman?" names two, each a name that asks for itself anyway,
+    # and "Who was elected president?" asks about whoever the conversation is about
+    return thing if thing and not thing.split()[1:] and not refers_back(question) else None
 
 
 def points_at_nothing(question: str) -> str | None:

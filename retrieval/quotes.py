@@ -23,6 +23,7 @@ import snowballstemmer
 
 from ingest.text import (
     CJK_RUN,
+    LATIN_LETTERS,
     fold,
     language_of,
     sentence_spans,
@@ -63,7 +64,7 @@ ENGLISH_SENTENCE_WEIGHT = 0.3
 # exchange 0.910 → 0.909).
 ANSWER_KIND_BONUS = 0.03
 
-_LATIN = re.compile(r"[a-z0-9]+")
+_LATIN = re.compile(f"[{LATIN_LETTERS}0-9]+")
 _WORD_RUN = re.compile(r"[^\W_]+")  # a word or a number (CJK runs are counted apart)
 _stemmers = threading.local()
 
@@ -78,8 +79,13 @@ def stem(word: str) -> str:
     return stemmer.stemWord(word)
 
 
-# Words an English question shares verbatim with Chinese text: names and numbers.
-_NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][A-Za-z0-9]*|[A-Za-z]*[0-9][A-Za-z0-9]*)\b")
+
+
+def names_and_numbers(question: str) -> list[str]:
+    """The words an English question shares verbatim with Chinese text: its capitalised words
+    and numbers ("GPT-5": GPT, 5; "Dębiak"; not "iPhone"), as written."""
+    return [w for w in _LATIN.findall(question) if w[0].isupper() or any(c.isdigit() for c in w)]
+
 # Question words carry no evidence; they are left out of lexical matching. These are the
 # character bigrams and words `lexical_units` makes of them (是什, 为什), not the jieba words
 # of the keyword index's own stop list (`ingest.text.STOPWORDS`): each filters its tokenizer.
@@ -190,7 +196,7 @@ class SentenceScorer:
         if self.language == "zh":
             crossing = {stem(w) for w in _LATIN.findall(fold(question))}
         else:
-            crossing = {stem(fold(w)) for w in _NAME_OR_NUMBER.findall(question)}
+            crossing = {stem(fold(w)) for w in names_and_numbers(question)}
         # One letter ("I", "A") is no name; a single digit still counts.
         crossing = {u for u in crossing if len(u) > 1 or u.isdigit()}
         self.crossing = {u: w for u, w in self.weights.items() if u in crossing}

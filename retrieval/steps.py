@@ -538,6 +538,7 @@ def select(
             else 0.0,
             question=retrieved.search.question.text,
             question_language=retrieved.search.language,
+            quote=quoted,
             bilingual=paired[0] if paired else 0.0,
             bilingual_hits=retrieved.bilingual,
             bilingual_store_hits=retrieved.bilingual_store,

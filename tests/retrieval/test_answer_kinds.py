@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.answer_kinds import AnswerKind, asked_kind, counted, offers
+from retrieval.answer_kinds import (
+    AnswerKind,
+    asked_kind,
+    counted,
+    offers,
+    thing_asked_about,
+)
 from retrieval.quotes import Candidate, select_quotes
 
 
@@ -117,3 +123,16 @@ def test_only_an_english_sentence_of_an_english_question_gains(
 def test_what_a_chinese_question_counts(question: str, thing: str | None) -> None:
     """"多少个孩子" counts 孩子; "金额是多少" asks for a value, which may be written otherwise."""
     assert counted(question) == thing
+
+
+@pytest.mark.parametrize(
+    ("question", "thing"),
+    [("Who is Greg Brockman?", "greg brockman"), ("What are clades?", "clades"),
+     ("What is GPT-5?", "gpt-5"), ("赫羅圖是什麼？", "赫罗图"), ("什么是赫罗图？", "赫罗图"),
+     ("AtCoder是什么？", "atcoder"), ("Who is he?", "he"), ("What was the result?", None),
+     ("What is the capital of Peru?", None), ("他多大了？", None)],
+)
+def test_what_a_question_asks_to_be_told_about(question: str, thing: str | None) -> None:
+    """Only a question that asks what or who something is, and nothing more, has a thing."""
+    assert thing_asked_about(question) == thing
+

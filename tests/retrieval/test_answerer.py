@@ -57,6 +57,26 @@ def test_unrelated_questions_get_i_dont_know(sample_answerer: Answerer, question
     assert answer.error is None
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [("Who is Greg Brockman?", "Greg Brockman"), ("What is AtCoder?", "AtCoder"),
+     ("Who is Przemysław Dębiak?", "Przemysław Dębiak")],
+)
+def test_a_question_only_about_a_name_is_answered_from_a_chinese_quote_that_holds_it(
+    sample_answerer: Answerer, question: str, name: str
+) -> None:
+    """Each was "I don't know": across languages the names rule wanted a closer sentence than
+    a question of nothing but a name gets, and "Dębiak" was no name (its accent split it)."""
+    answer = sample_answerer.ask(question)
+    assert answer.confident and name in answer.quotes[0].text
+
+
+def test_a_question_only_about_a_name_no_article_holds_gets_i_dont_know(
+    sample_answerer: Answerer,
+) -> None:
+    assert not sample_answerer.ask("Who is Barack Obama?").confident
+
+
 def test_every_quote_is_verbatim_at_its_offsets(
     sample_answerer: Answerer, sample_settings: Settings
 ) -> None:

@@ -17,6 +17,7 @@ from retrieval.quotes import (
     is_passage_question,
     is_verbatim,
     lexical_units,
+    names_and_numbers,
     passages_after,
     select_quotes,
 )
@@ -94,6 +95,16 @@ def test_english_words_match_in_any_inflection() -> None:
     scorer = SentenceScorer("When did the museum open?", ["x"])
     opened, other = "The museum opened in 1909.", "The museum has a garden."
     assert scorer.coverage(opened) > scorer.coverage(other)
+
+
+def test_a_name_with_accents_is_one_word_and_crosses_languages_as_written() -> None:
+    """"Przemysław Dębiak" was four units (przemys, aw, d, biak) and no name at all: a Chinese
+    sentence that writes it held none of "Who is Przemysław Dębiak?"'s names."""
+    assert lexical_units("Przemysław Dębiak, Müller") == ["przemysław", "dębiak", "müller"]
+    assert names_and_numbers("Who is Przemysław Dębiak of GPT-5, not iPhone?") == [
+        "Who", "Przemysław", "Dębiak", "GPT", "5"]
+    scorer = SentenceScorer("Who is Przemysław Dębiak?", ["x"])
+    assert scorer.coverage("擊敗OpenAI模型的是普熱梅斯瓦夫·登比亞克(Przemysław Dębiak)。", "zh") == 1.0
 
 
 def test_a_sentence_in_the_other_language_is_scored_by_the_question_translated() -> None:
