@@ -102,6 +102,17 @@ def asked_kind(question: str, language: str = "en") -> AnswerKind | None:
     return None
 
 
+def asking_words(question: str, language: str = "en") -> str:
+    """The words of `question` that ask for its kind ("which year", "how many", 哪一年), as
+    `asked_kind` finds them; '' when it asks for neither a time nor a number."""
+    patterns = (_ZH_ASKS_TIME, _ZH_ASKS_NUMBER) if language == "zh" else (_ASKS_TIME, _ASKS_NUMBER)
+    for pattern in patterns:
+        found = pattern.search(question)
+        if found:
+            return found.group()
+    return ""
+
+
 def counted(question: str) -> str | None:
     """What a Chinese question (Simplified) asks how many of: "他有多少个孩子？" → 孩子."""
     found = _ZH_COUNTED.search(question)

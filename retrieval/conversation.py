@@ -63,6 +63,7 @@ from ingest.text import fold, in_script_of, keyword_tokens, language_of
 from retrieval.answer_kinds import (
     AnswerKind,
     asked_kind,
+    asking_words,
     counted,
     offers,
     thing_asked_about,
@@ -640,6 +641,21 @@ def _supports(
             and own[0] not in fold(combined.retrieved.texts.get(best.article_id, ""))
         ):
             return False
+        # A time or a number of what its word names is stated with the word: "When did he
+        # die?" and "他哪一年去世的？" after a question about Marconi and Tesla were answered
+        # with "…transmission in 1901", the article saying "Tesla died on 7 January 1943".
+        # Only where the article writes the word (or a translation of it): a "when" may be
+        # answered by dates in brackets, in an article that never writes "born" or 出生.
+        whole = combined.retrieved.texts.get(best.article_id, "")
+        across = language != language_of(quote)
+        if (
+            kind is not None
+            and own
+            and own[0] not in asking_words(fold(question), language)  # "In which year?"
+            and _writes(own[0], whole, across)
+            and not _writes(own[0], quote, across)
+        ):
+            return False
         return kind is None or offers(kind, quote, question)
     names = [word for word in own if _asks_for_itself(word, question, language)]
     if any(word not in quoted for word in names):
@@ -655,8 +671,16 @@ def _translated_in(word: str, text: str) -> bool:
     """Whether `text` holds a dictionary translation of `word` (retrieval/translation.py);
     True for a word the dictionary does not know (or when it cannot be read): nothing to
     check it by."""
+    return not translations_if_readable(word) or _writes(word, text, across=True)
+
+
+def _writes(word: str, text: str, across: bool) -> bool:
+    """Whether `text` writes a follow-up's `word`: as `_in_quote` finds it, or `across`
+    languages a dictionary translation of it (never for a word the dictionary lacks)."""
+    if not across:
+        return _in_quote(word, fold(text))
     found = translations_if_readable(word)
-    return not found or bool(translated_words_in(found, text))
+    return bool(found) and bool(translated_words_in(found, text))
 
 
 def _in_quote(word: str, quoted: str) -> bool:

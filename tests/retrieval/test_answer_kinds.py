@@ -7,6 +7,7 @@ import pytest
 from retrieval.answer_kinds import (
     AnswerKind,
     asked_kind,
+    asking_words,
     counted,
     offers,
     thing_asked_about,
@@ -136,3 +137,14 @@ def test_what_a_question_asks_to_be_told_about(question: str, thing: str | None)
     """Only a question that asks what or who something is, and nothing more, has a thing."""
     assert thing_asked_about(question) == thing
 
+
+@pytest.mark.parametrize(
+    ("question", "language", "words"),
+    [("In which year?", "en", "which year"), ("When did he die?", "en", "when"),
+     ("How many children did he have?", "en", "how many"), ("他哪一年去世的？", "zh", "哪一年"),
+     ("Who coined its name?", "en", "")],
+)
+def test_the_words_that_ask_for_the_kind(question: str, language: str, words: str) -> None:
+    """"In which year?" has one word of its own, "year", and it asks for the kind: a quote
+    that answers need not write it."""
+    assert asking_words(question.lower(), language) == words

@@ -336,8 +336,19 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
         # the conversation's reading found the coffin's article but quoted 1939 again: the
         # question's own words now choose the passage among that reading's candidates
         (["1939年谁带走了成吉思汗的灵柩？"], "1968年呢？", "1968"),
+        # a year was enough, and the conversation's quote of Marconi's 1901 transmission had
+        # one; the article says when Tesla died
+        (["What did Tesla say about Marconi's transatlantic radio transmission?"],
+         "When did he die?", "Tesla died on 7 January 1943"),
+        # the same across languages (去世: died), where "…upheld in 1903" was quoted
+        (["What did Tesla say about Marconi's transatlantic radio transmission?"],
+         "他哪一年去世的？", "Tesla died on 7 January 1943"),
+        # its one word asks for the year: the quote need not write "year" (1891 is one)
+        (["Who first produced enough liquid oxygen to study?"], "In what year did he do it?",
+         "1891"),
     ],
-    ids=["no-word-of-its-own", "a-word-by-its-stem", "its-own-passage"],
+    ids=["no-word-of-its-own", "a-word-by-its-stem", "its-own-passage",
+         "a-year-with-its-word", "a-year-with-its-word-translated", "a-year-asked-for"],
 )
 def test_a_follow_up_is_answered_from_the_passage_that_answers_it(
     conversation_answerer, earlier: list[str], follow_up: str, quoted: str
