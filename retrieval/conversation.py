@@ -71,6 +71,7 @@ from retrieval.answer_kinds import (
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
 from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
+from retrieval.relevance import asks_only_about_names
 from retrieval.steps import Question, Selection
 from retrieval.translation import translated_words_in, translations_if_readable
 
@@ -220,8 +221,8 @@ def conversation_context(history: Sequence[Turn]) -> str:
     The last question is the context; when it was itself a follow-up, the one before it is
     kept too (up to `CONTEXT_QUESTIONS`), so "Who founded X?" → "Where did he study?" →
     "And when?" still knows who "he" is. A question asking what or who something is starts
-    its own topic, short as it is: "他多大了？" after "陈信翰是谁？" is about 陈信翰, not also
-    about the questions on Altman before it.
+    its own topic, short as it is: "他多大了？" after "陈信翰是谁？" (or "Greg Brockman是谁？")
+    is about that one, not also about the questions on Altman before it.
     """
     asked = [turn.text.strip() for turn in history if turn.role == "user" and turn.text.strip()]
     context: list[str] = []
@@ -232,7 +233,7 @@ def conversation_context(history: Sequence[Turn]) -> str:
         if (
             len(context) >= CONTEXT_QUESTIONS
             or not depends_on_conversation(text)
-            or _thing_asked_about(text)
+            or _starts_a_topic(text)
         ):
             break
     return "\n".join(context)
@@ -467,6 +468,14 @@ def _asks_for_itself(word: str, question: str, language: str) -> bool:
         return True
     names = re.findall(r"(?<=\s)[A-Z][\w'-]*", question.strip())
     return language != "zh" and any(word in fold(name) for name in names)
+
+
+def _starts_a_topic(question: str) -> bool:
+    """Whether a question asks what or who one thing is, named in one word ("陈信翰是谁？",
+    "What are clades?") or in names ("Greg Brockman是谁？", "Who is Greg Brockman?")."""
+    return bool(_thing_asked_about(question)) or asks_only_about_names(
+        question, language_of(question)
+    )
 
 
 def _thing_asked_about(question: str) -> str | None:

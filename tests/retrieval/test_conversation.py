@@ -125,6 +125,11 @@ def test_the_context_is_the_last_question_and_what_it_continued() -> None:
         (["What did Altman say about GPT-8?", "And cancer?", "陈信翰是谁？"], "陈信翰是谁？"),
         (["Who founded OpenAI?", "What are clades?"], "What are clades?"),
         (["Who founded OpenAI?", "赫羅圖是什麼？"], "赫羅圖是什麼？"),
+        # named in two words: "他在哪里上的大学？" after it was answered, confident, with Altman's
+        # "我上大学学习 AI" (the GPT-8 article) on the sample store
+        (["What did Altman say about GPT-8?", "And cancer?", "Greg Brockman是谁？"],
+         "Greg Brockman是谁？"),
+        (["What did Altman say about GPT-8?", "Who is Greg Brockman?"], "Who is Greg Brockman?"),
         # asking who "he" is continues the conversation's topic
         (["Who founded OpenAI?", "Who is he?"], "Who founded OpenAI?\nWho is he?"),
     ],
@@ -298,6 +303,22 @@ def test_a_new_question_the_conversation_never_led_to_is_answered_as_alone(
     after = sample_answerer.ask(question, history)
     assert not any("earlier question" in note for note in after.notes)
     assert _shown(after) == _shown(sample_answerer.ask(question))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("asked", "follow_up"),
+    [(["What did Altman say about GPT-8?", "And cancer?", "Greg Brockman是谁？"], "他在哪里上的大学？"),
+     (["What did Altman say about GPT-8?", "And cancer?", "Who is Greg Brockman?"],
+      "Where did he go to university?")],
+)
+def test_he_after_a_question_about_a_name_is_not_answered_about_the_topic_before_it(
+    sample_answerer, asked: list[str], follow_up: str
+) -> None:
+    """Both were answered, confident, with Altman's "我上大学学习 AI" (the GPT-8 article): the
+    context chained all three questions, as "陈信翰是谁？" did before 023e4d6."""
+    answer = sample_answerer.ask(follow_up, _conversation(sample_answerer, *asked))
+    assert not answer.confident or not any("Altman" in quote.text for quote in answer.quotes)
 
 
 @pytest.mark.slow
