@@ -79,12 +79,11 @@ def stem(word: str) -> str:
     return stemmer.stemWord(word)
 
 
-
-
 def names_and_numbers(question: str) -> list[str]:
     """The words an English question shares verbatim with Chinese text: its capitalised words
     and numbers ("GPT-5": GPT, 5; "Dębiak"; not "iPhone"), as written."""
     return [w for w in _LATIN.findall(question) if w[0].isupper() or any(c.isdigit() for c in w)]
+
 
 # Question words carry no evidence; they are left out of lexical matching. These are the
 # character bigrams and words `lexical_units` makes of them (是什, 为什), not the jieba words
