@@ -95,6 +95,13 @@ INGEST_FAILED: Wording = {
     "en": "Sorry, adding that article failed. The bot's log says why.",
     "zh": "抱歉，添加这篇文章失败了，原因已记录在机器人的日志中。",
 }
+# Discord's `/ingest` report of what was added: `summary` is `IngestReport.summary()`, the
+# CLI's English wording; the Chinese one is made of the same counts. Why an input was skipped
+# comes from the ingest package and stays English.
+INGEST_ADDED: Wording = {
+    "en": "Added {summary}.",
+    "zh": "已添加 {articles} 篇文章：新增 {added} 个片段，{unchanged} 个未变，删除 {removed} 个。",
+}
 # `/sources` (Discord, and Slack's `/citebot sources`) when listing failed for a reason that is
 # not the store's.
 SOURCES_FAILED: Wording = {

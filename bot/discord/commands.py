@@ -21,6 +21,7 @@ from bot.answer_words import (
     ADMINS_ONLY,
     ALSO_SEPARATOR,
     DISCORD_HELP,
+    INGEST_ADDED,
     INGEST_FAILED,
     NOT_A_URL,
     ONLY_IN_CHANNELS,
@@ -135,7 +136,7 @@ async def ingest(
         )
         return
     log.info("/ingest by %s: %s", interaction.user.id, report.as_json())
-    await interaction.followup.send(plain_message(_report_text(report)), ephemeral=True)
+    await interaction.followup.send(plain_message(_report_text(report, voice)), ephemeral=True)
 
 
 async def help_command(interaction: discord.Interaction) -> None:
@@ -197,5 +198,14 @@ async def _ingest_attachment(file: discord.Attachment, store: Any) -> IngestRepo
     return await asyncio.to_thread(ingest_articles, articles, store, show_progress=False)
 
 
-def _report_text(report: IngestReport) -> str:
-    return "\n".join([f"Added {report.summary()}.", *report.skipped_lines()])
+def _report_text(report: IngestReport, voice: Voice) -> str:
+    added = worded_as(
+        voice,
+        INGEST_ADDED,
+        summary=report.summary(),
+        articles=report.articles,
+        added=report.chunks_added,
+        unchanged=report.chunks_unchanged,
+        removed=report.chunks_removed,
+    )
+    return "\n".join([added, *report.skipped_lines()])

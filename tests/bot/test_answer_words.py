@@ -189,10 +189,10 @@ def test_the_adapters_replies_to_an_asker_follow_the_question(
      answer_words.SOURCES_TITLE, answer_words.SOURCES_FOOTER, answer_words.NO_SOURCES,
      answer_words.PREVIOUS_PAGE, answer_words.NEXT_PAGE, answer_words.ADMINS_ONLY,
      answer_words.ROLE_OR_ADMINS_ONLY, answer_words.URL_OR_FILE, answer_words.NOT_A_URL,
-     answer_words.INGEST_FAILED, answer_words.SOURCES_FAILED],
+     answer_words.INGEST_FAILED, answer_words.SOURCES_FAILED, answer_words.INGEST_ADDED],
     ids=["store", "slack-help", "discord-help", "sources-title", "sources-footer",
          "no-sources", "previous", "next", "admins", "role", "url-or-file", "not-a-url",
-         "ingest-failed", "sources-failed"],
+         "ingest-failed", "sources-failed", "ingest-added"],
 )
 def test_words_without_a_question_are_worded_in_the_voice_the_adapter_names(
     wording: answer_words.Wording,
@@ -200,7 +200,9 @@ def test_words_without_a_question_are_worded_in_the_voice_the_adapter_names(
     """Where there is no question (Discord's client language, Slack's "帮助"), a `Voice`
     names the language and script: the same words a question in it would get."""
     values = {"mention": "<@U1>", "collection": "docs", "page": 1, "pages": 2,
-              "articles": "3 articles", "count": 3, "role": "admins"}
+              "articles": "3 articles", "count": 3, "role": "admins",
+              "summary": "1 article: 4 chunks added, 0 unchanged, 0 removed", "added": 4,
+              "unchanged": 0, "removed": 0}
     for question, voice in (("", "en"), ("Who?", "en"), (SIMPLIFIED, "zh-hans"),
                             (TRADITIONAL, "zh-hant")):
         assert answer_words.voice_of(question) == voice

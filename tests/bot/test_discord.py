@@ -774,6 +774,25 @@ def web_ingest(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     return calls
 
 
+@pytest.mark.parametrize(
+    ("locale", "report"),
+    [("zh-CN", "已添加 1 篇文章：新增 4 个片段，0 个未变，删除 0 个。"),
+     ("zh-TW", "已添加 1 篇文章：新增 4 個片段，0 個未變，刪除 0 個。"),
+     ("en-US", "Added 1 article: 4 chunks added, 0 unchanged, 0 removed.")],
+    ids=["zh-CN", "zh-TW", "en-US"],
+)
+async def test_the_ingest_report_is_in_the_users_client_language(
+    fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]],
+    locale: str, report: str,
+) -> None:
+    """It was English for every client: `/ingest` has no question to word it by."""
+    await start_bot(StubAnswerer())
+    token = await _command(fake, ids, "ingest", _url_option("https://example.com/post"),
+                           who=member(permissions=SEND_MESSAGES | MANAGE_GUILD), locale=locale)
+    [followup] = await until(lambda: fake.followups(token))
+    assert followup["content"] == report and followup["flags"] & EPHEMERAL
+
+
 async def test_ingest_is_refused_for_a_plain_member(
     fake: FakeDiscord, start_bot: StartBot, ids: _Ids, web_ingest: list[tuple[Any, ...]]
 ) -> None:
