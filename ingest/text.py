@@ -65,6 +65,15 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def holds_phrase(folded: str, phrase: str) -> bool:
+    """Whether the folded text holds the folded `phrase`: a Latin one as whole words ("chen"
+    is not in "kitchen", "ai" not in "said"), a Chinese one anywhere (it has no spaces)."""
+    if has_cjk(phrase):
+        return phrase in folded
+    edge = f"{LATIN_LETTERS}0-9"
+    return re.search(f"(?<![{edge}]){re.escape(phrase)}(?![{edge}])", folded) is not None
+
+
 def is_cjk(ch: str) -> bool:
     """Whether the character `ch` is a CJK character (`CJK_CHARS`)."""
     return bool(_CJK.fullmatch(ch))

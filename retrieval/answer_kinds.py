@@ -91,26 +91,29 @@ def thing_asked_about(question: str) -> str | None:
 def asked_kind(question: str, language: str = "en") -> AnswerKind | None:
     """The kind of answer `question` asks for, if it is a time or a number; a Chinese
     question's (`language` "zh", Simplified script) only when asked for."""
-    if language == "zh":
-        if _ZH_ASKS_TIME.search(question):
-            return AnswerKind.TIME
-        return AnswerKind.NUMBER if _ZH_ASKS_NUMBER.search(question) else None
-    if _ASKS_TIME.search(question):
-        return AnswerKind.TIME
-    if _ASKS_NUMBER.search(question):
-        return AnswerKind.NUMBER
-    return None
+    asked = _asking(question, language)
+    return asked[0] if asked else None
 
 
 def asking_words(question: str, language: str = "en") -> str:
     """The words of `question` that ask for its kind ("which year", "how many", 哪一年), as
     `asked_kind` finds them; '' when it asks for neither a time nor a number."""
-    patterns = (_ZH_ASKS_TIME, _ZH_ASKS_NUMBER) if language == "zh" else (_ASKS_TIME, _ASKS_NUMBER)
-    for pattern in patterns:
+    asked = _asking(question, language)
+    return asked[1] if asked else ""
+
+
+def _asking(question: str, language: str) -> tuple[AnswerKind, str] | None:
+    """The kind `question` asks for and the words that ask it, a time before a number."""
+    patterns = (
+        ((AnswerKind.TIME, _ZH_ASKS_TIME), (AnswerKind.NUMBER, _ZH_ASKS_NUMBER))
+        if language == "zh"
+        else ((AnswerKind.TIME, _ASKS_TIME), (AnswerKind.NUMBER, _ASKS_NUMBER))
+    )
+    for kind, pattern in patterns:
         found = pattern.search(question)
         if found:
-            return found.group()
-    return ""
+            return kind, found.group()
+    return None
 
 
 def counted(question: str) -> str | None:

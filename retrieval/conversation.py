@@ -614,57 +614,54 @@ def _supports(
     best = combined.spans[0]
     quote = combined.retrieved.texts.get(best.article_id, "")[best.start : best.end]
     quoted = fold(quote)
-    if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back,
-        # but a number or a name asks for itself: "And in 2010?" is not answered by a quote
-        # without 2010, nor "Who is Brockman?" by one about Musk
-        if own and _asks_for_itself(own[0], question, language):
-            return own[0] in quoted
-        # An English word need not be in an English quote ("And his wife?": "married"), but
-        # in its article ("What was her salary?" is not answered by an article that never
-        # speaks of one)
-        if own and language == "en" and language_of(quote) == "en":
-            article = fold(combined.retrieved.texts.get(best.article_id, ""))
-            if not _in_quote(own[0], article):
-                return False
-        # and one answered in the other language, a translation of it: "他何时结婚？" after a
-        # question about Marconi and Tesla was answered with "…transmission in 1901", from
-        # an article that never speaks of marrying
-        if (
-            own
-            and language != language_of(quote)
-            and not _translated_in(own[0], combined.retrieved.texts.get(best.article_id, ""))
-        ):
-            return False
+    if len(own) <= ONE_WORD:  # "金额是多少？", "And his wife?": nothing of its own to back
+        whole = combined.retrieved.texts.get(best.article_id, "")  # the quote's article
+        across = language != language_of(quote)
+        asked = fold(question)  # Simplified, as the patterns of answer_kinds are
         # "When was he born?", "她是哪一年出生的？" ask for a year, "How tall was he?" a number:
         # a quote without one does not answer it (retrieval/answer_kinds.py)
-        kind = asked_kind(fold(question), language)  # Simplified, as the patterns are
-        # and "他有多少个孩子？" counts 孩子: an article that never writes the word cannot say
-        # how many (Genghis Khan's quoted "她生下了一个儿子"). What is asked the value of may
-        # be written otherwise ("金额是多少？": "10億美元天價薪酬"), and so may a "when" ("她是
-        # 哪一年出生的？": "（1856年7月10日－1943年1月7日）").
-        if (
-            kind is AnswerKind.NUMBER
-            and own
-            and language == language_of(quote) == "zh"
-            and own[0] == counted(fold(question))
-            and own[0] not in fold(combined.retrieved.texts.get(best.article_id, ""))
-        ):
-            return False
-        # A time or a number of what its word names is stated with the word: "When did he
-        # die?" and "他哪一年去世的？" after a question about Marconi and Tesla were answered
-        # with "…transmission in 1901", the article saying "Tesla died on 7 January 1943".
-        # Only where the article writes the word (or a translation of it): a "when" may be
-        # answered by dates in brackets, in an article that never writes "born" or 出生.
-        whole = combined.retrieved.texts.get(best.article_id, "")
-        across = language != language_of(quote)
-        if (
-            kind is not None
-            and own
-            and own[0] not in asking_words(fold(question), language)  # "In which year?"
-            and _writes(own[0], whole, across)
-            and not _writes(own[0], quote, across)
-        ):
-            return False
+        kind = asked_kind(asked, language)
+        if own:
+            word = own[0]
+            # a number or a name asks for itself: "And in 2010?" is not answered by a quote
+            # without 2010, nor "Who is Brockman?" by one about Musk
+            if _asks_for_itself(word, question, language):
+                return word in quoted
+            # An English word need not be in an English quote ("And his wife?": "married"),
+            # but in its article ("What was her salary?" is not answered by an article that
+            # never speaks of one)
+            if language == "en" and not across and not _writes(word, whole, across=False):
+                return False
+            # and one answered in the other language, a translation of it: "他何时结婚？"
+            # after a question about Marconi and Tesla was answered with "…transmission in
+            # 1901", from an article that never speaks of marrying
+            if across and not _translated_in(word, whole):
+                return False
+            # "他有多少个孩子？" counts 孩子: an article that never writes the word cannot say
+            # how many (Genghis Khan's quoted "她生下了一个儿子"). What is asked the value of
+            # may be written otherwise ("金额是多少？": "10億美元天價薪酬"), and so may a "when"
+            # ("她是哪一年出生的？": "（1856年7月10日－1943年1月7日）").
+            if (
+                kind is AnswerKind.NUMBER
+                and language == "zh"
+                and not across
+                and word == counted(asked)
+                and not _writes(word, whole, across=False)
+            ):
+                return False
+            # A time or a number of what its word names is stated with the word: "When did
+            # he die?" and "他哪一年去世的？" after a question about Marconi and Tesla were
+            # answered with "…transmission in 1901", the article saying "Tesla died on 7
+            # January 1943". Only where the article writes the word (or a translation of
+            # it): a "when" may be answered by dates in brackets, in an article that never
+            # writes "born" or 出生. The words that ask are not held to it ("In which year?").
+            if (
+                kind is not None
+                and word not in asking_words(asked, language)
+                and _writes(word, whole, across)
+                and not _writes(word, quote, across)
+            ):
+                return False
         return kind is None or offers(kind, quote, question)
     names = [word for word in own if _asks_for_itself(word, question, language)]
     if any(word not in quoted for word in names):

@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.text import CJK_RUN, STOPWORDS, fold
+from ingest.text import CJK_RUN, STOPWORDS, fold, holds_phrase
 from retrieval.relevance import dense_margin, rounded_fields
 
 # Fitted by benchmarks/fit_relevance.py (see the module docstring).
@@ -236,13 +236,7 @@ def holds_names(texts: Sequence[str], names: Sequence[str]) -> bool | None:
     without names). Latin names count as whole words (`chen` is not in "kitchen")."""
     if not names:
         return None
-    found = [{name for name in names if _holds(fold(text), name)} for text in texts]
+    found = [{name for name in names if holds_phrase(fold(text), name)} for text in texts]
     if any(len(held) == len(names) for held in found):
         return True
     return False if not any(found) else None
-
-
-def _holds(folded: str, name: str) -> bool:
-    if name.isascii():
-        return re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", folded) is not None
-    return name in folded

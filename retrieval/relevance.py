@@ -13,11 +13,10 @@ probability at or above the threshold — `Answer.confident`, what every adapter
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from ingest.text import LATIN_LETTERS, Language, fold, has_cjk, keyword_tokens
+from ingest.text import Language, fold, has_cjk, holds_phrase, keyword_tokens
 from retrieval.answer_kinds import thing_asked_about
 from retrieval.quotes import lexical_units, names_and_numbers, stem
 
@@ -218,10 +217,7 @@ def writes_as_asked(text: str, question: str) -> bool:
     whole words, case and script aside: "Greg Brockman" in "…总裁 Greg Brockman 在…", not
     "AI" in "said" nor "Canadians" in "Canadian rocks"."""
     thing = thing_asked_about(question)
-    if not thing:
-        return False
-    edge = f"{LATIN_LETTERS}0-9"
-    return re.search(f"(?<![{edge}]){re.escape(thing)}(?![{edge}])", fold(text)) is not None
+    return bool(thing) and holds_phrase(fold(text), thing)
 
 
 def question_words(question: str) -> int:

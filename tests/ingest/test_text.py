@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.text import (
+    holds_phrase,
     is_chinese,
     language_of,
     regional_wordings,
@@ -15,6 +16,16 @@ from ingest.text import (
     sentence_vector_text,
     soft_cut,
 )
+
+
+@pytest.mark.parametrize(
+    ("folded", "phrase", "held"),
+    [("总裁 greg brockman 在", "greg brockman", True), ("a kitchen", "chen", False),
+     ("he said so", "ai", False), ("(przemysław dębiak)的", "dębiak", True),
+     ("the dębiakowski family", "dębiak", False), ("首席研究官陈信翰", "陈信翰", True)],
+)
+def test_a_phrase_is_held_as_whole_words(folded: str, phrase: str, held: bool) -> None:
+    assert holds_phrase(folded, phrase) is held
 
 
 def test_cuts_after_the_last_mark_in_the_second_half() -> None:
