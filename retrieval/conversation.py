@@ -37,9 +37,7 @@ must be in that one.
 A question that refers back and alone is confident about an article the conversation never
 led to, while the conversation's reading is confident where it leads, is answered there when
 its own words choose a passage of those articles that holds most of them ("他认为最大的瓶颈是
-什么？" after "Greg Brockman是谁？" quotes Brockman's, not Altman's, bottleneck). When none
-does and it refers to a person (he, 她), it says "I don't know": alone it answered about
-someone else ("How long has he worked on AI?" after Brockman's bottleneck quoted Hassabis).
+什么？" after "Greg Brockman是谁？" quotes Brockman's, not Altman's, bottleneck).
 When the combined reading is not kept, the question alone answers — unless it says whom it
 is about only through the conversation (`_needs_the_conversation`: it refers back, is
 elliptical and names nothing) and alone it found an article the conversation never led to:
@@ -95,19 +93,14 @@ MORE_QUOTES = 2
 # one more hit of 137, nothing lost; the follow-up fixtures stay at 19 of 20).
 CONTEXT_QUESTIONS = 3
 
-# Pronouns for a person ("he", 他): whoever the conversation is about, never the subject of
-# another article. 其他 and 他人 are not one.
-_ZH_PERSON = r"(?<!其)他(?!人)|她"
-_EN_PERSON = r"he|she|they|him|her|his|hers|their|theirs|them"
-_PERSON = re.compile(rf"{_ZH_PERSON}|\b(?:{_EN_PERSON})\b", re.IGNORECASE)
 # Chinese pronouns and demonstratives, minus the compounds in which they refer to nothing
 # (其他, 其中, 尤其, 应该, 因此, 那么, 这样 …).
 _ZH_REFERS_BACK = re.compile(
-    rf"{_ZH_PERSON}|它|(?<![尤极与])其(?![他中实次余])|这(?!样|么)|那(?!么|样)"
+    r"(?<!其)他(?!人)|她|它|(?<![尤极与])其(?![他中实次余])|这(?!样|么)|那(?!么|样)"
     r"|(?<!应)该|(?<![因如从彼])此(?!外)"
 )
 _EN_REFERS_BACK = re.compile(
-    rf"\b(?:{_EN_PERSON}|it|its|this|that|these|those"
+    r"\b(?:he|she|it|they|him|her|his|hers|its|their|theirs|them|this|that|these|those"
     # "there" but the existential one: "There are other categories for what?", "Is there …?"
     r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )there(?!\s+(?:is|are|was|were|has|have|had)\b)"
     r"|then)\b",
@@ -167,11 +160,6 @@ def refers_back(question: str) -> bool:
     (Traditional script folded to Simplified first: 這, 該 are 这, 该)."""
     folded = fold(question)
     return bool(_ZH_REFERS_BACK.search(folded) or _EN_REFERS_BACK.search(folded))
-
-
-def refers_to_a_person(question: str) -> bool:
-    """Whether the question refers back with a pronoun for a person (he, their, 她)."""
-    return bool(_PERSON.search(fold(question)))
 
 
 def own_keywords(question: str) -> list[str]:
@@ -304,9 +292,8 @@ def read_in_conversation(
     kept but for its quote; continues      its quotes re-chosen by the question's own
                                            words (`_own_passage`), when they back them
     it refers back; both confident, alone  the same, in the articles the conversation
-    elsewhere, combined where the          leads to; when its words back none there and
-    conversation leads                     it refers to a person: combined with
-                                           confidence 0 ("I don't know", with the note)
+    elsewhere, combined where the          leads to
+    conversation leads
     alone is confident but names nothing   combined with confidence 0: "I don't know",
     and does not continue                  with the note
     otherwise                              alone
@@ -397,20 +384,11 @@ def read_in_conversation(
         )
         if own is not None:
             return own
-        if refers_to_a_person(question.text):
-            # "How long has he worked on AI?" after a question about Brockman quoted Demis
-            # Hassabis: whoever "he" is, alone it found someone else's article.
-            return _unsure(combined)
     if alone.confident and _needs_the_conversation(question) and not continues(alone):
         # "他现在的年薪是多少？" after questions about 赵鹏 was answered, confident, from Tesla's
         # money: the "he" of another article is a guess. The note says whom it was read as.
-        return _unsure(combined)
+        return replace(combined, decision=replace(combined.decision, confidence=0.0))
     return alone
-
-
-def _unsure(combined: Selection) -> Selection:
-    """The conversation's reading, with its note, as "I don't know"."""
-    return replace(combined, decision=replace(combined.decision, confidence=0.0))
 
 
 def _own_passage(
