@@ -7,7 +7,12 @@ conversation rule was developed on; this measures it on conversations it was not
 follow-ups about the new subject, questions in the other language than their article, a
 switch of language mid-conversation, requests for more (twice in a row too), "Why?", and
 questions the articles cannot answer after a conversation. The store is built once, in a
-temporary directory, as the tests build it.
+temporary directory, as the tests build it. An assistant turn of the history carries the
+quotes the answer showed, as the console keeps them (`Turn.quoted`).
+
+`--set benchmarks/conversations/unseen2.json` replays 16 more conversations, written in the
+twenty-second session by a helper that never saw the bot's answers to them (BENCHMARKS.md,
+"Twenty-second session": their first replay, and what was mended with them since).
 
 To compare two versions of the code, run this file with PYTHONPATH at each checkout, then
 diff the two --json outputs:
@@ -49,14 +54,14 @@ def main() -> int:
         print_differences(old, new)
         return 0
     conversations = json.loads(args.set.read_text(encoding="utf-8"))["conversations"]
-    result = replay(conversations)
+    result = replay(conversations, args.set)
     print_table(result["turns"])
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
-def replay(conversations: list[dict[str, Any]]) -> dict[str, Any]:
+def replay(conversations: list[dict[str, Any]], source: Path = UNSEEN) -> dict[str, Any]:
     """Every conversation asked turn by turn with its history, in one store built once."""
     for name in list(os.environ):  # the extractive chain, as the tests run it
         if name.startswith("CITEBOT_"):
@@ -122,9 +127,10 @@ def replay(conversations: list[dict[str, Any]]) -> dict[str, Any]:
                 turns.append(record)
                 shown += [(q.article_id, q.start, q.end) for q in answer.quotes]
                 topic |= answered_in(turn, answer, ids, texts)
-                history += [Turn("user", question), Turn("assistant", answer.text)]
+                shown_quotes = tuple(q.text for q in answer.quotes)  # as the console keeps them
+                history += [Turn("user", question), Turn("assistant", answer.text, shown_quotes)]
                 previous_language = language
-    return {"code": code_version(), "set": str(UNSEEN.relative_to(REPO)), "turns": turns}
+    return {"code": code_version(), "set": str(source), "turns": turns}
 
 
 def outcome(

@@ -121,7 +121,9 @@ def run_chat(settings: Settings, *, json_lines: bool = False) -> int:
         else:
             print(render_answer(answer))
             print(flush=True)
-        history = conversation_after(history, question, answer.text)
+        history = conversation_after(
+            history, question, answer.text, [quote.text for quote in answer.quotes]
+        )
     return 0
 
 

@@ -207,9 +207,12 @@ def refusal(limiter: RateLimiter, user_id: str, question: str = "") -> str | Non
     return worded(question, RATE_LIMITED, asked=asked, count=count, wait=wait)
 
 
-def conversation_after(history: Sequence[Turn], question: str, reply: str) -> list[Turn]:
-    """The conversation after one more question and reply, cut to the last `HISTORY_TURNS`."""
-    turns = [*history, Turn("user", question), Turn("assistant", reply)]
+def conversation_after(
+    history: Sequence[Turn], question: str, reply: str, quoted: Sequence[str] = ()
+) -> list[Turn]:
+    """The conversation after one more question and reply (and the quotes it showed), cut to
+    the last `HISTORY_TURNS`."""
+    turns = [*history, Turn("user", question), Turn("assistant", reply, tuple(quoted))]
     return turns[-HISTORY_TURNS:]
 
 

@@ -70,7 +70,7 @@ from retrieval.answer_kinds import (
 )
 from retrieval.languages import foreign_names
 from retrieval.models import Turn
-from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, stem
+from retrieval.quotes import QuoteSpan, overlaps_any, passages_after, sentences_shown, stem
 from retrieval.relevance import asks_only_about_names
 from retrieval.steps import Question, Selection
 from retrieval.translation import translated_words_in, translations_if_readable
@@ -551,14 +551,26 @@ def _more(
     article of one of the earlier answer's quotes (the earlier question read alone: its best,
     or the one `pointed` at, "What about the second one?"): first the rest of that quote's
     paragraph (`passages_after`), then the article's passages the conversation's reading
-    ranks next. Each of the `rounds - 1` requests for more before this one showed a round of
-    them. The combined reading as it is when nothing is left."""
+    ranks next. No sentence an earlier answer of the history shows (`Turn.text`,
+    `Turn.quoted`) is quoted again. When the history does not show them, each of the
+    `rounds - 1` requests for more before this one is taken to have shown a round. The
+    combined reading as it is when nothing is left."""
     quoted = earlier.spans
     anchor = quoted[pointed] if -len(quoted) <= pointed < len(quoted) else quoted[0]
     text = earlier.retrieved.texts.get(anchor.article_id, "")
-    shown: tuple[QuoteSpan, ...] = (anchor, *earlier.spans, *combined.spans)
+    # what the conversation's answers showed: its earlier readings are read again, and a
+    # follow-up's answer may have quoted more than they do
+    said = [
+        said
+        for turn in combined.question.history
+        if turn.role == "assistant"
+        for said in (turn.text, *turn.quoted)
+    ]
+    seen = sentences_shown(anchor.article_id, text, said)
+    shown: tuple[QuoteSpan, ...] = (anchor, *earlier.spans, *combined.spans, *seen)
     reading, spans = combined, ()
-    for _ in range(rounds):
+    # Without the answers' quotes in the history, the earlier requests' rounds are re-read.
+    for _ in range(1 if seen else rounds):
         reading = select_for(replace(combined.question, quoted_before=shown), search_text)
         texts = {**reading.retrieved.texts, anchor.article_id: text}  # the quotes' article too
         reading = replace(reading, retrieved=replace(reading.retrieved, texts=texts))

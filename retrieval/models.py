@@ -52,10 +52,17 @@ class Quote:
 
 @dataclass(frozen=True)
 class Turn:
-    """One earlier exchange of a conversation (a Slack thread, a Discord reply chain)."""
+    """One earlier exchange of a conversation (a Slack thread, a Discord reply chain).
+
+    An assistant turn's `quoted` holds what it showed besides `text` (its quotes, or the
+    rendered message), when the adapter has it: a request for more ("Tell me more.") quotes
+    no sentence the conversation already showed. A turn whose `text` is the whole rendered
+    answer needs none.
+    """
 
     role: Literal["user", "assistant"]
     text: str
+    quoted: tuple[str, ...] = ()
 
 
 @dataclass

@@ -63,6 +63,9 @@ ENGLISH_SENTENCE_WEIGHT = 0.3
 # cost English "I don't know" against DRCD 80 a question (0.918 → 0.917; after an unrelated
 # exchange 0.910 → 0.909).
 ANSWER_KIND_BONUS = 0.03
+# A sentence this long found in an earlier answer was shown by it (`sentences_shown`); a
+# shorter one ("是的。", "No.") may be in any text.
+SHOWN_SENTENCE_CHARS = 8
 
 _LATIN = re.compile(f"[{LATIN_LETTERS}0-9]+")
 _WORD_RUN = re.compile(r"[^\W_]+")  # a word or a number (CJK runs are counted apart)
@@ -399,6 +402,33 @@ def passages_after(
     return quotes
 
 
+def sentences_shown(article_id: str, text: str, shown: Sequence[str]) -> list[QuoteSpan]:
+    """The sentences of the article `article_id` (`text`) that the `shown` texts (what earlier
+    answers showed) hold, as spans: as written, or at least half of them when an over-long
+    sentence was shown cut at a soft break (its clauses of `SHOWN_SENTENCE_CHARS` or more
+    counted). Shorter sentences are left out: "是的。" or "No." may be anywhere."""
+    if not shown:
+        return []
+    spans = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end].strip()
+        if len(sentence) < SHOWN_SENTENCE_CHARS:
+            continue
+        if any(sentence in said for said in shown):
+            spans.append(QuoteSpan(article_id, start, end, 0.0, 0.0))
+            continue
+        # each clause without the break or full stop that ends it: a cut quote ends before it
+        clauses = [c.strip(f" {_CLAUSE_BREAKS}.。!！?？") for c in _CLAUSE.split(sentence)]
+        held = sum(
+            len(clause)
+            for clause in clauses
+            if len(clause) >= SHOWN_SENTENCE_CHARS and any(clause in said for said in shown)
+        )
+        if 2 * held >= len(sentence):
+            spans.append(QuoteSpan(article_id, start, end, 0.0, 0.0))
+    return spans
+
+
 def overlaps_any(spans: Sequence[QuoteSpan], article_id: str, start: int, end: int) -> bool:
     """Whether `start:end` of the article `article_id` overlaps one of `spans`."""
     return any(s.article_id == article_id and s.start < end and start < s.end for s in spans)
@@ -540,6 +570,7 @@ def _length(text: str, start: int, end: int) -> int:
 
 
 _CLAUSE_BREAKS = "，,、；;：:"
+_CLAUSE = re.compile(f"(?<=[{_CLAUSE_BREAKS}])")
 
 
 def _cut_to_limit(

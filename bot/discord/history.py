@@ -40,8 +40,19 @@ def answer_text(message: discord.Message) -> str:
     for embed in message.embeds:
         if embed.description:
             first = embed.description.split("\n\n", 1)[0]
-            return _ESCAPED.sub(r"\1", first).replace(_ZWSP, "")[:TURN_CHARS]
+            return _unescaped(first)[:TURN_CHARS]
     return message.content[:TURN_CHARS]
+
+
+def shown_text(message: discord.Message) -> str:
+    """All that citebot showed in `message` (every embed's description, markdown escapes
+    undone, or its plain content): the quotes a request for more must not repeat."""
+    described = [embed.description for embed in message.embeds if embed.description]
+    return _unescaped("\n\n".join(described)) if described else message.content
+
+
+def _unescaped(markdown: str) -> str:
+    return _ESCAPED.sub(r"\1", markdown).replace(_ZWSP, "")
 
 
 def question_on_buttons(message: discord.Message) -> str:
@@ -135,7 +146,8 @@ async def follow_up_history(
     turns: list[Turn] = []
     while current is not None and len(turns) < HISTORY_TURNS:
         if current.author.id == bot_id:
-            turns.append(Turn("assistant", answer_text(await first_part(current, bot_id))))
+            first = await first_part(current, bot_id)
+            turns.append(Turn("assistant", answer_text(first), (shown_text(first),)))
             earlier = await referenced(current)
             if earlier is None:  # an answer to /ask: its question is on its buttons
                 question = await question_of_ask(current, bot_id)

@@ -141,6 +141,8 @@ async def conversation_before(
         if not text.strip():
             continue
         if own and turns and turns[-1].role == "assistant":  # the next part of its answer
-            text = f"{turns.pop().text}\n\n{text}"
-        turns.append(Turn("assistant" if own else "user", text[:TURN_CHARS]))
+            text = f"{turns.pop().quoted[0]}\n\n{text}"
+        # an answer's whole text shows its quotes: a request for more quotes others
+        quoted = (text,) if own else ()
+        turns.append(Turn("assistant" if own else "user", text[:TURN_CHARS], quoted))
     return turns[-HISTORY_TURNS:]

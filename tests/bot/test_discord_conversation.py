@@ -34,10 +34,13 @@ async def test_a_reply_follow_up_uses_the_chain_and_a_new_topic_does_not(
             text, message_id=f"180000000000000000{n}", reply_to=answer_message["id"]))
         assert await until(lambda n=n: len(fake.channel_messages()) >= n, timeout=120)
 
-    (_, _, _), (q2, history2, follow_up), (q3, history3, new_topic) = answerer.answers
+    (_, _, first_answer), (q2, history2, follow_up), (q3, history3, new_topic) = answerer.answers
     assert q2 == "When did he die?" and history2[0].text == first
     assert any("7 January 1943" in q.text for q in follow_up.quotes)
     assert "7 January 1943" in embed_text(fake.channel_messages()[1])
+    # what the first answer showed is read back with it: a request for more quotes others
+    assert history2[1].role == "assistant" and first_answer.quotes
+    assert all(quote.text in history2[1].quoted[0] for quote in first_answer.quotes)
     assert len(history3) >= 4  # the whole reply chain was passed on ...
     # ... and the rule answered the new topic exactly as it answers it alone.
     assert _quotes(new_topic) == _quotes(conversation_answerer.ask(q3)) and new_topic.quotes

@@ -552,6 +552,28 @@ def test_a_request_for_more_quotes_what_was_not_shown_yet(
 
 
 @pytest.mark.slow
+def test_a_request_for_more_quotes_no_sentence_an_answer_of_the_history_showed(
+    conversation_answerer,
+) -> None:
+    """The conversation's answers are not all read again when a request for more is answered
+    (a follow-up's answer may have quoted passages its readings do not), so what they showed
+    comes with the history (`Turn.quoted`, which the adapters fill): what "Tell me more."
+    would quote first, once shown, is not quoted."""
+    first = "Which oxygen isotope is heavier?"
+    earlier = conversation_answerer.ask(first)
+    shown_quotes = tuple(q.text for q in earlier.quotes)
+    history = [Turn("user", first), Turn("assistant", earlier.text, shown_quotes)]
+    [lead, *_] = conversation_answerer.ask("Tell me more.", history).quotes
+    history[-1] = Turn("assistant", earlier.text, (*shown_quotes, f"> {lead.text}"))
+    answer = conversation_answerer.ask("Tell me more.", history)
+    assert answer.confident and answer.quotes
+    for quote in answer.quotes:
+        assert quote.article_id != lead.article_id or not (
+            lead.start < quote.end and quote.start < lead.end
+        ), quote.text
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("request_", ["What about the second one?", "第二个呢？"])
 def test_a_request_about_one_quote_reads_on_from_that_quote(
     conversation_answerer, request_: str

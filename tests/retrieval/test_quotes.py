@@ -20,6 +20,7 @@ from retrieval.quotes import (
     names_and_numbers,
     passages_after,
     select_quotes,
+    sentences_shown,
 )
 from retrieval.translation import translations
 
@@ -71,6 +72,33 @@ def test_more_reads_on_in_the_best_quotes_paragraph_past_what_was_shown() -> Non
     ]
     assert quoted([span("灯塔建于1868年。")]) == []  # a paragraph of one sentence
     assert quoted([QuoteSpan("other", 0, 5, 1.0, 1.0)]) == []
+
+
+def test_the_sentences_an_earlier_answer_showed_are_found_in_its_text() -> None:
+    """What a request for more must not quote again: sentences an answer held as written,
+    and an over-long one it showed cut at a soft break (at least half of it, by its clauses);
+    not one it shared a clause with, nor a short one that may be in any text."""
+    article = (
+        "The lighthouse was built in 1868. It was the tallest of its time. Yes. "
+        "The keeper lived below the lamp, and his family grew vegetables on the rocks, "
+        "and the supply boat came once a month when the sea allowed it. "
+        "灯塔建于1868年。守塔人和他的家人一直住在塔下的小屋里，每年夏天有两万名游客登塔。"
+    )
+    shown = [
+        "Here is what “Lighthouse” says:\n> It was the tallest of its time. Yes.",
+        # quoted from its second clause, as an over-long sentence is cut
+        "> and his family grew vegetables on the rocks, and the supply boat came once a month "
+        "when the sea allowed it.",
+        "> 每年夏天有两万名游客登塔",  # one clause, not half of its sentence
+    ]
+    found = [article[s.start : s.end].strip() for s in sentences_shown("a1", article, shown)]
+    assert found == [
+        "It was the tallest of its time.",
+        "The keeper lived below the lamp, and his family grew vegetables on the rocks, "
+        "and the supply boat came once a month when the sea allowed it.",
+    ]
+    assert all(s.article_id == "a1" for s in sentences_shown("a1", article, shown))
+    assert sentences_shown("a1", article, []) == []
 
 
 def test_an_over_long_sentence_is_quoted_from_the_clause_that_answers() -> None:
