@@ -11,6 +11,13 @@ measured on CMRC, DRCD and XQuAD zh and cost each about a question (BENCHMARKS.m
 session). Their kind (`asked_kind(question, "zh")`) is only read where a follow-up has one
 word of its own to be checked by (retrieval/conversation.py): "她是哪一年出生的？" is not
 answered by a quote that holds no year.
+
+An age ("How old was Luther when he wrote it?", "陈国峻活了多少岁？") is a kind of its own, in
+either language: the quote that states one leads the answer, and a first quote that states
+none is no answer ("I don't know": retrieval/relevance.py, `age_unstated`). A year or another
+number in a passage about the person is not an age, and ages are rare enough in text that
+stating one says something: each of the 21 age questions of CMRC dev, DRCD dev and XQuAD
+has one within 20 characters of its gold answer.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from ingest.text import fold
 
 class AnswerKind(Enum):
     TIME = "time"  # a year, a date, a century
+    AGE = "age"  # how old someone or something is: 39岁, aged 17, 515 million years
     NUMBER = "number"  # a count, an amount, a share
 
 
@@ -31,6 +39,7 @@ _ASKS_TIME = re.compile(
     r"\bin what (?:year|decade|century)\b|\bhow long ago\b",
     re.IGNORECASE,
 )
+_ASKS_AGE = re.compile(r"\bhow old\b|\bat what age\b|\bwhat age\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:many|much|long|old|far|big|large|tall|high|deep|wide|fast|heavy)\b|"
     r"\bwhat (?:percentage|percent|proportion|number|amount|fraction|share)\b",
@@ -40,6 +49,8 @@ _ASKS_NUMBER = re.compile(
 _ZH_ASKS_TIME = re.compile(
     r"哪一?年|何年|何时|什么时候|什么时间|几时|哪一?天|几月|哪个月|几号|哪个世纪|什么年代|哪个年代"
 )
+# (not 年龄 alone: "谁是年龄最大的四分卫？" asks who, "平均年龄怎样了？" how it changed)
+_ZH_ASKS_AGE = re.compile(r"多大年[纪龄]|年[纪龄](?:是|有|为)?多[大少]|多大岁数|多少周?岁|几岁|多大了")
 _ZH_ASKS_NUMBER = re.compile(r"多少|几[个位名次岁年天人座家条种倍件万千百十]|多[大高长远久重深宽老]")
 # What a Chinese question counts: the word right after 多少 or 几 and a measure word ("他有多少
 # 个孩子？" counts 孩子; "金额是多少？" counts nothing: it asks for the 金额's value).
@@ -62,9 +73,25 @@ _ZH_NUMBER = re.compile(
     r"[零〇一二两三四五六七八九十百千万亿]{2,}"
     r"|[一二两三四五六七八九十][个位名次岁年天人座家条种倍件只头本部场项所届]|[数几][十百千万]"
 )
-_NUMBER_WORD = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|hundreds|thousand|thousands|million|millions|billion|dozen|half|percent)\b"
+# English number words (a count is "three" as often as 3).
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    "hundred|hundreds|thousand|thousands|million|millions|billion|dozen|half|percent"
+)
+_NUMBER_WORD = re.compile(rf"\b(?:{_NUMBER_WORDS})\b")
+# An age: 39岁, 十七岁, 年满18周岁; aged 17, at the age of twenty-one, a 39-year-old, 515
+# million years ago (how old a fossil is), in his forties. Not "millions of years ago" nor
+# "hundreds of thousands of years old": no age is stated. Matched on folded text (lower
+# case, Simplified).
+_COUNT = rf"(?:\d+|(?:{_NUMBER_WORDS})(?:-(?:{_NUMBER_WORDS}))?)"
+_AGE = re.compile(
+    r"(?:\d+|[一二两三四五六七八九十百]+)\s*周?岁"
+    rf"|\b(?:aged?|age of)\s+{_COUNT}\b"
+    rf"|\b{_COUNT}[- ](?:years?|months?)[- ]old\b"
+    r"|\b\d+(?:[.,]\d+)?\s+(?:(?:thousand|million|billion)\s+)?years?\s+ago\b"
+    r"|\bin (?:his|her|their) (?:teens|twenties|thirties|forties|fifties|sixties|seventies"
+    r"|eighties|nineties)\b"
 )
 
 
@@ -103,11 +130,20 @@ def asking_words(question: str, language: str = "en") -> str:
 
 
 def _asking(question: str, language: str) -> tuple[AnswerKind, str] | None:
-    """The kind `question` asks for and the words that ask it, a time before a number."""
+    """The kind `question` asks for and the words that ask it: an age, then a time, then a
+    number ("How old was he when he died?" asks an age, not a time nor any number)."""
     patterns = (
-        ((AnswerKind.TIME, _ZH_ASKS_TIME), (AnswerKind.NUMBER, _ZH_ASKS_NUMBER))
+        (
+            (AnswerKind.AGE, _ZH_ASKS_AGE),
+            (AnswerKind.TIME, _ZH_ASKS_TIME),
+            (AnswerKind.NUMBER, _ZH_ASKS_NUMBER),
+        )
         if language == "zh"
-        else ((AnswerKind.TIME, _ASKS_TIME), (AnswerKind.NUMBER, _ASKS_NUMBER))
+        else (
+            (AnswerKind.AGE, _ASKS_AGE),
+            (AnswerKind.TIME, _ASKS_TIME),
+            (AnswerKind.NUMBER, _ASKS_NUMBER),
+        )
     )
     for kind, pattern in patterns:
         found = pattern.search(question)
@@ -129,6 +165,8 @@ def offers(kind: AnswerKind, sentence: str, question: str) -> bool:
     if kind is AnswerKind.TIME:
         months = [m.lower() for m in _MONTH_OR_CENTURY.findall(sentence)]
         found = _YEAR.findall(text) + months + _ZH_TIME.findall(text)
+    elif kind is AnswerKind.AGE:
+        found = _AGE.findall(text)
     else:
         found = _DIGITS.findall(text) + _NUMBER_WORD.findall(text) + _ZH_NUMBER.findall(text)
     return any(value not in asked for value in found)

@@ -30,7 +30,7 @@ from ingest.text import (
     sentence_vector_text,
     soft_cut,
 )
-from retrieval.answer_kinds import asked_kind, offers
+from retrieval.answer_kinds import AnswerKind, asked_kind, offers
 from retrieval.translation import translated_words_in
 
 MAX_QUOTE_CHARS = 300
@@ -307,11 +307,16 @@ def select_quotes(
     scorer = SentenceScorer(question, pool, translations=translations)
     strict_scorer = SentenceScorer(question, pool, characters=False)
     scored: list[tuple[float, float, Candidate, int, int]] = []
-    kind = asked_kind(question) if language_of(question) == "en" else None
+    kind = asked_kind(fold(question), language_of(question))
     for (cand, start, end), sentence in zip(sentences, pool, strict=True):
         coverage = scorer.coverage(sentence, cand.language)
         score = LEXICAL_WEIGHT * coverage + (1 - LEXICAL_WEIGHT) * cand.score
-        if kind is not None and language_of(sentence) == "en" and offers(kind, sentence, question):
+        if (
+            kind is not None
+            and language_of(question) == "en"
+            and language_of(sentence) == "en"
+            and offers(kind, sentence, question)
+        ):
             score += ANSWER_KIND_BONUS
         scored.append((score, strict_scorer.coverage(sentence, cand.language), cand, start, end))
     scored.sort(key=lambda item: -item[0])
@@ -352,6 +357,11 @@ def select_quotes(
                 cosines.get((cand.article_id, start), 0.0),
             )
         )
+    if kind is AnswerKind.AGE:
+        # An age question leads with a quote that states an age, in either language: "How old
+        # was Temujin when he married Börte?" quoted the marriage first, "铁木真在16岁左右娶了…"
+        # second. Without one the first quote is no answer (relevance: `age_unstated`).
+        chosen.sort(key=lambda q: not offers(kind, texts[q.article_id][q.start : q.end], question))
     return chosen
 
 

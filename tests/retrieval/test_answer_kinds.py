@@ -22,6 +22,8 @@ from retrieval.quotes import Candidate, select_quotes
         ("In what year was the treaty signed?", AnswerKind.TIME),
         ("How many nations are within the Amazon Basin?", AnswerKind.NUMBER),
         ("What percentage of the forest is in Brazil?", AnswerKind.NUMBER),
+        ("How old was Luther when he wrote the hymn?", AnswerKind.AGE),  # not its "when"
+        ("At what age did she retire?", AnswerKind.AGE),
         ("Who won the AtCoder World Tour Finals?", None),
         ("How did Tesla finance his work?", None),
         ("这座灯塔是哪一年建成的？", None),  # Chinese questions: measured, no gain
@@ -39,6 +41,10 @@ def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) ->
         ("他当了几年总统？", AnswerKind.NUMBER),
         ("灯塔有多高？", AnswerKind.NUMBER),
         ("那里每年有多少游客？", AnswerKind.NUMBER),
+        ("舍勒发现氧气时多大年纪？", AnswerKind.AGE),
+        ("陈国峻活了多少岁？", AnswerKind.AGE),
+        ("他多大了？", AnswerKind.AGE),
+        ("谁是年龄最大的四分卫？", None),  # asks who
         ("谁设计了这座灯塔？", None),
         ("他为什么离开？", None),
     ],
@@ -69,6 +75,17 @@ def test_the_kind_a_chinese_question_asks_for_when_asked(question: str, kind: An
         (AnswerKind.NUMBER, "灯塔每年接待三萬名游客。", "灯塔每年有多少游客？", True),
         (AnswerKind.NUMBER, "他當了兩屆總統。", "他当了几届总统？", True),
         (AnswerKind.NUMBER, "游客很多。", "灯塔每年有多少游客？", False),
+        (AnswerKind.AGE, "Manning, at age 39, became the oldest quarterback.", "How old?", True),
+        (AnswerKind.AGE, "A 39-year-old quarterback led them.", "How old?", True),
+        (AnswerKind.AGE, "He left home aged seventeen.", "How old was he?", True),
+        (AnswerKind.AGE, "Fossils about 515 million years ago had comb-rows.", "How old?", True),
+        (AnswerKind.AGE, "He was in his forties then.", "How old was he?", True),
+        (AnswerKind.AGE, "成员必须年满18周岁。", "要多少岁？", True),
+        (AnswerKind.AGE, "铁木真在十六岁左右娶了孛儿帖。", "铁木真几岁结婚？", True),
+        # a year or a number about the person is no age; nor is an age no text states
+        (AnswerKind.AGE, "Scheele discovered oxygen in 1773 or earlier.", "How old was he?", False),
+        (AnswerKind.AGE, "Ice cores are hundreds of thousands of years old.", "How old?", False),
+        (AnswerKind.AGE, "The climate of millions of years ago.", "How old?", False),
     ],
 )
 def test_a_sentence_offers_an_answer_of_that_kind(
@@ -95,6 +112,21 @@ def test_of_two_sentences_alike_in_wording_the_one_with_a_year_is_quoted_first(
     monkeypatch.setattr("retrieval.quotes.ANSWER_KIND_BONUS", 0.0)
     [best, *_] = select_quotes(question, candidates, {"a1": article})
     assert "1909" not in article[best.start : best.end]
+
+
+@pytest.mark.parametrize(
+    "question", ["How old was Temujin when he married Börte?", "铁木真几岁娶了孛儿帖？"]
+)
+def test_an_age_question_leads_with_the_quote_that_states_an_age(question: str) -> None:
+    """In either language: the passage about the marriage ranks first, the one that says
+    how old he was second; the answer leads with the second."""
+    article = "在孛儿帖和铁木真结婚后不久，她就被绑架了。\n\n铁木真在16岁左右娶了孛儿帖。"
+    split = article.index("\n\n")
+    candidates = [Candidate("a1", 0, split, 1.0, 0.9), Candidate("a1", split, len(article), 0.7, 0.8)]
+    quotes = select_quotes(question, candidates, {"a1": article})
+    assert [article[q.start : q.end] for q in quotes] == [
+        "铁木真在16岁左右娶了孛儿帖。", "在孛儿帖和铁木真结婚后不久，她就被绑架了。"
+    ]
 
 
 @pytest.mark.parametrize(
