@@ -287,8 +287,14 @@ async def test_a_follow_up_in_a_long_thread_is_read_with_its_latest_turns(
     assert question == "How much was offered?"
     assert history[-2:] == (
         Turn("user", "Who turned down Zuckerberg?"),
-        Turn("assistant", "About Who turned down Zuckerberg?:"),
+        Turn("assistant", *_said("About Who turned down Zuckerberg?:")),
     )
+
+
+def _said(text: str) -> tuple[str, tuple[str, ...]]:
+    """An answer's turn as the thread gives it back: its text, which also holds what it showed
+    (a request for more must not quote that again)."""
+    return text, (text,)
 
 
 async def test_an_answer_split_over_several_messages_is_one_turn_of_the_thread(
@@ -386,7 +392,7 @@ async def test_direct_message_is_answered_in_the_dm_with_recent_history(bot: Htt
     assert question == "What did he say?"
     assert history == (
         Turn("user", "Who is Greg Brockman?"),
-        Turn("assistant", "He co-founded OpenAI."),
+        Turn("assistant", *_said("He co-founded OpenAI.")),
     )
 
 
@@ -411,9 +417,9 @@ async def test_a_dms_history_reads_an_answer_split_over_several_messages_as_one_
     assert question == "And when?"
     assert history == (
         Turn("user", "Who founded Harrowgate?"),
-        Turn("assistant", "Anne Harrow."),
+        Turn("assistant", *_said("Anne Harrow.")),
         Turn("user", "Where did he study?"),
-        Turn("assistant", "\n\n".join(parts)),
+        Turn("assistant", *_said("\n\n".join(parts))),  # its parts' text is one turn's
     )
 
 
