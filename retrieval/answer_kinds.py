@@ -80,13 +80,13 @@ _NUMBER_WORDS = (
     "hundred|hundreds|thousand|thousands|million|millions|billion|dozen|half|percent"
 )
 _NUMBER_WORD = re.compile(rf"\b(?:{_NUMBER_WORDS})\b")
-# An age: 39岁, 十七岁, 年满18周岁; aged 17, at the age of twenty-one, a 39-year-old, 515
+# An age: 39岁, 十七岁, 年满18周岁, 距今5.15亿年; aged 17, at the age of twenty-one, a 39-year-old, 515
 # million years ago (how old a fossil is), in his forties. Not "millions of years ago" nor
 # "hundreds of thousands of years old": no age is stated. Matched on folded text (lower
 # case, Simplified).
 _COUNT = rf"(?:\d+|(?:{_NUMBER_WORDS})(?:-(?:{_NUMBER_WORDS}))?)"
 _AGE = re.compile(
-    r"(?:\d+|[一二两三四五六七八九十百]+)\s*周?岁"
+    r"(?:\d+|[一二两三四五六七八九十百]+)\s*周?岁|距今\s*[\d.]+\s*[万亿]*年|[\d.]+\s*[万亿]+年前"
     rf"|\b(?:aged?|age of)\s+{_COUNT}\b"
     rf"|\b{_COUNT}[- ](?:years?|months?)[- ]old\b"
     r"|\b\d+(?:[.,]\d+)?\s+(?:(?:thousand|million|billion)\s+)?years?\s+ago\b"

@@ -82,6 +82,8 @@ def test_the_kind_a_chinese_question_asks_for_when_asked(question: str, kind: An
         (AnswerKind.AGE, "He was in his forties then.", "How old was he?", True),
         (AnswerKind.AGE, "成员必须年满18周岁。", "要多少岁？", True),
         (AnswerKind.AGE, "铁木真在十六岁左右娶了孛儿帖。", "铁木真几岁结婚？", True),
+        (AnswerKind.AGE, "早在距今 5.15亿年 的寒武纪早期", "How old are the fossils?", True),
+        (AnswerKind.AGE, "在大约5.05亿年前的中寒武纪", "化石有多少岁？", True),
         # a year or a number about the person is no age; nor is an age no text states
         (AnswerKind.AGE, "Scheele discovered oxygen in 1773 or earlier.", "How old was he?", False),
         (AnswerKind.AGE, "Ice cores are hundreds of thousands of years old.", "How old?", False),
