@@ -30,7 +30,7 @@ from ingest.text import (
     sentence_vector_text,
     soft_cut,
 )
-from retrieval.answer_kinds import AnswerKind, asked_kind, offers
+from retrieval.answer_kinds import MEASURES, asked_kind, offers
 from retrieval.translation import translated_words_in
 
 MAX_QUOTE_CHARS = 300
@@ -357,10 +357,11 @@ def select_quotes(
                 cosines.get((cand.article_id, start), 0.0),
             )
         )
-    if kind is AnswerKind.AGE:
-        # An age question leads with a quote that states an age, in either language: "How old
-        # was Temujin when he married Börte?" quoted the marriage first, "铁木真在16岁左右娶了…"
-        # second. Without one the first quote is no answer (relevance: `age_unstated`).
+    if kind in MEASURES:
+        # A question of how old or how long leads with a quote that states it, in either
+        # language: "How old was Temujin when he married Börte?" quoted the marriage first,
+        # "铁木真在16岁左右娶了…" second. Without one the first quote is no answer (relevance:
+        # `measure_unstated`).
         chosen.sort(key=lambda q: not offers(kind, texts[q.article_id][q.start : q.end], question))
     return chosen
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from ingest.text import Language, fold, has_cjk, holds_phrase, keyword_tokens
-from retrieval.answer_kinds import AnswerKind, asked_kind, offers, thing_asked_about
+from retrieval.answer_kinds import MEASURES, asked_kind, offers, thing_asked_about
 from retrieval.quotes import lexical_units, names_and_numbers, stem
 
 # The models are fitted for this threshold (benchmarks/fit_relevance.py reports at it).
@@ -68,13 +68,14 @@ class RelevanceFeatures:
     - `chunks_compared`: how many other chunks of the quote's language the margin and the
       lead compare the best one with (29 at most; below `FEW_CHUNKS`, in a store of one or
       two short articles, margin and lead say nothing and models without them decide),
-    - `age_unstated`: the question asks how old someone or something is ("How old was Luther
-      when he wrote it?", "陈国峻活了多少岁？"; `answer_kinds.AnswerKind.AGE`) and the first
-      quote states no age (39岁, aged 17, 515 million years ago). Not a model input but a
-      rule: the confidence is then 0. A passage about the person that gives a year or any other number
-      is not the answer, and near-topic passages hold those as often as right ones do
-      (fifteenth session); an age is rarer, and each of the 21 age questions of CMRC dev,
-      DRCD dev, XQuAD en and zh has one within 20 characters of its gold answer.
+    - `measure_unstated`: the question asks how old or how long ("How old was Luther when he
+      wrote it?", "陈国峻活了多少岁？", "How long did it take the rescuers?";
+      `answer_kinds.MEASURES`) and the first quote states no age or duration (39岁, aged 17,
+      515 million years ago; 10 hours, 三个月, from 1870 to 1939). Not a model input but a
+      rule: the confidence is then 0. A passage on the topic that gives a year or any other
+      number is not the answer, and near-topic passages hold those as often as right ones do
+      (fifteenth session); a measure is rarer, and each age and duration question of CMRC
+      dev, DRCD dev and XQuAD (63) has one within 20 characters of its gold answer.
 
     The chunks compared are those of the best quote's language only.
     """
@@ -97,7 +98,7 @@ class RelevanceFeatures:
     chunks_compared: int = 29
     question_language: Language = "en"
     names_quoted: bool = False
-    age_unstated: bool = False
+    measure_unstated: bool = False
 
     def as_json(self) -> dict[str, object]:
         return rounded_fields(self)
@@ -190,8 +191,8 @@ def relevance_features(
         question_language=question_language,
         names_quoted=asks_only_about_names(question, question_language)
         and writes_as_asked(quote, question),
-        age_unstated=asked_kind(fold(question), question_language) is AnswerKind.AGE
-        and not offers(AnswerKind.AGE, quote, question),
+        measure_unstated=(kind := asked_kind(fold(question), question_language)) in MEASURES
+        and not offers(kind, quote, question),
     )
 
 
@@ -420,7 +421,7 @@ def confidence(features: RelevanceFeatures, models: RelevanceModels = MODELS) ->
     """How sure we are that the store holds the answer the first quote gives, 0..1
     (0.5 = the default threshold; 0 when nothing was found): the model for the quote's
     language and the store's size (across languages the names rule also counts)."""
-    if not features.found or features.age_unstated:
+    if not features.found or features.measure_unstated:
         return 0.0
     fitted = getattr(models, model_for(features)).probability(model_inputs(features))
     if features.cross_language:

@@ -24,6 +24,8 @@ from retrieval.quotes import Candidate, select_quotes
         ("What percentage of the forest is in Brazil?", AnswerKind.NUMBER),
         ("How old was Luther when he wrote the hymn?", AnswerKind.AGE),  # not its "when"
         ("At what age did she retire?", AnswerKind.AGE),
+        ("How long did it take Luther to translate it?", AnswerKind.DURATION),
+        ("How long ago did cyanobacteria enter a cell?", AnswerKind.TIME),
         ("Who won the AtCoder World Tour Finals?", None),
         ("How did Tesla finance his work?", None),
         ("这座灯塔是哪一年建成的？", None),  # Chinese questions: measured, no gain
@@ -44,6 +46,10 @@ def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) ->
         ("舍勒发现氧气时多大年纪？", AnswerKind.AGE),
         ("陈国峻活了多少岁？", AnswerKind.AGE),
         ("他多大了？", AnswerKind.AGE),
+        ("联合政府将持续多久？", AnswerKind.DURATION),
+        ("比赛还剩多少时间？", AnswerKind.DURATION),
+        ("神秘博士多久独自旅行一次？", AnswerKind.NUMBER),  # how often: no duration
+        ("蓝藻菌是在多久之前进入细胞的？", AnswerKind.NUMBER),  # how long ago: no duration
         ("谁是年龄最大的四分卫？", None),  # asks who
         ("谁设计了这座灯塔？", None),
         ("他为什么离开？", None),
@@ -88,6 +94,15 @@ def test_the_kind_a_chinese_question_asks_for_when_asked(question: str, kind: An
         (AnswerKind.AGE, "Scheele discovered oxygen in 1773 or earlier.", "How old was he?", False),
         (AnswerKind.AGE, "Ice cores are hundreds of thousands of years old.", "How old?", False),
         (AnswerKind.AGE, "The climate of millions of years ago.", "How old?", False),
+        (AnswerKind.DURATION, "Contestants had 10 hours to find it.", "How long?", True),
+        (AnswerKind.DURATION, "The theatre ran from 1870 to 1939.", "How long did it run?", True),
+        (AnswerKind.DURATION, "Denver led 24–10 with 3:08 left.", "How long was left?", True),
+        (AnswerKind.DURATION, "They kept French names well into the nineteenth century.",
+         "How long?", True),
+        (AnswerKind.DURATION, "灵柩在那里存放了10年。", "存放了多久？", True),
+        (AnswerKind.DURATION, "联合政府将执政至当前议会期满止。", "持续多久？", True),
+        (AnswerKind.DURATION, "The Bible was published in 1534.", "How long did it take?", False),
+        (AnswerKind.DURATION, "铁木真在克烈部落的帮助下救了她。", "用了多长时间？", False),
     ],
 )
 def test_a_sentence_offers_an_answer_of_that_kind(

@@ -278,15 +278,19 @@ def test_a_question_only_about_names_is_answered_across_languages_by_a_quote_hol
      ("How old was Manning in Super Bowl 50?", "Manning, at age 39, was the oldest.", False),
      ("陈国峻活了多少岁？", "元朝使节与陈国峻于1282年会面。", True),
      ("铁木真几岁娶了孛儿帖？", "铁木真在16岁左右娶了孛儿帖。", False),
-     ("When did Luther write the hymn?", "In 1523 Luther wrote the hymn.", False)],  # no age asked
+     ("How long did it take the rescuers to open the hatch?", "The fire broke out in 1967.", True),
+     ("How long did the contest last?", "Contestants had 10 hours to find a solution.", False),
+     ("联合政府将持续多久？", "联合政府将执政至当前议会期满止。", False),
+     ("When did Luther write the hymn?", "In 1523 Luther wrote the hymn.", False)],  # a year
 )
-def test_an_age_question_whose_first_quote_states_no_age_is_not_answered(
+def test_a_question_of_how_old_or_how_long_whose_first_quote_does_not_say_is_not_answered(
     question: str, quote: str, unstated: bool
 ) -> None:
-    """A passage about the person that gives a year is no answer to how old they were; the
-    fitted models cannot tell (the passage is on the topic), so it is a rule."""
-    language = "zh" if "岁" in question else "en"
+    """A passage on the topic that gives a year is no answer to how old someone was or how
+    long something took; the fitted models cannot tell (the passage is on the topic), so it
+    is a rule."""
+    language = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in question) else "en"
     features = relevance_features([("a", 0.9), ("b", 0.7)], 1.0, 0.92, False, question=question,
                                   question_language=language, quote=quote)  # type: ignore[arg-type]
-    assert features.age_unstated is unstated
+    assert features.measure_unstated is unstated
     assert (confidence(features) == 0.0) is unstated
