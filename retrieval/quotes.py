@@ -357,12 +357,18 @@ def select_quotes(
                 cosines.get((cand.article_id, start), 0.0),
             )
         )
-    if kind in MEASURES:
-        # A question of how old or how long leads with a quote that states it, in either
-        # language: "How old was Temujin when he married Börte?" quoted the marriage first,
-        # "铁木真在16岁左右娶了…" second. Without one the first quote is no answer (relevance:
+    if kind in MEASURES and chosen:
+        # A question of how old or how long leads with a quote of the best quote's article
+        # that states it, in either language: "How old was Temujin when he married Börte?"
+        # quoted the marriage first, "铁木真在16岁左右娶了…" second. (Not another article's:
+        # "How old must a person be to apply to be an MSP?" is not answered by "prostitutes in
+        # Kenya are aged 9-18".) Without one the first quote is no answer (relevance:
         # `measure_unstated`).
-        chosen.sort(key=lambda q: not offers(kind, texts[q.article_id][q.start : q.end], question))
+        article = chosen[0].article_id
+        chosen.sort(
+            key=lambda q: q.article_id != article
+            or not offers(kind, texts[q.article_id][q.start : q.end], question)
+        )
     return chosen
 
 

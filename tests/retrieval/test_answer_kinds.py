@@ -146,6 +146,17 @@ def test_an_age_question_leads_with_the_quote_that_states_an_age(question: str) 
     ]
 
 
+def test_a_measure_in_another_article_does_not_lead() -> None:
+    """"How old must a person be to apply to be an MSP?" was answered with "prostitutes in
+    Kenya are aged 9-18" first: only the best quote's article may lead with its age."""
+    texts = {"msp": "A number of qualifications apply to being an MSP.",
+             "kenya": "Most of the girls in the survey are aged 9-18."}
+    candidates = [Candidate("msp", 0, len(texts["msp"]), 1.0, 0.9),
+                  Candidate("kenya", 0, len(texts["kenya"]), 0.9, 0.8)]
+    quotes = select_quotes("How old must a person be to apply to be an MSP?", candidates, texts)
+    assert [q.article_id for q in quotes] == ["msp", "kenya"]
+
+
 @pytest.mark.parametrize(
     ("question", "article", "gains"),
     [
