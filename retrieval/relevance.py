@@ -74,8 +74,9 @@ class RelevanceFeatures:
       515 million years ago; 10 hours, 三个月, from 1870 to 1939). Not a model input but a
       rule: the confidence is then 0. A passage on the topic that gives a year or any other
       number is not the answer, and near-topic passages hold those as often as right ones do
-      (fifteenth session); a measure is rarer, and each age and duration question of CMRC
-      dev, DRCD dev and XQuAD (63) has one within 20 characters of its gold answer.
+      (fifteenth session); a measure is rarer. The patterns were widened until each age and
+      duration question of CMRC dev, DRCD dev and XQuAD (63) found one within 20 characters
+      of its gold answer (`answer_kinds`).
 
     The chunks compared are those of the best quote's language only.
     """

@@ -525,16 +525,21 @@ def test_a_follow_up_naming_another_subject_is_not_answered_from_the_conversatio
          ["能详细说说吗？"]),
     ],
 )
+@pytest.mark.parametrize("with_quotes", [False, True])  # as the console keeps them, or not
 def test_a_request_for_more_quotes_what_was_not_shown_yet(
-    conversation_answerer, first: str, requests: list[str]
+    conversation_answerer, first: str, requests: list[str], with_quotes: bool
 ) -> None:
     """"Tell me more about that." quoted the earlier answer's passages again; and after an
     English question "能详细说说吗？" said "I don't know" (it was searched as Chinese, with
     the English question in its text). Each request for more now reads on in the article of
     the earlier answer's best quote — the rest of its paragraph, then the passages ranked
     next — overlapping no passage shown before."""
+    def said(answer: Answer) -> Turn:
+        quoted = tuple(q.text for q in answer.quotes) if with_quotes else ()
+        return Turn("assistant", answer.text, quoted)
+
     earlier = conversation_answerer.ask(first)
-    history = [Turn("user", first), Turn("assistant", earlier.text)]
+    history = [Turn("user", first), said(earlier)]
     shown = [(q.article_id, q.start, q.end) for q in earlier.quotes]
     best = earlier.quotes[0]
     for number, request in enumerate(requests):
@@ -548,7 +553,7 @@ def test_a_request_for_more_quotes_what_was_not_shown_yet(
                 a == quote.article_id and s < quote.end and quote.start < e for a, s, e in shown
             ), (request, quote.text)
         shown += [(q.article_id, q.start, q.end) for q in answer.quotes]
-        history += [Turn("user", request), Turn("assistant", answer.text)]
+        history += [Turn("user", request), said(answer)]
 
 
 @pytest.mark.slow
