@@ -9,7 +9,9 @@ from its 👍/👎 buttons, which carry it (`bot.discord.buttons`).
 A long answer is split over several messages (`bot.discord.delivery`), and a reply may
 answer any of them, most often the last (it holds the buttons). The answer's text is in its
 first message, so that is what the conversation reads (`first_part`), whichever part was
-replied to; an `/ask`'s question is on the buttons of its last (`question_of_ask`).
+replied to; an `/ask`'s question is on the buttons of its last (`question_of_ask`). What the
+answer showed, which a request for more must not show again, is read from the first part and
+the part replied to (an answer of quotes rarely needs a third message).
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ async def follow_up_history(
     while current is not None and len(turns) < HISTORY_TURNS:
         if current.author.id == bot_id:
             first = await first_part(current, bot_id)
-            turns.append(Turn("assistant", answer_text(first), (shown_text(first),)))
+            shown = {first.id: shown_text(first), current.id: shown_text(current)}
+            turns.append(Turn("assistant", answer_text(first), tuple(shown.values())))
             earlier = await referenced(current)
             if earlier is None:  # an answer to /ask: its question is on its buttons
                 question = await question_of_ask(current, bot_id)

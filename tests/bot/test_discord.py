@@ -723,6 +723,10 @@ async def test_a_reply_to_any_part_of_a_split_answer_to_a_mention_reads_the_whol
         assert await until(lambda asked=asked: len(answerer.asked) == asked)
     said = (Turn("user", "Q1?"), Turn("assistant", SPLIT_ANSWER.text))
     assert [history for _, history, _ in _plain(answerer.asked)[1:]] == [said, said, said]
+    # What the answer showed is read from its first part and the part replied to.
+    shown = [" ".join(history[1].quoted) for _, history, _ in answerer.asked[1:]]
+    assert [[f"Quote {n} says" in text for n in range(3)] for text in shown] == [
+        [True, False, True], [True, False, False], [True, True, False]]
 
 
 async def test_a_reply_to_any_part_of_a_split_answer_to_ask_reads_the_whole_answer(
