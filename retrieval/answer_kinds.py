@@ -52,7 +52,7 @@ _ASKS_AGE = re.compile(r"\bhow old\b|\bat what age\b|\bwhat age\b", re.IGNORECAS
 # "How long" asks a time or a length ("how long ago" asks a time: `_ASKS_TIME`, read first).
 _ASKS_DURATION = re.compile(r"\bhow long\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
-    r"\bhow (?:many|much|long|old|far|big|large|tall|high|deep|wide|fast|heavy)\b|"
+    r"\bhow (?:many|much|far|big|large|tall|high|deep|wide|fast|heavy)\b|"
     r"\bwhat (?:percentage|percent|proportion|number|amount|fraction|share)\b",
     re.IGNORECASE,
 )
