@@ -13,6 +13,8 @@ quotes the answer showed, as the console keeps them (`Turn.quoted`).
 `--set benchmarks/conversations/unseen2.json` replays 16 more conversations, written in the
 twenty-second session by a helper that never saw the bot's answers to them (BENCHMARKS.md,
 "Twenty-second session": their first replay, and what was mended with them since).
+`--set benchmarks/conversations/unseen3.json`: 16 more (80 turns), written the same way in the
+twenty-third session ("Twenty-third session").
 
 To compare two versions of the code, run this file with PYTHONPATH at each checkout, then
 diff the two --json outputs:
