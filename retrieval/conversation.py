@@ -125,7 +125,14 @@ _PRONOUN_TOKENS = frozenset(
 # a question whose own words are all of these is answered with passages not quoted before.
 _ASKS_FOR_MORE = frozenset(
     "more else elaborate detail details explain further continue anything "
-    "详细 展开 讲讲 说说 具体 还有 继续 再 多 更 细节 其他".split()
+    "详细 展开 讲讲 说说 具体 还有 继续 再 多 更 细节 其他 别的".split()
+)
+# Asking for more of something named ("Tell me more about Luther.", "What else can you tell me
+# about Kenya?", "展开说说元朝的官僚制度。", "氧气还有别的吗？"): phrases, not single words — "Which
+# team scored more goals?" and "谁的进球更多？" ask no more of anything.
+_ASKS_FOR_MORE_ABOUT = re.compile(
+    r"\btell me (?:more|about)\b|\b(?:what|anything|something) else\b|\bmore (?:about|on)\b"
+    r"|\belaborate\b|\bin (?:more )?detail\b|展开|详细|讲讲|多说|还有(?:什么|别的|其他)|别的"
 )
 
 # "What about the second one?", "第二个呢？", "[2]?": which quote of the earlier answer a request
@@ -182,6 +189,19 @@ def asks_for_more(question: str) -> bool:
     return any(t in _ASKS_FOR_MORE for t in keyword_tokens(question)) and all(
         word in _ASKS_FOR_MORE for word in own
     )
+
+
+def asks_for_more_about(question: str, history: Sequence[Turn]) -> bool:
+    """Whether the question asks for more of what the conversation is about, naming it: "Tell
+    me more about Luther." after a question on Luther's works, "展开说说元朝的官僚制度。" after
+    answers quoting 元朝's 官僚制度. Its words, but those asking for more, are all named in
+    the conversation (its questions, or what its answers said or quoted); a word it has not
+    named makes a question of its own ("Tell me more about Luther." after questions on Tesla)."""
+    if not history or not _ASKS_FOR_MORE_ABOUT.search(fold(question)):
+        return False
+    own = [word for word in own_keywords(question) if word not in _ASKS_FOR_MORE]
+    said = fold("\n".join(text for turn in history for text in (turn.text, *turn.quoted)))
+    return bool(own) and all(word in said for word in own)
 
 
 def quote_asked_about(question: str) -> int | None:
@@ -303,13 +323,15 @@ def read_in_conversation(
     context = conversation_context(question.history)
     if not context:
         return _unresolved(alone) if points_at_nothing(question.text) else alone
-    if not depends_on_conversation(question.text):
+    more_about = asks_for_more_about(question.text, question.history)
+    if not (depends_on_conversation(question.text) or more_about):
         return alone
     note = context_note(question.text, question.language, context)
-    more = asks_for_more(question.text)
+    more = more_about or asks_for_more(question.text)
     # A request for more asks what the conversation asked, in its language: "Tell me more."
     # would only dilute the search, and "能详细说说吗？" after an English question is not Chinese.
-    combined_text = context if more else f"{context}\n{question.text}"
+    # One that names what it wants more of ("展开说说元朝的官僚制度。") keeps its words.
+    combined_text = context if more and not more_about else f"{context}\n{question.text}"
     combined = select_for(
         replace(
             question,
@@ -330,7 +352,11 @@ def read_in_conversation(
 
     if (
         more
-        and keeps_context(evidence(alone), combined_evidence, refers_back(question.text))
+        and (
+            keeps_context(evidence(alone), combined_evidence, refers_back(question.text))
+            # naming what it wants more of, it is confident alone: then about the same article
+            or (more_about and combined.confident and _same_article(alone, combined))
+        )
         and continues(combined)
     ):
         asked = [question.text, *_asked_for_more_since(question.history)]
@@ -522,7 +548,7 @@ def _confirms(alone: Selection, combined: Selection) -> bool:
         not alone.confident
         and combined.confident
         and bool(alone.spans)
-        and alone.spans[0].article_id == combined.spans[0].article_id
+        and _same_article(alone, combined)
     )
 
 
@@ -585,6 +611,13 @@ def _more(
         shown = (*shown, *spans)
     # judged as the conversation's reading was: the passages differ, the question does not
     return replace(reading, spans=spans, features=combined.features, decision=combined.decision)
+
+
+def _same_article(alone: Selection, combined: Selection) -> bool:
+    """Whether both readings' best quotes are of one article (or alone quotes nothing)."""
+    return not alone.spans or (
+        bool(combined.spans) and alone.spans[0].article_id == combined.spans[0].article_id
+    )
 
 
 def _points_at(earlier: Selection, reading: Selection) -> bool:

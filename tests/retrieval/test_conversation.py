@@ -13,6 +13,7 @@ from retrieval import Answer, Answerer, Turn
 from retrieval.conversation import (
     Evidence,
     asks_for_more,
+    asks_for_more_about,
     context_note,
     conversation_context,
     depends_on_conversation,
@@ -68,6 +69,36 @@ def test_what_refers_back_and_what_is_elliptical(
 )
 def test_what_asks_for_more(question: str, more: bool) -> None:
     assert asks_for_more(question) is more
+
+
+_ABOUT_LUTHER = [
+    Turn("user", "Which works did Luther publish in 1520?"),
+    Turn("assistant", "…", ("Three of his best-known works were published in 1520: …",)),
+]
+_ABOUT_YUAN = [
+    Turn("user", "元朝的中央机构有哪些？"),
+    Turn("assistant", "…", ("忽必烈创建的官僚制度体现了元帝国的多种文化…",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "history", "more"),
+    [
+        ("Tell me more about Luther.", _ABOUT_LUTHER, True),
+        ("What else can you tell me about Luther's works?", _ABOUT_LUTHER, True),
+        ("Tell me more about Tesla.", _ABOUT_LUTHER, False),  # not what it was about
+        ("Tell me more about Luther.", [], False),  # no conversation
+        ("Who published more works, Luther or Erasmus?", _ABOUT_LUTHER, False),  # asks no more
+        ("展开说说元朝的官僚制度。", _ABOUT_YUAN, True),  # 官僚制度: named by the answer's quote
+        ("元朝还有别的机构吗？", _ABOUT_YUAN, True),
+        ("元朝哪个机构的官员更多？", _ABOUT_YUAN, False),  # 更多 asks no more of anything
+        ("详细说说忽必烈的军队。", _ABOUT_YUAN, False),  # 军队 was not named
+    ],
+)
+def test_what_asks_for_more_of_something_named(
+    question: str, history: list[Turn], more: bool
+) -> None:
+    assert asks_for_more_about(question, history) is more
 
 
 @pytest.mark.parametrize(
@@ -554,6 +585,34 @@ def test_a_request_for_more_quotes_what_was_not_shown_yet(
             ), (request, quote.text)
         shown += [(q.article_id, q.start, q.end) for q in answer.quotes]
         history += [Turn("user", request), said(answer)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "request_"),
+    [
+        ("Who did Tesla partner with in 1886?", "Tell me more about Tesla."),
+        ("铁木真在哪一年被选为蒙古可汗？", "展开说说铁木真。"),
+    ],
+)
+def test_a_request_for_more_that_names_its_topic_quotes_what_was_not_shown_yet(
+    conversation_answerer, first: str, request_: str
+) -> None:
+    """"Tell me more about Luther." after a question on Luther's works quoted, alone, the
+    article's passages that matched "Luther" best, often what was shown already; it has
+    words of its own, so it was not taken for a request for more. Its words are all the
+    conversation's, so it now reads on in the article as "Tell me more." does."""
+    earlier = conversation_answerer.ask(first)
+    quoted = tuple(q.text for q in earlier.quotes)
+    history = [Turn("user", first), Turn("assistant", earlier.text, quoted)]
+    answer = conversation_answerer.ask(request_, history)
+    assert answer.confident and answer.quotes
+    assert {q.article_id for q in answer.quotes} == {earlier.quotes[0].article_id}
+    for quote in answer.quotes:
+        assert not any(
+            q.article_id == quote.article_id and q.start < quote.end and quote.start < q.end
+            for q in earlier.quotes
+        ), quote.text
 
 
 @pytest.mark.slow
