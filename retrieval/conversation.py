@@ -672,15 +672,19 @@ def _supports(
             # without 2010, nor "Who is Brockman?" by one about Musk
             if _asks_for_itself(word, question, language):
                 return word in quoted
+            # The words that ask for a time are the kind's to back ("What year was that?"
+            # after a question about Yu Le's winner, answered by "2007年赛季…"): no article
+            # need write them. (Not a number's: "How tall is he?" asks for a height.)
+            asks = kind is AnswerKind.TIME and word in asking_words(asked, language)
             # An English word need not be in an English quote ("And his wife?": "married"),
             # but in its article ("What was her salary?" is not answered by an article that
             # never speaks of one)
-            if language == "en" and not across and not _writes(word, whole, across=False):
+            if language == "en" and not (across or asks or _writes(word, whole, across=False)):
                 return False
             # and one answered in the other language, a translation of it: "他何时结婚？"
             # after a question about Marconi and Tesla was answered with "…transmission in
             # 1901", from an article that never speaks of marrying
-            if across and not _translated_in(word, whole):
+            if across and not asks and not _translated_in(word, whole):
                 return False
             # "他有多少个孩子？" counts 孩子: an article that never writes the word cannot say
             # how many (Genghis Khan's quoted "她生下了一个儿子"). What is asked the value of

@@ -398,9 +398,14 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
         # its one word asks for the year: the quote need not write "year" (1891 is one)
         (["Who first produced enough liquid oxygen to study?"], "In what year did he do it?",
          "1891"),
+        # the same across languages: "year" was held to a translation in the article, and
+        # the dictionary has none the Chinese article writes (2009年 writes 年 alone)
+        (["Whom did Zhao Peng play in his first international match?"], "What year was that?",
+         "2009年"),
     ],
     ids=["no-word-of-its-own", "a-word-by-its-stem", "its-own-passage",
-         "a-year-with-its-word", "a-year-with-its-word-translated", "a-year-asked-for"],
+         "a-year-with-its-word", "a-year-with-its-word-translated", "a-year-asked-for",
+         "a-year-asked-for-across-languages"],
 )
 def test_a_follow_up_is_answered_from_the_passage_that_answers_it(
     conversation_answerer, earlier: list[str], follow_up: str, quoted: str
@@ -429,9 +434,13 @@ def test_a_follow_up_is_answered_from_the_passage_that_answers_it(
         # a year was enough across languages: "…transmission in 1901", and Tesla's article
         # never speaks of marrying (married, marry)
         (["What did Tesla say about Marconi's transatlantic radio transmission?"], "他何时结婚？"),
+        # the words asking for a time need no translation in the article, but "tall" asks
+        # for a height, which the article never speaks of (any number is no answer)
+        (["Whom did Zhao Peng play in his first international match?"], "How tall is he?"),
     ],
     ids=["a-year-in-english", "a-year-in-chinese", "its-word-in-the-article", "most-of-its-words",
-         "a-count-of-what-the-article-never-names", "its-word-translated-in-the-article"],
+         "a-count-of-what-the-article-never-names", "its-word-translated-in-the-article",
+         "a-height-across-languages"],
 )
 def test_a_follow_up_the_conversations_article_does_not_answer_is_not_answered(
     conversation_answerer, earlier: list[str], follow_up: str
