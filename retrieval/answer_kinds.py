@@ -12,6 +12,9 @@ session). Their kind (`asked_kind(question, "zh")`) is only read where a follow-
 word of its own to be checked by (retrieval/conversation.py): "她是哪一年出生的？" is not
 answered by a quote that holds no year.
 
+"What does LOR stand for?" asks what an acronym stands for, and a passage that only uses it
+("a hybrid EOR-LOR mode") does not say (`spells_out`; relevance: `expansion_unstated`).
+
 An age ("How old was Luther when he wrote it?", "陈国峻活了多少岁？") and a duration ("How long
 did it take to translate it?", "联合政府将持续多久？") are measures, in either language: the quote
 that states one leads the answer, and a first quote that states none is no answer ("I don't
@@ -30,7 +33,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from ingest.text import fold
+from ingest.text import CJK_CHARS, fold
 
 
 class AnswerKind(Enum):
@@ -38,10 +41,28 @@ class AnswerKind(Enum):
     AGE = "age"  # how old someone or something is: 39岁, aged 17, 515 million years
     DURATION = "duration"  # how long: 10 hours, 三个月, from 1870 to 1939, 900公里 (a length)
     NUMBER = "number"  # a count, an amount, a share
+    EXPANSION = "expansion"  # what an acronym stands for: LOR, lunar orbit rendezvous
 
 
 # The kinds a question is not answered without (relevance: `measure_unstated`).
 MEASURES = frozenset({AnswerKind.AGE, AnswerKind.DURATION})
+# The kinds whose answer the first quote must state: the quote that does leads
+# (retrieval/quotes.py); without one, "I don't know" (`measure_unstated`, `expansion_unstated`).
+STATED = MEASURES | {AnswerKind.EXPANSION}
+
+# "What does LOR stand for?", "What is LMP short for?", "LMP是什么的缩写？", "缩写LMP代表什么？"
+# (folded: lower case, Simplified). Not "What is the acronym for…?" nor 简称: they ask the
+# short form. Not "ASUS代表的是什么？" either (DRCD): a name in capitals may mean something
+# without standing for words, so a Chinese question says 缩写 or 全称.
+_ASKS_EXPANSION = re.compile(r"\b(?:stands?|stood|short)\s+for\b", re.IGNORECASE)
+_ZH_ASKS_EXPANSION = re.compile(
+    r"缩写\s*[a-z][a-z0-9&]*\s*(?:代表|指)|[a-z][a-z0-9&]*\s*(?:这个缩写)?\s*(?:是什么的缩写|的全称)",
+    re.IGNORECASE,
+)
+# The acronym asked about, as the question writes it: two or more capitals (LOR, GPT, R&D).
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9&]*[A-Z][A-Z0-9&]*(?![A-Za-z0-9])")
+# Words an expansion may skip: "Office of Management and Budget" is OMB.
+_EXPANSION_SKIPS = frozenset("of and the for a an to in on at by &".split())
 
 _ASKS_TIME = re.compile(
     r"\bwhen\b|\b(?:what|which) (?:year|date|day|month|decade|century)\b|"
@@ -165,6 +186,7 @@ def _asking(question: str, language: str) -> tuple[AnswerKind, str] | None:
     then a number ("How old was he when he died?" asks an age, not a time nor any number)."""
     patterns = (
         (
+            (AnswerKind.EXPANSION, _ZH_ASKS_EXPANSION),
             (AnswerKind.AGE, _ZH_ASKS_AGE),
             (AnswerKind.TIME, _ZH_ASKS_TIME),
             (AnswerKind.DURATION, _ZH_ASKS_DURATION),
@@ -172,6 +194,7 @@ def _asking(question: str, language: str) -> tuple[AnswerKind, str] | None:
         )
         if language == "zh"
         else (
+            (AnswerKind.EXPANSION, _ASKS_EXPANSION),
             (AnswerKind.AGE, _ASKS_AGE),
             (AnswerKind.TIME, _ASKS_TIME),
             (AnswerKind.DURATION, _ASKS_DURATION),
@@ -194,6 +217,9 @@ def counted(question: str) -> str | None:
 def offers(kind: AnswerKind, sentence: str, question: str) -> bool:
     """Whether `sentence` holds an answer of `kind` that `question` does not already state
     (a year or number the question names is its subject, not its answer)."""
+    if kind is AnswerKind.EXPANSION:
+        acronym = _ACRONYM.search(question)
+        return acronym is None or spells_out(acronym.group(), sentence)
     text, asked = fold(sentence), fold(question)  # lower case, Chinese in Simplified
     if kind is AnswerKind.TIME:
         months = [m.lower() for m in _MONTH_OR_CENTURY.findall(sentence)]
@@ -205,3 +231,27 @@ def offers(kind: AnswerKind, sentence: str, question: str) -> bool:
     else:
         found = _DIGITS.findall(text) + _NUMBER_WORD.findall(text) + _ZH_NUMBER.findall(text)
     return any(value not in asked for value in found)
+
+
+def spells_out(acronym: str, text: str) -> bool:
+    """Whether `text` writes out what `acronym` stands for: consecutive words whose initials
+    spell it ("lunar orbit rendezvous" for LOR, "Office of Management and Budget" for OMB), or
+    in Chinese the acronym in brackets beside its words ("登月舱驾驶员（LMP）", "LMP（登月舱驾驶员）").
+    A passage that only uses the acronym ("a hybrid EOR-LOR mode") does not."""
+    written = re.escape(acronym)
+    beside_words = rf"[{CJK_CHARS}]\s*[（(]\s*{written}\s*[)）]|{written}\s*[（(]\s*[{CJK_CHARS}]"
+    if re.search(beside_words, text):
+        return True
+    letters = [ch for ch in acronym.lower() if ch.isalnum()]
+    words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
+    for first in range(len(words)):
+        matched, k = 0, first
+        while k < len(words) and matched < len(letters):
+            if words[k][0] == letters[matched]:
+                matched += 1
+            elif not (matched and words[k] in _EXPANSION_SKIPS):
+                break
+            k += 1
+        if matched == len(letters):
+            return True
+    return False

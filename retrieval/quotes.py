@@ -30,7 +30,7 @@ from ingest.text import (
     sentence_vector_text,
     soft_cut,
 )
-from retrieval.answer_kinds import MEASURES, asked_kind, offers
+from retrieval.answer_kinds import STATED, asked_kind, offers
 from retrieval.translation import translated_words_in
 
 MAX_QUOTE_CHARS = 300
@@ -357,13 +357,13 @@ def select_quotes(
                 cosines.get((cand.article_id, start), 0.0),
             )
         )
-    if kind in MEASURES and chosen:
-        # A question of how old or how long leads with a quote of the best quote's article
-        # that states it, in either language: "How old was Temujin when he married Börte?"
-        # quoted the marriage first, "铁木真在16岁左右娶了…" second. (Not another article's:
-        # "How old must a person be to apply to be an MSP?" is not answered by "prostitutes in
-        # Kenya are aged 9-18".) Without one the first quote is no answer (relevance:
-        # `measure_unstated`).
+    if kind in STATED and chosen:
+        # A question of how old or how long (or of what an acronym stands for) leads with a
+        # quote of the best quote's article that states it, in either language: "How old was
+        # Temujin when he married Börte?" quoted the marriage first, "铁木真在16岁左右娶了…"
+        # second. (Not another article's: "How old must a person be to apply to be an MSP?"
+        # is not answered by "prostitutes in Kenya are aged 9-18".) Without one the first
+        # quote is no answer (relevance: `measure_unstated`, `expansion_unstated`).
         article = chosen[0].article_id
         chosen.sort(
             key=lambda q: q.article_id != article

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from ingest.text import Language, fold, has_cjk, holds_phrase, keyword_tokens
-from retrieval.answer_kinds import MEASURES, asked_kind, offers, thing_asked_about
+from retrieval.answer_kinds import MEASURES, AnswerKind, asked_kind, offers, thing_asked_about
 from retrieval.quotes import lexical_units, names_and_numbers, stem
 
 # The models are fitted for this threshold (benchmarks/fit_relevance.py reports at it).
@@ -77,6 +77,10 @@ class RelevanceFeatures:
       (fifteenth session); a measure is rarer. The patterns were widened until each age and
       duration question of CMRC dev, DRCD dev and XQuAD (63) found one within 20 characters
       of its gold answer (`answer_kinds`).
+    - `expansion_unstated`: the question asks what an acronym stands for ("What does LOR
+      stand for?", "LMP是什么的缩写？") and the first quote does not write it out ("lunar orbit
+      rendezvous", "月球模块飞行员（LMP）"; `answer_kinds.spells_out`). A rule like the one
+      above: an article that uses an acronym is on its topic, and its every passage names it.
 
     The chunks compared are those of the best quote's language only.
     """
@@ -100,6 +104,7 @@ class RelevanceFeatures:
     question_language: Language = "en"
     names_quoted: bool = False
     measure_unstated: bool = False
+    expansion_unstated: bool = False
 
     def as_json(self) -> dict[str, object]:
         return rounded_fields(self)
@@ -194,6 +199,7 @@ def relevance_features(
         and writes_as_asked(quote, question),
         measure_unstated=(kind := asked_kind(fold(question), question_language)) in MEASURES
         and not offers(kind, quote, question),
+        expansion_unstated=kind is AnswerKind.EXPANSION and not offers(kind, quote, question),
     )
 
 
@@ -422,7 +428,7 @@ def confidence(features: RelevanceFeatures, models: RelevanceModels = MODELS) ->
     """How sure we are that the store holds the answer the first quote gives, 0..1
     (0.5 = the default threshold; 0 when nothing was found): the model for the quote's
     language and the store's size (across languages the names rule also counts)."""
-    if not features.found or features.measure_unstated:
+    if not features.found or features.measure_unstated or features.expansion_unstated:
         return 0.0
     fitted = getattr(models, model_for(features)).probability(model_inputs(features))
     if features.cross_language:

@@ -10,6 +10,7 @@ from retrieval.answer_kinds import (
     asking_words,
     counted,
     offers,
+    spells_out,
     thing_asked_about,
 )
 from retrieval.quotes import Candidate, select_quotes
@@ -26,6 +27,10 @@ from retrieval.quotes import Candidate, select_quotes
         ("At what age did she retire?", AnswerKind.AGE),
         ("How long did it take Luther to translate it?", AnswerKind.DURATION),
         ("How long ago did cyanobacteria enter a cell?", AnswerKind.TIME),
+        ("What does LOR stand for?", AnswerKind.EXPANSION),
+        ("What did the LMP acronym stand for regarding the Block II launch positions?",
+         AnswerKind.EXPANSION),
+        ("What is chloroplast DNA abbreviated as?", None),  # asks the short form
         ("Who won the AtCoder World Tour Finals?", None),
         ("How did Tesla finance his work?", None),
         ("这座灯塔是哪一年建成的？", None),  # Chinese questions: measured, no gain
@@ -50,6 +55,10 @@ def test_the_kind_a_question_asks_for(question: str, kind: AnswerKind | None) ->
         ("比赛还剩多少时间？", AnswerKind.DURATION),
         ("神秘博士多久独自旅行一次？", AnswerKind.NUMBER),  # how often: no duration
         ("蓝藻菌是在多久之前进入细胞的？", AnswerKind.NUMBER),  # how long ago: no duration
+        ("LOR是什么的缩写？", AnswerKind.EXPANSION),
+        ("缩写LMP代表什么?", AnswerKind.EXPANSION),
+        ("牟复礼认为阶级制度实际代表什么？", None),  # no acronym: what it means
+        ("华硕英文名称ASUS代表的是什么？", None),  # a name in capitals: what it means
         ("谁是年龄最大的四分卫？", None),  # asks who
         ("谁设计了这座灯塔？", None),
         ("他为什么离开？", None),
@@ -144,6 +153,38 @@ def test_an_age_question_leads_with_the_quote_that_states_an_age(question: str) 
     assert [article[q.start : q.end] for q in quotes] == [
         "铁木真在16岁左右娶了孛儿帖。", "在孛儿帖和铁木真结婚后不久，她就被绑架了。"
     ]
+
+
+@pytest.mark.parametrize(
+    ("acronym", "text", "spelled"),
+    [
+        ("LOR", "NASA chose lunar orbit rendezvous for the landing.", True),
+        ("LMP", "the Lunar Module Pilot (LMP) sat on the right", True),
+        ("OMB", "the Office of Management and Budget said", True),  # small words skipped
+        ("LMP", "指令模块飞行员（CMP）和 月球模块飞行员 （LMP）。", True),
+        ("LMP", "LMP（月球模块飞行员）坐在右边。", True),
+        ("LOR", "The committee recommended a hybrid EOR-LOR mode.", False),  # only uses it
+        ("LOR", "Shea became a champion of LOR.", False),
+        ("CMP", "指令模块飞行员（CMP）和 月球模块飞行员 （LMP）。", True),
+        ("EVA", "宇航员开始穿新的太空服（EVA）。", True),
+        ("LOR", "Lunar rovers were carried on later missions.", False),  # l, r: no "o" between
+    ],
+)
+def test_what_writes_out_an_acronym(acronym: str, text: str, spelled: bool) -> None:
+    assert spells_out(acronym, text) is spelled
+
+
+def test_an_acronym_question_leads_with_the_quote_that_writes_it_out() -> None:
+    """"What does LOR stand for?": every passage of an article on LOR names it, and the one
+    ranked first only uses it."""
+    article = (
+        "Shea became a champion of LOR, the mode NASA chose.\n\n"
+        "Houbolt argued for LOR, lunar orbit rendezvous, from 1961 on."
+    )
+    split = article.index("\n\n")
+    candidates = [Candidate("a1", 0, split, 1.0, 0.9), Candidate("a1", split, len(article), 0.7, 0.8)]
+    quotes = select_quotes("What does LOR stand for?", candidates, {"a1": article})
+    assert "lunar orbit rendezvous" in article[quotes[0].start : quotes[0].end]
 
 
 def test_a_measure_in_another_article_does_not_lead() -> None:

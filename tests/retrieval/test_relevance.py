@@ -294,3 +294,24 @@ def test_a_question_of_how_old_or_how_long_whose_first_quote_does_not_say_is_not
                                   question_language=language, quote=quote)  # type: ignore[arg-type]
     assert features.measure_unstated is unstated
     assert (confidence(features) == 0.0) is unstated
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "unstated"),
+    [("What does LOR stand for?", "The committee recommended a hybrid EOR-LOR mode.", True),
+     ("What does LOR stand for?", "Houbolt argued for lunar orbit rendezvous (LOR).", False),
+     ("LMP是什么的缩写？", "机组人员包括月球模块飞行员 （LMP）。", False),
+     ("LMP是什么的缩写？", "LMP坐在右边。", True),
+     ("What does he stand for?", "He stood for election in 1999.", False)],  # no acronym
+)
+def test_an_acronym_question_whose_first_quote_does_not_write_it_out_is_not_answered(
+    question: str, quote: str, unstated: bool
+) -> None:
+    """An article that uses an acronym names it in its every passage: "What does LOR stand
+    for?" was answered, confident, with "…a hybrid EOR-LOR mode" from an article that never
+    writes it out."""
+    language = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in question) else "en"
+    features = relevance_features([("a", 0.9), ("b", 0.7)], 1.0, 0.92, False, question=question,
+                                  question_language=language, quote=quote)  # type: ignore[arg-type]
+    assert features.expansion_unstated is unstated
+    assert (confidence(features) == 0.0) is unstated
