@@ -273,45 +273,35 @@ def test_a_question_only_about_names_is_answered_across_languages_by_a_quote_hol
 
 
 @pytest.mark.parametrize(
-    ("question", "quote", "unstated"),
-    [("How old was Luther when he wrote the hymn?", "In 1523 Luther wrote the hymn.", True),
-     ("How old was Manning in Super Bowl 50?", "Manning, at age 39, was the oldest.", False),
-     ("陈国峻活了多少岁？", "元朝使节与陈国峻于1282年会面。", True),
-     ("铁木真几岁娶了孛儿帖？", "铁木真在16岁左右娶了孛儿帖。", False),
-     ("How long did it take the rescuers to open the hatch?", "The fire broke out in 1967.", True),
-     ("How long did the contest last?", "Contestants had 10 hours to find a solution.", False),
-     ("联合政府将持续多久？", "联合政府将执政至当前议会期满止。", False),
-     ("When did Luther write the hymn?", "In 1523 Luther wrote the hymn.", False)],  # a year
+    ("question", "quote", "rule", "unstated"),
+    [("How old was Luther when he wrote the hymn?", "In 1523 Luther wrote the hymn.", "measure", True),
+     ("How old was Manning in Super Bowl 50?", "Manning, at age 39, was the oldest.", "measure", False),
+     ("陈国峻活了多少岁？", "元朝使节与陈国峻于1282年会面。", "measure", True),
+     ("铁木真几岁娶了孛儿帖？", "铁木真在16岁左右娶了孛儿帖。", "measure", False),
+     ("How long did it take the rescuers to open the hatch?", "The fire broke out in 1967.",
+      "measure", True),
+     ("How long did the contest last?", "Contestants had 10 hours to find a solution.", "measure",
+      False),
+     ("联合政府将持续多久？", "联合政府将执政至当前议会期满止。", "measure", False),
+     ("When did Luther write the hymn?", "In 1523 Luther wrote the hymn.", "measure", False),  # a year
+     ("What does LOR stand for?", "The committee recommended a hybrid EOR-LOR mode.", "expansion",
+      True),
+     ("What does LOR stand for?", "Houbolt argued for lunar orbit rendezvous (LOR).", "expansion",
+      False),
+     ("LMP是什么的缩写？", "机组人员包括月球模块飞行员 （LMP）。", "expansion", False),
+     ("LMP是什么的缩写？", "LMP坐在右边。", "expansion", True),
+     ("What does he stand for?", "He stood for election in 1999.", "expansion", False)],  # no acronym
 )
-def test_a_question_of_how_old_or_how_long_whose_first_quote_does_not_say_is_not_answered(
-    question: str, quote: str, unstated: bool
+def test_a_question_whose_first_quote_does_not_state_what_it_asks_is_not_answered(
+    question: str, quote: str, rule: str, unstated: bool
 ) -> None:
     """A passage on the topic that gives a year is no answer to how old someone was or how
-    long something took; the fitted models cannot tell (the passage is on the topic), so it
-    is a rule."""
+    long something took, and every passage of an article on LOR names it without saying
+    what it stands for ("What does LOR stand for?" was answered, confident, with "…a hybrid
+    EOR-LOR mode"). The fitted models cannot tell (the passage is on the topic), so these
+    are rules."""
     language = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in question) else "en"
     features = relevance_features([("a", 0.9), ("b", 0.7)], 1.0, 0.92, False, question=question,
                                   question_language=language, quote=quote)  # type: ignore[arg-type]
-    assert features.measure_unstated is unstated
-    assert (confidence(features) == 0.0) is unstated
-
-
-@pytest.mark.parametrize(
-    ("question", "quote", "unstated"),
-    [("What does LOR stand for?", "The committee recommended a hybrid EOR-LOR mode.", True),
-     ("What does LOR stand for?", "Houbolt argued for lunar orbit rendezvous (LOR).", False),
-     ("LMP是什么的缩写？", "机组人员包括月球模块飞行员 （LMP）。", False),
-     ("LMP是什么的缩写？", "LMP坐在右边。", True),
-     ("What does he stand for?", "He stood for election in 1999.", False)],  # no acronym
-)
-def test_an_acronym_question_whose_first_quote_does_not_write_it_out_is_not_answered(
-    question: str, quote: str, unstated: bool
-) -> None:
-    """An article that uses an acronym names it in its every passage: "What does LOR stand
-    for?" was answered, confident, with "…a hybrid EOR-LOR mode" from an article that never
-    writes it out."""
-    language = "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in question) else "en"
-    features = relevance_features([("a", 0.9), ("b", 0.7)], 1.0, 0.92, False, question=question,
-                                  question_language=language, quote=quote)  # type: ignore[arg-type]
-    assert features.expansion_unstated is unstated
+    assert getattr(features, f"{rule}_unstated") is unstated
     assert (confidence(features) == 0.0) is unstated
