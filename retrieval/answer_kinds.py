@@ -168,22 +168,24 @@ def thing_asked_about(question: str) -> str | None:
 
 
 def asked_kind(question: str, language: str = "en") -> AnswerKind | None:
-    """The kind of answer `question` asks for, if it is a time or a number; a Chinese
-    question's (`language` "zh", Simplified script) only when asked for."""
+    """The kind of answer `question` asks for, if it is one of `AnswerKind` (a time, an age,
+    a duration, a number, an acronym's expansion); a Chinese question's (`language` "zh",
+    Simplified script) only when asked for."""
     asked = _asking(question, language)
     return asked[0] if asked else None
 
 
 def asking_words(question: str, language: str = "en") -> str:
     """The words of `question` that ask for its kind ("which year", "how many", 哪一年), as
-    `asked_kind` finds them; '' when it asks for neither a time nor a number."""
+    `asked_kind` finds them; '' when it asks for no kind."""
     asked = _asking(question, language)
     return asked[1] if asked else ""
 
 
 def _asking(question: str, language: str) -> tuple[AnswerKind, str] | None:
-    """The kind `question` asks for and the words that ask it: an age, a time, a duration,
-    then a number ("How old was he when he died?" asks an age, not a time nor any number)."""
+    """The kind `question` asks for and the words that ask it: an acronym's expansion, an
+    age, a time, a duration, then a number ("How old was he when he died?" asks an age, not a
+    time nor any number)."""
     patterns = (
         (
             (AnswerKind.EXPANSION, _ZH_ASKS_EXPANSION),
