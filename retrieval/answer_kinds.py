@@ -56,10 +56,12 @@ STATED = MEASURES | {AnswerKind.EXPANSION}
 # without standing for words, so a Chinese question says 缩写 or 全称.
 _ASKS_EXPANSION = re.compile(r"\b(?:stands?|stood|short)\s+for\b", re.IGNORECASE)
 _ZH_ASKS_EXPANSION = re.compile(
-    r"缩写\s*[a-z][a-z0-9&]*\s*(?:代表|指)|[a-z][a-z0-9&]*\s*(?:这个缩写)?\s*(?:是什么的缩写|的全称)",
+    r"(?:缩写|縮寫)\s*[a-z][a-z0-9&]*\s*(?:代表|指)"
+    r"|[a-z][a-z0-9&]*\s*(?:这个缩写|這個縮寫)?\s*(?:是(?:什么|甚麼|什麼)的(?:缩写|縮寫)|的(?:全称|全稱))",
     re.IGNORECASE,
 )
-# The acronym asked about, as the question writes it: two or more capitals (LOR, GPT, R&D).
+# An acronym as the question writes it: two or more capitals (LOR, GPT, R&D). The one asked
+# about is the last before the words that ask ("缩写LMP代表什么" of "Block II…", not II).
 _ACRONYM = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9&]*[A-Z][A-Z0-9&]*(?![A-Za-z0-9])")
 # Words an expansion may skip: "Office of Management and Budget" is OMB.
 _EXPANSION_SKIPS = frozenset("of and the for a an to in on at by &".split())
@@ -220,8 +222,8 @@ def offers(kind: AnswerKind, sentence: str, question: str) -> bool:
     """Whether `sentence` holds an answer of `kind` that `question` does not already state
     (a year or number the question names is its subject, not its answer)."""
     if kind is AnswerKind.EXPANSION:
-        acronym = _ACRONYM.search(question)
-        return acronym is None or spells_out(acronym.group(), sentence)
+        acronym = _acronym_asked(question)
+        return acronym is None or spells_out(acronym, sentence)
     text, asked = fold(sentence), fold(question)  # lower case, Chinese in Simplified
     if kind is AnswerKind.TIME:
         months = [m.lower() for m in _MONTH_OR_CENTURY.findall(sentence)]
@@ -233,6 +235,15 @@ def offers(kind: AnswerKind, sentence: str, question: str) -> bool:
     else:
         found = _DIGITS.findall(text) + _NUMBER_WORD.findall(text) + _ZH_NUMBER.findall(text)
     return any(value not in asked for value in found)
+
+
+def _acronym_asked(question: str) -> str | None:
+    """The acronym `question` asks the expansion of: the last one before its asking words end
+    (anywhere in the question when they are not found as written)."""
+    asked = _ASKS_EXPANSION.search(question) or _ZH_ASKS_EXPANSION.search(question)
+    end = asked.end() if asked else len(question)
+    found = [m.group() for m in _ACRONYM.finditer(question) if m.start() < end]
+    return found[-1] if found else None
 
 
 def spells_out(acronym: str, text: str) -> bool:

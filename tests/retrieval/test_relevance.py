@@ -290,6 +290,11 @@ def test_a_question_only_about_names_is_answered_across_languages_by_a_quote_hol
       False),
      ("LMP是什么的缩写？", "机组人员包括月球模块飞行员 （LMP）。", "expansion", False),
      ("LMP是什么的缩写？", "LMP坐在右边。", "expansion", True),
+     # the acronym asked about is LMP, not the II of Block II
+     ("Block II火箭发射职位中，缩写LMP代表什么?", "月球模块飞行员 （LMP）。", "expansion", False),
+     ("What did the LMP acronym stand for on Block II?", "the Lunar Module Pilot (LMP)",
+      "expansion", False),
+     ("LMP是甚麼的縮寫？", "月球模組飛行員（LMP）", "expansion", False),  # Traditional
      ("What does he stand for?", "He stood for election in 1999.", "expansion", False)],  # no acronym
 )
 def test_a_question_whose_first_quote_does_not_state_what_it_asks_is_not_answered(
