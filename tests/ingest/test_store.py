@@ -20,6 +20,7 @@ from ingest.chunking import chunk_article
 from ingest.models import Article, EmbeddedArticle
 from ingest.reader import read_text_articles
 from ingest.store import ArticleStore, StoreUnavailable, WriteCounts, embedding_text
+from ingest.store._client import open_client
 from ingest.store._layout import article_metadata, earlier_record, source_metadata
 from ingest.store._sources import Holdings
 from retrieval import Answerer
@@ -430,3 +431,39 @@ def test_meeting_many_sources_compares_each_only_with_records_of_its_own_file(
     plan = sources_module.plan_settle({a.source_key: a for a in articles}, holdings)
     assert plan.put == [] and plan.orphans == {} and plan.drop == []
     assert len(asked) <= 2 * len(articles)
+
+
+def test_a_new_store_builds_the_vector_index_that_finds_the_exact_neighbours(
+    store: ArticleStore,
+) -> None:
+    # What the index settings buy is measured in BENCHMARKS.md (twenty-fourth session); here,
+    # that every vector collection of a new store is built with them, not Chroma's defaults.
+    for collection in (store._chunks, store._sentences, store._bilingual):
+        index = collection.configuration["hnsw"]
+        assert index["space"] == "cosine"
+        assert (index["max_neighbors"], index["ef_construction"], index["ef_search"]) == (
+            32,
+            200,
+            200,
+        )
+
+
+def test_a_store_made_before_the_index_settings_opens_and_searches_by_cosine(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, embedding_model=MODEL_NAME)
+    client = open_client(settings)
+    legacy = {"hnsw:space": "cosine"}  # how the first versions made their collections
+    client.create_collection(
+        settings.collection, metadata={**legacy, "embedding_model": MODEL_NAME}
+    )
+    for suffix in ("sentences", "bilingual"):
+        client.create_collection(f"{settings.collection}__{suffix}", metadata=legacy)
+
+    store = ArticleStore(settings, embeddings=HashEmbeddings())
+    assert store._chunks.configuration["hnsw"]["max_neighbors"] == 16  # kept as it was built
+    article = _article(3)
+    chunks = chunk_article(article, 300)
+    store.add_articles([(article, chunks)])
+    [hit] = store.dense_search(store.embeddings.embed_query(chunks[0].text), 1)
+    assert hit.cosine > 0.99  # a cosine, not an L2 distance read as one
