@@ -59,7 +59,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ingest.text import fold, in_script_of, keyword_tokens, language_of
+from ingest.text import fold, holds_phrase, in_script_of, keyword_tokens, language_of
 from retrieval.answer_kinds import (
     AnswerKind,
     asked_kind,
@@ -195,13 +195,18 @@ def asks_for_more_about(question: str, history: Sequence[Turn]) -> bool:
     """Whether the question asks for more of what the conversation is about, naming it: "Tell
     me more about Luther." after a question on Luther's works, "展开说说元朝的官僚制度。" after
     answers quoting 元朝's 官僚制度. Its words, but those asking for more, are all named in
-    the conversation (its questions, or what its answers said or quoted); a word it has not
-    named makes a question of its own ("Tell me more about Luther." after questions on Tesla)."""
+    the conversation (its questions, or what its answers said or quoted), an English one as a
+    whole word ("war" is not named by "award"); a word it has not named makes a question of
+    its own ("Tell me more about Luther." after questions on Tesla)."""
     if not history or not _ASKS_FOR_MORE_ABOUT.search(fold(question)):
         return False
-    own = [word for word in own_keywords(question) if word not in _ASKS_FOR_MORE]
+    own = [
+        word
+        for word in own_keywords(question)
+        if word not in _ASKS_FOR_MORE and (len(word) > 1 or not word.isascii())  # "Luther's" s
+    ]
     said = fold("\n".join(text for turn in history for text in (turn.text, *turn.quoted)))
-    return bool(own) and all(word in said for word in own)
+    return bool(own) and all(holds_phrase(said, word) for word in own)
 
 
 def quote_asked_about(question: str) -> int | None:

@@ -75,6 +75,10 @@ _ABOUT_LUTHER = [
     Turn("user", "Which works did Luther publish in 1520?"),
     Turn("assistant", "…", ("Three of his best-known works were published in 1520: …",)),
 ]
+_ABOUT_AWARD = [
+    Turn("user", "Who won the award in 1920?"),
+    Turn("assistant", "…", ("The award went to Wilson for his peace work.",)),
+]
 _ABOUT_YUAN = [
     Turn("user", "元朝的中央机构有哪些？"),
     Turn("assistant", "…", ("忽必烈创建的官僚制度体现了元帝国的多种文化…",)),
@@ -87,6 +91,8 @@ _ABOUT_YUAN = [
         ("Tell me more about Luther.", _ABOUT_LUTHER, True),
         ("What else can you tell me about Luther's works?", _ABOUT_LUTHER, True),
         ("Tell me more about Tesla.", _ABOUT_LUTHER, False),  # not what it was about
+        ("Tell me more about the war.", _ABOUT_AWARD, False),  # "award" does not name a war
+        ("Tell me more about the award.", _ABOUT_AWARD, True),
         ("Tell me more about Luther.", [], False),  # no conversation
         ("Who published more works, Luther or Erasmus?", _ABOUT_LUTHER, False),  # asks no more
         ("展开说说元朝的官僚制度。", _ABOUT_YUAN, True),  # 官僚制度: named by the answer's quote
