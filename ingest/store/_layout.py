@@ -28,14 +28,13 @@ PAGE = 1000
 WRITE_BATCH = 256
 # Chroma needs a vector for every record; article and side records are looked up by id only.
 NO_VECTOR = [1.0]
-# The vector index of a new collection. Chroma's defaults (16 neighbours, ef 100 to build
-# and to search) built a graph that differed from build to build and missed some of the
-# exact 30 nearest chunks: two builds of the same 3,669 DRCD vectors gave different top-30
-# lists for 31 of 300 queries (recall 0.996), so a question near the "I don't know"
-# threshold was answered in one eval run and not the next. These values gave the same lists
-# for all 300 and recall 1.0 (benchmarks in BENCHMARKS.md, twenty-fourth session); a store
-# of this project's size pays well under a millisecond a search for it. Set at creation
-# only: an existing collection keeps the index it was built with.
+# The vector index of a new collection. With Chroma's defaults (16 neighbours, ef 100 to build
+# and to search) the 30 chunks found for a question missed one of the exact 30 nearest for 57
+# of XQuAD en's 1,190 questions, and two builds of that store found different chunks for 105
+# of them: a question near the "I don't know" threshold was answered in one eval run and not
+# in the next. With these: 1 missed, 3 differ (and 0 of the mixed set's 2,026 questions,
+# searched per language, missed one, against 19), for 0.4 ms more a search (BENCHMARKS.md,
+# twenty-fourth session). Set at creation only: an existing collection keeps its index.
 VECTOR_INDEX = {
     "hnsw": {"space": "cosine", "max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 }
