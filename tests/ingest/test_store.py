@@ -461,7 +461,10 @@ def test_a_store_made_before_the_index_settings_opens_and_searches_by_cosine(
         client.create_collection(f"{settings.collection}__{suffix}", metadata=legacy)
 
     store = ArticleStore(settings, embeddings=HashEmbeddings())
-    assert store._chunks.configuration["hnsw"]["max_neighbors"] == 16  # kept as it was built
+    for collection in (store._chunks, store._sentences, store._bilingual):
+        index = collection.configuration["hnsw"]
+        assert index["max_neighbors"] == 16  # its graph, as it was built
+        assert index["ef_search"] == 200  # searched as widely as a new store
     article = _article(3)
     chunks = chunk_article(article, 300)
     store.add_articles([(article, chunks)])
