@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -49,6 +49,7 @@ _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEADING = re.compile(r"^(to|a|an|the) ")
 _ENGLISH_WORD = re.compile(r"[a-z][a-z-]*")
 _ONE_WORD = re.compile(r"[a-z][a-z-]+")
+_VOWEL = re.compile(r"[aeiou]")
 CEDICT_FILE = "cedict_1_0_ts_utf-8_mdbg.txt"
 
 
@@ -58,6 +59,8 @@ class BilingualDictionary:
 
     def __init__(self, lines: Iterable[str], frequency: Mapping[str, int]) -> None:
         self._glosses: dict[str, str] = {}  # Chinese word → its "/gloss/gloss/" part
+        self._readings: dict[str, set[str]] = {}  # a character → its pinyin, without tones
+        self._syllables: dict[str, set[str]] = {}  # the reverse: a syllable → its characters
         candidates: dict[str, set[str]] = {}
         for line in lines:
             if line.startswith("#"):
@@ -68,6 +71,11 @@ class BilingualDictionary:
                 continue
             chinese = words[1]
             self._glosses[chinese] = self._glosses.get(chinese, "") + glosses.rstrip()
+            reading = _toneless(words[2])
+            # not the interjections 嗯 (n, ng), 呣 (m), 哼 (hng): no name is written with them
+            if len(chinese) == 1 and _VOWEL.search(reading):
+                for character in {words[0], chinese}:  # Traditional and Simplified
+                    self._readings.setdefault(character, set()).add(reading)
             if len(chinese) > 1 and frequency.get(chinese):  # one character is too ambiguous
                 for gloss in glosses.split("/"):
                     word = _one_word(gloss)
@@ -78,12 +86,66 @@ class BilingualDictionary:
             for english, words in candidates.items()
         }
         self._frequency = {w: frequency[w] for words in self._chinese.values() for w in words}
+        for character, readings in self._readings.items():
+            for reading in readings:
+                self._syllables.setdefault(reading, set()).add(character)
 
     def chinese_words(self, english: str) -> tuple[str, ...]:
         """The commonest Chinese words for one English word and its uninflected forms
         (`products`: those glossed "products" and those glossed "product")."""
         found = {w for form in _base_forms(english) for w in self._chinese.get(form, ())}
         return tuple(sorted(found, key=lambda w: (-self._frequency[w], w))[:CHINESE_PER_WORD])
+
+    def written_as(self, romanised: str, text: str) -> list[str]:
+        """The runs of two to four characters in `text` that read as `romanised`, a name in
+        pinyin without tones or spaces ("zhangshichang" → 张世昌, in either script)."""
+        first = self._first_characters(romanised)
+        if first is None:
+            return []
+        found: dict[str, None] = {}
+        for match in first.finditer(text):
+            end = self._reads_to(romanised, text, match.start(), 0)
+            if end is not None:
+                found[text[match.start() : end]] = None
+        return list(found)
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - one instance per process (bilingual_dictionary)
+    def _first_characters(self, romanised: str) -> re.Pattern[str] | None:
+        """A pattern of the characters a name in pinyin may begin with; None when it is not
+        pinyin at all ("tesla", "world"): then no text is read for it."""
+        if not self._is_pinyin(romanised):
+            return None
+        characters = {
+            c for end in range(1, 7) for c in self._syllables.get(romanised[:end], ())
+        }
+        return re.compile(f"[{re.escape(''.join(sorted(characters)))}]")
+
+    def _is_pinyin(self, romanised: str) -> bool:
+        """Whether `romanised` reads as two to four pinyin syllables."""
+        counts: dict[int, set[int]] = {0: {0}}  # a position reached → syllables read to it
+        for start in range(len(romanised)):
+            for end in range(start + 1, min(start + 6, len(romanised)) + 1):
+                if start in counts and romanised[start:end] in self._syllables:
+                    counts.setdefault(end, set()).update(n + 1 for n in counts[start] if n < 4)
+        return any(n >= 2 for n in counts.get(len(romanised), ()))
+
+    def _reads_to(self, romanised: str, folded: str, at: int, offset: int, count: int = 0) -> int | None:
+        """Where a run of characters from `at` that reads as `romanised[offset:]` ends, if
+        one does within four characters (`count` of them read before `at`)."""
+        if at >= len(folded) or count >= 4:
+            return None
+        for reading in self._readings.get(folded[at], ()):
+            if not romanised.startswith(reading, offset):
+                continue
+            read = offset + len(reading)
+            if read == len(romanised):
+                if count >= 1:  # one character is too ambiguous to be a name
+                    return at + 1
+                continue
+            end = self._reads_to(romanised, folded, at + 1, read, count + 1)
+            if end is not None:
+                return end
+        return None
 
     @lru_cache(maxsize=8192)  # noqa: B019 - one instance per process (bilingual_dictionary)
     def english_words(self, chinese: str) -> tuple[str, ...]:
@@ -137,11 +199,19 @@ def translations_in_articles(
     later give (`mark`, (`陈信翰`,)) and (`chen`, (`陈信翰`,)), in `translations`' form ("Who is
     Pachocki?" the one of `pachocki`). The Chinese name is the longest end of the
     characters before the parenthesis that the article writes again ("首席研究官陳信翰" →
-    陈信翰): one it never repeats translates nothing."""
+    陈信翰): one it never repeats translates nothing.
+
+    A Chinese name asked in pinyin is translated by how the articles' characters read:
+    "What position does Zhang Shichang play?" gives (`zhang`, (`张世昌`,)) and (`shichang`,
+    (`张世昌`,)) from an article that writes 张世昌 (`BilingualDictionary.written_as`)."""
     asked = set(re.findall(r"[a-z0-9]+", fold(question)))
     if not asked:
         return []
     found: dict[str, dict[str, None]] = {}  # an English word → its Chinese names, in order
+    texts = list(texts)
+    for words, chinese in _names_read_in(question, texts):
+        for word in words:
+            found.setdefault(word, {})[chinese] = None
     for text in texts:
         folded = ""  # folded once, for the first name the question asks about
         for named in _NAMED_IN_PARENTHESES.finditer(text):
@@ -158,6 +228,38 @@ def translations_in_articles(
                 for word in words:
                     found.setdefault(word, {})[chinese] = None
     return [(word, tuple(names)) for word, names in found.items()]
+
+
+# Capitalised words in a row, as a name is written: "Zhang Shichang", "Yu Le", "Beijing".
+_CAPITALISED_RUN = re.compile(r"[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
+
+
+def _names_read_in(question: str, texts: list[str]) -> Iterator[tuple[list[str], str]]:
+    """(the name's words, lower case; the characters) for each run of the question's
+    capitalised words, or part of one ("Did Zhang Shichang" → "Zhang Shichang"), that the
+    texts write in characters reading as it. A question without such words costs nothing."""
+    runs = [r.lower().replace("-", " ").split() for r in _CAPITALISED_RUN.findall(question)]
+    if not runs or not any(has_cjk(text) for text in texts):
+        return
+    try:
+        dictionary = bilingual_dictionary()
+    except Exception:  # said once, by `translations_if_readable`: no names are read then
+        return
+    chinese_texts = [text for text in texts if has_cjk(text)]
+    for run in runs:
+        for size in range(min(len(run), 3), 0, -1):  # the longest part that reads as a name
+            named = [
+                (run[start : start + size], chinese)
+                for start in range(len(run) - size + 1)
+                if not set(run[start : start + size]) & STOPWORDS
+                for text in chinese_texts
+                for chinese in map(
+                    fold, dictionary.written_as("".join(run[start : start + size]), text)
+                )
+            ]
+            if named:
+                yield from named
+                break
 
 
 def _repeated_ending(chinese: str, text: str) -> str | None:
@@ -245,6 +347,11 @@ def _gloss_words(definition: str) -> list[str]:
         return []
     text = _LEADING.sub("", _PARENTHESES.sub(" ", definition).strip().lower())
     return [w for w in _ENGLISH_WORD.findall(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def _toneless(pinyin: str) -> str:
+    """A character's CC-CEDICT reading as names are written in English: "[Lu:3" → "lu"."""
+    return re.sub(r"[^a-z]", "", pinyin.lower().replace("u:", "u"))
 
 
 def _one_word(gloss: str) -> str | None:

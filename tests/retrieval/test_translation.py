@@ -153,3 +153,35 @@ def test_a_sentence_naming_the_person_only_in_chinese_holds_the_english_question
         translations=[*translations(question), *translations_in_articles(question, [PROFILE])],
     )
     assert named.coverage(born, "zh") > 0.5
+
+
+SQUAD = "張世昌是深圳紅鑽的門將。2013年，趙鵬加盟廣州恒大。特斯拉在紐約去世。"
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        ("What position does Zhang Shichang play?", [("zhang", ("张世昌",)), ("shichang", ("张世昌",))]),
+        ("When did Zhao Peng join?", [("zhao", ("赵鹏",)), ("peng", ("赵鹏",))]),
+        ("Did Zhao Peng join Guangzhou?", [("zhao", ("赵鹏",)), ("peng", ("赵鹏",)), ("guangzhou", ("广州",))]),
+        ("Who signed Li Na?", []),  # a name in pinyin that the articles do not write
+        ("Where did Tesla die?", []),  # not pinyin: 特斯拉 is how it sounds, not how it reads
+        ("Who is Zhang?", []),  # one syllable: too many characters read so
+    ],
+)
+def test_the_articles_write_the_names_asked_in_pinyin(
+    question: str, found: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    assert translations_in_articles(question, [SQUAD]) == found
+
+
+def test_a_sentence_naming_a_chinese_person_holds_the_pinyin_of_the_question() -> None:
+    question = "What position does Zhang Shichang play?"
+    keeper = "張世昌是深圳紅鑽的門將。"
+    named = SentenceScorer(
+        question,
+        [SQUAD],
+        translations=[*translations(question), *translations_in_articles(question, [SQUAD])],
+    )
+    plain = SentenceScorer(question, [SQUAD], translations=translations(question))
+    assert named.coverage(keeper, "zh") > plain.coverage(keeper, "zh")
