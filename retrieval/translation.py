@@ -129,12 +129,12 @@ class BilingualDictionary:
                     counts.setdefault(end, set()).update(n + 1 for n in counts[start] if n < 4)
         return any(n >= 2 for n in counts.get(len(romanised), ()))
 
-    def _reads_to(self, romanised: str, folded: str, at: int, offset: int, count: int = 0) -> int | None:
+    def _reads_to(self, romanised: str, text: str, at: int, offset: int, count: int = 0) -> int | None:
         """Where a run of characters from `at` that reads as `romanised[offset:]` ends, if
         one does within four characters (`count` of them read before `at`)."""
-        if at >= len(folded) or count >= 4:
+        if at >= len(text) or count >= 4:
             return None
-        for reading in self._readings.get(folded[at], ()):
+        for reading in self._readings.get(text[at], ()):
             if not romanised.startswith(reading, offset):
                 continue
             read = offset + len(reading)
@@ -142,7 +142,7 @@ class BilingualDictionary:
                 if count >= 1:  # one character is too ambiguous to be a name
                     return at + 1
                 continue
-            end = self._reads_to(romanised, folded, at + 1, read, count + 1)
+            end = self._reads_to(romanised, text, at + 1, read, count + 1)
             if end is not None:
                 return end
         return None

@@ -433,7 +433,7 @@ def test_meeting_many_sources_compares_each_only_with_records_of_its_own_file(
     assert len(asked) <= 2 * len(articles)
 
 
-def test_a_new_store_builds_the_vector_index_that_finds_the_exact_neighbours(
+def test_a_new_store_builds_its_vector_index_with_the_measured_settings(
     store: ArticleStore,
 ) -> None:
     # What the index settings buy is measured in BENCHMARKS.md (twenty-fourth session); here,
