@@ -59,7 +59,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ingest.text import fold, holds_phrase, in_script_of, keyword_tokens, language_of
+from ingest.text import fold, has_cjk, holds_phrase, in_script_of, keyword_tokens, language_of
 from retrieval.answer_kinds import (
     AnswerKind,
     asked_kind,
@@ -95,8 +95,9 @@ CONTEXT_QUESTIONS = 3
 
 # Chinese pronouns and demonstratives, minus the compounds in which they refer to nothing
 # (其他, 其中, 尤其, 应该, 因此, 那么, 这样 …).
+_ZH_PERSON = r"(?<!其)他(?!人)|她"
 _ZH_REFERS_BACK = re.compile(
-    r"(?<!其)他(?!人)|她|它|(?<![尤极与])其(?![他中实次余])|这(?!样|么)|那(?!么|样)"
+    _ZH_PERSON + r"|它|(?<![尤极与])其(?![他中实次余])|这(?!样|么)|那(?!么|样)"
     r"|(?<!应)该|(?<![因如从彼])此(?!外)"
 )
 _EN_REFERS_BACK = re.compile(
@@ -106,11 +107,13 @@ _EN_REFERS_BACK = re.compile(
     r"|then)\b",
     re.IGNORECASE,
 )
+# "he" and "she" (refers_to_a_person)
+_PERSON = re.compile(_ZH_PERSON + r"|\b(?:he|she|him|her|his|hers)\b", re.IGNORECASE)
 # Pronouns and question words: not what a question says on its own ("那是哪一年？" says nothing).
 _PRONOUN_TOKENS = frozenset(
     "he she it they him her his hers its their theirs them this that these those there then "
     "about 他 她 它 他们 她们 它们 这 那 该 其 此 这个 那个 这些 那些 这是 那是 那场 这场 "
-    "一个 一年 哪一年 哪年 哪支 哪位 哪家 哪国 多长 多久 多大 何时 会 "
+    "一个 一年 哪一年 哪年 几年 哪支 哪位 哪家 哪国 多长 多久 多大 何时 会 "
     # where and how something was said, not what about: "他在哪个会议上说的？" asks for the
     # 会议 (the quote says 大会上…分享了), its 上 and 说 are no topic of their own
     "上 中 里 说 讲 提到 表示 "
@@ -169,14 +172,24 @@ def refers_back(question: str) -> bool:
     return bool(_ZH_REFERS_BACK.search(folded) or _EN_REFERS_BACK.search(folded))
 
 
+def refers_to_a_person(question: str) -> bool:
+    """Whether the question says "he" or "she" (他, 她, him, her…): a person the conversation
+    named, when it names nobody itself."""
+    return bool(_PERSON.search(fold(question)))
+
+
 def own_keywords(question: str) -> list[str]:
     """The question's content words, pronouns removed (what it says on its own)."""
     return [t for t in keyword_tokens(question) if t not in _PRONOUN_TOKENS]
 
 
 def is_elliptical(question: str) -> bool:
-    """Too few words of its own to be a question on its own ("And in 2010?")."""
-    return len(own_keywords(question)) <= ELLIPTICAL_KEYWORDS
+    """Too few words of its own to be a question on its own ("And in 2010?"). Words are
+    counted once, and not the parts of a Chinese word that the keyword search also indexes:
+    "轉會費多少錢？" says two things, 转会费 and 钱, not also 转会 and 会费."""
+    words = set(own_keywords(question))
+    whole = [w for w in words if not (has_cjk(w) and any(w != other and w in other for other in words))]
+    return len(whole) <= ELLIPTICAL_KEYWORDS
 
 
 def asks_for_more(question: str) -> bool:
@@ -347,6 +360,7 @@ def read_in_conversation(
     )
     # a request for more has no words of its own to back a quote ("the second one")
     supported = more or _supports(question.text, combined, question.language)
+    leans = _leans_on_the_conversation(question)
     combined_evidence = evidence(combined, supported=supported)
     earlier: list[Selection] = []  # the context read alone: only needed when a reading is kept
 
@@ -358,7 +372,7 @@ def read_in_conversation(
     if (
         more
         and (
-            keeps_context(evidence(alone), combined_evidence, refers_back(question.text))
+            keeps_context(evidence(alone), combined_evidence, leans)
             # naming what it wants more of, it is confident alone: then about the same article
             or (more_about and combined.confident and _same_article(alone, combined))
         )
@@ -383,15 +397,13 @@ def read_in_conversation(
             spans=tuple(span for span in alone.spans if span.article_id == article),
             decision=combined.decision,
         )
-    if keeps_context(
-        evidence(alone), combined_evidence, refers_back(question.text)
-    ) and continues(combined):
+    if keeps_context(evidence(alone), combined_evidence, leans) and continues(combined):
         return combined
     if (
         not supported
         # `evidence(combined)` is taken as supported: would the reading be kept if the
         # question's own words had chosen its quotes?
-        and keeps_context(evidence(alone), evidence(combined), refers_back(question.text))
+        and keeps_context(evidence(alone), evidence(combined), leans)
         and continues(combined)
     ):
         own = _own_passage(
@@ -415,7 +427,25 @@ def read_in_conversation(
         )
         if own is not None:
             return own
-    if alone.confident and _needs_the_conversation(question) and not continues(alone):
+    if (
+        alone.confident
+        and not continues(alone)
+        and (
+            _needs_the_conversation(question)
+            # longer, the same for a "he" or "she" when the conversation's reading is
+            # confident where it leads but no passage there holds the question's words: "那次
+            # 他被罚款了没？" after questions about 张世昌 was answered with Tesla's money
+            # ("他最後是哪年過世的" after ones about 铁木真, with Tesla's death). Not for "its"
+            # or "that": "At which wavelengths does oxygen have its absorption bands?" starts
+            # a subject a lower-case question does not name as a name would be
+            or (
+                refers_to_a_person(question.text)
+                and not _names_something(question)
+                and combined.confident
+                and continues(combined)
+            )
+        )
+    ):
         # "他现在的年薪是多少？" after questions about 赵鹏 was answered, confident, from Tesla's
         # money: the "he" of another article is a guess. The note says whom it was read as.
         return replace(combined, decision=replace(combined.decision, confidence=0.0))
@@ -461,11 +491,23 @@ def _needs_the_conversation(question: Question) -> bool:
     refers back, is elliptical, and names nothing of its own ("When was he elected by Nixon?"
     names Nixon, "他现在的年薪是多少？" nobody)."""
     text = question.text
-    return (
-        refers_back(text)
-        and is_elliptical(text)
-        and not any(_asks_for_itself(word, text, question.language) for word in own_keywords(text))
-    )
+    return refers_back(text) and is_elliptical(text) and not _names_something(question)
+
+
+def _leans_on_the_conversation(question: Question) -> bool:
+    """Whether the question may be about the conversation's subject even where alone it is
+    confident about another: it refers back, or it is elliptical and names nothing of its
+    own. Chinese drops a subject the conversation has set: "轉會費多少錢？" after questions
+    about 于乐 asks his transfer fee, not 张世昌's, which alone it quoted."""
+    text = question.text
+    return refers_back(text) or (is_elliptical(text) and not _names_something(question))
+
+
+def _names_something(question: Question) -> bool:
+    """Whether a word of the question's own asks for itself (a number, a name:
+    `_asks_for_itself`)."""
+    text = question.text
+    return any(_asks_for_itself(word, text, question.language) for word in own_keywords(text))
 
 
 def context_note(question: str, language: str, context: str) -> str:
@@ -746,5 +788,10 @@ def _writes(word: str, text: str, across: bool) -> bool:
 def _in_quote(word: str, quoted: str) -> bool:
     """Whether a common word of the question is in the folded text `quoted` (a quote, or for a
     one-word follow-up its whole article), an English one by its stem ("restored" is in
-    "assigned to Lowry Digital for restoration")."""
-    return word in quoted or (word.isascii() and stem(word) in quoted)
+    "assigned to Lowry Digital for restoration"), a Chinese one by a word it is made of
+    ("轉會費多少錢？" is answered by "以2万元转会到河南建业": 转会费 holds 转会)."""
+    if word in quoted:
+        return True
+    if word.isascii():
+        return stem(word) in quoted
+    return any(part != word and len(part) > 1 and part in quoted for part in keyword_tokens(word))

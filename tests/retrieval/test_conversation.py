@@ -43,6 +43,9 @@ from retrieval.conversation import (
         ("Who lived there?", True, True),
         ("There are other categories for what?", False, True),  # "there is/are" points nowhere
         ("Were there any survivors?", False, True),
+        # two words: a word's parts (转会, 会费) are no words of their own, nor is 几年 one
+        ("轉會費多少錢？", False, True),
+        ("合同签了几年？", False, True),
     ],
 )
 def test_what_refers_back_and_what_is_elliptical(
@@ -408,10 +411,15 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
         # the dictionary has none the Chinese article writes (2009年 writes 年 alone)
         (["Whom did Zhao Peng play in his first international match?"], "What year was that?",
          "2009年"),
+        # no subject: Chinese leaves out the one the conversation set. Alone it was confident
+        # about 张世昌's 转会费, and the quote "以2万元转会到河南建业" holds 转会 of 转会费
+        (["于樂是哪個隊出身的？"], "轉會費多少錢？", "2万元"),
+        # and "几年" is no word of its own: alone (合同, 签了, 几年) it found nothing
+        (["于乐啥时候去的深圳红钻"], "合同签了几年？", "签约3年"),
     ],
     ids=["no-word-of-its-own", "a-word-by-its-stem", "its-own-passage",
          "a-year-with-its-word", "a-year-with-its-word-translated", "a-year-asked-for",
-         "a-year-asked-for-across-languages"],
+         "a-year-asked-for-across-languages", "no-subject", "no-subject-alone-unsure"],
 )
 def test_a_follow_up_is_answered_from_the_passage_that_answers_it(
     conversation_answerer, earlier: list[str], follow_up: str, quoted: str
@@ -478,17 +486,29 @@ def test_an_unreadable_dictionary_costs_a_follow_ups_check_not_its_answer(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("first", "follow_up"),
+    [
+        # alone it quoted Temujin's marriage
+        ("What did Tesla say about Marconi's transatlantic radio transmission?", "他什么时候结婚的？"),
+        # three words of its own, none a name: alone it quoted Tesla's money, and no passage
+        # of 张世昌's article (which never speaks of a fine) holds most of its words
+        ("2011年张世昌惹了什么事？", "那次他被罚款了没？"),
+        # alone: "Tesla died on 7 January 1943"
+        ("鐵木真在十三翼之戰後那十年在做什麼？", "他最後是哪年過世的"),
+    ],
+    ids=["elliptical", "three-words", "three-words-traditional"],
+)
 def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyone_else(
-    conversation_answerer,
+    conversation_answerer, first: str, follow_up: str
 ) -> None:
     """"他什么时候结婚的？" after a question about Tesla: alone it was confident, quoting
     Temujin's marriage, and with nothing of its own to say who "he" is it was answered so.
     The conversation never led to that article, so it says "I don't know", read with the
     conversation (the note says so)."""
-    first = "What did Tesla say about Marconi's transatlantic radio transmission?"
     history = _conversation(conversation_answerer, first)
-    assert conversation_answerer.ask("他什么时候结婚的？").confident  # alone: some "he"
-    answer = conversation_answerer.ask("他什么时候结婚的？", history)
+    assert conversation_answerer.ask(follow_up).confident  # alone: some "he"
+    answer = conversation_answerer.ask(follow_up, history)
     assert not answer.confident, [quote.text for quote in answer.quotes]
     assert any(first in note for note in answer.notes), answer.notes
 
