@@ -15,6 +15,8 @@ twenty-second session by a helper that never saw the bot's answers to them (BENC
 "Twenty-second session": their first replay, and what was mended with them since).
 `--set benchmarks/conversations/unseen3.json`: 16 more (80 turns), written the same way in the
 twenty-third session ("Twenty-third session").
+`unseen4.json` (16, 83 turns) and `unseen5.json` (16, 84 turns) were written the same way in the
+twenty-fourth and twenty-fifth sessions.
 
 To compare two versions of the code, run this file with PYTHONPATH at each checkout, then
 diff the two --json outputs:
