@@ -46,6 +46,8 @@ from retrieval.conversation import (
         # two words: a word's parts (转会, 会费) are no words of their own, nor is 几年 one
         ("轉會費多少錢？", False, True),
         ("合同签了几年？", False, True),
+        ("他最後是哪年過世的", True, True),  # 哪年 asks (jieba splits it: 哪, 年)
+        ("那次他被罚款了没？", True, True),  # 那次 points back, 没 asks yes or no
     ],
 )
 def test_what_refers_back_and_what_is_elliptical(
@@ -416,10 +418,15 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
         (["于樂是哪個隊出身的？"], "轉會費多少錢？", "2万元"),
         # and "几年" is no word of its own: alone (合同, 签了, 几年) it found nothing
         (["于乐啥时候去的深圳红钻"], "合同签了几年？", "签约3年"),
+        # three English words about a Chinese quote: each is backed by a translation (end:
+        # 结束), as a one-word follow-up's is, not by its English spelling
+        (["after his jianye contract ran out in 2011, which club was zhao peng rumoured to be"
+          " joining?"], "did he end up going there?", "续约3年"),
     ],
     ids=["no-word-of-its-own", "a-word-by-its-stem", "its-own-passage",
          "a-year-with-its-word", "a-year-with-its-word-translated", "a-year-asked-for",
-         "a-year-asked-for-across-languages", "no-subject", "no-subject-alone-unsure"],
+         "a-year-asked-for-across-languages", "no-subject", "no-subject-alone-unsure",
+         "words-translated"],
 )
 def test_a_follow_up_is_answered_from_the_passage_that_answers_it(
     conversation_answerer, earlier: list[str], follow_up: str, quoted: str
@@ -491,13 +498,11 @@ def test_an_unreadable_dictionary_costs_a_follow_ups_check_not_its_answer(
     [
         # alone it quoted Temujin's marriage
         ("What did Tesla say about Marconi's transatlantic radio transmission?", "他什么时候结婚的？"),
-        # three words of its own, none a name: alone it quoted Tesla's money, and no passage
-        # of 张世昌's article (which never speaks of a fine) holds most of its words
-        ("2011年张世昌惹了什么事？", "那次他被罚款了没？"),
-        # alone: "Tesla died on 7 January 1943"
+        # alone: "Tesla died on 7 January 1943"; the 年 of 哪年 is no word of its own, so
+        # it says no more than 最后 and 过世
         ("鐵木真在十三翼之戰後那十年在做什麼？", "他最後是哪年過世的"),
     ],
-    ids=["elliptical", "three-words", "three-words-traditional"],
+    ids=["elliptical", "a-year-asked-traditional"],
 )
 def test_a_follow_up_about_the_conversations_subject_is_not_answered_about_anyone_else(
     conversation_answerer, first: str, follow_up: str
