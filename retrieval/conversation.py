@@ -354,7 +354,13 @@ def read_in_conversation(
         combined_text,
     )
     # a request for more has no words of its own to back a quote ("the second one")
-    supported = more or _supports(question.text, combined, question.language)
+    # A translation is weaker evidence than the word itself: it backs the conversation's
+    # reading only where the question alone is unsure ("Where did this pro-reform leader
+    # teach?" after an unrelated Chinese exchange took its Chinese article's quote, backed
+    # by translations, over its own confident answer: xquad_mixed --after-unrelated).
+    supported = more or _supports(
+        question.text, combined, question.language, translated=not alone.confident
+    )
     leans = _leans_on_the_conversation(question)
     combined_evidence = evidence(combined, supported=supported)
     earlier: list[Selection] = []  # the context read alone: only needed when a reading is kept
@@ -473,11 +479,15 @@ def _needs_the_conversation(question: Question) -> bool:
 
 def _leans_on_the_conversation(question: Question) -> bool:
     """Whether the question may be about the conversation's subject even where alone it is
-    confident about another: it refers back, or it is elliptical and names nothing of its
-    own. Chinese drops a subject the conversation has set: "轉會費多少錢？" after questions
-    about 于乐 asks his transfer fee, not 张世昌's, which alone it quoted."""
+    confident about another: it refers back, or it is Chinese, elliptical and names nothing
+    of its own. Chinese drops a subject the conversation has set: "轉會費多少錢？" after
+    questions about 于乐 asks his transfer fee, not 张世昌's, which alone it quoted. An English
+    question says its subject or a pronoun ("Who do gurus control?" after an unrelated
+    exchange was answered from that exchange's article: xquad_mixed --after-unrelated)."""
     text = question.text
-    return refers_back(text) or (is_elliptical(text) and not _names_something(question))
+    return refers_back(text) or (
+        question.language == "zh" and is_elliptical(text) and not _names_something(question)
+    )
 
 
 def _names_something(question: Question) -> bool:
@@ -661,16 +671,20 @@ def evidence(selection: Selection, supported: bool = True) -> Evidence:
 
 
 def _supports(
-    question: str, combined: Selection, language: str = "en", majority: bool = False
+    question: str,
+    combined: Selection,
+    language: str = "en",
+    majority: bool = False,
+    translated: bool = False,
 ) -> bool:
     """Whether the question's own words back the combined reading's best quote.
 
     Every number or name among them must be in it ("When was Qingyuan founded?" is not backed
     by "Harrowgate University, founded in 1872"), and at least half of the other words (more
     than half for a `majority`): "agree", "finance" for "What did they agree to finance?"
-    after a question about Tesla. In a quote of the other language, a word counts by a
-    dictionary translation ("did he end up going there?" by 结束 for "end"), and a word the
-    dictionary does not know is not counted.
+    after a question about Tesla. When `translated`, in a quote of the other language a word
+    counts by a dictionary translation ("did he end up going there?" by 结束 for "end"), and
+    a word the dictionary does not know is not counted.
     Names alone do not make the half: a name of the conversation's article is in its every
     quote, so 股價 must be in the quote for "OpenAI的股價是多少？" after a question about
     OpenAI's chief researcher. A question of one content word or none cannot stand alone,
@@ -749,7 +763,7 @@ def _supports(
     # does not know is left out of the count, unless the quote writes it. (Counted as backing,
     # as a one-word follow-up's is, such words let 4 more confident wrong answers through
     # in benchmarks/conversation_replay.py's five sets, for 4 more answers.)
-    across = language != language_of(quote)
+    across = translated and language != language_of(quote)
     backed = [
         _in_quote(word, quoted) or (_translation_backs(word, quote) if across else False)
         for word in common
