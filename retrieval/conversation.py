@@ -16,10 +16,11 @@ only when it is confident and the question's own words back its best quote (half
 are in it, and every number or name among them; a one-word question has none to check but
 such a word, or the year or number a "when", "how many", "哪一年" or "多少" asks for, and
 what a "多少" counts must be in the article: "他有多少个孩子？" needs 孩子, and across
-languages a translation of the word: "他何时结婚？" needs "married"), and then
+languages a translation of the word: "他何时结婚？" needs "married"; across languages the
+half may be of translations, where the question alone is unsure), and then
 when the question alone is not confident, or — for a question that refers back, or is
-elliptical and names nothing ("轉會費多少錢？" after questions about 于樂) — when the
-combined reading is at least as confident as it. And
+Chinese, elliptical and names nothing ("轉會費多少錢？" after questions about 于樂) — when
+the combined reading is at least as confident as it. And
 the conversation must lead to the answer: the earlier question(s), read alone, quote the
 article of its best quote (`_points_at`), or the note "read together with your earlier
 question" would be false.
@@ -287,8 +288,8 @@ def keeps_context(alone: Evidence, combined: Evidence, refers: bool) -> bool:
     Only a confident combined reading whose best quote the question itself supports is ever
     kept (the earlier question alone must not carry the answer). It wins when the question
     alone is not confident; when the question alone is confident it wins only for a question
-    that leans on the conversation (`refers`: it refers back, or is elliptical and names
-    nothing), and only when it is at least as confident (by `REFERS_BACK_MARGIN`).
+    that leans on the conversation (`refers`: it refers back, or is Chinese, elliptical and
+    names nothing), and only when it is at least as confident (by `REFERS_BACK_MARGIN`).
     """
     if not (combined.confident and combined.supported):
         return False
@@ -762,7 +763,8 @@ def _supports(
     # going there?" after a question about 赵鹏's contract: end, 结束); one the dictionary
     # does not know is left out of the count, unless the quote writes it. (Counted as backing,
     # as a one-word follow-up's is, such words let 4 more confident wrong answers through
-    # in benchmarks/conversation_replay.py's five sets, for 4 more answers.)
+    # in benchmarks/conversation_replay.py's five sets, for 4 more answers; measured when
+    # translations counted whether or not the question alone was sure.)
     across = translated and language != language_of(quote)
     backed = [
         _in_quote(word, quoted) or (_translation_backs(word, quote) if across else False)
