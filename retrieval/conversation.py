@@ -362,7 +362,7 @@ def read_in_conversation(
     supported = more or _supports(
         question.text, combined, question.language, translated=not alone.confident
     )
-    leans = _leans_on_the_conversation(question)
+    leans = leans_on_conversation(question.text, question.language)
     combined_evidence = evidence(combined, supported=supported)
     earlier: list[Selection] = []  # the context read alone: only needed when a reading is kept
 
@@ -475,27 +475,30 @@ def _needs_the_conversation(question: Question) -> bool:
     refers back, is elliptical, and names nothing of its own ("When was he elected by Nixon?"
     names Nixon, "他现在的年薪是多少？" nobody)."""
     text = question.text
-    return refers_back(text) and is_elliptical(text) and not _names_something(question)
-
-
-def _leans_on_the_conversation(question: Question) -> bool:
-    """Whether the question may be about the conversation's subject even where alone it is
-    confident about another: it refers back, or it is Chinese, elliptical and names nothing
-    of its own. Chinese drops a subject the conversation has set: "轉會費多少錢？" after
-    questions about 于乐 asks his transfer fee, not 张世昌's, which alone it quoted. An English
-    question says its subject or a pronoun ("Who do gurus control?" after an unrelated
-    exchange was answered from that exchange's article: xquad_mixed --after-unrelated)."""
-    text = question.text
-    return refers_back(text) or (
-        question.language == "zh" and is_elliptical(text) and not _names_something(question)
+    return (
+        refers_back(text)
+        and is_elliptical(text)
+        and not _names_something(text, question.language)
     )
 
 
-def _names_something(question: Question) -> bool:
+def leans_on_conversation(question: str, language: str) -> bool:
+    """Whether the question may be about the conversation's subject even where alone it is
+    confident about another: it refers back, or it is Chinese (`language` "zh"), elliptical
+    and names nothing of its own. Chinese drops a subject the conversation has set: "轉會費
+    多少錢？" after questions about 于乐 asks his transfer fee, not 张世昌's, which alone it
+    quoted. An English question says its subject or a pronoun ("Who do gurus control?" after
+    an unrelated exchange was answered from that exchange's article: xquad_mixed
+    --after-unrelated)."""
+    return refers_back(question) or (
+        language == "zh" and is_elliptical(question) and not _names_something(question, language)
+    )
+
+
+def _names_something(question: str, language: str) -> bool:
     """Whether a word of the question's own asks for itself (a number, a name:
     `_asks_for_itself`)."""
-    text = question.text
-    return any(_asks_for_itself(word, text, question.language) for word in own_keywords(text))
+    return any(_asks_for_itself(word, question, language) for word in own_keywords(question))
 
 
 def context_note(question: str, language: str, context: str) -> str:

@@ -19,6 +19,7 @@ from retrieval.conversation import (
     depends_on_conversation,
     is_elliptical,
     keeps_context,
+    leans_on_conversation,
     points_at_nothing,
     quote_asked_about,
     refers_back,
@@ -56,6 +57,22 @@ def test_what_refers_back_and_what_is_elliptical(
     assert refers_back(question) is refers
     assert is_elliptical(question) is elliptical
     assert depends_on_conversation(question) is (refers or elliptical)
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "leans"),
+    [
+        ("轉會費多少錢？", "zh", True),  # Chinese leaves out the conversation's subject
+        ("合同签了几年？", "zh", True),
+        ("2014年呢？", "zh", False),  # its year asks for itself
+        ("Who do gurus control?", "en", False),  # English says its subject
+        ("Where did this pro-reform leader teach?", "en", True),  # this
+        ("特斯拉在哪一年离开了爱迪生的公司？", "zh", False),  # four words of its own
+    ],
+)
+def test_what_leans_on_the_conversation(question: str, language: str, leans: bool) -> None:
+    """Who may take the conversation's reading over a confident answer of its own."""
+    assert leans_on_conversation(question, language) is leans
 
 
 @pytest.mark.parametrize(
@@ -418,8 +435,9 @@ def test_a_question_asking_what_something_is_is_not_answered_from_the_conversati
         (["于樂是哪個隊出身的？"], "轉會費多少錢？", "2万元"),
         # and "几年" is no word of its own: alone (合同, 签了, 几年) it found nothing
         (["于乐啥时候去的深圳红钻"], "合同签了几年？", "签约3年"),
-        # three English words about a Chinese quote: each is backed by a translation (end:
-        # 结束), as a one-word follow-up's is, not by its English spelling
+        # three English words about a Chinese quote, unsure alone: its words count by their
+        # translations (end: 结束; "going", which the dictionary lacks, is left out), not by
+        # their English spelling
         (["after his jianye contract ran out in 2011, which club was zhao peng rumoured to be"
           " joining?"], "did he end up going there?", "续约3年"),
     ],
